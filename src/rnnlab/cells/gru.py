@@ -1,0 +1,175 @@
+r"""GRU cell in both variants (seed 004; Cho et al. 2014).
+
+The course (Cho 2014; Keras ``reset_after=False``) applies the reset gate *before* the
+hidden matmul::
+
+    z_t = σ(W_z × [h_{t-1}, x_t] + b_z)              update gate
+    r_t = σ(W_r × [h_{t-1}, x_t] + b_r)              reset gate
+    h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)          candidate
+    h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t
+
+PyTorch (``nn.GRU``, cuDNN) stores gates in the order r, z, n, applies r *after* the hidden
+matmul, and keeps its update gate the other way round (its z is the course's 1 − z)::
+
+    r = σ(W_ir x + b_ir + W_hr h + b_hr)
+    z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))       reset="after"
+    n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)       reset="before" (the course's h̃)
+    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+
+rnnlab stores both variants in PyTorch's layout and convention; the course's view is exact:
+``W_z = −[W_hz | W_iz]``, ``b_z = −(b_iz + b_hz)`` (since 1 − σ(a) = σ(−a)), ``W_r = [W_hr | W_ir]``,
+``W = [W_hn | W_in]``, ``b = b_in + b_hn`` (the last only for reset="before": with reset="after"
+``b_hn`` sits inside ``r ⊙ (…)`` and cannot be merged).
+
+Backward, for upstream ∂L/∂h_t (PyTorch's convention)::
+
+    ∂L/∂n = ∂L/∂h_t ⊙ (1 − z)       ∂L/∂z = ∂L/∂h_t ⊙ (h_{t-1} − n)     direct: ∂L/∂h_t ⊙ z
+    ∂L/∂a_n = ∂L/∂n ⊙ (1 − n²)
+    after:  ∂L/∂r = ∂L/∂a_n ⊙ (W_hn h + b_hn);   the hidden-side gradient of n is ∂L/∂a_n ⊙ r
+    before: ∂L/∂(r⊙h) = W_hnᵀ ∂L/∂a_n;  ∂L/∂r = ∂L/∂(r⊙h) ⊙ h_{t-1};  ∂L/∂h_{t-1} += ∂L/∂(r⊙h) ⊙ r
+    ∂L/∂a_r = ∂L/∂r ⊙ r(1 − r),   ∂L/∂a_z = ∂L/∂z ⊙ z(1 − z)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..functional import sigmoid
+
+GATES = 3
+STATE = ("h",)
+GATE_NAMES = ("r", "z", "n")
+
+
+def fold_b_hh(reset="after"):
+    """Whether bias_hh can be added to the input projection once for all steps: not for the
+    n gate of reset="after", where b_hn is multiplied by r."""
+    return reset == "before"
+
+
+def check_options(reset="after"):
+    if reset not in ("after", "before"):
+        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho 2014, the course), got {reset!r}")
+
+
+def step(xw, state, W_hh, b_hh=None, reset="after"):
+    """One step. ``xw (B, 3H)`` is W_ih x_t + b (already projected); ``state = (h_prev,)``.
+
+    Returns ``((h,), cache)``; the cache keeps the gates ``r, z, n`` and, for the backward,
+    ``hw_n = W_hn h + b_hn`` (reset="after") or ``rh = r ⊙ h_{t-1}`` (reset="before").
+    """
+    (h_prev,) = state
+    H = h_prev.shape[-1]
+    a_rz = h_prev @ W_hh[: 2 * H].T  # (B, 2H)
+    a_rz += xw[:, : 2 * H]
+    if b_hh is not None:
+        a_rz += b_hh[: 2 * H]
+    rz = sigmoid(a_rz)
+    r, z = rz[:, :H], rz[:, H:]
+    cache = {"h_prev": h_prev, "r": r, "z": z}
+    if reset == "after":
+        hw_n = h_prev @ W_hh[2 * H :].T  # (B, H)
+        if b_hh is not None:
+            hw_n += b_hh[2 * H :]
+        a_n = r * hw_n
+        cache["hw_n"] = hw_n
+    else:
+        rh = r * h_prev
+        a_n = rh @ W_hh[2 * H :].T
+        if b_hh is not None:
+            a_n += b_hh[2 * H :]
+        cache["rh"] = rh
+    a_n += xw[:, 2 * H :]
+    n = np.tanh(a_n)
+    h = n + z * (h_prev - n)  # (1 − z) n + z h_{t-1}
+    cache.update(a_rz=a_rz, a_n=a_n, n=n, h=h)
+    return (h,), cache
+
+
+def step_backward(d_state, cache, W_hh, reset="after"):
+    """Backward of :func:`step`. ``d_state = (∂L/∂h_t,)``.
+
+    Returns ``(d_xw (B, 3H), d_hw (B, 3H), (∂L/∂h_{t-1},))``: ``d_xw`` is the gradient of the
+    input projection, ``d_hw`` that of the hidden projection (they differ in the n block for
+    reset="after", where the hidden part is multiplied by r).
+    """
+    (d_h,) = d_state
+    h_prev, r, z, n = cache["h_prev"], cache["r"], cache["z"], cache["n"]
+    H = d_h.shape[-1]
+    d_an = d_h * (1.0 - z) * (1.0 - n * n)
+    d_h_prev = d_h * z
+    d_xw = np.empty((d_h.shape[0], 3 * H), dtype=d_h.dtype)
+    d_xw[:, 2 * H :] = d_an
+    if reset == "after":
+        d_r = d_an * cache["hw_n"]
+    else:
+        d_rh = d_an @ W_hh[2 * H :]
+        d_r = d_rh * h_prev
+        d_h_prev += d_rh * r
+    d_xw[:, :H] = d_r * r * (1.0 - r)
+    d_xw[:, H : 2 * H] = d_h * (h_prev - n) * z * (1.0 - z)
+    if reset == "after":
+        d_hw = d_xw.copy()
+        d_hw[:, 2 * H :] *= r
+        d_h_prev += d_hw @ W_hh
+    else:
+        d_hw = d_xw
+        d_h_prev += d_xw[:, : 2 * H] @ W_hh[: 2 * H]
+    return d_xw, d_hw, (d_h_prev,)
+
+
+def weight_hh_grad(d_hw, h_prev, caches, reset="after"):
+    """∂L/∂W_hh for all steps at once: ``d_hw (N, 3H)``, ``h_prev (N, H)`` over the N = T·B
+    rows. With reset="before" the n rows multiply ``r ⊙ h_{t-1}``, not ``h_{t-1}``."""
+    if reset == "after":
+        return d_hw.T @ h_prev
+    H = h_prev.shape[1]
+    rh = np.concatenate([c["rh"] for c in caches])  # (N, H)
+    return np.concatenate([d_hw[:, : 2 * H].T @ h_prev, d_hw[:, 2 * H :].T @ rh])
+
+
+# --- the course's notation, as a view of the fused parameters ----------------------------------
+
+
+def params_from_course(W_z, b_z, W_r, b_r, W, b, suffix="_l0"):
+    """Fused parameters (for ``reset="before"``) from the course's ``W_z, W_r, W (H, H + D)``
+    over ``[h_{t-1}, x_t]`` (``W`` over ``[r ⊙ h_{t-1}, x_t]``) and biases ``(H,)``.
+
+    The course's z is PyTorch's 1 − z, so the z rows are negated: σ(−a) = 1 − σ(a).
+    """
+    H = np.atleast_1d(np.asarray(b_z, dtype=np.float64)).shape[0]
+    mats = {k: np.asarray(v, dtype=np.float64).reshape(H, -1) for k, v in (("r", W_r), ("z", W_z), ("n", W))}
+    bias = {k: np.asarray(v, dtype=np.float64).reshape(H) for k, v in (("r", b_r), ("z", b_z), ("n", b))}
+    if len({m.shape[1] for m in mats.values()}) != 1 or mats["z"].shape[1] <= H:
+        from ..errors import ShapeError
+
+        raise ShapeError(
+            f"GRU course weights: expected W_z, W_r, W of shape ({H}, {H} + input_size), got "
+            f"{mats['z'].shape}, {mats['r'].shape}, {mats['n'].shape}"
+        )
+    sign = {"r": 1.0, "z": -1.0, "n": 1.0}
+    return {
+        f"weight_ih{suffix}": np.concatenate([sign[k] * mats[k][:, H:] for k in GATE_NAMES]),
+        f"weight_hh{suffix}": np.concatenate([sign[k] * mats[k][:, :H] for k in GATE_NAMES]),
+        f"bias_ih{suffix}": np.concatenate([sign[k] * bias[k] for k in GATE_NAMES]),
+        f"bias_hh{suffix}": np.zeros(3 * H),
+    }
+
+
+def params_to_course(params, suffix="_l0"):
+    """The inverse view (exact for reset="before"): ``{"W_z", "b_z", "W_r", "b_r", "W", "b"}``."""
+    W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
+    H = W_hh.shape[1]
+    bias = np.zeros(3 * H, dtype=W_ih.dtype)
+    for key in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        if key in params:
+            bias = bias + params[key]
+    rows = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(GATE_NAMES)}
+    full = {k: np.concatenate([W_hh[s], W_ih[s]], axis=1) for k, s in rows.items()}
+    return {
+        "W_z": -full["z"], "b_z": -bias[rows["z"]],
+        "W_r": full["r"], "b_r": bias[rows["r"]].copy(),
+        "W": full["n"], "b": bias[rows["n"]].copy(),
+    }

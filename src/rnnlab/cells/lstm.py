@@ -1,0 +1,138 @@
+r"""LSTM cell (seed 000 §2, seed 001, seed 004; Hochreiter & Schmidhuber 1997).
+
+Course notation, one matrix per gate over the concatenation ``[h_{t-1}, x_t]``::
+
+    f_t  = σ(W_f × [h_{t-1}, x_t] + b_f)      forget gate
+    i_t  = σ(W_i × [h_{t-1}, x_t] + b_i)      input gate
+    C̃_t  = tanh(W_C × [h_{t-1}, x_t] + b_C)   candidate values
+    o_t  = σ(W_o × [h_{t-1}, x_t] + b_o)      output gate
+    C_t  = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t           cell state
+    h_t  = o_t ⊙ tanh(C_t)                     hidden state
+
+Fused storage (PyTorch's ``nn.LSTM``): gates stacked in the order i, f, g (= C̃), o;
+``weight_ih (4H, D)``, ``weight_hh (4H, H)``, so that ``W_f = [W_hh_f | W_ih_f]`` and
+``b_f = b_ih_f + b_hh_f``.
+
+Backward, for upstream ∂L/∂h_t and ∂L/∂C_t (from step t+1)::
+
+    ∂L/∂o_t   = ∂L/∂h_t ⊙ tanh(C_t)
+    ∂L/∂C_t  += ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(C_t))
+    ∂L/∂f_t   = ∂L/∂C_t ⊙ C_{t-1}      ∂L/∂C_{t-1} = ∂L/∂C_t ⊙ f_t   (so ∂C_t/∂C_{t-1} = f_t)
+    ∂L/∂i_t   = ∂L/∂C_t ⊙ C̃_t          ∂L/∂C̃_t    = ∂L/∂C_t ⊙ i_t
+    ∂L/∂z_g   = ∂L/∂g ⊙ σ'(z_g) for g ∈ {i, f, o};   ∂L/∂z_C = ∂L/∂C̃_t ⊙ (1 − C̃_t²)
+    ∂L/∂h_{t-1} = W_hhᵀ ∂L/∂z      and   ∂L/∂W_f = Σ_t ∂L/∂z_f,t [h_{t-1}, x_t]ᵀ
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..functional import sigmoid
+
+GATES = 4
+STATE = ("h", "c")
+GATE_NAMES = ("i", "f", "g", "o")  # PyTorch's order; g is the course's C̃
+COURSE_GATES = {"i": "i", "f": "f", "g": "C", "o": "o"}  # fused gate -> course subscript
+FOLD_B_HH = True
+
+
+def step(xw, state, W_hh, b_hh=None):
+    """One step. ``xw (B, 4H)`` is W_ih x_t + b (already projected); ``state = (h_prev, c_prev)``.
+
+    Returns ``((h, c), cache)``; the cache keeps the pre-activations ``z (B, 4H)`` and the gate
+    values ``gates (B, 4H)`` in the order i, f, g, o.
+    """
+    h_prev, c_prev = state
+    H = h_prev.shape[-1]
+    z = h_prev @ W_hh.T  # (B, 4H)
+    z += xw
+    if b_hh is not None:
+        z += b_hh
+    gates = np.empty_like(z)
+    sigmoid(z[:, : 2 * H], out=gates[:, : 2 * H])  # i, f
+    np.tanh(z[:, 2 * H : 3 * H], out=gates[:, 2 * H : 3 * H])  # g = C̃
+    sigmoid(z[:, 3 * H :], out=gates[:, 3 * H :])  # o
+    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    c = f * c_prev
+    c += i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    cache = {"h_prev": h_prev, "c_prev": c_prev, "z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "h": h}
+    return (h, c), cache
+
+
+def step_backward(d_state, cache, W_hh):
+    """Backward of :func:`step`. ``d_state = (∂L/∂h_t, ∂L/∂C_t)``.
+
+    Returns ``(d_z, d_z, (∂L/∂h_{t-1}, ∂L/∂C_{t-1}))`` with ``d_z (B, 4H)`` = ∂L/∂z in the order
+    i, f, g, o (the same array serves the input and the hidden projection).
+    """
+    d_h, d_c = d_state
+    gates, tanh_c, c_prev = cache["gates"], cache["tanh_c"], cache["c_prev"]
+    H = d_h.shape[-1]
+    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
+    d_gates = np.empty_like(gates)
+    d_gates[:, :H] = d_c * g  # ∂L/∂i
+    d_gates[:, H : 2 * H] = d_c * c_prev  # ∂L/∂f
+    d_gates[:, 2 * H : 3 * H] = d_c * i  # ∂L/∂C̃
+    d_gates[:, 3 * H :] = d_h * tanh_c  # ∂L/∂o
+    # through the nonlinearities: σ' = s(1 − s) for i, f, o; tanh' = 1 − g² for C̃
+    slope = gates * (1.0 - gates)
+    slope[:, 2 * H : 3 * H] = 1.0 - g * g
+    d_z = d_gates * slope
+    return d_z, d_z, (d_z @ W_hh, d_c * f)
+
+
+# --- the course's notation, as a view of the fused parameters ----------------------------------
+
+_COURSE_ORDER = ("i", "f", "C", "o")  # course subscripts in PyTorch's gate order
+
+
+def params_from_course(W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o, suffix="_l0"):
+    """Fused parameters from the course's per-gate matrices over ``[h_{t-1}, x_t]``.
+
+    Each ``W_* (H, H + D)`` (a flat list for one neuron), ``b_* (H,)`` (or a scalar).
+    ``W_f = [W_hh_f | W_ih_f]``: the first H columns multiply ``h_{t-1}``. The bias goes to
+    ``bias_ih``; ``bias_hh`` is zero.
+    """
+    mats = {"f": W_f, "i": W_i, "C": W_C, "o": W_o}
+    biases = {"f": b_f, "i": b_i, "C": b_C, "o": b_o}
+    H = np.atleast_1d(np.asarray(b_f, dtype=np.float64)).shape[0]
+    W = {k: np.asarray(v, dtype=np.float64).reshape(H, -1) for k, v in mats.items()}
+    b = {k: np.asarray(v, dtype=np.float64).reshape(H) for k, v in biases.items()}
+    _check_course_shapes(W, H)
+    return {
+        f"weight_ih{suffix}": np.concatenate([W[k][:, H:] for k in _COURSE_ORDER]),
+        f"weight_hh{suffix}": np.concatenate([W[k][:, :H] for k in _COURSE_ORDER]),
+        f"bias_ih{suffix}": np.concatenate([b[k] for k in _COURSE_ORDER]),
+        f"bias_hh{suffix}": np.zeros(4 * H),
+    }
+
+
+def params_to_course(params, suffix="_l0"):
+    """The inverse view: ``{"W_f", "b_f", "W_i", ...}`` with ``W_f = [W_hh_f | W_ih_f]`` and
+    ``b_f = b_ih_f + b_hh_f``."""
+    W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
+    H = W_hh.shape[1]
+    b = np.zeros(4 * H, dtype=W_ih.dtype)
+    for key in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        if key in params:
+            b = b + params[key]
+    out = {}
+    for k, name in enumerate(_COURSE_ORDER):
+        rows = slice(k * H, (k + 1) * H)
+        out[f"W_{name}"] = np.concatenate([W_hh[rows], W_ih[rows]], axis=1)
+        out[f"b_{name}"] = b[rows].copy()
+    return out
+
+
+def _check_course_shapes(W, H):
+    from ..errors import ShapeError
+
+    cols = {k: v.shape[1] for k, v in W.items()}
+    if len(set(cols.values())) != 1 or cols["f"] <= H:
+        raise ShapeError(
+            f"LSTM course weights: expected every W_* of shape ({H}, {H} + input_size), got "
+            + ", ".join(f"W_{k} {W[k].shape}" for k in W)
+        )

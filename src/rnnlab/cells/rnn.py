@@ -1,0 +1,98 @@
+r"""Elman RNN cell (the course's "RNN simple", seed 000 §1.1 and seed 002).
+
+Course notation (seed 000)::
+
+    z_t = W_xh × x_t + W_hh × h_{t-1} + b_h
+    h_t = tanh(z_t)                  (or ReLU(z_t) with nonlinearity="relu")
+    y_t = W_hy × h_t + b_y           (the output layer lives outside the cell)
+
+Seed 002 writes the same cell as ``h_t = tanh(U x_t + W h_{t-1})``: U = W_xh, W = W_hh.
+
+Fused storage (PyTorch's ``nn.RNN``): ``weight_ih (H, D) = W_xh``, ``weight_hh (H, H) = W_hh``,
+two biases ``bias_ih + bias_hh = b_h``.
+
+Backward, for an upstream gradient ∂L/∂h_t (the sum of what comes from the output at t and
+from step t+1)::
+
+    ∂L/∂z_t     = ∂L/∂h_t ⊙ (1 − h_t²)          (ReLU: ⊙ [z_t > 0])
+    ∂L/∂h_{t-1} = W_hhᵀ ∂L/∂z_t                   (in rows: dz_t @ W_hh)
+    ∂L/∂W_hh   += ∂L/∂z_t h_{t-1}ᵀ,  ∂L/∂W_xh += ∂L/∂z_t x_tᵀ  (formed for all t at once in
+                                                   :mod:`rnnlab.sequence`)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..functional import relu_grad_from_output, tanh_grad_from_output
+
+GATES = 1  # rows of weight_ih per hidden unit
+STATE = ("h",)
+GATE_NAMES = ("h",)
+FOLD_B_HH = True  # bias_hh can be added to the input projection once for all steps
+
+
+def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh"):
+    """One step. ``xw (B, H)`` is W_xh x_t + b (already projected); ``state = (h_prev,)``.
+
+    Returns ``((h,), cache)``.
+    """
+    (h_prev,) = state
+    z = h_prev @ W_hh.T  # (B, H)
+    z += xw
+    if b_hh is not None:
+        z += b_hh
+    h = np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
+    return (h,), {"h_prev": h_prev, "z": z, "h": h}
+
+
+def step_backward(d_state, cache, W_hh, nonlinearity="tanh"):
+    """Backward of :func:`step`. ``d_state = (∂L/∂h_t,)``.
+
+    Returns ``(d_xw, d_hw, (∂L/∂h_{t-1},))``; ``d_xw`` is ∂L/∂z_t and equals ``d_hw``.
+    """
+    (d_h,) = d_state
+    h = cache["h"]
+    d_z = d_h * (tanh_grad_from_output(h) if nonlinearity == "tanh" else relu_grad_from_output(h))
+    return d_z, d_z, (d_z @ W_hh,)
+
+
+def check_options(nonlinearity="tanh"):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ConfigError(f"RNN nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+
+
+# --- the course's notation, as a view of the fused parameters ----------------------------------
+
+
+def params_from_course(W_xh, W_hh, b_h, suffix="_l0"):
+    """Fused parameters from the course's ``W_xh (H, D)``, ``W_hh (H, H)``, ``b_h (H,)``.
+
+    The whole bias goes to ``bias_ih``; ``bias_hh`` is zero (only their sum matters).
+    """
+    W_hh = np.atleast_2d(np.asarray(W_hh, dtype=np.float64))
+    H = W_hh.shape[0]
+    W_xh = np.asarray(W_xh, dtype=np.float64).reshape(H, -1)
+    b_h = np.asarray(b_h, dtype=np.float64).reshape(H)
+    return {
+        f"weight_ih{suffix}": W_xh.copy(),
+        f"weight_hh{suffix}": W_hh.copy(),
+        f"bias_ih{suffix}": b_h.copy(),
+        f"bias_hh{suffix}": np.zeros(H),
+    }
+
+
+def params_to_course(params, suffix="_l0"):
+    """The inverse view: ``{"W_xh", "W_hh", "b_h"}`` with ``b_h = bias_ih + bias_hh``."""
+    W_ih = params[f"weight_ih{suffix}"]
+    b = _bias_sum(params, suffix, W_ih.shape[0], W_ih.dtype)
+    return {"W_xh": W_ih.copy(), "W_hh": params[f"weight_hh{suffix}"].copy(), "b_h": b}
+
+
+def _bias_sum(params, suffix, rows, dtype):
+    b = np.zeros(rows, dtype=dtype)
+    for key in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        if key in params:
+            b = b + params[key]
+    return b

@@ -1,0 +1,78 @@
+"""``rnnlab <command>``: a thin shell over the API.
+
+Each command lives in a module of :mod:`rnnlab.commands` with two functions::
+
+    register(subparsers)   # add its parser (help in the current language)
+    run(args) -> int       # call the API, print, return the exit status
+
+Commands are found by listing the package, so adding one touches no other file. User
+mistakes (any :class:`~rnnlab.errors.RnnlabError`, a missing file) print one clear line and
+exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from . import commands
+from .errors import RnnlabError
+from .i18n import say, set_language
+
+
+def _language_from_argv(argv):
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnlab",
+        description=say("Recurrent neural networks from scratch: traces, gradients, training, interop.",
+                        "Réseaux récurrents faits main : traces, gradients, entraînement, interopérabilité."),
+    )
+    parser.add_argument("--lang", choices=["en", "fr"], help=say("output language (default: from the locale)",
+                                                                  "langue d'affichage (par défaut : celle du système)"))
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                title=say("commands", "commandes"))
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _language_from_argv(argv)
+    try:
+        set_language(lang if lang in ("en", "fr") else None)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        return int(args.run(args) or 0)
+    except RnnlabError as exc:
+        print(say("error: ", "erreur : ") + str(exc), file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(say("interrupted", "interrompu"), file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""rnnlab's errors: one base class, messages that say what was expected and what was got."""
+
+from __future__ import annotations
+
+
+class RnnlabError(Exception):
+    """Base class of every error rnnlab raises on purpose (user input, files, configuration)."""
+
+
+class ShapeError(RnnlabError, ValueError):
+    """An array has the wrong shape, size or dtype."""
+
+
+class ValueRangeError(RnnlabError, ValueError):
+    """A value is outside the range it must lie in (non-finite input, negative length, ...)."""
+
+
+class ConfigError(RnnlabError, ValueError):
+    """An option or a configuration is invalid."""
+
+
+class DataError(RnnlabError, ValueError):
+    """A data file or corpus cannot be used (missing column, non-numeric value, too short)."""
+
+
+class CheckpointError(RnnlabError, ValueError):
+    """A checkpoint or weights file is missing, corrupt or does not fit the model."""
+
+
+def describe_shape(shape) -> str:
+    """``(3, 5, 7)`` -> ``'(3, 5, 7)'``, the way the messages print shapes."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def expect_shape(name: str, array, expected: tuple) -> None:
+    """Raise :class:`ShapeError` unless ``array.shape == expected`` (``None`` matches any size)."""
+    got = tuple(array.shape)
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+        want = describe_shape(tuple("*" if e is None else e for e in expected))
+        raise ShapeError(f"{name}: expected shape {want}, got {describe_shape(got)}")
+
+
+def expect_finite(name: str, array) -> None:
+    """Raise :class:`ValueRangeError` if ``array`` holds NaN or infinity."""
+    import numpy as np
+
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueRangeError(f"{name}: expected finite values, got {bad} NaN or infinite value(s)")

@@ -1,0 +1,314 @@
+"""Recurrent layers with PyTorch's interface: ``rnnlab.RNN``, ``rnnlab.LSTM``, ``rnnlab.GRU``.
+
+A layer holds its parameters in one dict keyed like PyTorch's state dict (``weight_ih_l0``,
+``bias_hh_l1_reverse``, ...) and calls :mod:`rnnlab.sequence` for every layer and direction.
+``forward`` returns PyTorch's tuple; ``backward`` returns ∂L/∂input and fills ``grads`` (same
+keys as the parameters) and ``d_hx`` (the gradient of the initial state).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cells import make_cell
+from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
+from .sequence import unroll, unroll_backward
+
+
+def _rng(rng=None, seed=None) -> np.random.Generator:
+    if rng is not None and seed is not None:
+        raise ConfigError("give rng or seed, not both")
+    return rng if rng is not None else np.random.default_rng(seed)
+
+
+class Recurrent:
+    """A stack of recurrent layers (``num_layers``, ``bidirectional``), PyTorch's ``nn.RNNBase``.
+
+    Parameters
+    ----------
+    mode : "rnn", "lstm" or "gru"
+    input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional :
+        as PyTorch. ``dropout`` is applied to the output of every layer but the last, in
+        training mode only, with masks drawn from the layer's ``rng``.
+    dtype : parameter dtype (float32 by default; float64 for exercises and gradient checks)
+    rng, seed : the random source (initialisation and dropout); nothing uses the global RNG.
+    **cell_options : ``nonlinearity`` (RNN), ``reset`` (GRU)
+
+    Initialisation as PyTorch: every parameter ~ U(−√k, √k), k = 1 / hidden_size.
+    """
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, *, dtype=np.float32, rng=None, seed=None, **cell_options):
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ConfigError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
+        self.cell = make_cell(mode, **cell_options)
+        self.mode = mode
+        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self.dtype = np.dtype(dtype)
+        self.rng = _rng(rng, seed)
+        self.training = True
+        self.params = {}
+        k = 1.0 / hidden_size
+        for name, shape in self._param_shapes():
+            self.params[name] = self.rng.uniform(-np.sqrt(k), np.sqrt(k), size=shape).astype(self.dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.d_hx = None
+        self._tapes = None
+
+    # --- parameters ---------------------------------------------------------------------
+
+    def _suffix(self, layer, direction):
+        return f"_l{layer}" + ("_reverse" if direction == 1 else "")
+
+    def _param_shapes(self):
+        GH, H = self.cell.gates * self.hidden_size, self.hidden_size
+        for layer in range(self.num_layers):
+            in_size = self.input_size if layer == 0 else H * self.num_directions
+            for direction in range(self.num_directions):
+                s = self._suffix(layer, direction)
+                yield f"weight_ih{s}", (GH, in_size)
+                yield f"weight_hh{s}", (GH, H)
+                if self.bias:
+                    yield f"bias_ih{s}", (GH,)
+                    yield f"bias_hh{s}", (GH,)
+
+    def state_dict(self):
+        """Copies of the parameters, PyTorch's names and shapes."""
+        return {name: p.copy() for name, p in self.params.items()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Load arrays keyed like :meth:`state_dict` (a torch state dict after ``.numpy()``).
+
+        Checks every name and shape before changing anything."""
+        expected = dict(self._param_shapes())
+        missing = [k for k in expected if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in expected]
+        if strict and (missing or unexpected):
+            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        new = {}
+        for name, shape in expected.items():
+            if name not in state_dict:
+                continue
+            value = np.asarray(state_dict[name])
+            if value.shape != shape:
+                raise ShapeError(f"load_state_dict: {name}: expected shape {describe_shape(shape)}, got {describe_shape(value.shape)}")
+            expect_finite(f"load_state_dict: {name}", value)
+            new[name] = value.astype(self.dtype, copy=True)
+        self.params.update(new)
+
+    def zero_grad(self):
+        for g in self.grads.values():
+            g.fill(0.0)
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def __repr__(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+                f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
+                f"bidirectional={self.bidirectional}{opts}, dtype={self.dtype.name})")
+
+    # --- input checks -------------------------------------------------------------------
+
+    def _prepare(self, x, hx, lengths):
+        x = np.asarray(x)
+        name = type(self).__name__
+        if x.ndim not in (2, 3):
+            raise ShapeError(f"{name} input: expected 3 dimensions {'(B, T, D)' if self.batch_first else '(T, B, D)'} "
+                             f"or 2 (T, D), got shape {describe_shape(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, got {x.shape[-1]} "
+                             f"(input shape {describe_shape(x.shape)})")
+        if not np.issubdtype(x.dtype, np.number):
+            raise ShapeError(f"{name} input: expected a numeric array, got dtype {x.dtype}")
+        expect_finite(f"{name} input", x)
+        unbatched = x.ndim == 2
+        x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)
+        x = np.ascontiguousarray(x, dtype=self.dtype)  # (T, B, D)
+        T, B, _ = x.shape
+        if T == 0:
+            raise ShapeError(f"{name} input: expected at least one time step, got shape {describe_shape(x.shape)}")
+        states = self._prepare_hx(hx, B, unbatched)
+        mask = None
+        if lengths is not None:
+            lengths = np.asarray(lengths)
+            if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
+                raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), got {lengths.dtype} of shape "
+                                 f"{describe_shape(lengths.shape)}")
+            if lengths.min() < 1 or lengths.max() > T:
+                raise ValueRangeError(f"{name} lengths: expected values in 1..{T} (T = {T}), got min {lengths.min()}, "
+                                      f"max {lengths.max()}")
+            mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
+        return x, states, mask, unbatched
+
+    def _prepare_hx(self, hx, B, unbatched):
+        name = type(self).__name__
+        n_states = len(self.cell.state_names)
+        LD, H = self.num_layers * self.num_directions, self.hidden_size
+        if hx is None:
+            return tuple(np.zeros((LD, B, H), self.dtype) for _ in range(n_states))
+        if n_states == 2:
+            if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+                raise ShapeError(f"{name} hx: expected a tuple (h_0, c_0), got {type(hx).__name__}")
+            parts = tuple(hx)
+        else:
+            parts = (hx,)
+        out = []
+        for label, part in zip(self.cell.state_names, parts):
+            part = np.asarray(part)
+            want = (LD, H) if unbatched else (LD, B, H)
+            if part.shape != want:
+                raise ShapeError(f"{name} {label}_0: expected shape {describe_shape(want)} "
+                                 f"(num_layers × num_directions, {'' if unbatched else 'batch, '}hidden_size), "
+                                 f"got {describe_shape(part.shape)}")
+            expect_finite(f"{name} {label}_0", part)
+            out.append(np.asarray(part[:, None, :] if unbatched else part, dtype=self.dtype))
+        return tuple(out)
+
+    # --- forward and backward -------------------------------------------------------------
+
+    def forward(self, x, hx=None, lengths=None):
+        """Run the stack over ``x``.
+
+        Parameters
+        ----------
+        x : (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D)
+        hx : initial state ``(L·dirs, B, H)`` (LSTM: a tuple ``(h_0, c_0)``); zeros if None
+        lengths : (B,) true lengths of a padded batch (as ``pack_padded_sequence``)
+
+        Returns
+        -------
+        output : (T, B, dirs·H) (batch_first: (B, T, dirs·H)); zero past each length
+        h_n : (L·dirs, B, H); LSTM returns ``(h_n, c_n)``
+        """
+        x, states0, mask, unbatched = self._prepare(x, hx, lengths)
+        layer_input = x
+        finals = [[None] * (self.num_layers * self.num_directions) for _ in self.cell.state_names]
+        self._tapes, self._drop_masks = [], []
+        for layer in range(self.num_layers):
+            outputs, tapes = [], []
+            for direction in range(self.num_directions):
+                idx = layer * self.num_directions + direction
+                s = self._suffix(layer, direction)
+                p = self.params
+                out, final, tape = unroll(
+                    self.cell, layer_input, tuple(st[idx] for st in states0), p[f"weight_ih{s}"], p[f"weight_hh{s}"],
+                    p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), mask=mask, reverse=direction == 1)
+                outputs.append(out)
+                tapes.append(tape)
+                for k, st in enumerate(final):
+                    finals[k][idx] = st
+            layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+            drop = None
+            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
+                drop = (self.rng.random(layer_input.shape) >= self.dropout) / (1.0 - self.dropout)
+                layer_input = layer_input * drop.astype(self.dtype)
+            self._tapes.append(tapes)
+            self._drop_masks.append(drop)
+        self._unbatched = unbatched
+        output = layer_input
+        finals = [np.stack(f) for f in finals]
+        if unbatched:
+            output, finals = output[:, 0], [f[:, 0] for f in finals]
+        elif self.batch_first:
+            output = output.swapaxes(0, 1)
+        return output, (tuple(finals) if len(finals) == 2 else finals[0])
+
+    __call__ = forward
+
+    def backward(self, d_output, d_h_n=None, d_c_n=None):
+        """BPTT through the last :meth:`forward`.
+
+        ``d_output`` has the shape of ``output`` (``None`` for zeros); ``d_h_n``/``d_c_n`` that of
+        ``h_n``/``c_n``. Returns ∂L/∂input (the input's shape); sets ``self.grads`` (keys of
+        :meth:`state_dict`) and ``self.d_hx`` (∂L/∂h_0, or ``(∂L/∂h_0, ∂L/∂c_0)``).
+        """
+        if not self._tapes:
+            raise ConfigError(f"{type(self).__name__}.backward: call forward first")
+        T, B = self._tapes[0][0].x.shape[:2]
+        HD = self.hidden_size * self.num_directions
+        d_out = self._grad_input("d_output", d_output, (T, B, HD), (B, T, HD), swap=True)
+        d_finals = [self._grad_input(f"d_{n}_n", d, (self.num_layers * self.num_directions, B, self.hidden_size))
+                    for n, d in zip(self.cell.state_names, (d_h_n, d_c_n))]
+        grads, d_init = {}, [[None] * (self.num_layers * self.num_directions) for _ in self.cell.state_names]
+        H = self.hidden_size
+        for layer in range(self.num_layers - 1, -1, -1):
+            if self._drop_masks[layer] is not None and d_out is not None:
+                d_out = d_out * self._drop_masks[layer]
+            d_input = None
+            for direction, tape in enumerate(self._tapes[layer]):
+                idx = layer * self.num_directions + direction
+                d_dir = None if d_out is None else d_out[:, :, direction * H:(direction + 1) * H]
+                d_final = tuple(None if d is None else d[idx] for d in d_finals)
+                d_x, d_state0, g = unroll_backward(tape, d_dir, d_final)
+                s = self._suffix(layer, direction)
+                grads[f"weight_ih{s}"], grads[f"weight_hh{s}"] = g["W_ih"], g["W_hh"]
+                if self.bias:
+                    grads[f"bias_ih{s}"], grads[f"bias_hh{s}"] = g["b_ih"], g["b_hh"]
+                for k, d in enumerate(d_state0):
+                    d_init[k][idx] = d
+                d_input = d_x if d_input is None else d_input + d_x
+            d_out = d_input
+        self.grads = {name: grads[name].astype(self.dtype, copy=False) for name in self.params}
+        d_init = [np.stack(d) for d in d_init]
+        if self._unbatched:
+            d_init = [d[:, 0] for d in d_init]
+            d_out = d_out[:, 0]
+        elif self.batch_first:
+            d_out = d_out.swapaxes(0, 1)
+        self.d_hx = tuple(d_init) if len(d_init) == 2 else d_init[0]
+        return d_out
+
+    def _grad_input(self, name, d, shape, batch_first_shape=None, swap=False):
+        """Check an upstream gradient against the forward's shapes; return it time-major."""
+        if d is None:
+            return None
+        d = np.asarray(d, dtype=np.result_type(d, self.dtype))
+        if self._unbatched:
+            want = (shape[0],) + shape[2:]
+            if d.shape != want:
+                raise ShapeError(f"{type(self).__name__}.backward {name}: expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
+            return d[:, None] if swap else d[:, None]
+        want = batch_first_shape if (swap and self.batch_first) else shape
+        if d.shape != want:
+            raise ShapeError(f"{type(self).__name__}.backward {name}: expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
+        return d.swapaxes(0, 1) if (swap and self.batch_first) else d
+
+
+class RNN(Recurrent):
+    """Elman RNN stack, ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or ReLU), as ``torch.nn.RNN``."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, *, dtype=np.float32, rng=None, seed=None):
+        super().__init__("rnn", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, rng=rng, seed=seed, nonlinearity=nonlinearity)
+
+
+class LSTM(Recurrent):
+    """LSTM stack (gates i, f, g, o), as ``torch.nn.LSTM``; ``forward`` returns ``output, (h_n, c_n)``."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, *, dtype=np.float32, rng=None, seed=None):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, rng=rng, seed=seed)
+
+
+class GRU(Recurrent):
+    """GRU stack (gates r, z, n), as ``torch.nn.GRU`` with ``reset="after"`` (the default), or the
+    course's Cho-2014 cell with ``reset="before"`` (no PyTorch counterpart)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, *, reset="after", dtype=np.float32, rng=None, seed=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, rng=rng, seed=seed, reset=reset)

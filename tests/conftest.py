@@ -1,0 +1,29 @@
+"""Shared test set-up: the PyTorch oracle is optional on a user's machine but required in CI.
+
+Tests that need torch use the ``torch`` fixture (or ``pytest.importorskip`` through
+:func:`require_torch`): without torch they skip, unless ``RNNLAB_REQUIRE_TORCH=1``, where a
+missing torch fails them.
+"""
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+def require_torch():
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("RNNLAB_REQUIRE_TORCH") == "1":
+            pytest.fail("RNNLAB_REQUIRE_TORCH=1 but torch cannot be imported")
+        pytest.skip("torch is not installed")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.fixture
+def torch():
+    return require_torch()
