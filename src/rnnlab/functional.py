@@ -118,9 +118,16 @@ def cross_entropy(logits, targets, reduction="mean", ignore_index=None):
         raise ShapeError(
             f"cross_entropy: expected logits (N, K) and targets (N,), got {logits.shape} and {targets.shape}"
         )
-    logp = log_softmax(logits, axis=1)
-    n = logits.shape[0]
+    n, K = logits.shape
     keep = np.ones(n, dtype=bool) if ignore_index is None else targets != ignore_index
+    bad = keep & ((targets < 0) | (targets >= K))  # NumPy would silently read class −1 as K − 1
+    if np.any(bad):
+        from .errors import ValueRangeError
+
+        raise ValueRangeError(f"cross_entropy targets: expected class indices in 0..{K - 1}"
+                              + ("" if ignore_index is None else f" or ignore_index {ignore_index}")
+                              + f", got {targets[bad][:5].tolist()}")
+    logp = log_softmax(logits, axis=1)
     safe_t = np.where(keep, targets, 0)
     losses = -logp[np.arange(n), safe_t] * keep
     d_logits = np.exp(logp)

@@ -84,6 +84,9 @@ def check_layer(layer, x, hx=None, lengths=None, seed=0, eps=1e-6, tol=1e-6) -> 
     """
     if layer.dtype != np.float64:
         raise ConfigError(f"check_layer: expected a float64 layer, got {layer.dtype}")
+    if layer.training and layer.dropout > 0 and layer.num_layers > 1:
+        raise ConfigError(f"check_layer: expected a deterministic layer (eval mode or dropout 0), got dropout "
+                          f"{layer.dropout} in training mode: call layer.eval() first")
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64)
     out, final = layer.forward(x, hx, lengths)

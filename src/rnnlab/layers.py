@@ -42,7 +42,8 @@ class Recurrent:
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
-        if not 0.0 <= float(dropout) < 1.0:
+        is_number = isinstance(dropout, (int, float, np.number)) and not isinstance(dropout, bool)
+        if not (is_number and 0.0 <= float(dropout) < 1.0):
             raise ConfigError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
@@ -160,7 +161,8 @@ class Recurrent:
             return tuple(np.zeros((LD, B, H), self.dtype) for _ in range(n_states))
         if n_states == 2:
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                raise ShapeError(f"{name} hx: expected a tuple (h_0, c_0), got {type(hx).__name__}")
+                got = type(hx).__name__ + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else "")
+                raise ShapeError(f"{name} hx: expected a tuple (h_0, c_0), got {got}")
             parts = tuple(hx)
         else:
             parts = (hx,)

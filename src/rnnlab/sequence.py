@@ -32,9 +32,10 @@ class Tape:
     W_ih: np.ndarray
     W_hh: np.ndarray
     has_bias: bool
-    caches: list  # per step t (in time order), the cell's cache
+    caches: list  # per step t (in time order), the cell's cache (views into the unroll's buffers)
     mask: np.ndarray | None  # (T, B, 1) bool, True where t < length
     reverse: bool
+    h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that step t read, in time order
 
 
 def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False):
@@ -46,6 +47,7 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     """
     T, B, D = x.shape
     H = W_hh.shape[1]
+    # 1. all input projections in one GEMM
     xw = (x.reshape(T * B, D) @ W_ih.T).reshape(T, B, -1)  # (T, B, G·H)
     b_step = b_hh
     if b_ih is not None:
@@ -53,19 +55,35 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
         if cell.fold_b_hh:
             xw += b_hh
             b_step = None
-    output = np.empty((T, B, H), dtype=xw.dtype)
+    # 2. buffers: the cell's workspace (its caches are views of slice [t]) and the states; the
+    #    state read by step t sits in slot t + reverse, the state it writes in slot t + 1 − reverse
+    dtype = np.result_type(xw, W_hh, *state0)
+    work = cell.module.workspace(T, B, H, dtype, **cell.options)
+    states = [np.empty((T + 1, B, H), dtype) for _ in state0]  # (T + 1, B, H) each
+    for slots, s0 in zip(states, state0):
+        slots[T if reverse else 0] = s0
+    W_hh_rows = np.ascontiguousarray(W_hh.T).T  # same values; makes the per-step h W_hhᵀ a plain GEMM
+    step, options = cell.module.step, cell.options
     caches = [None] * T
-    state = tuple(state0)
+    output = np.empty((T, B, H), dtype) if mask is not None else None
+    # 3. the steps
     for t in range(T - 1, -1, -1) if reverse else range(T):
-        new_state, caches[t] = cell.step(xw[t], state, W_hh, b_step)
+        read, write = t + reverse, t + 1 - reverse
+        state = tuple(slots[read] for slots in states)
+        out = {key: buf[t] for key, buf in work.items()}
+        if mask is None:  # the new state goes straight to its slot
+            out.update(zip(cell.state_names, (slots[write] for slots in states)))
+        new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, **options)
         if mask is not None:
             keep = mask[t]  # (B, 1): past its length a sequence keeps its state
-            new_state = tuple(np.where(keep, new, old) for new, old in zip(new_state, state))
+            for slots, new, old in zip(states, new_state, state):
+                slots[write] = np.where(keep, new, old)
             np.multiply(new_state[0], keep, out=output[t])
-        else:
-            output[t] = new_state[0]
-        state = new_state
-    return output, state, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse)
+    if output is None:
+        output = states[0][1 - reverse : T + 1 - reverse].copy()  # a copy: the tape keeps its own
+    final = tuple(slots[0 if reverse else T] for slots in states)
+    h_prev = states[0][reverse : T + reverse]
+    return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev)
 
 
 def unroll_backward(tape: Tape, d_output, d_state_final=None):
@@ -80,32 +98,32 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     cell, x, W_hh, mask = tape.cell, tape.x, tape.W_hh, tape.mask
     T, B, D = x.shape
     H, GH = W_hh.shape[1], W_hh.shape[0]
-    dtype = np.result_type(x, W_hh)
-    d_state = tuple(
-        np.zeros((B, H), dtype) if (d_state_final is None or d is None) else np.asarray(d, dtype)
+    dtype = np.result_type(x, W_hh, *(() if d_output is None else (d_output,)))
+    d_state = tuple(  # our own arrays: the loop adds into them in place
+        np.zeros((B, H), dtype) if (d_state_final is None or d is None) else np.array(d, dtype)
         for d in (d_state_final or (None,) * len(cell.state_names))
     )
-    d_xw_all = np.empty((T, B, GH), dtype)
+    step_backward, options = cell.module.step_backward, cell.options
+    d_xw_all = np.empty((T, B, GH), dtype)  # every step's gate gradients, for the GEMMs below
     d_hw_all = None  # allocated only for cells whose hidden-side gradient differs
     for t in range(T) if tape.reverse else range(T - 1, -1, -1):
         if d_output is not None:
-            d_h = d_state[0] + (d_output[t] if mask is None else d_output[t] * mask[t])
-            d_state = (d_h,) + d_state[1:]
+            d_h = d_state[0]  # ∂L/∂h_t: from step t+1, plus from the output y_t
+            d_h += d_output[t] if mask is None else d_output[t] * mask[t]
+        out = {"d_xw": d_xw_all[t]} if d_hw_all is None else {"d_xw": d_xw_all[t], "d_hw": d_hw_all[t]}
         if mask is None:
-            d_xw, d_hw, d_state = cell.step_backward(d_state, tape.caches[t], W_hh)
+            d_xw, d_hw, d_state = step_backward(d_state, tape.caches[t], W_hh, out=out, **options)
         else:
             keep = mask[t]
-            d_xw, d_hw, d_prev = cell.step_backward(tuple(d * keep for d in d_state), tape.caches[t], W_hh)
+            d_xw, d_hw, d_prev = step_backward(tuple(d * keep for d in d_state), tape.caches[t], W_hh, out=out, **options)
             # a frozen step passes its state's gradient straight through
             d_state = tuple(dp + d * ~keep for dp, d in zip(d_prev, d_state))
-        d_xw_all[t] = d_xw
-        if d_hw is not d_xw:
-            if d_hw_all is None:
-                d_hw_all = np.empty_like(d_xw_all)
+        if d_hw is not d_xw and d_hw_all is None:
+            d_hw_all = np.empty_like(d_xw_all)
             d_hw_all[t] = d_hw
     d_xw_flat = d_xw_all.reshape(T * B, GH)
     d_hw_flat = d_xw_flat if d_hw_all is None else d_hw_all.reshape(T * B, GH)
-    h_prev = np.stack([c["h_prev"] for c in tape.caches]).reshape(T * B, H)
+    h_prev = tape.h_prev.reshape(T * B, H)
     grads = {
         "W_ih": d_xw_flat.T @ x.reshape(T * B, D),
         "W_hh": cell.weight_hh_grad(d_hw_flat, h_prev, tape.caches),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -61,9 +62,10 @@ def make_cell(mode: str, **options) -> Cell:
         try:
             module.check_options(**options)
         except TypeError as exc:
-            raise ConfigError(f"{mode} cell: unexpected option in {sorted(options)}") from exc
+            allowed = sorted(inspect.signature(module.check_options).parameters)
+            raise ConfigError(f"{mode} cell: expected options among {allowed}, got {sorted(options)}") from exc
     elif options:
-        raise ConfigError(f"{mode} cell: takes no options, got {sorted(options)}")
+        raise ConfigError(f"{mode} cell: expected no options, got {sorted(options)}")
     return Cell(mode, options)
 
 

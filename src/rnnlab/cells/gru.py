@@ -54,70 +54,102 @@ def check_options(reset="after"):
         raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho 2014, the course), got {reset!r}")
 
 
-def step(xw, state, W_hh, b_hh=None, reset="after"):
+def workspace(T, B, H, dtype, reset="after"):
+    """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
+    widths = {"hw": 3} if reset == "after" else {"a_rz": 2, "rh": 1}
+    widths.update(rz=2, a_n=1, n=1, h=1)
+    return {key: np.empty((T, B, w * H), dtype) for key, w in widths.items()}
+
+
+def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
     """One step. ``xw (B, 3H)`` is W_ih x_t + b (already projected); ``state = (h_prev,)``.
 
     Returns ``((h,), cache)``; the cache keeps the gates ``r, z, n`` and, for the backward,
-    ``hw_n = W_hn h + b_hn`` (reset="after") or ``rh = r ⊙ h_{t-1}`` (reset="before").
+    ``hw_n = W_hn h + b_hn`` (reset="after") or ``rh = r ⊙ h_{t-1}`` (reset="before"). ``out``
+    (optional) maps the keys of :func:`workspace` to preallocated arrays to write into.
     """
     (h_prev,) = state
-    H = h_prev.shape[-1]
-    a_rz = h_prev @ W_hh[: 2 * H].T  # (B, 2H)
+    B, H = h_prev.shape
+    rz, a_n, n, h = (_slot(out, key, (B, w * H), xw, h_prev) for key, w in (("rz", 2), ("a_n", 1), ("n", 1), ("h", 1)))
+    if reset == "after":
+        hw = _slot(out, "hw", (B, 3 * H), xw, h_prev)
+        np.matmul(h_prev, W_hh.T, out=hw)  # (B, 3H): the three hidden projections in one GEMM
+        if b_hh is not None:
+            hw += b_hh
+        a_rz, hw_n = hw[:, : 2 * H], hw[:, 2 * H :]  # hw_n = W_hn h + b_hn
+    else:
+        a_rz = _slot(out, "a_rz", (B, 2 * H), xw, h_prev)
+        np.matmul(h_prev, W_hh[: 2 * H].T, out=a_rz)  # (B, 2H)
+        if b_hh is not None:
+            a_rz += b_hh[: 2 * H]
     a_rz += xw[:, : 2 * H]
-    if b_hh is not None:
-        a_rz += b_hh[: 2 * H]
-    rz = sigmoid(a_rz)
+    sigmoid(a_rz, out=rz)
     r, z = rz[:, :H], rz[:, H:]
     cache = {"h_prev": h_prev, "r": r, "z": z}
     if reset == "after":
-        hw_n = h_prev @ W_hh[2 * H :].T  # (B, H)
-        if b_hh is not None:
-            hw_n += b_hh[2 * H :]
-        a_n = r * hw_n
+        np.multiply(r, hw_n, out=a_n)  # r ⊙ (W_hn h + b_hn)
         cache["hw_n"] = hw_n
     else:
-        rh = r * h_prev
-        a_n = rh @ W_hh[2 * H :].T
+        rh = np.multiply(r, h_prev, out=_slot(out, "rh", (B, H), xw, h_prev))
+        np.matmul(rh, W_hh[2 * H :].T, out=a_n)  # W_hn (r ⊙ h)
         if b_hh is not None:
             a_n += b_hh[2 * H :]
         cache["rh"] = rh
     a_n += xw[:, 2 * H :]
-    n = np.tanh(a_n)
-    h = n + z * (h_prev - n)  # (1 − z) n + z h_{t-1}
+    np.tanh(a_n, out=n)
+    np.subtract(h_prev, n, out=h)  # h = (1 − z) n + z h_{t-1} = n + z (h_{t-1} − n)
+    h *= z
+    h += n
     cache.update(a_rz=a_rz, a_n=a_n, n=n, h=h)
     return (h,), cache
 
 
-def step_backward(d_state, cache, W_hh, reset="after"):
+def step_backward(d_state, cache, W_hh, reset="after", out=None):
     """Backward of :func:`step`. ``d_state = (∂L/∂h_t,)``.
 
     Returns ``(d_xw (B, 3H), d_hw (B, 3H), (∂L/∂h_{t-1},))``: ``d_xw`` is the gradient of the
     input projection, ``d_hw`` that of the hidden projection (they differ in the n block for
-    reset="after", where the hidden part is multiplied by r).
+    reset="after", where the hidden part is multiplied by r). ``out={"d_xw": …, "d_hw": …}``
+    (optional) are the arrays to write them into.
     """
     (d_h,) = d_state
     h_prev, r, z, n = cache["h_prev"], cache["r"], cache["z"], cache["n"]
-    H = d_h.shape[-1]
-    d_an = d_h * (1.0 - z) * (1.0 - n * n)
+    B, H = d_h.shape
+    d_xw = _slot(out, "d_xw", (B, 3 * H), d_h, n)
+    d_ar, d_az, d_an = d_xw[:, :H], d_xw[:, H : 2 * H], d_xw[:, 2 * H :]
+    one_minus_z = np.subtract(1.0, z)
+    np.multiply(d_h, one_minus_z, out=d_an)  # ∂L/∂a_n = ∂L/∂h ⊙ (1 − z) ⊙ (1 − n²)
+    d_an *= np.subtract(1.0, np.multiply(n, n))
     d_h_prev = d_h * z
-    d_xw = np.empty((d_h.shape[0], 3 * H), dtype=d_h.dtype)
-    d_xw[:, 2 * H :] = d_an
     if reset == "after":
-        d_r = d_an * cache["hw_n"]
+        np.multiply(d_an, cache["hw_n"], out=d_ar)  # ∂L/∂r = ∂L/∂a_n ⊙ (W_hn h + b_hn)
     else:
         d_rh = d_an @ W_hh[2 * H :]
-        d_r = d_rh * h_prev
+        np.multiply(d_rh, h_prev, out=d_ar)  # ∂L/∂r = ∂L/∂(r ⊙ h) ⊙ h_{t-1}
         d_h_prev += d_rh * r
-    d_xw[:, :H] = d_r * r * (1.0 - r)
-    d_xw[:, H : 2 * H] = d_h * (h_prev - n) * z * (1.0 - z)
+    d_ar *= r  # ∂L/∂a_r = ∂L/∂r ⊙ r (1 − r)
+    d_ar *= np.subtract(1.0, r)
+    np.subtract(h_prev, n, out=d_az)  # ∂L/∂a_z = ∂L/∂h ⊙ (h_{t-1} − n) ⊙ z (1 − z)
+    d_az *= d_h
+    d_az *= z
+    d_az *= one_minus_z
     if reset == "after":
-        d_hw = d_xw.copy()
-        d_hw[:, 2 * H :] *= r
+        d_hw = _slot(out, "d_hw", (B, 3 * H), d_h, n)
+        d_hw[:, : 2 * H] = d_xw[:, : 2 * H]
+        np.multiply(d_an, r, out=d_hw[:, 2 * H :])  # the hidden side of n is multiplied by r
         d_h_prev += d_hw @ W_hh
     else:
         d_hw = d_xw
         d_h_prev += d_xw[:, : 2 * H] @ W_hh[: 2 * H]
     return d_xw, d_hw, (d_h_prev,)
+
+
+def _slot(out, key, shape, *like):
+    """``out[key]`` (a preallocated array) if given, else a new array."""
+    if out is not None and key in out:
+        return out[key]
+    return np.empty(shape, np.result_type(*like))
 
 
 def weight_hh_grad(d_hw, h_prev, caches, reset="after"):

@@ -25,9 +25,9 @@ Backward, for upstream ∂L/∂h_t and ∂L/∂C_t (from step t+1)::
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
-from ..functional import sigmoid
+import numpy as np
 
 GATES = 4
 STATE = ("h", "c")
@@ -36,52 +36,91 @@ COURSE_GATES = {"i": "i", "f": "f", "g": "C", "o": "o"}  # fused gate -> course 
 FOLD_B_HH = True
 
 
-def step(xw, state, W_hh, b_hh=None):
+def workspace(T, B, H, dtype):
+    """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
+    return {key: np.empty((T, B, width * H), dtype) for key, width in
+            (("z", 4), ("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1))}
+
+
+def step(xw, state, W_hh, b_hh=None, out=None):
     """One step. ``xw (B, 4H)`` is W_ih x_t + b (already projected); ``state = (h_prev, c_prev)``.
 
     Returns ``((h, c), cache)``; the cache keeps the pre-activations ``z (B, 4H)`` and the gate
-    values ``gates (B, 4H)`` in the order i, f, g, o.
+    values ``gates (B, 4H)`` in the order i, f, g, o. ``out`` (optional) maps cache keys to
+    preallocated arrays to write into.
     """
     h_prev, c_prev = state
-    H = h_prev.shape[-1]
-    z = h_prev @ W_hh.T  # (B, 4H)
+    B, H = h_prev.shape
+    z, gates, c, tanh_c, h = (_slot(out, key, (B, w * H), xw, h_prev) for key, w in
+                              (("z", 4), ("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1)))
+    np.matmul(h_prev, W_hh.T, out=z)  # (B, 4H)
     z += xw
     if b_hh is not None:
         z += b_hh
-    gates = np.empty_like(z)
-    sigmoid(z[:, : 2 * H], out=gates[:, : 2 * H])  # i, f
-    np.tanh(z[:, 2 * H : 3 * H], out=gates[:, 2 * H : 3 * H])  # g = C̃
-    sigmoid(z[:, 3 * H :], out=gates[:, 3 * H :])  # o
+    # one tanh over the 4H columns: σ(z) = ½(1 + tanh(z/2)) for i, f, o and tanh(z) for g = C̃
+    scale, shift = _gate_scales(H, z.dtype)
+    np.multiply(z, scale, out=gates)
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
     i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-    c = f * c_prev
-    c += i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
+    np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    c += np.multiply(i, g, out=h)  # (h used as scratch)
+    np.tanh(c, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
     cache = {"h_prev": h_prev, "c_prev": c_prev, "z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "h": h}
     return (h, c), cache
 
 
-def step_backward(d_state, cache, W_hh):
+def step_backward(d_state, cache, W_hh, out=None):
     """Backward of :func:`step`. ``d_state = (∂L/∂h_t, ∂L/∂C_t)``.
 
     Returns ``(d_z, d_z, (∂L/∂h_{t-1}, ∂L/∂C_{t-1}))`` with ``d_z (B, 4H)`` = ∂L/∂z in the order
-    i, f, g, o (the same array serves the input and the hidden projection).
+    i, f, g, o (the same array serves the input and the hidden projection); ``out={"d_xw": …}``
+    (optional) is the array to write ``d_z`` into.
     """
-    d_h, d_c = d_state
+    d_h, d_c_next = d_state
     gates, tanh_c, c_prev = cache["gates"], cache["tanh_c"], cache["c_prev"]
-    H = d_h.shape[-1]
+    B, H = d_h.shape
     i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-    d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
-    d_gates = np.empty_like(gates)
-    d_gates[:, :H] = d_c * g  # ∂L/∂i
-    d_gates[:, H : 2 * H] = d_c * c_prev  # ∂L/∂f
-    d_gates[:, 2 * H : 3 * H] = d_c * i  # ∂L/∂C̃
-    d_gates[:, 3 * H :] = d_h * tanh_c  # ∂L/∂o
-    # through the nonlinearities: σ' = s(1 − s) for i, f, o; tanh' = 1 − g² for C̃
-    slope = gates * (1.0 - gates)
-    slope[:, 2 * H : 3 * H] = 1.0 - g * g
-    d_z = d_gates * slope
+    # ∂L/∂C_t = ∂L/∂C_t (from t+1) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(C_t))
+    d_c = np.multiply(tanh_c, tanh_c)
+    np.subtract(1.0, d_c, out=d_c)
+    d_c *= o
+    d_c *= d_h
+    d_c += d_c_next
+    d_z = _slot(out, "d_xw", (B, 4 * H), d_h, gates)
+    np.multiply(d_c, g, out=d_z[:, :H])  # ∂L/∂i
+    np.multiply(d_c, c_prev, out=d_z[:, H : 2 * H])  # ∂L/∂f
+    np.multiply(d_c, i, out=d_z[:, 2 * H : 3 * H])  # ∂L/∂C̃
+    np.multiply(d_h, tanh_c, out=d_z[:, 3 * H :])  # ∂L/∂o
+    # through the nonlinearities: σ' = s(1 − s) for i, f, o; tanh' = 1 − g² = (1 − g)(1 + g) for C̃
+    slope = np.subtract(1.0, gates)  # (B, 4H)
+    slope[:, :2 * H] *= gates[:, :2 * H]
+    slope[:, 3 * H :] *= o
+    slope[:, 2 * H : 3 * H] *= 1.0 + g
+    d_z *= slope
     return d_z, d_z, (d_z @ W_hh, d_c * f)
+
+
+def _slot(out, key, shape, *like):
+    """``out[key]`` (a preallocated array) if given, else a new array."""
+    if out is not None and key in out:
+        return out[key]
+    return np.empty(shape, np.result_type(*like))
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_scales(H, dtype):
+    """``(scale, shift)``, each (4H,): ``scale ⊙ tanh(scale ⊙ z) + shift`` is
+    σ(z) = ½ tanh(½ z) + ½ on the columns of i, f, o and tanh(z) on those of g."""
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1.0
+    shift = np.full(4 * H, 0.5, dtype=dtype)
+    shift[2 * H : 3 * H] = 0.0
+    scale.flags.writeable = shift.flags.writeable = False
+    return scale, shift
 
 
 # --- the course's notation, as a view of the fused parameters ----------------------------------

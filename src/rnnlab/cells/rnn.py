@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from ..functional import relu_grad_from_output, tanh_grad_from_output
+from ..functional import relu_grad_from_output
 
 GATES = 1  # rows of weight_ih per hidden unit
 STATE = ("h",)
@@ -33,29 +33,54 @@ GATE_NAMES = ("h",)
 FOLD_B_HH = True  # bias_hh can be added to the input projection once for all steps
 
 
-def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh"):
+def workspace(T, B, H, dtype, nonlinearity="tanh"):
+    """Arrays ``(T, B, H)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
+    return {"z": np.empty((T, B, H), dtype), "h": np.empty((T, B, H), dtype)}
+
+
+def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh", out=None):
     """One step. ``xw (B, H)`` is W_xh x_t + b (already projected); ``state = (h_prev,)``.
 
-    Returns ``((h,), cache)``.
+    Returns ``((h,), cache)``; ``out`` (optional) maps cache keys to preallocated arrays to
+    write into.
     """
     (h_prev,) = state
-    z = h_prev @ W_hh.T  # (B, H)
+    z, h = (_slot(out, key, h_prev.shape, xw, h_prev) for key in ("z", "h"))
+    np.matmul(h_prev, W_hh.T, out=z)  # (B, H)
     z += xw
     if b_hh is not None:
         z += b_hh
-    h = np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
+    if nonlinearity == "tanh":
+        np.tanh(z, out=h)
+    else:
+        np.maximum(z, 0.0, out=h)
     return (h,), {"h_prev": h_prev, "z": z, "h": h}
 
 
-def step_backward(d_state, cache, W_hh, nonlinearity="tanh"):
+def step_backward(d_state, cache, W_hh, nonlinearity="tanh", out=None):
     """Backward of :func:`step`. ``d_state = (∂L/∂h_t,)``.
 
-    Returns ``(d_xw, d_hw, (∂L/∂h_{t-1},))``; ``d_xw`` is ∂L/∂z_t and equals ``d_hw``.
+    Returns ``(d_xw, d_hw, (∂L/∂h_{t-1},))``; ``d_xw`` is ∂L/∂z_t and equals ``d_hw``;
+    ``out={"d_xw": …}`` (optional) is the array to write it into.
     """
     (d_h,) = d_state
     h = cache["h"]
-    d_z = d_h * (tanh_grad_from_output(h) if nonlinearity == "tanh" else relu_grad_from_output(h))
+    d_z = _slot(out, "d_xw", h.shape, d_h, h)
+    if nonlinearity == "tanh":
+        np.multiply(h, h, out=d_z)  # ∂L/∂z_t = ∂L/∂h_t ⊙ (1 − h_t²)
+        np.subtract(1.0, d_z, out=d_z)
+        d_z *= d_h
+    else:
+        np.multiply(d_h, relu_grad_from_output(h), out=d_z)
     return d_z, d_z, (d_z @ W_hh,)
+
+
+def _slot(out, key, shape, *like):
+    """``out[key]`` (a preallocated array) if given, else a new array."""
+    if out is not None and key in out:
+        return out[key]
+    return np.empty(shape, np.result_type(*like))
 
 
 def check_options(nonlinearity="tanh"):

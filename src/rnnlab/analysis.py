@@ -1,0 +1,440 @@
+r"""Why plain RNNs forget: gradient flow, measured on the core's own backward.
+
+BPTT carries ∂L/∂h_T back to h_t through a product of one-step Jacobians (seed 000 §1.2)::
+
+    ∂h_T/∂h_t = Π_{k=t+1..T} ∂h_k/∂h_{k−1},      RNN:  ∂h_k/∂h_{k−1} = diag(tanh'(z_k)) W_hh
+
+(the seed writes ``W_hh × diag(1 − tanh²(z_t))``: the same factors, the diagonal on the other
+side, identical when tanh' is a constant). Seed 004 calls ``W_h^{t−t'} Π tanh'(o_k)`` the
+attenuation factor. For the LSTM the cell state has a direct path ``∂C_t/∂C_{t−1} = f_t``
+(seed 000 §2.3), for the GRU ``∂h_t/∂h_{t−1} ∋ z_t`` (PyTorch's z; the course's 1 − z_t).
+
+What is here:
+
+- :func:`state_jacobians`: the exact ``∂s_T/∂s_t`` (s = h, or (h, C) for the LSTM) of any
+  layer on any input, by feeding the identity through the cell's ``step_backward``;
+- :func:`linearised_flow`: the course's view ``J = diag(tanh') W_hh`` with eigenvalues,
+  spectral radius, spectral norm and the number of steps until a norm falls below a
+  threshold; :func:`exercise_1_2` answers ex. 1.2;
+- :func:`sigmoid_chain`: seed 001's chain of sigmoids (σ' ≤ 1/4 per layer);
+- :func:`compare_cells`: RNN vs LSTM vs GRU, gradient norm against distance, at
+  initialisation and after a short training on a long-dependency task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ConfigError, ShapeError, describe_shape
+from .sequence import unroll
+
+NORMS = {
+    "2": "spectral norm ‖·‖₂ (largest singular value)",
+    "fro": "Frobenius norm ‖·‖_F (root of the sum of squares)",
+    "max": "largest absolute entry max|·|",
+}
+
+
+def matrix_norm(A, ord="2"):
+    """Norm of ``A (..., n, n)`` over its last two axes: ``"2"``, ``"fro"`` or ``"max"``."""
+    A = np.asarray(A)
+    if ord == "2":
+        return np.linalg.norm(A, ord=2, axis=(-2, -1))
+    if ord == "fro":
+        return np.sqrt(np.sum(A * A, axis=(-2, -1)))
+    if ord == "max":
+        return np.max(np.abs(A), axis=(-2, -1))
+    raise ConfigError(f"norm: expected one of {sorted(NORMS)}, got {ord!r}")
+
+
+# --- 1. exact Jacobians from the cell's step_backward --------------------------------------
+
+
+@dataclass(frozen=True)
+class StateJacobians:
+    """``jacobians[b, d] = ∂s_T/∂s_{T−d}`` for sequence b at distance d = 0 … T.
+
+    ``s`` stacks the states of the cell: ``h`` (RNN, GRU) or ``[h, C]`` (LSTM), so each matrix
+    is ``(K, K)`` with K = H or 2H; row = component of s_T, column = component of s_{T−d}.
+    ``direct_path[b, d]`` (H,) is the product over the last d steps of the cell's direct
+    factor: ``1 − h_k²`` (RNN, the tanh' of the attenuation factor), ``f_k`` (LSTM),
+    ``z_k`` (GRU, PyTorch's z).
+    """
+
+    mode: str
+    hidden_size: int
+    state_names: tuple
+    jacobians: np.ndarray  # (B, T+1, K, K)
+    direct_path: np.ndarray  # (B, T+1, H)
+    slopes: np.ndarray  # (B, T, H): tanh'(z_t) = 1 − h_t² for the RNN (the cell's h for others)
+    W_hh: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return self.jacobians.shape[1] - 1
+
+    @property
+    def distance(self) -> np.ndarray:
+        return np.arange(self.steps + 1)
+
+    def block(self, out="h", wrt="h") -> np.ndarray:
+        """``∂out_T/∂wrt_{T−d}``, ``(B, T+1, H, H)``; e.g. ``block("c", "c")`` for ∂C_T/∂C_t."""
+        H = self.hidden_size
+        names = list(self.state_names)
+        for n in (out, wrt):
+            if n not in names:
+                raise ConfigError(f"{self.mode} state: expected one of {names}, got {n!r}")
+        i, j = names.index(out), names.index(wrt)
+        return self.jacobians[:, :, i * H:(i + 1) * H, j * H:(j + 1) * H]
+
+    def norms(self, out=None, wrt=None, ord="2") -> np.ndarray:
+        """Norms ``(B, T+1)`` of the full state Jacobian (or of one block)."""
+        J = self.jacobians if out is None else self.block(out, wrt or out)
+        return matrix_norm(J, ord)
+
+    def mean_norms(self, out=None, wrt=None, ord="2") -> np.ndarray:
+        """Norms averaged over the sequences, ``(T+1,)``."""
+        return self.norms(out, wrt, ord).mean(axis=0)
+
+
+def _float64_params(layer):
+    return {k: np.asarray(v, dtype=np.float64) for k, v in layer.params.items()}
+
+
+def _time_major(layer, x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2:
+        return x[:, None, :]
+    if x.ndim == 3:
+        return x.swapaxes(0, 1) if layer.batch_first else x
+    raise ShapeError(f"{type(layer).__name__} input: expected (T, D) or (T, B, D), got shape {describe_shape(x.shape)}")
+
+
+def _initial_states(layer, hx, B):
+    LD, H, n = layer.num_layers * layer.num_directions, layer.hidden_size, len(layer.cell.state_names)
+    if hx is None:
+        return [tuple(np.zeros((B, H)) for _ in range(n)) for _ in range(LD)]
+    parts = tuple(hx) if n == 2 else (hx,)
+    parts = [np.asarray(p, dtype=np.float64).reshape(LD, -1, H) for p in parts]
+    return [tuple(np.broadcast_to(p[i], (B, H)).copy() for p in parts) for i in range(LD)]
+
+
+def _level_inputs(layer, x, states0, level):
+    """The input sequence that level ``level`` of the stack reads (lower levels unrolled)."""
+    p = _float64_params(layer)
+    seq = x
+    for lv in range(level):
+        outs = []
+        for direction in range(layer.num_directions):
+            s = f"_l{lv}" + ("_reverse" if direction else "")
+            out, _, _ = unroll(layer.cell, seq, states0[lv * layer.num_directions + direction], p[f"weight_ih{s}"],
+                               p[f"weight_hh{s}"], p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), reverse=direction == 1)
+            outs.append(out)
+        seq = np.concatenate(outs, axis=-1)
+    return seq
+
+
+def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobians:
+    """Exact ``∂s_T/∂s_t`` of one level of a layer (``rnnlab.RNN``/``LSTM``/``GRU``) on ``x``.
+
+    ``x`` is one sequence ``(T, D)`` or a batch ``(T, B, D)`` (``(B, T, D)`` with
+    ``batch_first``). Each sequence is repeated K = dim(s) times and the K rows of the identity
+    are fed back through the cell's own ``step_backward``: after k steps, row i holds
+    ``e_iᵀ ∂s_T/∂s_{T−k}``. Computed in float64, inputs of the lower levels fixed.
+    """
+    if not 0 <= level < layer.num_layers or direction not in range(layer.num_directions):
+        raise ConfigError(f"state_jacobians: expected level in 0..{layer.num_layers - 1} and direction in "
+                          f"0..{layer.num_directions - 1}, got level={level}, direction={direction}")
+    x = _time_major(layer, x)
+    if x.shape[-1] != layer.input_size:
+        raise ShapeError(f"state_jacobians: expected input_size {layer.input_size}, got {x.shape[-1]}")
+    T, B, _ = x.shape
+    H, cell = layer.hidden_size, layer.cell
+    n_states = len(cell.state_names)
+    K = n_states * H
+    states0 = _initial_states(layer, hx, B)
+    seq = _level_inputs(layer, x, states0, level)
+    s = f"_l{level}" + ("_reverse" if direction else "")
+    p = _float64_params(layer)
+    W_hh = p[f"weight_hh{s}"]
+    # 1. forward, every sequence repeated K times (row b·K + i carries the seed e_i)
+    seq_rep = np.repeat(seq, K, axis=1)  # (T, B·K, D_l)
+    state_rep = tuple(np.repeat(st, K, axis=0) for st in states0[level * layer.num_directions + direction])
+    _, _, tape = unroll(cell, seq_rep, state_rep, p[f"weight_ih{s}"], W_hh, p.get(f"bias_ih{s}"),
+                        p.get(f"bias_hh{s}"), reverse=direction == 1)
+    order = list(range(T)) if direction == 1 else list(range(T - 1, -1, -1))  # last step first
+    # 2. backward: the identity, one cell step at a time
+    eye = np.tile(np.eye(K), (B, 1))  # (B·K, K)
+    d_state = tuple(eye[:, j * H:(j + 1) * H] for j in range(n_states))
+    jac = np.empty((B, T + 1, K, K))
+    jac[:, 0] = np.eye(K)
+    for d, t in enumerate(order, start=1):
+        _, _, d_state = cell.step_backward(d_state, tape.caches[t], W_hh)
+        jac[:, d] = np.concatenate(d_state, axis=1).reshape(B, K, K)
+    # 3. the cell's direct path and the RNN's slopes, read from the caches
+    factors = np.stack([_direct_factor(cell.mode, tape.caches[t], H)[::K] for t in order])  # (T, B, H)
+    direct = np.ones((B, T + 1, H))
+    direct[:, 1:] = np.cumprod(factors, axis=0).transpose(1, 0, 2)
+    slopes = np.stack([1.0 - tape.caches[t]["h"][::K] ** 2 for t in range(T)]).transpose(1, 0, 2)
+    return StateJacobians(cell.mode, H, tuple(cell.state_names), jac, direct, slopes, W_hh)
+
+
+def _direct_factor(mode, cache, H):
+    if mode == "lstm":
+        return cache["gates"][:, H:2 * H]  # f_t
+    if mode == "gru":
+        return cache["z"]  # PyTorch's z (the course's 1 − z_t)
+    return 1.0 - cache["h"] ** 2  # tanh'(z_t)
+
+
+# --- 2. the course's linearised view ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinearisedFlow:
+    """One step of the gradient, linearised: ``J = diag(tanh') W_hh`` with a fixed slope.
+
+    ``J^n = ∂h_T/∂h_{T−n}`` if every step had the same tanh'. Its size after n steps falls like
+    ``ρ(J)^n`` (ρ = spectral radius, the largest |eigenvalue|); the spectral norm ``‖J‖₂``
+    bounds every step: ``‖J^n‖₂ ≤ ‖J‖₂^n``.
+    """
+
+    W_hh: np.ndarray
+    slope: np.ndarray  # (H,)
+    J: np.ndarray
+    eigenvalues: np.ndarray  # of J
+    W_eigenvalues: np.ndarray  # of W_hh
+
+    @property
+    def spectral_radius(self) -> float:
+        return float(np.max(np.abs(self.eigenvalues)))
+
+    @property
+    def W_spectral_radius(self) -> float:
+        return float(np.max(np.abs(self.W_eigenvalues)))
+
+    @property
+    def spectral_norm(self) -> float:
+        return float(np.linalg.norm(self.J, 2))
+
+    def power(self, n: int) -> np.ndarray:
+        return np.linalg.matrix_power(self.J, int(n))
+
+    def norms(self, n_max: int, ord="2") -> np.ndarray:
+        """``‖J^n‖`` for n = 0 … n_max."""
+        out, P = np.empty(n_max + 1), np.eye(self.J.shape[0])
+        for n in range(n_max + 1):
+            out[n] = matrix_norm(P, ord)
+            P = self.J @ P
+        return out
+
+    def steps_below(self, threshold=0.01, ord="2", max_steps=10_000) -> int | None:
+        """The first n with ``‖J^n‖ < threshold`` (``None`` if not within ``max_steps``)."""
+        P = np.eye(self.J.shape[0])
+        for n in range(max_steps + 1):
+            if matrix_norm(P, ord) < threshold:
+                return n
+            if matrix_norm(P, ord) > 1e150:  # exploding: it will not come back
+                return None
+            P = self.J @ P
+        return None
+
+    def steps_above(self, threshold=100.0, ord="2", max_steps=10_000) -> int | None:
+        """The first n with ``‖J^n‖ > threshold`` (explosion), or ``None``."""
+        P = np.eye(self.J.shape[0])
+        for n in range(max_steps + 1):
+            size = matrix_norm(P, ord)
+            if size > threshold:
+                return n
+            if size < 1e-150:  # vanished
+                return None
+            P = self.J @ P
+        return None
+
+
+def linearised_flow(W_hh, slope=0.9) -> LinearisedFlow:
+    """The course's one-step factor for ``W_hh (H, H)`` and a tanh' ``slope`` (scalar or (H,))."""
+    W = np.atleast_2d(np.asarray(W_hh, dtype=np.float64))
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ShapeError(f"W_hh: expected a square matrix (H, H), got shape {describe_shape(W.shape)}")
+    slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), (W.shape[0],)).copy()
+    J = slope[:, None] * W  # diag(tanh') W_hh
+    return LinearisedFlow(W, slope, J, np.linalg.eigvals(J), np.linalg.eigvals(W))
+
+
+EXERCISE_1_2_W_HH = ((0.8, 0.1), (-0.1, 0.8))
+
+
+@dataclass(frozen=True)
+class Exercise12:
+    """The answers of seed 000, ex. 1.2 (see :func:`exercise_1_2`)."""
+
+    flow: LinearisedFlow
+    steps: tuple
+    threshold: float
+    norms: dict  # ord -> (len(steps),) values of ‖J^n‖
+    steps_below: dict  # ord -> first n with ‖J^n‖ < threshold
+    larger: dict = field(default_factory=dict)  # |λ(W_hh)| -> LinearisedFlow with W_hh rescaled
+
+
+def exercise_1_2(W_hh=EXERCISE_1_2_W_HH, slope=0.9, steps=(3, 5, 10), threshold=0.01,
+                 larger_radii=(1.05, 1.2, 1.5)) -> Exercise12:
+    """Ex. 1.2: the product of n factors ``W_hh diag(0.9)`` after 3, 5, 10 steps, in three
+    norms; the first step where each is below 0.01; and, for question 3, the same W_hh rescaled
+    so that its eigenvalues have modulus 1.05, 1.2, 1.5 (growth needs ``|λ| · tanh' > 1``,
+    i.e. |λ| > 1/0.9 ≈ 1.11 here: eigenvalues just above 1 still vanish)."""
+    flow = linearised_flow(W_hh, slope)
+    n_max = max(steps)
+    norms = {o: flow.norms(n_max, o)[list(steps)] for o in NORMS}
+    below = {o: flow.steps_below(threshold, o) for o in NORMS}
+    larger = {r: linearised_flow(flow.W_hh * (r / flow.W_spectral_radius), slope) for r in larger_radii}
+    return Exercise12(flow, tuple(steps), threshold, norms, below, larger)
+
+
+def recurrent_matrix(hidden_size, spectral_radius, rng: np.random.Generator) -> np.ndarray:
+    """A random ``W_hh (H, H)`` (Gaussian entries) rescaled to the given spectral radius."""
+    if spectral_radius < 0:
+        raise ConfigError(f"spectral radius: expected a non-negative number, got {spectral_radius}")
+    G = rng.normal(0.0, 1.0 / np.sqrt(hidden_size), size=(hidden_size, hidden_size))
+    return G * (spectral_radius / np.max(np.abs(np.linalg.eigvals(G))))
+
+
+def rnn_with_spectral_radius(hidden_size, spectral_radius, rng: np.random.Generator, input_size=1):
+    """A float64 ``rnnlab.RNN`` whose ``W_hh`` has the given spectral radius (no biases)."""
+    from .layers import RNN
+
+    layer = RNN(input_size, hidden_size, bias=False, dtype=np.float64, rng=rng)
+    layer.params["weight_hh_l0"] = recurrent_matrix(hidden_size, spectral_radius, rng)
+    return layer
+
+
+# --- 3. seed 001's sigmoid chain ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigmoidChain:
+    """``a_0 = x``, ``a_l = σ(w a_{l−1} + b)``; ``gradients[l] = ∂a_L/∂a_l`` (by the tape),
+    ``bound[l] = (|w|/4)^(L−l)`` since σ' ≤ 1/4."""
+
+    activations: np.ndarray  # (L+1,)
+    slopes: np.ndarray  # (L,) σ'(z_l)
+    gradients: np.ndarray  # (L+1,)
+    bound: np.ndarray  # (L+1,)
+
+
+def sigmoid_chain(layers=10, x=1.0, weight=1.0, bias=0.0) -> SigmoidChain:
+    """Seed 001's vanishing gradient: L sigmoid layers, differentiated by :mod:`rnnlab.autodiff`."""
+    from .autodiff import Tape
+
+    if layers < 1:
+        raise ConfigError(f"sigmoid chain: expected at least 1 layer, got {layers}")
+    tape = Tape()
+    a = [tape.value(x, "a_0")]
+    for _ in range(layers):
+        a.append((a[-1] * weight + bias).sigmoid())
+    tape.backward(a[-1])
+    acts = np.array([v.data for v in a])
+    slopes = acts[1:] * (1 - acts[1:])
+    grads = np.array([v.grad for v in a])
+    bound = (abs(weight) / 4.0) ** np.arange(layers, -1, -1)
+    return SigmoidChain(acts, slopes, grads, bound)
+
+
+# --- 4. RNN vs LSTM vs GRU, before and after training -------------------------------------------
+
+
+def first_input_task(rng: np.random.Generator, steps, batch):
+    """A long dependency: ``x_0 = ±1``, then ``steps − 1`` steps of noise N(0, 0.1²); the target is
+    ``x_0``, read from ``h_T``. Returns ``x (T, B, 1)``, ``y (B,)``."""
+    y = rng.choice([-1.0, 1.0], size=batch)
+    x = rng.normal(0.0, 0.1, size=(steps, batch, 1))
+    x[0, :, 0] = y
+    return x, y
+
+
+@dataclass(frozen=True)
+class CellComparison:
+    """Mean ‖∂s_T/∂s_{T−d}‖₂ by cell, at initialisation and after training (``profiles[mode]``
+    = ``(before (T+1,), after (T+1,))``) and the task's loss before and after (``losses``)."""
+
+    steps: int
+    hidden_size: int
+    train_steps: int
+    profiles: dict
+    losses: dict
+    lstm_forget_bias: float = 0.0
+
+    @property
+    def distance(self) -> np.ndarray:
+        return np.arange(self.steps + 1)
+
+
+def _make_layer(mode, hidden, rng):
+    from .layers import GRU, LSTM, RNN
+
+    return {"rnn": RNN, "lstm": LSTM, "gru": GRU}[mode](1, hidden, dtype=np.float64, rng=rng)
+
+
+def train_first_input(layer, rng, steps, train_steps=150, batch=32, lr=0.01):
+    """Adam on ``(ŷ − y)²``, ŷ = v·h_T + c, over the layer's parameters and the readout.
+    Returns the losses (one per step). Small and self-contained: the optimisers of rnnlab
+    live elsewhere."""
+    H = layer.hidden_size
+    readout = {"v": rng.normal(0.0, 1.0 / np.sqrt(H), size=H), "c": np.zeros(1)}
+    m = {k: 0.0 for k in (*layer.params, *readout)}
+    s = dict(m)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    losses = []
+    for k in range(1, train_steps + 1):
+        x, y = first_input_task(rng, steps, batch)
+        _, h_n = layer.forward(x)
+        h_T = (h_n[0] if isinstance(h_n, tuple) else h_n)[-1]  # (B, H)
+        pred = h_T @ readout["v"] + readout["c"][0]
+        err = pred - y
+        losses.append(float(np.mean(err**2)))
+        d_pred = 2.0 * err / batch  # ∂L/∂ŷ
+        grads = {"v": h_T.T @ d_pred, "c": np.array([d_pred.sum()])}
+        d_hT = np.zeros_like(h_n[0] if isinstance(h_n, tuple) else h_n)
+        d_hT[-1] = d_pred[:, None] * readout["v"]
+        layer.backward(None, d_hT)
+        grads.update(layer.grads)
+        for name, g in grads.items():
+            p = readout[name] if name in readout else layer.params[name]
+            m[name] = b1 * m[name] + (1 - b1) * g
+            s[name] = b2 * s[name] + (1 - b2) * g * g
+            p -= lr * (m[name] / (1 - b1**k)) / (np.sqrt(s[name] / (1 - b2**k)) + eps)
+    return losses
+
+
+def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=30, train_steps=300, batch=32,
+                  lr=0.02, probes=4, seed=0, lstm_forget_bias=1.0, progress=None) -> CellComparison:
+    """Gradient norm against distance for each cell on the first-input task (T = ``steps``),
+    at initialisation and after ``train_steps`` Adam steps; ``probes`` sequences are averaged.
+
+    Every cell starts from PyTorch's initialisation, except that ``lstm_forget_bias`` is added
+    to the LSTM's forget-gate bias (1.0, the usual practice since Jozefowicz et al. 2015; 0.0 for
+    PyTorch's plain initialisation). ``progress(mode)`` is called before each cell.
+    """
+    profiles, losses = {}, {}
+    for mode in modes:
+        if progress is not None:
+            progress(mode)
+        rng = np.random.default_rng(seed)
+        layer = _make_layer(mode, hidden, rng)
+        if mode == "lstm" and "bias_ih_l0" in layer.params:
+            layer.params["bias_ih_l0"][hidden:2 * hidden] += lstm_forget_bias  # rows of f (order i, f, g, o)
+        probe, _ = first_input_task(np.random.default_rng(seed + 1), steps, probes)
+        before = state_jacobians(layer, probe).mean_norms()
+        trace = train_first_input(layer, rng, steps, train_steps, batch, lr)
+        after = state_jacobians(layer, probe).mean_norms()
+        profiles[mode] = (before, after)
+        losses[mode] = (float(np.mean(trace[:10])), float(np.mean(trace[-10:])))
+    return CellComparison(steps, hidden, train_steps, profiles, losses, float(lstm_forget_bias) if "lstm" in modes else 0.0)
+
+
+__all__ = ["NORMS", "matrix_norm", "StateJacobians", "state_jacobians", "LinearisedFlow", "linearised_flow",
+           "Exercise12", "exercise_1_2", "EXERCISE_1_2_W_HH", "recurrent_matrix", "rnn_with_spectral_radius",
+           "SigmoidChain", "sigmoid_chain", "first_input_task", "train_first_input", "CellComparison",
+           "compare_cells"]

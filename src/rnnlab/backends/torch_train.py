@@ -1,0 +1,273 @@
+r"""The torch backend of ``rnnlab train``: :class:`TorchTrainer`, the NumPy trainer's loop on PyTorch.
+
+What stays the same as :class:`rnnlab.train.Trainer` (it is a subclass): the corpus, vocabulary,
+split and stream batcher; the learning-rate schedule and the gradient clipping (torch's
+``clip_grad_norm_`` is rnnlab's ``clip_grad_norm``); the optimiser's equations and
+hyperparameters (``torch.optim`` twins of :mod:`rnnlab.optim`, same state names); the
+initial weights (drawn by rnnlab from the config's seed, then copied); the checkpoint files
+(``last``/``best`` ``.safetensors`` + ``.json``, keys ``embedding.weight``, ``rnn.…``,
+``head.…``, optimiser state in rnnlab's layout). So a run trained here samples and resumes
+with the NumPy backend and the other way round.
+
+What changes: the model is :class:`~rnnlab.interop.torch_models.TorchCharLM` on ``device``
+(cuDNN's LSTM/GRU kernels on a GPU), gradients come from autograd, and on a GPU with float32
+weights the forward runs in bfloat16 autocast (``amp``; the loss and the weights stay float32).
+
+Data parallel (``torchrun --nproc_per_node=N``, PyTorch DistributedDataParallel, NCCL on GPUs
+and gloo on CPUs): every rank reads the same global batch of B streams and keeps its B/N
+columns; DDP averages the gradients, so one step equals a single-process step on the global
+batch. Rank 0 alone evaluates, samples and writes checkpoints and reports.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..i18n import say
+from ..interop.pytorch import load_into_torch, nn, to_numpy, to_torch, torch
+from ..train import Trainer, _Diverged
+
+F = nn.functional
+
+# rnnlab optimiser name -> torch.optim class (same equations, same state names)
+_TORCH_OPTIM = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
+                "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+
+
+def resolve_device(device) -> "torch.device":
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"`` … as a torch device; ConfigError if CUDA is asked for
+    and absent."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(say(f"--device: expected cpu or cuda[:N], got {device!r}",
+                              f"--device : cpu ou cuda[:N] attendu, reçu {device!r}")) from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(say(f"--device {device}: expected a CUDA GPU, got none (torch {torch.__version__}, "
+                              "CUDA not available); use --device cpu",
+                              f"--device {device} : GPU CUDA attendu, aucun trouvé (torch {torch.__version__}, "
+                              "CUDA indisponible) ; utiliser --device cpu"))
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(say(f"--device: expected cpu or cuda[:N], got {device!r}",
+                              f"--device : cpu ou cuda[:N] attendu, reçu {device!r}"))
+    return dev
+
+
+def torch_optimizer_like(optimizer, module):
+    """The ``torch.optim`` optimiser computing what rnnlab's ``optimizer`` computes, over
+    ``module``'s parameters (same order as the rnnlab model's ``params``)."""
+    name = optimizer.name
+    hyper = {h: getattr(optimizer, h) for h in optimizer.hyper_names}
+    if name == "adagrad" and hyper.pop("eps_inside_sqrt"):
+        raise ConfigError(say("adagrad with eps inside the square root (min-char-rnn's) has no torch counterpart",
+                              "adagrad avec ε sous la racine (celui de min-char-rnn) n'a pas d'équivalent torch"))
+    if name not in _TORCH_OPTIM:
+        raise ConfigError(say(f"optimizer {name!r}: no torch counterpart", f"optimiseur {name!r} : pas d'équivalent torch"))
+    return _TORCH_OPTIM[name](module.parameters(), **hyper)
+
+
+class Distributed:
+    """Where this process stands in a ``torchrun`` job (rank, world size), from the environment."""
+
+    def __init__(self, rank=0, world_size=1, local_rank=0):
+        self.rank, self.world_size, self.local_rank = rank, world_size, local_rank
+
+    @classmethod
+    def from_env(cls, device):
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+class TorchTrainer(Trainer):
+    """:class:`rnnlab.train.Trainer` with the model, gradients and updates in PyTorch.
+
+    ``device``: ``"cpu"`` or ``"cuda[:N]"`` (under ``torchrun`` on GPUs, each rank takes
+    ``cuda:LOCAL_RANK``). ``amp``: bfloat16 autocast of the forward (default: on for CUDA with
+    float32 weights).
+    """
+
+    backend = "torch"
+
+    def __init__(self, config, run_dir, *, device="cpu", amp=None, **kwargs):
+        super().__init__(config, run_dir, **kwargs)
+        device = resolve_device(device)
+        self.dist = Distributed.from_env(device)
+        if device.type == "cuda" and self.dist.world_size > 1:
+            device = torch.device("cuda", self.dist.local_rank)
+        self.device = device
+        if config.batch_size % self.dist.world_size:
+            raise ConfigError(say(f"--batch-size {config.batch_size}: expected a multiple of the {self.dist.world_size} "
+                                  "processes", f"--batch-size {config.batch_size} : multiple des "
+                                  f"{self.dist.world_size} processus attendu"))
+        self.amp = (device.type == "cuda" and config.dtype == "float32") if amp is None else bool(amp)
+        if self.amp and device.type != "cuda":
+            raise ConfigError(say("mixed precision (amp) needs --device cuda", "la précision mixte (amp) demande --device cuda"))
+        if not self.dist.is_main:  # only rank 0 speaks
+            from rich.console import Console
+
+            self.console, self.show_progress = Console(quiet=True), False
+        self.net = to_torch(self.model, device).train()
+        self.ddp = self.net
+        if self.dist.world_size > 1:
+            self.ddp = nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[device.index] if device.type == "cuda" else None)
+        self.torch_optimizer = torch_optimizer_like(self.optimizer, self.net)
+        self._carry = None  # the hidden state carried between batches, on the device
+
+    # --- one step (steps 1–5 of rnnlab.train), in torch ---------------------------------------
+
+    def _local(self, ids):
+        """This rank's columns of a global (T, B) batch, as a tensor on the device."""
+        per = ids.shape[1] // self.dist.world_size
+        part = ids[:, self.dist.rank * per:(self.dist.rank + 1) * per]
+        return torch.from_numpy(np.ascontiguousarray(part)).to(self.device, torch.int64)
+
+    def train_step(self) -> float:
+        if self.batcher.position == 0:
+            self._carry = None
+        epoch = self.batcher.epoch + self.batcher.position / self.batcher.batches_per_epoch
+        inputs, targets = self.batcher.next_batch()  # (T, B) global
+        x, y = self._local(inputs), self._local(targets)  # (T, B/N)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            logits, carry = self.ddp(x, self._carry)  # (T, B/N, V)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        self.torch_optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # DDP: gradients averaged over the ranks here
+        loss_value = loss.detach()
+        if self.dist.world_size > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(loss_value)
+            loss_value /= self.dist.world_size
+        loss_value = float(loss_value)
+        if not math.isfinite(loss_value):
+            raise _Diverged(say(f"the training loss is {loss_value} at step {self.step + 1}",
+                                f"la perte d'entraînement vaut {loss_value} au pas {self.step + 1}"))
+        norm = float(nn.utils.clip_grad_norm_(self.net.parameters(), self.config.clip_norm))
+        if not math.isfinite(norm):
+            raise _Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
+                                f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
+        lr = self.learning_rate()
+        for group in self.torch_optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.lr = lr
+        self.torch_optimizer.step()
+        self._carry = tuple(s.detach() for s in carry) if isinstance(carry, tuple) else carry.detach()
+        self.step += 1
+        self.history.append({"step": self.step, "epoch": round(epoch, 4), "chars": self.step * self.batcher.tokens_per_batch,
+                             "seconds": round(self.elapsed, 3), "lr": lr, "train_loss": loss_value})
+        return loss_value
+
+    # --- NumPy side: weights, optimiser state and carry, both ways ------------------------------
+
+    def pull(self):
+        """Copy the torch weights, optimiser state and carried state into the NumPy model,
+        optimiser and ``carry`` (what checkpoints, evaluation and sampling read)."""
+        params = dict(self.net.named_parameters())
+        for name, p in params.items():
+            np.copyto(self.model.params[name], to_numpy(p), casting="unsafe")
+        state = {s: {} for s in self.optimizer.state_names}
+        for name, p in params.items():
+            for s, value in self.torch_optimizer.state.get(p, {}).items():
+                if s in state and torch.is_tensor(value):
+                    state[s][name] = to_numpy(value)
+        d = self.optimizer.state_dict()
+        self.optimizer.load_state_dict(dict(d, steps=self.step, state=state))
+        if self._carry is not None:
+            parts = self._carry if isinstance(self._carry, tuple) else (self._carry,)
+            full = [self._gather_columns(p) for p in parts]
+            self.carry = tuple(full) if len(full) == 2 else full[0]
+
+    def push(self):
+        """The inverse of :meth:`pull` (after :meth:`restore` read a checkpoint into NumPy)."""
+        load_into_torch(self.net, self.model.params)
+        steps = self.optimizer.steps
+        self.torch_optimizer.state.clear()
+        for name, p in self.net.named_parameters():
+            entry = {s: torch.tensor(table[name], device=self.device) for s, table in self.optimizer.state.items()
+                     if name in table}
+            if entry or steps:
+                if self.optimizer.name != "sgd":
+                    entry["step"] = torch.tensor(float(steps))
+                self.torch_optimizer.state[p] = entry
+        self._carry = None
+        if self.carry is not None:
+            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
+            per = self.config.batch_size // self.dist.world_size
+            local = [torch.tensor(np.asarray(c)[:, self.dist.rank * per:(self.dist.rank + 1) * per],
+                                  device=self.device) for c in parts]
+            self._carry = tuple(local) if len(local) == 2 else local[0]
+
+    def _gather_columns(self, part):
+        """The global (L, B, H) carried state from every rank's (L, B/N, H)."""
+        if self.dist.world_size == 1:
+            return to_numpy(part)
+        import torch.distributed as dist
+
+        pieces = [torch.empty_like(part) for _ in range(self.dist.world_size)]
+        dist.all_gather(pieces, part.contiguous())
+        return to_numpy(torch.cat(pieces, dim=1))
+
+    def restore(self, tensors, meta):
+        super().restore(tensors, meta)
+        self.push()
+
+    # --- evaluation, samples, checkpoints: rank 0, on the NumPy side -----------------------------
+
+    def validate(self) -> float:
+        """Validation loss computed with the torch model (eval mode, no dropout), same streams
+        as :func:`rnnlab.train.evaluate`."""
+        cfg = self.config
+        ids = self.val_ids[: (cfg.eval_chars or len(self.val_ids)) + 1] if cfg.eval_chars else self.val_ids
+        B = max(1, min(cfg.batch_size, len(ids) - 1))
+        L = (len(ids) - 1) // B
+        inputs = torch.from_numpy(np.ascontiguousarray(ids[: B * L].reshape(B, L).T)).to(self.device, torch.int64)
+        targets = torch.from_numpy(np.ascontiguousarray(ids[1: B * L + 1].reshape(B, L).T)).to(self.device, torch.int64)
+        seq_len, total, state = max(cfg.seq_len, 128), 0.0, None
+        self.net.eval()
+        try:
+            with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+                for k in range(0, L, seq_len):
+                    logits, state = self.net(inputs[k:k + seq_len], state)
+                    total += float(F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
+                                                   targets[k:k + seq_len].reshape(-1), reduction="sum"))
+        finally:
+            self.net.train()
+        return total / (B * L)
+
+    def evaluate_and_save(self, progress=None) -> float:
+        self.pull()  # every rank: the carry gather is collective
+        if not self.dist.is_main:
+            return float("nan")
+        return super().evaluate_and_save(progress)
+
+    def save(self, name):
+        if self.dist.is_main:
+            super().save(name)
+
+    def write_reports(self):
+        if self.dist.is_main:
+            super().write_reports()
+
+    def run(self):
+        try:
+            return super().run()
+        finally:
+            if self.dist.world_size > 1:
+                import torch.distributed as dist
+
+                dist.barrier()

@@ -1,0 +1,80 @@
+"""``rnnlab classify``: a many-to-one sequence classifier on a synthetic or a CSV data set."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..i18n import say
+from . import _seqtasks as common
+
+
+def register(subparsers):
+    p = subparsers.add_parser("classify", help=say("train a sequence classifier (synthetic or CSV data)",
+                                                   "entraîner un classifieur de séquences (données synthétiques ou CSV)"))
+    p.add_argument("--data", default="synthetic", help=say(
+        "'synthetic' (rising / falling / oscillating, variable lengths) or a long-format CSV: columns "
+        "sequence, t, label and numeric features",
+        "'synthetic' (montante / descendante / oscillante, longueurs variables) ou un CSV long : colonnes "
+        "sequence, t, label et des variables numériques"))
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--sequence-column", default="sequence")
+    p.add_argument("--samples", type=int, default=600, help=say("synthetic: number of sequences", "synthétique : nombre de séquences"))
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--bidirectional", action="store_true")
+    common.add_train_args(p, steps=300, lr=0.01, hidden=16)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    common.setup(args)
+    from ..errors import ConfigError
+    from ..seqmodels import SeqModelConfig, build_model
+    from ..tasks import load_classification_csv, make_classification, plot_history, train_model
+
+    rng = np.random.default_rng(args.seed)
+    if args.data == "synthetic":
+        x, y, lengths = make_classification(args.samples, rng)
+        names = ["shape", "noise1", "noise2"]
+    else:
+        x, y, lengths, names = load_classification_csv(args.data, args.label_column, args.sequence_column)
+    n = len(y)
+    n_test = int(round(n * args.test_fraction))
+    if not 0 < n_test < n:
+        raise ConfigError(f"--test-fraction {args.test_fraction}: leaves {n - n_test} training and {n_test} test "
+                          f"sequences of {n} (expected at least one of each)")
+    order = rng.permutation(n)
+    test, train_idx = order[:n_test], order[n_test:]
+    K = int(y.max()) + 1
+    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, bidirectional=args.bidirectional)
+    model = build_model(config, seed=args.seed)
+
+    def draw(r, b):
+        idx = r.choice(train_idx, size=min(b, len(train_idx)), replace=False)
+        T = int(lengths[idx].max())
+        return x[:T, idx], y[idx], lengths[idx]
+
+    def evaluate(m):
+        logits = m(x[:, test], lengths[test])
+        return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[test]))}
+
+    train = common.train_config(args)
+    out = common.out_dir(args, "runs/classify")
+    with common.progress(args, train.steps, say("training", "entraînement")) as update:
+        history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
+    accuracy = history.eval_scores[-1]["accuracy"]
+    majority = float(np.mean(y[test] == np.bincount(y[train_idx], minlength=K).argmax()))
+    meta = {"task": "classify", "data": args.data, "features": names, "train": train,
+            "result": {"accuracy": accuracy, "majority_baseline": majority, "n_train": len(train_idx), "n_test": n_test}}
+    common.save_run(out, "classifier", model, meta)
+    common.write_json(out / "result.json", meta["result"])
+    figure = out / "classify-loss.png"
+    plot_history(history, figure, key="none", title=say(f"classifier: test accuracy {accuracy:.3f}",
+                                                        f"classifieur : exactitude de test {accuracy:.3f}"))
+    con = common.console()
+    con.print(say(f"{n} sequences ({len(train_idx)} train, {n_test} test), {K} classes, lengths "
+                  f"{lengths.min()}–{lengths.max()}: test accuracy {accuracy:.3f} (majority class {majority:.3f})",
+                  f"{n} séquences ({len(train_idx)} entraînement, {n_test} test), {K} classes, longueurs "
+                  f"{lengths.min()}–{lengths.max()} : exactitude de test {accuracy:.3f} (classe majoritaire {majority:.3f})"))
+    con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",
+                  f"point de sauvegarde : {out / 'classifier.safetensors'}  figure : {figure}"))
+    return 0

@@ -1,0 +1,55 @@
+"""``rnnlab sweep adding --cells rnn,lstm,gru --lengths 10,50,100``: which cell solves which length."""
+
+from __future__ import annotations
+
+from ..i18n import say
+from . import _seqtasks as common
+
+
+def register(subparsers):
+    p = subparsers.add_parser("sweep", help=say("train several cells at several lengths, table and plot",
+                                                "entraîner plusieurs cellules à plusieurs longueurs, tableau et figure"))
+    p.add_argument("task", choices=["adding", "copy"])
+    p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells", "cellules, séparées par des virgules"))
+    p.add_argument("--lengths", default="10,50,100", help=say("comma-separated lengths T", "longueurs T, séparées par des virgules"))
+    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, cells=True)
+    p.set_defaults(run=run)
+
+
+def results_table(results, title):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("T", say("cell", "cellule"), say("test loss", "perte de test"), say("baseline", "référence"),
+                say("solved", "résolu"), say("steps", "pas"), say("seconds", "secondes")):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(str(r.T), r.cell.upper(), f"{r.test_loss:.3g}", f"{r.baseline:.3g}",
+                      say("yes", "oui") if r.solved else say("no", "non"), str(r.steps), f"{r.seconds:.1f}")
+    return table
+
+
+def run(args) -> int:
+    common.setup(args)
+    from ..errors import ConfigError
+    from ..tasks import plot_sweep, sweep
+
+    cells = common.parse_list(args.cells, str, "--cells")
+    bad = [c for c in cells if c not in ("rnn", "lstm", "gru", "lnlstm")]
+    if bad:
+        raise ConfigError(f"--cells: expected rnn, lstm, gru or lnlstm, got {', '.join(bad)}")
+    lengths = common.parse_list(args.lengths, int, "--lengths")
+    train = common.train_config(args)
+    out = common.out_dir(args, f"runs/sweep-{args.task}")
+    total = train.steps * len(cells) * len(lengths)
+    with common.progress(args, total, args.task) as update:
+        results = sweep(args.task, cells, lengths, train, hidden_size=args.hidden,
+                        callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
+    common.write_json(out / "sweep.json", [r.to_json() for r in results])
+    figure = out / f"sweep-{args.task}.png"
+    plot_sweep(results, figure)
+    con = common.console()
+    con.print(results_table(results, say(f"{args.task}: {train.steps} steps of {train.batch_size} per run",
+                                         f"{args.task} : {train.steps} pas de {train.batch_size} par essai")))
+    con.print(say(f"results: {out / 'sweep.json'}  figure: {figure}", f"résultats : {out / 'sweep.json'}  figure : {figure}"))
+    return 0

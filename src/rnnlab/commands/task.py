@@ -1,0 +1,48 @@
+"""``rnnlab task adding|copy``: train one cell on a long-memory task of length T."""
+
+from __future__ import annotations
+
+from ..i18n import say
+from . import _seqtasks as common
+
+
+def register(subparsers):
+    p = subparsers.add_parser("task", help=say("train a cell on the adding problem or the copy task",
+                                               "entraîner une cellule sur le problème d'addition ou la copie"))
+    p.add_argument("task", choices=["adding", "copy"])
+    p.add_argument("--length", "-T", type=int, default=30, help=say("sequence length T (copy: the delay)",
+                                                                    "longueur T (copie : le délai)"))
+    p.add_argument("--recurrent-dropout", type=float, default=0.0,
+                   help=say("variational dropout on h_{t-1} (rnn, lstm)", "dropout variationnel sur h_{t-1} (rnn, lstm)"))
+    common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
+    p.set_defaults(run=run)
+
+
+def describe(result) -> str:
+    verdict = say("SOLVED", "RÉSOLU") if result.solved else say("not solved", "non résolu")
+    acc = "" if result.accuracy is None else say(f", recall accuracy {result.accuracy:.3f}", f", exactitude du rappel {result.accuracy:.3f}")
+    return say(f"{result.task} T={result.T} {result.cell.upper()}: test loss {result.test_loss:.3g} "
+               f"(baseline {result.baseline:.3g}{acc}) after {result.steps} steps, {result.seconds:.1f} s: {verdict}",
+               f"{result.task} T={result.T} {result.cell.upper()} : perte de test {result.test_loss:.3g} "
+               f"(référence {result.baseline:.3g}{acc}) après {result.steps} pas, {result.seconds:.1f} s : {verdict}")
+
+
+def run(args) -> int:
+    common.setup(args)
+    from ..tasks import RUNNERS, plot_history
+
+    train = common.train_config(args)
+    out = common.out_dir(args, f"runs/{args.task}-{args.cell}-T{args.length}")
+    with common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}") as update:
+        result, model, history = RUNNERS[args.task](
+            args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
+            callback=lambda s, loss, sc: update(loss=loss), return_model=True)
+    common.save_run(out, args.task, model, {"task": args.task, "train": train, "result": result.to_json()})
+    common.write_json(out / "result.json", result.to_json())
+    figure = out / f"{args.task}-loss.png"
+    plot_history(history, figure, key="mse" if args.task == "adding" else "loss", title=describe(result))
+    con = common.console()
+    con.print(describe(result))
+    con.print(say(f"checkpoint: {out / (args.task + '.safetensors')}  figure: {figure}",
+                  f"point de sauvegarde : {out / (args.task + '.safetensors')}  figure : {figure}"))
+    return 0

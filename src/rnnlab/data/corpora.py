@@ -1,0 +1,118 @@
+"""Text corpora: the two bundled with rnnlab, or any UTF-8 file of the user's.
+
+Bundled (gzip-compressed inside the package, ``data/corpora/``; origins and licences in
+``data/corpora/ORIGINS.md``):
+
+- ``shakespeare``: Tiny Shakespeare (Karpathy's char-rnn), 1,115,394 characters, English;
+- ``hugo``: Victor Hugo, *Notre-Dame de Paris* (1831), Project Gutenberg #19657 without the
+  PG header and licence, 1,046,444 characters, French.
+
+Text read from a file is decoded as strict UTF-8 (a leading BOM is dropped), its line endings
+``\\r\\n`` and ``\\r`` become ``\\n`` (as Python's text mode does) and it is NFC-normalised
+(see :mod:`rnnlab.data.text`). A file that is missing, a directory, not UTF-8 (a binary file),
+empty or shorter than 2 characters raises :class:`~rnnlab.errors.DataError` naming it.
+
+gzip rather than xz: xz would save 150 kB, but Python builds without ``lzma`` exist and
+``gzip`` (zlib) is always there.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import DataError
+from ..i18n import say
+from .text import normalize
+
+
+@dataclass(frozen=True)
+class BundledCorpus:
+    file: str  # in rnnlab/data/corpora/
+    sha256: str  # of the UTF-8 text once decompressed (the upstream figure, see ORIGINS.md)
+    chars: int
+    language: str
+    description: str
+
+
+BUNDLED = {
+    "shakespeare": BundledCorpus(
+        "tinyshakespeare.txt.gz", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+        1_115_394, "en", "Tiny Shakespeare (karpathy/char-rnn), 1,115,394 characters, English"),
+    "hugo": BundledCorpus(
+        "hugo_notre_dame_de_paris.txt.gz", "1d3ad614dd52455b98e4b867294d1b3db69030db5292950105671533d4050aaf",
+        1_046_444, "fr", "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), 1,046,444 characters, French"),
+}
+
+CORPORA = {name: c.description for name, c in BUNDLED.items()}  # name -> description
+
+MIN_CHARS = 2  # one (input, target) pair
+
+
+def corpus_description(name: str) -> str:
+    """The description of a bundled corpus in the output language."""
+    return {"shakespeare": say("Tiny Shakespeare (karpathy/char-rnn), 1,115,394 characters, English",
+                               "Tiny Shakespeare (karpathy/char-rnn), 1 115 394 caractères, anglais"),
+            "hugo": say("Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), 1,046,444 characters, French",
+                        "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg n° 19657), 1 046 444 caractères, français"),
+            }[name]
+
+
+def bundled_path(name: str):
+    """The compressed file of a bundled corpus (an importlib.resources Traversable)."""
+    return resources.files("rnnlab.data").joinpath("corpora", BUNDLED[name].file)
+
+
+def decode_text(data: bytes, source: str, min_chars: int = MIN_CHARS) -> str:
+    """Strict UTF-8 → str, BOM dropped, newlines unified, NFC; :class:`DataError` naming
+    ``source`` for binary, undecodable, empty or too short input."""
+    if b"\x00" in data[:1 << 16]:
+        at = data.index(b"\x00")
+        raise DataError(say(f"{source}: expected UTF-8 text, got a binary file (NUL byte at offset {at})",
+                            f"{source} : texte UTF-8 attendu, reçu un fichier binaire (octet NUL à la position {at})"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(say(
+            f"{source}: expected UTF-8 text, got byte 0x{data[e.start]:02X} at offset {e.start} "
+            f"({e.reason}); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+            f"{source} : texte UTF-8 attendu, reçu l'octet 0x{data[e.start]:02X} à la position {e.start} "
+            f"({e.reason}) ; convertir le fichier en UTF-8 (par ex. iconv -f latin1 -t utf-8)")) from None
+    text = normalize(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) < min_chars:
+        raise DataError(say(f"{source}: expected at least {min_chars} characters of text, got {len(text)}",
+                            f"{source} : au moins {min_chars} caractères de texte attendus, reçu {len(text)}"))
+    return text
+
+
+def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
+    """The text of a bundled corpus (``"shakespeare"``, ``"hugo"``) or of a UTF-8 file."""
+    key = str(name_or_path)
+    if key in BUNDLED:
+        entry = BUNDLED[key]
+        with bundled_path(key).open("rb") as f:
+            data = gzip.decompress(f.read())
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise DataError(say(f"bundled corpus {key!r} ({entry.file}): sha256 differs from ORIGINS.md; "
+                                f"the installation is damaged, reinstall rnnlab",
+                                f"corpus fourni {key!r} ({entry.file}) : sha256 différent de ORIGINS.md ; "
+                                f"installation abîmée, réinstaller rnnlab"))
+        return decode_text(data, f"corpus {key!r}", min_chars)
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        hint = "" if ("/" in key or "." in key) else say(
+            f"; bundled corpora: {', '.join(BUNDLED)}", f" ; corpus fournis : {', '.join(BUNDLED)}")
+        raise DataError(say(f"corpus {key}: no such file{hint}",
+                            f"corpus {key} : fichier introuvable{hint}"))
+    if path.is_dir():
+        raise DataError(say(f"corpus {key}: expected a text file, got a directory",
+                            f"corpus {key} : fichier texte attendu, reçu un dossier"))
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(say(f"corpus {key}: cannot read ({e.strerror})",
+                            f"corpus {key} : lecture impossible ({e.strerror})")) from None
+    return decode_text(data, str(path), min_chars)

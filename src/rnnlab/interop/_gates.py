@@ -1,0 +1,48 @@
+"""Gate blocks: the one piece of arithmetic every weight-layout conversion shares.
+
+A fused matrix stacks one block of H rows (or columns) per gate. Frameworks agree on the
+gates and disagree on their order; converting is cutting the blocks and stacking them again.
+Gate names are PyTorch's everywhere in rnnlab (LSTM ``i f g o``, GRU ``r z n``, RNN ``h``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError, describe_shape
+
+# rnnlab's (PyTorch's) gate order, per cell.
+RNNLAB_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+
+def reorder_gates(array, src, dst, axis=0, name="weights"):
+    """Blocks of equal size along ``axis``, named by ``src`` in order, restacked in ``dst`` order.
+
+    ``reorder_gates(w, "ifog", "ifgo")`` takes char-rnn's (i, f, o, g) to PyTorch's (i, f, g, o).
+    """
+    array = np.asarray(array)
+    G = len(src)
+    if sorted(src) != sorted(dst):
+        raise ShapeError(f"{name}: cannot reorder gates {tuple(src)} into {tuple(dst)}")
+    if array.shape[axis] % G:
+        raise ShapeError(f"{name}: expected axis {axis} to hold {G} gate blocks of equal size, "
+                         f"got shape {describe_shape(array.shape)}")
+    blocks = dict(zip(src, np.split(array, G, axis=axis)))
+    return np.concatenate([blocks[g] for g in dst], axis=axis)
+
+
+def check_array(name, array, ndim):
+    """``np.asarray(array)`` if it is a floating array with ``ndim`` dimensions, else ShapeError."""
+    array = np.asarray(array)
+    if array.ndim != ndim:
+        raise ShapeError(f"{name}: expected {ndim} dimension(s), got shape {describe_shape(array.shape)}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ShapeError(f"{name}: expected floating-point values, got dtype {array.dtype}")
+    return array
+
+
+def pick_dtype(dtype, *arrays):
+    """The requested dtype, else float32 if every array is float32, else float64."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.dtype(np.float32) if all(np.asarray(a).dtype == np.float32 for a in arrays) else np.dtype(np.float64)

@@ -1,0 +1,199 @@
+r"""Keras (``tf.keras`` 2.x and Keras 3) recurrent weights, both ways, in pure NumPy.
+
+Keras keeps one matrix per role, transposed with respect to PyTorch, gates side by side in
+columns (``layer.get_weights()`` returns ``[kernel, recurrent_kernel, bias]``)::
+
+    kernel            (D, G·H)      rnnlab: weight_ih (G·H, D) = kernelᵀ, gate blocks reordered
+    recurrent_kernel  (H, G·H)      rnnlab: weight_hh (G·H, H) = recurrent_kernelᵀ, reordered
+    bias              (G·H,)        one bias (GRU reset_after=True: (2, 3H), input row then recurrent row)
+
+**LSTM** (``keras.layers.LSTM``), gate columns i, f, c, o — PyTorch's i, f, g, o (Keras's c is
+rnnlab's g = the course's C̃), so only the transposition changes::
+
+    [a_i, a_f, a_c, a_o] = x_t · kernel + h_{t-1} · recurrent_kernel + bias
+    i = σ(a_i)   f = σ(a_f)   c_t = f ⊙ c_{t-1} + i ⊙ tanh(a_c)   o = σ(a_o)   h_t = o ⊙ tanh(c_t)
+
+The single bias becomes ``bias_ih``; ``bias_hh`` is zero. Export writes ``bias_ih + bias_hh``.
+
+**GRU** (``keras.layers.GRU``), gate columns z, r, h (update, reset, candidate)::
+
+    z = σ(x_t W_z + b_z + h_{t-1} U_z)       r = σ(x_t W_r + b_r + h_{t-1} U_r)
+    reset_after=False:  hh = tanh(x_t W_h + b_h + (r ⊙ h_{t-1}) U_h)                (Cho 2014 v3)
+    reset_after=True:   hh = tanh(x_t W_h + b_h^in + r ⊙ (h_{t-1} U_h + b_h^rec))   (cuDNN)
+    h_t = z ⊙ h_{t-1} + (1 − z) ⊙ hh
+
+Keras's z is *PyTorch's* z (both keep ``h_{t-1}`` with weight z; the course's z is 1 − z):
+no sign change, only the order z, r, h → r, z, n. ``reset_after=False`` is rnnlab's
+``GRU(reset="before")``, bias (3H,) → ``bias_ih`` (``bias_hh`` zero; on export the two are
+summed, exact because b_hn sits outside r there); ``reset_after=True`` (Keras 3 and TF 2 default)
+is ``GRU(reset="after")``, bias row 0 → ``bias_ih``, row 1 → ``bias_hh``.
+
+**SimpleRNN**: ``h_t = tanh(x_t · kernel + h_{t-1} · recurrent_kernel + bias)``.
+
+Only the default activations are representable (tanh, and sigmoid for the gates; SimpleRNN
+may use ReLU through ``nonlinearity``). Old Keras 2.0 models trained with
+``recurrent_activation="hard_sigmoid"`` compute something else: arrays carry no activation,
+so check the model's config before importing.
+
+A stack (``return_sequences=True`` layers one after another) is the flat list
+``model.get_weights()``; a ``Bidirectional`` wrapper lists the forward layer's arrays, then the
+backward layer's — rnnlab's ``_l0``, ``_l0_reverse`` order, and the same concatenation
+[forward, backward] of the outputs as ``merge_mode="concat"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError, describe_shape
+from ._gates import RNNLAB_ORDER, check_array, pick_dtype, reorder_gates
+
+# Keras's gate order, in rnnlab's gate names (Keras's LSTM "c" is g, its GRU "h" is n).
+KERAS_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("z", "r", "n")}
+
+
+def _check_mode(mode):
+    if mode not in KERAS_ORDER:
+        raise ConfigError(f"Keras weights: expected mode 'rnn' (SimpleRNN), 'lstm' or 'gru', got {mode!r}")
+
+
+def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0", reset_after=None,
+                      dtype=None, name="keras"):
+    """rnnlab parameters for one layer and direction from Keras's arrays.
+
+    Returns ``(params, reset)``: ``params`` keyed ``weight_ih{suffix}``, … and, for a GRU, the
+    rnnlab ``reset`` it needs (``"after"`` for ``reset_after=True``, ``"before"`` otherwise),
+    read from the bias shape when ``reset_after`` is None. ``None`` for RNN and LSTM.
+    """
+    _check_mode(mode)
+    G = len(KERAS_ORDER[mode])
+    kernel = check_array(f"{name} kernel", kernel, 2)
+    recurrent_kernel = check_array(f"{name} recurrent_kernel", recurrent_kernel, 2)
+    GH = kernel.shape[1]
+    if GH % G or GH == 0:
+        raise ShapeError(f"{name} kernel: expected shape (input_size, {G}·units) for a Keras {mode.upper()}, "
+                         f"got {describe_shape(kernel.shape)}")
+    H = GH // G
+    if recurrent_kernel.shape != (H, GH):
+        raise ShapeError(f"{name} recurrent_kernel: expected shape {describe_shape((H, GH))} "
+                         f"(units, {G}·units) to match kernel {describe_shape(kernel.shape)}, "
+                         f"got {describe_shape(recurrent_kernel.shape)}")
+    dtype = pick_dtype(dtype, kernel, recurrent_kernel, *([] if bias is None else [bias]))
+    reset = None
+    if mode == "gru":
+        reset_after = _gru_reset_after(bias, reset_after, H, name)
+        reset = "after" if reset_after else "before"
+    elif bias is not None:
+        bias = check_array(f"{name} bias", bias, 1)
+        if bias.shape != (GH,):
+            raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, got {describe_shape(bias.shape)}")
+    order = (KERAS_ORDER[mode], RNNLAB_ORDER[mode])
+    params = {
+        f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=f"{name} kernel"),
+        f"weight_hh{suffix}": reorder_gates(recurrent_kernel.T, *order, name=f"{name} recurrent_kernel"),
+    }
+    if bias is not None:
+        bias = np.asarray(bias)
+        rows = bias if bias.ndim == 2 else np.stack([bias, np.zeros_like(bias)])  # (2, G·H): input, recurrent
+        params[f"bias_ih{suffix}"] = reorder_gates(rows[0], *order, name=f"{name} bias")
+        params[f"bias_hh{suffix}"] = reorder_gates(rows[1], *order, name=f"{name} bias")
+    return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in params.items()}, reset
+
+
+def _gru_reset_after(bias, reset_after, H, name):
+    """Keras's ``reset_after`` from the bias shape, checked against the one given."""
+    if bias is None:
+        if reset_after is None:
+            raise ConfigError(f"{name}: a Keras GRU without bias does not say whether reset_after is True or "
+                              f"False; pass reset_after=")
+        return bool(reset_after)
+    bias = np.asarray(bias)
+    if bias.shape == (2, 3 * H):
+        found = True
+    elif bias.shape == (3 * H,):
+        found = False
+    else:
+        raise ShapeError(f"{name} bias: expected shape {describe_shape((3 * H,))} (reset_after=False) or "
+                         f"{describe_shape((2, 3 * H))} (reset_after=True), got {describe_shape(bias.shape)}")
+    if reset_after is not None and bool(reset_after) != found:
+        raise ShapeError(f"{name} bias: reset_after={reset_after} expects shape "
+                         f"{describe_shape((2, 3 * H) if reset_after else (3 * H,))}, got {describe_shape(bias.shape)}")
+    return found
+
+
+def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
+    """Keras's ``[kernel, recurrent_kernel, bias]`` (no bias if ``params`` has none) for one
+    layer and direction of rnnlab parameters; the inverse of :func:`params_from_keras`."""
+    _check_mode(mode)
+    order = (RNNLAB_ORDER[mode], KERAS_ORDER[mode])
+    W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
+    out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]
+    if f"bias_ih{suffix}" in params:
+        b_ih, b_hh = params[f"bias_ih{suffix}"], params[f"bias_hh{suffix}"]
+        if mode == "gru" and reset == "after":
+            out.append(np.stack([reorder_gates(b_ih, *order), reorder_gates(b_hh, *order)]))  # (2, 3H)
+        else:
+            out.append(reorder_gates(b_ih + b_hh, *order))  # (G·H,)
+    return out
+
+
+def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=None, batch_first=True,
+               nonlinearity="tanh", dtype=None):
+    """An rnnlab layer from Keras's flat weight list (``model.get_weights()`` of a stack).
+
+    ``weights`` holds ``[kernel, recurrent_kernel, bias]`` per layer (``[kernel,
+    recurrent_kernel]`` with ``bias=False``), and per ``Bidirectional`` wrapper the forward
+    layer's arrays then the backward layer's. ``batch_first=True`` by default, as Keras.
+    """
+    from ..layers import GRU, LSTM, RNN
+
+    _check_mode(mode)
+    per = 3 if bias else 2
+    dirs = 2 if bidirectional else 1
+    weights = list(weights)
+    if not weights or len(weights) % (per * dirs):
+        raise ShapeError(f"Keras weights: expected a multiple of {per * dirs} arrays ({per} per layer"
+                         f"{' and direction' if dirs == 2 else ''}), got {len(weights)}")
+    num_layers = len(weights) // (per * dirs)
+    params, resets, sizes = {}, set(), []
+    for k in range(num_layers * dirs):
+        layer, direction = divmod(k, dirs)
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        group = weights[k * per:(k + 1) * per]
+        label = f"Keras weights[{k * per}:{(k + 1) * per}] (layer {layer}{', backward' if direction else ''})"
+        p, reset = params_from_keras(mode, group[0], group[1], group[2] if bias else None, suffix=suffix,
+                                     reset_after=reset_after, dtype=dtype, name=label)
+        params.update(p)
+        resets.add(reset)
+        sizes.append((label, p[f"weight_ih{suffix}"].shape[1], p[f"weight_hh{suffix}"].shape[1]))
+    H = sizes[0][2]
+    for k, (label, in_size, hidden) in enumerate(sizes):
+        want_in = sizes[0][1] if k < dirs else H * dirs
+        if hidden != H or in_size != want_in:
+            raise ShapeError(f"{label}: expected input size {want_in} and units {H}, got input size {in_size} "
+                             f"and units {hidden}")
+    if len(resets) > 1:
+        raise ShapeError("Keras weights: the GRU layers mix reset_after=True and reset_after=False")
+    first = next(iter(params.values()))
+    opts = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
+                dtype=first.dtype)
+    if mode == "lstm":
+        layer = LSTM(sizes[0][1], H, **opts)
+    elif mode == "gru":
+        layer = GRU(sizes[0][1], H, reset=resets.pop(), **opts)
+    else:
+        layer = RNN(sizes[0][1], H, nonlinearity=nonlinearity, **opts)
+    layer.load_state_dict(params)
+    return layer
+
+
+def to_keras(layer):
+    """Keras's flat weight list for an rnnlab layer (the inverse of :func:`from_keras`): per layer
+    ``[kernel, recurrent_kernel, bias]``, per direction forward first."""
+    reset = layer.cell.options.get("reset", "after")
+    out = []
+    for layer_index in range(layer.num_layers):
+        for direction in range(layer.num_directions):
+            suffix = f"_l{layer_index}" + ("_reverse" if direction else "")
+            out += params_to_keras(layer.mode, layer.params, suffix=suffix, reset=reset)
+    return out

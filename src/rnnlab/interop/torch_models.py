@@ -1,0 +1,172 @@
+r"""PyTorch counterparts of rnnlab's models, with the same state-dict keys (torch comes from
+:mod:`rnnlab.interop.pytorch`, the one place that imports it).
+
+=========================  ==========================================  ===========================
+rnnlab                     torch module here                           keys
+=========================  ==========================================  ===========================
+``models.CharLM``          :class:`TorchCharLM`                        ``embedding.weight``,
+                                                                       ``rnn.weight_ih_l0`` …,
+                                                                       ``head.weight``, ``head.bias``
+``seqmodels.Sequence*``    :class:`TorchSequenceModel` (the config's   ``rnn.*``, ``head.*``
+                           ``kind``)                                   (generator: ``init.*``)
+=========================  ==========================================  ===========================
+
+Each computes what the NumPy model computes (same equations, see their docstrings), so that
+:func:`rnnlab.interop.to_torch` / :func:`~rnnlab.interop.from_torch` move a model across and
+its outputs stay equal; cuDNN runs them on a GPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError, describe_shape
+from .pytorch import CourseGRU, nn, torch, torch_dtype
+
+_RNN = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def make_torch_rnn(cell, input_size, hidden_size, *, reset="after", **opts):
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` (:class:`CourseGRU` for a GRU with reset="before")."""
+    if cell == "gru" and reset == "before":
+        return CourseGRU(input_size, hidden_size, **opts)
+    if cell not in _RNN:
+        raise ConfigError(f"torch model: expected cell rnn, lstm or gru, got {cell!r} (no torch counterpart)")
+    if opts.get("num_layers", 1) == 1:
+        opts = dict(opts, dropout=0.0) if opts.get("dropout") else opts  # torch warns; no layer to drop between
+    return _RNN[cell](input_size, hidden_size, **opts)
+
+
+class TorchCharLM(nn.Module):
+    """:class:`rnnlab.models.CharLM` in torch: ``ids (T, B)`` → ``logits (T, B, V)``, final state.
+
+    ``e_t = E[x_t]``, ``h_t = cell(e_t, h_{t-1})`` (dropout between layers), dropout,
+    ``logits_t = W_hy h_t + b_y``; the cross-entropy lives in the loss, as in CharLM.
+    """
+
+    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
+                 *, dtype=torch.float32, device=None):
+        super().__init__()
+        self.vocab_size, self.cell_name = int(vocab_size), cell
+        self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
+        self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
+        kw = {"dtype": dtype, "device": device}
+        self.embedding = nn.Embedding(vocab_size, self.embedding_dim, **kw)
+        self.rnn = make_torch_rnn(cell, self.embedding_dim, hidden_size, num_layers=num_layers, dropout=dropout, **kw)
+        self.dropout = float(dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size, **kw)
+
+    def config(self) -> dict:
+        """The same dict as ``CharLM.config()`` (what a checkpoint stores)."""
+        return {"vocab_size": self.vocab_size, "cell": self.cell_name, "hidden_size": self.hidden_size,
+                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.dropout}
+
+    def forward(self, ids, state=None):
+        if ids.dim() != 2:
+            raise ShapeError(f"TorchCharLM input: expected ids of shape (T, B), got {describe_shape(tuple(ids.shape))}")
+        e = self.embedding(ids)  # (T, B, E)
+        h, state_n = self.rnn(e, state)  # (T, B, H)
+        return self.head(self.drop(h)), state_n  # (T, B, V)
+
+
+class TorchSequenceModel(nn.Module):
+    """:mod:`rnnlab.seqmodels`' four architectures in torch, chosen by ``config.kind``.
+
+    classifier / regressor (many-to-one): ``head([h_T^→, h_1^←])`` at each true length;
+    tagger (many-to-many): ``head(output_t)``, output zero past each length;
+    generator (one-to-many): ``h_0 = tanh(W_s v + b_s)`` per layer (LSTM: C_0 = 0), then
+    ``y_t = head(h_t)`` with inputs the previous outputs.
+    """
+
+    def __init__(self, config, *, dtype=torch.float32, device=None):
+        super().__init__()
+        if config.cell not in _RNN or config.recurrent_dropout > 0:
+            raise ConfigError(f"torch model: {config.cell!r} with recurrent_dropout={config.recurrent_dropout} has no "
+                              f"torch counterpart (expected cell rnn, lstm or gru and recurrent_dropout=0)")
+        self.config = config
+        kw = {"dtype": dtype, "device": device}
+        dirs = 2 if config.bidirectional else 1
+        in_size = config.output_size if config.kind == "generator" else config.input_size
+        if config.kind == "generator":
+            self.init = nn.Linear(config.input_size, config.num_layers * config.hidden_size, **kw)
+        self.rnn = make_torch_rnn(config.cell, in_size, config.hidden_size, num_layers=config.num_layers,
+                                  bidirectional=config.bidirectional, dropout=config.dropout, **kw)
+        self.head = nn.Linear(dirs * config.hidden_size, config.output_size, **kw)
+
+    def _time_major(self, x):
+        if x.dim() != 3:
+            raise ShapeError(f"{self.config.kind} input: expected 3 dimensions, got {describe_shape(tuple(x.shape))}")
+        return x.transpose(0, 1) if self.config.batch_first else x
+
+    def _run(self, x, lengths, hx=None):
+        """The stack over time-major ``x``; packed when ``lengths`` are given (zeros past them)."""
+        if lengths is None:
+            return self.rnn(x, hx)
+        lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.int64).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        out, final = self.rnn(packed, hx)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=x.shape[0])
+        return out, final
+
+    def forward(self, x, lengths=None):
+        kind = self.config.kind
+        if kind == "generator":
+            raise ConfigError("generator: call forward_generator(v, inputs)")
+        out, final = self._run(self._time_major(x), lengths)
+        if kind == "tagger":
+            y = self.head(out)  # (T, B, K)
+            return y.transpose(0, 1) if self.config.batch_first else y
+        h_n = final[0] if isinstance(final, tuple) else final  # (L·dirs, B, H)
+        dirs = 2 if self.config.bidirectional else 1
+        return self.head(torch.cat(list(h_n[-dirs:]), dim=-1))  # (B, K)
+
+    def initial_state(self, v):
+        B, L, H = v.shape[0], self.config.num_layers, self.config.hidden_size
+        h0 = torch.tanh(self.init(v)).reshape(B, L, H).transpose(0, 1).contiguous()  # (L, B, H)
+        return (h0, torch.zeros_like(h0)) if self.config.cell == "lstm" else h0
+
+    def forward_generator(self, v, inputs):
+        """``v (B, C)``, teacher-forced ``inputs (T, B, K)`` → ``y (T, B, K)``, time-major."""
+        out, _ = self.rnn(inputs, self.initial_state(v))
+        return self.head(out)
+
+
+def charlm_to_torch(model, device=None):
+    from .pytorch import load_into_torch
+
+    cfg = model.config()
+    module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
+                         cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
+    load_into_torch(module, model.params)
+    return module.train(model.training)
+
+
+def charlm_from_torch(module, dtype=None):
+    from ..models import CharLM
+    from .pytorch import state_dict_from_torch
+
+    arrays = state_dict_from_torch(module.state_dict())
+    dtype = dtype or arrays["embedding.weight"].dtype
+    model = CharLM(**module.config(), dtype=dtype, seed=0)
+    model.load_state_dict(arrays)
+    return model.train(module.training)
+
+
+def seqmodel_to_torch(model, device=None):
+    from .pytorch import load_into_torch
+
+    module = TorchSequenceModel(model.config, dtype=torch_dtype(model.dtype), device=device)
+    load_into_torch(module, model.params)
+    return module.train(model.training)
+
+
+def seqmodel_from_torch(module, dtype=None):
+    from ..seqmodels import build_model
+    from .pytorch import state_dict_from_torch
+
+    arrays = state_dict_from_torch(module.state_dict())
+    dtype = dtype or arrays["head.weight"].dtype
+    model = build_model(module.config, dtype=dtype, seed=0)
+    model.load_state_dict(arrays)
+    return model.train(module.training)

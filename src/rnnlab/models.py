@@ -1,0 +1,282 @@
+r"""Models built from the core layers: :class:`Linear`, :class:`Embedding`, :class:`Dropout` and the
+character-level language model :class:`CharLM` (seed 003, done properly).
+
+Every module keeps its parameters in ``params`` (live arrays, updated in place by the
+optimisers) and, after ``backward``, their gradients in ``grads`` under the same keys. A model's
+keys are those of the state dict of the equivalent PyTorch module, so weights move across with
+no arithmetic::
+
+    CharLM                       torch equivalent
+    embedding.weight  (V, E)     nn.Embedding(V, E)
+    rnn.weight_ih_l0  (G·H, E)   nn.LSTM(E, H, num_layers)   (or nn.RNN / nn.GRU)
+    rnn.weight_hh_l0  (G·H, H)
+    rnn.bias_ih_l0, rnn.bias_hh_l0, …_l1 …
+    head.weight       (V, H)     nn.Linear(H, V)
+    head.bias         (V,)
+
+The language model, for a stream of character ids ``x_1 … x_T`` and targets ``x_2 … x_{T+1}``::
+
+    e_t = E[x_t]                      embedding: the seed's W_xh · onehot(x_t), with E = W_xhᵀ
+    h_t = cell(e_t, h_{t-1})          stacked RNN / LSTM / GRU (the core's unroll)
+    y_t = softmax(W_hy h_t + b_y)     head
+    L   = −(1 / TB) Σ_t Σ_b log y_t[x_{t+1}]      mean cross-entropy, nats per character
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape
+from .functional import cross_entropy
+from .layers import GRU, LSTM, RNN, _rng
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+
+class Module:
+    """What every model piece shares: ``params``/``grads`` dicts, train/eval mode, state dicts."""
+
+    params: dict
+    grads: dict
+    training: bool = True
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def children(self):
+        return []
+
+    def zero_grad(self):
+        for g in self.grads.values():
+            g.fill(0.0)
+
+    def state_dict(self) -> dict:
+        """Copies of the parameters, keyed like the equivalent PyTorch module's state dict."""
+        return {name: p.copy() for name, p in self.params.items()}
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
+        """Copy arrays into the live parameters (in place: optimisers keep their references).
+
+        Checks every name and shape before changing anything."""
+        missing = [k for k in self.params if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in self.params]
+        if strict and (missing or unexpected):
+            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, value in state_dict.items():
+            if name in self.params and np.shape(value) != self.params[name].shape:
+                raise ShapeError(f"load_state_dict: {name}: expected shape {describe_shape(self.params[name].shape)}, "
+                                 f"got {describe_shape(np.shape(value))}")
+        for name, value in state_dict.items():
+            if name in self.params:
+                np.copyto(self.params[name], np.asarray(value), casting="unsafe")
+
+    def num_parameters(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+
+class Linear(Module):
+    r"""``y = x Wᵀ + b`` over the last axis, as ``torch.nn.Linear``.
+
+    Backward: ``∂L/∂W = Σ_n dy_nᵀ x_n``, ``∂L/∂b = Σ_n dy_n``, ``∂L/∂x = dy W``.
+    Initialisation as PyTorch: W, b ~ U(−1/√in, 1/√in).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, *, dtype=np.float32, rng=None, seed=None):
+        rng = _rng(rng, seed)
+        bound = 1.0 / np.sqrt(in_features)
+        self.params = {"weight": rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)}
+        if bias:
+            self.params["bias"] = rng.uniform(-bound, bound, (out_features,)).astype(dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x = None
+
+    def forward(self, x):
+        W = self.params["weight"]
+        if x.shape[-1] != W.shape[1]:
+            raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, got shape {describe_shape(x.shape)}")
+        self._x = x
+        y = x @ W.T  # (..., out)
+        if "bias" in self.params:
+            y += self.params["bias"]
+        return y
+
+    __call__ = forward
+
+    def backward(self, d_y):
+        x, W = self._x, self.params["weight"]
+        x2, d2 = x.reshape(-1, x.shape[-1]), d_y.reshape(-1, d_y.shape[-1])  # (N, in), (N, out)
+        self.grads = {"weight": (d2.T @ x2).astype(W.dtype, copy=False)}
+        if "bias" in self.params:
+            self.grads["bias"] = d2.sum(axis=0).astype(W.dtype, copy=False)
+        return d_y @ W  # (..., in)
+
+
+class Embedding(Module):
+    r"""A lookup table ``e = E[x]``, as ``torch.nn.Embedding``.
+
+    It is the seed's ``W_xh · onehot(x)`` without the multiplication by zeros: with
+    ``E = W_xhᵀ (V, E_dim)``, ``E[x] = onehot(x) E``. Backward adds each row's gradient to the
+    row it was read from (a character seen twice gets both): ``∂L/∂E[v] = Σ_{n: x_n = v} de_n``.
+    Initialisation as PyTorch: N(0, 1).
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, dtype=np.float32, rng=None, seed=None):
+        rng = _rng(rng, seed)
+        self.params = {"weight": rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)}
+        self.grads = {"weight": np.zeros_like(self.params["weight"])}
+        self._ids = None
+
+    def forward(self, ids):
+        ids = np.asarray(ids)
+        V = self.params["weight"].shape[0]
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ShapeError(f"Embedding input: expected integer ids, got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= V):
+            raise ValueRangeError(f"Embedding input: expected ids in 0..{V - 1}, got min {ids.min()}, max {ids.max()}")
+        self._ids = ids
+        return self.params["weight"][ids]  # (..., E)
+
+    __call__ = forward
+
+    def backward(self, d_e):
+        W = self.params["weight"]
+        grad = np.zeros_like(W)
+        np.add.at(grad, self._ids.reshape(-1), d_e.reshape(-1, W.shape[1]))  # += over repeated ids
+        self.grads = {"weight": grad}
+        return None  # ids have no gradient
+
+
+class Dropout(Module):
+    r"""Inverted dropout, as ``torch.nn.Dropout``: in training, ``y = x ⊙ m / (1 − p)`` with
+    ``m_k ~ Bernoulli(1 − p)``; the identity in eval mode. Backward: ``dx = dy ⊙ m / (1 − p)``."""
+
+    def __init__(self, p=0.0, *, rng=None, seed=None):
+        if not 0.0 <= float(p) < 1.0:
+            raise ConfigError(f"dropout: expected a probability in [0, 1), got {p!r}")
+        self.p, self.rng = float(p), _rng(rng, seed)
+        self.params, self.grads = {}, {}
+        self._scale = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            self._scale = None
+            return x
+        self._scale = ((self.rng.random(x.shape) >= self.p) / (1.0 - self.p)).astype(x.dtype)
+        return x * self._scale
+
+    __call__ = forward
+
+    def backward(self, d_y):
+        return d_y if self._scale is None else d_y * self._scale
+
+
+class CharLM(Module):
+    """Character-level language model: embedding → stacked RNN/LSTM/GRU → dropout → linear.
+
+    Parameters
+    ----------
+    vocab_size : number of characters V
+    cell : "rnn", "lstm" or "gru"
+    hidden_size, num_layers : of the recurrent stack
+    embedding_dim : E (default: min(V, 64))
+    dropout : between recurrent layers and before the head (training only)
+    dtype : float32 for training, float64 for gradient checks
+    rng, seed : one ``numpy.random.Generator`` for initialisation and dropout masks
+
+    ``params`` and ``grads`` are flat dicts keyed like the equivalent PyTorch model's state dict
+    (module names ``embedding``, ``rnn``, ``head``).
+    """
+
+    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
+                 *, dtype=np.float32, rng=None, seed=None):
+        if cell not in CELLS:
+            raise ConfigError(f"cell: expected one of {', '.join(CELLS)}, got {cell!r}")
+        for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        self.rng = _rng(rng, seed)
+        self.vocab_size, self.cell_name = int(vocab_size), cell
+        self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
+        self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
+        self.dtype = np.dtype(dtype)
+        self.embedding = Embedding(vocab_size, self.embedding_dim, dtype=dtype, rng=self.rng)
+        self.rnn = CELLS[cell](self.embedding_dim, hidden_size, num_layers, dropout=dropout, dtype=dtype, rng=self.rng)
+        self.drop = Dropout(dropout, rng=self.rng)
+        self.head = Linear(hidden_size, vocab_size, dtype=dtype, rng=self.rng)
+        self.params = {f"{m}.{k}": v for m, mod in self._named() for k, v in mod.params.items()}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._d_logits = None
+
+    def _named(self):
+        return (("embedding", self.embedding), ("rnn", self.rnn), ("head", self.head))
+
+    def children(self):
+        return [self.embedding, self.rnn, self.drop, self.head]
+
+    def config(self) -> dict:
+        """What it takes to build the same model again (stored in checkpoints)."""
+        return {"vocab_size": self.vocab_size, "cell": self.cell_name, "hidden_size": self.hidden_size,
+                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.drop.p}
+
+    def initial_state(self, batch_size):
+        """Zeros: ``h_0 (L, B, H)``, or ``(h_0, c_0)`` for the LSTM."""
+        shape = (self.num_layers, batch_size, self.hidden_size)
+        if self.cell_name == "lstm":
+            return (np.zeros(shape, self.dtype), np.zeros(shape, self.dtype))
+        return np.zeros(shape, self.dtype)
+
+    def forward(self, ids, state=None):
+        """``ids (T, B)`` -> ``logits (T, B, V)``, final state (the next batch's initial state)."""
+        ids = np.asarray(ids)
+        if ids.ndim != 2:
+            raise ShapeError(f"CharLM input: expected ids of shape (T, B), got {describe_shape(ids.shape)}")
+        e = self.embedding.forward(ids)  # (T, B, E)
+        h, state_n = self.rnn.forward(e, state)  # (T, B, H)
+        h = self.drop.forward(h)
+        logits = self.head.forward(h)  # (T, B, V)
+        return logits, state_n
+
+    __call__ = forward
+
+    def loss(self, ids, targets, state=None):
+        """Mean cross-entropy (nats per character) of ``targets (T, B)`` given ``ids (T, B)``.
+
+        Returns ``(loss, final_state)`` and keeps ∂L/∂logits for :meth:`backward`."""
+        logits, state_n = self.forward(ids, state)
+        T, B, V = logits.shape
+        targets = np.asarray(targets)
+        if targets.shape != (T, B):
+            raise ShapeError(f"CharLM targets: expected shape {describe_shape((T, B))}, got {describe_shape(targets.shape)}")
+        loss, d_logits = cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B))
+        self._d_logits = d_logits.reshape(T, B, V)
+        return loss, state_n
+
+    def backward(self):
+        """BPTT from the last :meth:`loss` (the final state gets no gradient: truncated BPTT).
+
+        Fills ``grads`` (the keys of ``params``)."""
+        if self._d_logits is None:
+            raise ConfigError("CharLM.backward: call loss() first")
+        d_h = self.head.backward(self._d_logits)  # (T, B, H)
+        d_h = self.drop.backward(d_h)
+        d_e = self.rnn.backward(d_h)  # (T, B, E)
+        self.embedding.backward(d_e)
+        self.grads = {f"{m}.{k}": g for m, mod in self._named() for k, g in mod.grads.items()}
+        self._d_logits = None
+        return self.grads
+
+    def step(self, ids, state=None):
+        """One time step for generation: ``ids (B,)`` -> ``logits (B, V)`` float64, new state."""
+        logits, state = self.forward(np.asarray(ids).reshape(1, -1), state)
+        return logits[0].astype(np.float64), state
+
+    def __repr__(self):
+        return (f"CharLM(vocab_size={self.vocab_size}, cell={self.cell_name!r}, hidden_size={self.hidden_size}, "
+                f"num_layers={self.num_layers}, embedding_dim={self.embedding_dim}, dropout={self.drop.p}, "
+                f"dtype={self.dtype.name}, parameters={self.num_parameters():,})")

@@ -1,0 +1,414 @@
+"""The course's figures, drawn with matplotlib (no pyplot state: each function returns a
+:class:`~matplotlib.figure.Figure`), saved as PNG or SVG by the file's suffix.
+
+Each figure speaks English or French (``lang``, else the current language of
+:mod:`rnnlab.i18n`). :data:`FIGURES` lists them by name for ``rnnlab plot NAME --out FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import analysis
+from .errors import ConfigError
+from .i18n import say
+
+SUFFIXES = (".png", ".svg")
+COLORS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def save_figure(fig: Figure, path, dpi=150) -> Path:
+    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: a temporary file in the same
+    folder, then a rename."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ConfigError(say(f"figure file {str(path)!r}: expected a name ending in .png or .svg, got {suffix or 'no suffix'!r}",
+                              f"fichier de figure {str(path)!r} : nom attendu en .png ou .svg, reçu {suffix or 'sans suffixe'!r}"))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(say(f"figure file {str(path)!r}: folder {str(folder)!r} does not exist",
+                              f"fichier de figure {str(path)!r} : le dossier {str(folder)!r} n'existe pas"))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure is an ordinary file
+    try:
+        fig.savefig(tmp, format=suffix[1:], dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _figure(width=7.0, height=4.5, **kw) -> Figure:
+    return Figure(figsize=(width, height), layout="constrained", **kw)
+
+
+# --- activations (seed 004, seed 001) --------------------------------------------------------
+
+
+def tanh_figure(lang=None) -> Figure:
+    """tanh and tanh' = 1 − tanh² on [−4, 4] (seed 004): the slope is ≤ 1 and nearly 0 past |z| = 2."""
+    z = np.linspace(-4, 4, 401)
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(z, np.tanh(z), label="tanh(z)", lw=2)
+    ax.plot(z, 1 - np.tanh(z) ** 2, label="tanh'(z) = 1 − tanh²(z)", lw=2)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("z")
+    ax.set_title(say("tanh and its derivative: gradients vanish for |z| > 2",
+                     "tanh et sa dérivée : le gradient s'éteint pour |z| > 2", lang))
+    ax.grid(True, alpha=0.4)
+    ax.legend()
+    return fig
+
+
+def sigmoid_figure(lang=None) -> Figure:
+    """σ and σ' = σ(1 − σ), with the bound σ' ≤ 1/4 (seed 001)."""
+    z = np.linspace(-8, 8, 401)
+    s = 0.5 * (1 + np.tanh(z / 2))
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(z, s, label="σ(z)", lw=2)
+    ax.plot(z, s * (1 - s), label="σ'(z) = σ(z)(1 − σ(z))", lw=2)
+    ax.axhline(0.25, color="tab:red", ls="--", lw=1.2, label=say("bound σ' ≤ 0.25", "borne σ' ≤ 0,25", lang))
+    ax.set_xlabel("z")
+    ax.set_title(say("Sigmoid and its derivative: at most 0.25 per layer",
+                     "Sigmoïde et sa dérivée : au plus 0,25 par couche", lang))
+    ax.grid(True, alpha=0.4)
+    ax.legend()
+    return fig
+
+
+def sigmoid_chain_figure(layers=10, lang=None) -> Figure:
+    """∂a_L/∂a_l through a chain of sigmoids (seed 001), with the bound 0.25^(L−l)."""
+    chain = analysis.sigmoid_chain(layers, x=0.0, weight=1.0)
+    back = np.arange(layers + 1)  # layers between a_l and the output
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.semilogy(back, chain.gradients[::-1], "o-", lw=2, label=say("gradient ∂a_L/∂a_l (tape)", "gradient ∂a_L/∂a_l (bande)", lang))
+    ax.semilogy(back, chain.bound[::-1], "--", color="tab:red", label=say("bound 0.25^k", "borne 0,25^k", lang))
+    ax.set_xlabel(say("layers crossed backwards k = L − l", "couches traversées à rebours k = L − l", lang))
+    ax.set_ylabel("|∂a_L/∂a_l|")
+    ax.set_title(say(f"Vanishing gradient through {layers} sigmoid layers (w = 1, x = 0)",
+                     f"Disparition du gradient à travers {layers} couches sigmoïdes (w = 1, x = 0)", lang))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return fig
+
+
+# --- ex. 1.1 Q3: h_t over time ---------------------------------------------------------------
+
+EXERCISE_1_1 = {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0], "x": [0.5, 0.8, 0.2]}
+
+
+def exercise_1_1_states():
+    """h_0 … h_3 of seed 000 ex. 1.1, computed by ``rnnlab.RNN`` (float64): (4, 2)."""
+    from .cells.rnn import params_from_course
+    from .layers import RNN
+
+    ex = EXERCISE_1_1
+    layer = RNN(1, 2, dtype=np.float64)
+    layer.load_state_dict(params_from_course(ex["W_xh"], ex["W_hh"], ex["b_h"]))
+    out, _ = layer.forward(np.array(ex["x"]).reshape(3, 1))
+    return np.vstack([np.zeros((1, 2)), out])
+
+
+def hidden_states_figure(states=None, lang=None) -> Figure:
+    """The components of h_t against t (seed 000 ex. 1.1, question 3, by default)."""
+    hs = exercise_1_1_states() if states is None else np.asarray(states, dtype=np.float64)
+    t = np.arange(len(hs))
+    fig = _figure()
+    ax = fig.add_subplot()
+    for k in range(hs.shape[1]):
+        ax.plot(t, hs[:, k], "o-", lw=2, label=f"h_t[{k + 1}]")
+        for tt, v in zip(t, hs[:, k]):
+            ax.annotate(f"{v:.4f}", (tt, v), textcoords="offset points", xytext=(4, 6), fontsize=8)
+    ax.set_xticks(t)
+    ax.margins(x=0.08, y=0.15)
+    ax.set_xlabel("t")
+    ax.set_ylabel("h_t")
+    title = say("Hidden state over time (ex. 1.1, x = [0.5, 0.8, 0.2], h_0 = 0)",
+                "État caché au cours du temps (ex. 1.1, x = [0,5 ; 0,8 ; 0,2], h_0 = 0)", lang)
+    ax.set_title(title if states is None else say("Hidden state over time", "État caché au cours du temps", lang))
+    ax.grid(True, alpha=0.4)
+    ax.legend()
+    return fig
+
+
+# --- gradient decay ------------------------------------------------------------------------------
+
+
+def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_scale=0.5, seed=0, lang=None) -> Figure:
+    """‖∂h_T/∂h_{T−d}‖₂ against d (log scale) for RNNs whose W_hh has spectral radius below, at
+    and above 1: the linear view ‖W_hh^d‖₂ (tanh' = 1) and the exact tanh RNN on random inputs."""
+    fig = _figure(7.5, 4.8)
+    ax = fig.add_subplot()
+    colors = ["tab:blue", "tab:gray", "tab:red", "tab:purple", "tab:orange"]
+    d = np.arange(steps + 1)
+    for k, radius in enumerate(radii):
+        rng = np.random.default_rng(seed)
+        layer = analysis.rnn_with_spectral_radius(hidden, radius, rng)
+        linear = analysis.linearised_flow(layer.params["weight_hh_l0"], 1.0).norms(steps)
+        x = rng.normal(0.0, input_scale, size=(steps, 4, 1))
+        exact = analysis.state_jacobians(layer, x).mean_norms()
+        c = colors[k % len(colors)]
+        ax.semilogy(d, linear, "--", color=c, lw=1.5, label=say(f"ρ = {radius:g}, linear ‖W^d‖₂", f"ρ = {radius:g}, linéaire ‖W^d‖₂", lang))
+        ax.semilogy(d, exact, "-", color=c, lw=2, label=say(f"ρ = {radius:g}, tanh RNN (exact)", f"ρ = {radius:g}, RNN tanh (exact)", lang))
+    ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
+    ax.set_ylabel("‖∂h_T/∂h_t‖₂")
+    ax.set_title(say(f"Gradient norm against distance, H = {hidden}, by spectral radius of W_hh",
+                     f"Norme du gradient selon la distance, H = {hidden}, par rayon spectral de W_hh", lang))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def exercise_1_2_figure(lang=None) -> Figure:
+    """Seed 000 ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
+    and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
+    ex = analysis.exercise_1_2()
+    n_max = max(25, max(v for v in ex.steps_below.values() if v is not None) + 3)
+    n = np.arange(n_max + 1)
+    fig = _figure(7.5, 4.8)
+    ax = fig.add_subplot()
+    labels = {"2": say("spectral norm ‖·‖₂", "norme spectrale ‖·‖₂", lang),
+              "fro": say("Frobenius norm", "norme de Frobenius", lang),
+              "max": say("largest entry max|·|", "plus grand coefficient max|·|", lang)}
+    for ord_, label in labels.items():
+        values = ex.flow.norms(n_max, ord_)
+        ax.semilogy(n, values, "-", lw=2, label=f"{label} ({say('below 0.01 at n =', 'sous 0,01 à n =', lang)} {ex.steps_below[ord_]})")
+    spec = ex.flow.norms(n_max, "2")
+    ax.semilogy(list(ex.steps), spec[list(ex.steps)], "ko", ms=6)
+    for s in ex.steps:
+        ax.annotate(f"n={s}: {spec[s]:.4f}", (s, spec[s]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    big = ex.larger[1.2]
+    ax.semilogy(n, big.norms(n_max, "2"), ":", color="tab:red", lw=2,
+                label=say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang))
+    ax.axhline(ex.threshold, color="0.4", ls="--", lw=1)
+    ax.set_xlabel(say("steps n", "nombre de pas n", lang))
+    ax.set_ylabel("‖(W_hh · diag(0.9))ⁿ‖")
+    ax.set_title(say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
+                     f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lang=None) -> Figure:
+    """Mean ‖∂s_T/∂s_t‖₂ of a :class:`~rnnlab.analysis.StateJacobians` against distance; for the
+    LSTM also ‖∂C_T/∂C_t‖₂ and the mean of Π f; dashed, the linear view at ``linear_slope``."""
+    d = jac.distance
+    fig = _figure()
+    ax = fig.add_subplot()
+    name = CELL_NAMES.get(jac.mode, jac.mode)
+    if jac.mode == "lstm":
+        ax.semilogy(d, jac.mean_norms(), lw=2, label="‖∂(h_T, C_T)/∂(h_t, C_t)‖₂")
+        ax.semilogy(d, jac.mean_norms("h", "h"), lw=1.5, label="‖∂h_T/∂h_t‖₂")
+        ax.semilogy(d, jac.mean_norms("c", "c"), lw=1.5, label="‖∂C_T/∂C_t‖₂")
+        ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2, label=say("mean Π f (direct cell path)", "moyenne de Π f (chemin direct de la cellule)", lang))
+    else:
+        ax.semilogy(d, jac.mean_norms(), lw=2, label="‖∂h_T/∂h_t‖₂")
+        path = say("mean Π tanh'", "moyenne de Π tanh'", lang) if jac.mode == "rnn" else say("mean Π z (PyTorch z)", "moyenne de Π z (z de PyTorch)", lang)
+        ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2, label=path)
+    if linear_slope is not None and jac.mode == "rnn":
+        lin = analysis.linearised_flow(jac.W_hh, linear_slope)
+        ax.semilogy(d, lin.norms(jac.steps), "--", color="0.3",
+                    label=say(f"linear view ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", f"vue linéaire ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", lang))
+    ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
+    ax.set_ylabel(say("norm", "norme", lang))
+    ax.set_title(say(f"{name}, H = {jac.hidden_size}: gradient norm against distance",
+                     f"{name}, H = {jac.hidden_size} : norme du gradient selon la distance", lang))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def cell_comparison_figure(comparison: analysis.CellComparison | None = None, lang=None, **options) -> Figure:
+    """RNN vs LSTM vs GRU: mean ‖∂s_T/∂s_t‖₂ against distance on the first-input task, at
+    initialisation and after training (``options`` go to :func:`rnnlab.analysis.compare_cells`)."""
+    cmp = comparison or analysis.compare_cells(**options)
+    fig = _figure(10, 4.5)
+    axes = fig.subplots(1, 2, sharey=True)
+    titles = (say("at initialisation", "à l'initialisation", lang),
+              say(f"after {cmp.train_steps} Adam steps", f"après {cmp.train_steps} pas d'Adam", lang))
+    for stage, ax in enumerate(axes):
+        for mode, profiles in cmp.profiles.items():
+            before, after = cmp.losses[mode]
+            loss = f" ({say('loss', 'perte', lang)} {before:.2f} → {after:.2f})" if stage == 1 else ""
+            name = CELL_NAMES.get(mode, mode)
+            if mode == "lstm" and cmp.lstm_forget_bias:
+                name += f" (b_f + {cmp.lstm_forget_bias:g})"
+            ax.semilogy(cmp.distance, np.maximum(profiles[stage], 1e-300), lw=2, color=COLORS.get(mode),
+                        label=name + loss)
+        ax.set_title(titles[stage])
+        ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("‖∂s_T/∂s_t‖₂  (s = h ; LSTM : s = (h, C))")
+    fig.suptitle(say(f"Gradient decay, T = {cmp.steps}, H = {cmp.hidden_size}, task: recall x_0 at the end",
+                     f"Décroissance du gradient, T = {cmp.steps}, H = {cmp.hidden_size}, tâche : rappeler x_0 à la fin", lang))
+    return fig
+
+
+def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
+    """Heatmaps of the LSTM gates i_t, f_t, C̃_t, o_t (one row per unit) over a sequence (by
+    default a seeded random LSTM(1, 6) on a noisy sine)."""
+    from .cells import make_cell
+    from .layers import LSTM
+    from .sequence import unroll
+
+    rng = np.random.default_rng(seed)
+    if layer is None:
+        layer = LSTM(1, 6, dtype=np.float64, rng=rng)
+        for key in ("weight_ih_l0", "weight_hh_l0"):
+            layer.params[key] *= 3.0  # a livelier picture than PyTorch's small initial weights
+    if x is None:
+        t = np.arange(40)
+        x = (np.sin(t / 3.0) + 0.2 * rng.normal(size=40)).reshape(40, 1)
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), 1, -1)
+    p = {k: np.asarray(v, np.float64) for k, v in layer.params.items()}
+    H = layer.hidden_size
+    _, _, tape = unroll(make_cell("lstm"), x, (np.zeros((1, H)), np.zeros((1, H))), p["weight_ih_l0"],
+                        p["weight_hh_l0"], p.get("bias_ih_l0"), p.get("bias_hh_l0"))
+    gates = np.stack([c["gates"][0] for c in tape.caches])  # (T, 4H), order i, f, g, o
+    fig = _figure(9, 7.5)
+    axes = fig.subplots(5, 1, sharex=True, height_ratios=[1, 2, 2, 2, 2])
+    axes[0].plot(x[:, 0, 0], color="k")
+    axes[0].set_ylabel("x_t")
+    names = [("i_t", say("input gate", "porte d'entrée", lang), 0, (0, 1)),
+             ("f_t", say("forget gate", "porte d'oubli", lang), 1, (0, 1)),
+             ("C̃_t", say("candidate", "candidat", lang), 2, (-1, 1)),
+             ("o_t", say("output gate", "porte de sortie", lang), 3, (0, 1))]
+    for ax, (sym, label, k, (lo, hi)) in zip(axes[1:], names):
+        im = ax.imshow(gates[:, k * H:(k + 1) * H].T, aspect="auto", cmap="viridis" if lo == 0 else "coolwarm",
+                       vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_ylabel(f"{sym}\n{label}", fontsize=9)
+        ax.set_yticks(range(H), [str(u + 1) for u in range(H)], fontsize=7)
+        fig.colorbar(im, ax=ax, pad=0.01)
+    spacer = fig.colorbar(im, ax=axes[0], pad=0.01)
+    spacer.ax.set_visible(False)  # keeps the input's axis as wide as the heatmaps below
+    axes[-1].set_xlabel("t")
+    fig.suptitle(say(f"LSTM gate activations over a sequence (H = {H}; one row per unit)",
+                     f"Activations des portes du LSTM sur une séquence (H = {H} ; une ligne par unité)", lang))
+    return fig
+
+
+# --- seed 002: the unrolled computational graph --------------------------------------------------
+
+
+def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
+    """Seed 002's graph w_0 … w_n for h_t = tanh(U x_t + w h_{t−1}), with values, the local
+    derivative on every edge and the adjoints w̄_i = ∂h_{T−1}/∂w_i under each node."""
+    from .autodiff import elman_scalar_graph
+
+    if not 1 <= len(xs) <= 4:
+        raise ConfigError(say(f"unrolled graph: expected 1 to 4 inputs for a readable drawing, got {len(xs)}",
+                              f"graphe déroulé : de 1 à 4 entrées attendues pour un dessin lisible, reçu {len(xs)}", lang))
+    tape, hs = elman_scalar_graph(xs, U, w)
+    tape.backward(hs[-1])
+    nodes = list(tape.nodes)
+    pos = _elman_layout(nodes)
+    T = len(xs)
+    fig = _figure(3.0 + 2.6 * T, 6.8)
+    ax = fig.add_subplot()
+    for n in nodes:
+        for k, p in enumerate(n.parents):
+            if p.index is None and p.label:  # the named constant w: a grey copy above its use
+                x1, y1 = pos[id(n)]
+                pos_p = (x1, y1 + 1.25)
+                ax.text(*pos_p, f"{p.label} = {p.data:.4g}\n" + say("(constant)", "(constante)", lang), ha="center",
+                        va="center", fontsize=7.5, bbox=dict(boxstyle="round,pad=0.3", fc="#f2f2f2", ec="0.5"))
+            elif id(p) in pos:
+                pos_p = pos[id(p)]
+            else:
+                continue  # a plain number
+            (x0, y0), (x1, y1) = pos_p, pos[id(n)]
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                        arrowprops=dict(arrowstyle="-|>", color="0.45", lw=1.0, shrinkA=22, shrinkB=22))
+            rule = n.rules[k].format(*(("w_%d" % q.index) if q.index is not None else (q.label or f"{q.data:g}")
+                                       for q in n.parents), out=f"w_{n.index}")
+            ax.text(0.35 * x0 + 0.65 * x1, 0.35 * y0 + 0.65 * y1, rule, fontsize=7.5, color="tab:purple",
+                    ha="center", va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
+    for n in nodes:
+        x, y = pos[id(n)]
+        text = f"w_{n.index}\n{n.label}\n= {n.data:.4g}"
+        face = "#d9ead3" if n is hs[-1] else ("#dbe9f6" if n.parents else "#fff2cc")
+        ax.text(x, y, text, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round,pad=0.4", fc=face, ec="0.3"))
+        ax.text(x + 0.42, y - 0.38, f"w̄_{n.index} = {n.grad:.4g}", ha="left", va="top", fontsize=7.5, color="tab:red")
+    xs_all = [p[0] for p in pos.values()]
+    ys_all = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs_all) - 0.8, max(xs_all) + 1.6)
+    ax.set_ylim(min(ys_all) - 0.9, max(ys_all) + 1.9)
+    ax.axis("off")
+    ax.set_title(say(f"Computational graph of h_{len(xs) - 1} (seed 002): U = {U:g}, w = {w:g}, x = {list(xs)}; "
+                     f"red: adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, purple: local derivatives",
+                     f"Graphe de calcul de h_{len(xs) - 1} (seed 002) : U = {U:g}, w = {w:g}, x = {list(xs)} ; "
+                     f"rouge : adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, violet : dérivées locales", lang), fontsize=9)
+    return fig
+
+
+def _elman_layout(nodes):
+    """Positions for the nodes of :func:`rnnlab.autodiff.elman_scalar_graph`, one column per
+    time step: x_t at the bottom, then U x_t, (w h_{t−1} to the left,) z_t, and h_t on top;
+    U at the far left."""
+    pos = {}
+    for n in nodes:
+        label = n.label or ""
+        kind, _, t = label.rpartition("_")
+        t = int(t) if t.isdigit() else 0
+        col = 2.6 * t
+        if label == "U":
+            pos[id(n)] = (-1.6, 0.75)
+        elif kind == "x":
+            pos[id(n)] = (col, 0.0)
+        elif kind == "U x":
+            pos[id(n)] = (col, 1.5)
+        elif kind == "w h":
+            pos[id(n)] = (col + 1.3, 3.6)  # label w h_{t−1}: between h_{t−1} and z_t
+        elif kind == "z":
+            pos[id(n)] = (col, 3.0)
+        elif kind == "h":
+            pos[id(n)] = (col, 4.5)
+        else:
+            raise ConfigError(f"unrolled graph: unexpected node label {label!r}")
+    return pos
+
+
+# --- the registry behind ``rnnlab plot`` ---------------------------------------------------------
+
+FIGURES = {
+    "tanh": (tanh_figure, "tanh and tanh' (seed 004)", "tanh et tanh' (seed 004)"),
+    "sigmoid": (sigmoid_figure, "sigmoid and σ' with the 0.25 bound (seed 001)", "sigmoïde et σ' avec la borne 0,25 (seed 001)"),
+    "sigmoid-chain": (sigmoid_chain_figure, "gradient through a chain of sigmoids (seed 001)", "gradient à travers une chaîne de sigmoïdes (seed 001)"),
+    "hidden-states": (hidden_states_figure, "h_t over time, ex. 1.1 question 3 (seed 000)", "h_t au cours du temps, ex. 1.1 question 3 (seed 000)"),
+    "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (seed 000)", "ex. 1.2 : produit des gradients après n pas (seed 000)"),
+    "spectral-radius": (spectral_radius_figure, "gradient norm vs distance for spectral radii below, at, above 1", "norme du gradient selon la distance, rayons spectraux sous, à et au-dessus de 1"),
+    "cell-comparison": (cell_comparison_figure, "RNN vs LSTM vs GRU gradient decay, before and after training", "décroissance du gradient RNN, LSTM, GRU, avant et après entraînement"),
+    "lstm-gates": (lstm_gates_figure, "LSTM gate activations over a sequence (heatmap)", "activations des portes du LSTM sur une séquence (carte de chaleur)"),
+    "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of seed 002 with adjoints", "le graphe de calcul déroulé du seed 002 avec les adjoints"),
+}
+
+
+def make_figure(name, lang=None, **options) -> Figure:
+    """The figure called ``name`` (a key of :data:`FIGURES`)."""
+    if name not in FIGURES:
+        raise ConfigError(say(f"figure: expected one of {', '.join(FIGURES)}, got {name!r}",
+                              f"figure : attendu l'une de {', '.join(FIGURES)}, reçu {name!r}", lang))
+    return FIGURES[name][0](lang=lang, **options)
+
+
+__all__ = ["FIGURES", "make_figure", "save_figure", "tanh_figure", "sigmoid_figure", "sigmoid_chain_figure",
+           "hidden_states_figure", "exercise_1_1_states", "exercise_1_2_figure", "spectral_radius_figure",
+           "gradient_profile_figure", "cell_comparison_figure", "lstm_gates_figure", "unrolled_graph_figure"]

@@ -1,0 +1,365 @@
+"""Training and evaluation of the sequence models on the long-memory tasks and on classification.
+
+One loop serves every task (:func:`train_model`): draw a batch, forward, loss, backward, clip
+the global gradient norm, one optimiser step (:mod:`rnnlab.optim`), and every ``eval_every``
+steps a score on a fixed test set. The tasks only say how to draw a batch and how to score.
+
+- :func:`run_adding` / :func:`run_copy`: one cell at one length T, a result that says whether
+  it solved the task; :func:`sweep` runs cells × lengths and :func:`plot_sweep` draws the final
+  test loss against T per cell (the memorisation study of seed 004).
+- :func:`make_classification` and :func:`load_classification_csv`: data for ``rnnlab classify``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_loss, copy_recall_accuracy,
+                         copy_task)
+from .errors import ConfigError, DataError
+from .functional import cross_entropy, mse
+from .optim import clip_grad_norm, make_optimizer
+from .seqmodels import SeqModelConfig, build_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The budget and the optimiser of one run."""
+
+    steps: int = 1000
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 1e-2
+    clip_norm: float | None = 1.0
+    eval_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "eval_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr: expected a positive learning rate, got {self.lr!r}")
+
+
+# --- losses per model kind -------------------------------------------------------------------------
+
+
+def loss_and_grad(model, x, y, lengths=None, ignore_index=-1):
+    """Forward, loss and ∂L/∂output for the model's kind; returns ``(loss, output, d_output)``.
+
+    classifier: cross-entropy of logits (B, K) and classes (B,); regressor: MSE of (B, K);
+    tagger: cross-entropy over every step, targets (T, B) (``ignore_index`` for padding);
+    generator: MSE of (T, B, K) with the teacher-forced inputs built from ``y``.
+    """
+    kind = model.config.kind
+    if kind == "generator":
+        out = model(x, model.teacher_inputs(y))
+        loss, d_out = mse(out, y)
+    elif kind == "tagger":
+        out = model(x, lengths)
+        K = out.shape[-1]
+        y_tm = y.swapaxes(0, 1) if model.config.batch_first else y
+        out_tm = out.swapaxes(0, 1) if model.config.batch_first else out
+        loss, d = cross_entropy(out_tm.reshape(-1, K), np.asarray(y_tm).reshape(-1), ignore_index=ignore_index)
+        d_out = d.reshape(out_tm.shape)
+        d_out = d_out.swapaxes(0, 1) if model.config.batch_first else d_out
+    elif kind == "classifier":
+        out = model(x, lengths)
+        loss, d_out = cross_entropy(out, np.asarray(y))
+    else:
+        out = model(x, lengths)
+        loss, d_out = mse(out, y)
+    return float(loss), out, d_out
+
+
+@dataclass
+class History:
+    """Training loss per step and test scores at each evaluation."""
+
+    train_loss: list = field(default_factory=list)
+    eval_steps: list = field(default_factory=list)
+    eval_scores: list = field(default_factory=list)  # dicts
+
+
+def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=None) -> History:
+    """Train ``model`` for ``config.steps`` steps.
+
+    ``draw_batch(rng, batch_size) -> (x, y, lengths)``; ``evaluate(model) -> dict`` of scores
+    (run in eval mode every ``eval_every`` steps and at the end); ``callback(step, loss,
+    scores_or_None)`` after each step (progress bars). Gradient clipping by global norm
+    (``clip_norm``), then one step of ``config.optimizer``.
+    """
+    rng = np.random.default_rng(config.seed)
+    optimizer = make_optimizer(config.optimizer, model.params, lr=config.lr)
+    history = History()
+    for step in range(1, config.steps + 1):
+        model.train()
+        x, y, lengths = draw_batch(rng, config.batch_size)
+        loss, _, d_out = loss_and_grad(model, x, y, lengths)
+        model.backward(d_out)
+        grads = model.grads
+        if config.clip_norm:
+            clip_grad_norm(grads, config.clip_norm)
+        optimizer.step(grads)
+        history.train_loss.append(loss)
+        scores = None
+        if evaluate is not None and (step % config.eval_every == 0 or step == config.steps):
+            model.eval()
+            scores = evaluate(model)
+            history.eval_steps.append(step)
+            history.eval_scores.append(scores)
+        if callback is not None:
+            callback(step, loss, scores)
+        if not math.isfinite(loss):
+            break
+    model.eval()
+    return history
+
+
+# --- the long-memory tasks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One run of a long-memory task."""
+
+    task: str
+    cell: str
+    T: int
+    test_loss: float
+    baseline: float
+    solved: bool
+    steps: int
+    seconds: float
+    accuracy: float | None = None
+
+    def to_json(self):
+        return asdict(self)
+
+
+def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
+               recurrent_dropout=0.0, return_model=False):
+    """Train ``cell`` on the adding problem of length ``T``; solved when test MSE < 0.01 × 0.167.
+
+    The test set comes from its own generator (seed + 1), fixed for every evaluation."""
+    import time
+
+    test_x, test_y = adding_problem(test_size, T, np.random.default_rng(train.seed + 1_000_003))
+    model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell,
+                                       recurrent_dropout=recurrent_dropout), seed=train.seed)
+
+    def draw(rng, b):
+        x, y = adding_problem(b, T, rng)
+        return x, y, None
+
+    def evaluate(m):
+        return {"mse": float(np.mean((m(test_x) - test_y) ** 2))}
+
+    start = time.perf_counter()
+    history = train_model(model, draw, train, evaluate, callback)
+    test_mse = history.eval_scores[-1]["mse"] if history.eval_scores else float("nan")
+    result = TaskResult("adding", cell, T, test_mse, 1.0 / 6.0, bool(test_mse < adding_solved_threshold()),
+                        len(history.train_loss), time.perf_counter() - start)
+    return (result, model, history) if return_model else result
+
+
+def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8, length=5, test_size=200,
+             callback=None, recurrent_dropout=0.0, return_model=False):
+    """Train ``cell`` on the copy task (delay ``T``); solved when ≥ 99 % of recalled symbols are right."""
+    import time
+
+    test_x, test_y = copy_task(test_size, T, np.random.default_rng(train.seed + 1_000_003), n_symbols, length)
+    model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
+                                       recurrent_dropout=recurrent_dropout), seed=train.seed)
+
+    def draw(rng, b):
+        x, y = copy_task(b, T, rng, n_symbols, length)
+        return x, y, None
+
+    def evaluate(m):
+        loss, logits, _ = loss_and_grad(m, test_x, test_y)
+        return {"loss": loss, "accuracy": copy_recall_accuracy(logits, test_y, length)}
+
+    start = time.perf_counter()
+    history = train_model(model, draw, train, evaluate, callback)
+    last = history.eval_scores[-1]
+    result = TaskResult("copy", cell, T, last["loss"], copy_baseline_loss(T, n_symbols, length),
+                        bool(last["accuracy"] >= 0.99), len(history.train_loss), time.perf_counter() - start,
+                        last["accuracy"])
+    return (result, model, history) if return_model else result
+
+
+RUNNERS = {"adding": run_adding, "copy": run_copy}
+
+
+def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None):
+    """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
+
+    ``callback(cell, T, step, loss, scores)`` after each training step."""
+    if task not in RUNNERS:
+        raise ConfigError(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}")
+    results = []
+    for T in lengths:
+        for cell in cells:
+            cfg = budget(T) if budget is not None else train
+            cb = None if callback is None else (lambda s, l, sc, cell=cell, T=T: callback(cell, T, s, l, sc))
+            kwargs = {} if hidden_size is None else {"hidden_size": hidden_size}
+            results.append(RUNNERS[task](cell, T, cfg, callback=cb, **kwargs))
+    return results
+
+
+def plot_sweep(results, path, title=None):
+    """Final test loss against T, one line per cell, with the baseline and (adding) the solved
+    threshold; log scale. Writes PNG or SVG by the suffix of ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .i18n import say
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    task = results[0].task
+    for cell in dict.fromkeys(r.cell for r in results):
+        rs = sorted((r for r in results if r.cell == cell), key=lambda r: r.T)
+        line, = ax.plot([r.T for r in rs], [r.test_loss for r in rs], "o-", label=cell.upper())
+        solved = [r for r in rs if r.solved]
+        ax.plot([r.T for r in solved], [r.test_loss for r in solved], "o", ms=11, mfc="none", color=line.get_color())
+    Ts = sorted({r.T for r in results})
+    ax.plot(Ts, [next(r.baseline for r in results if r.T == T) for T in Ts], "k--", lw=1,
+            label=say("baseline (no memory)", "référence (sans mémoire)"))
+    if task == "adding":
+        ax.axhline(adding_solved_threshold(), color="grey", ls=":", lw=1,
+                   label=say("solved below (0.01 × 0.167)", "résolu en dessous (0,01 × 0,167)"))
+    ax.set_yscale("log")
+    ax.set_xlabel(say("sequence length T", "longueur de séquence T"))
+    ax.set_ylabel(say("final test loss (MSE)" if task == "adding" else "final test loss (cross-entropy)",
+                      "perte finale de test (MSE)" if task == "adding" else "perte finale de test (entropie croisée)"))
+    ax.set_title(title or say(f"{task}: final test loss against T (circled: solved)",
+                              f"{task} : perte finale de test selon T (cerclé : résolu)"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_history(history: History, path, key="mse", title=""):
+    """Training loss per step and the test score at each evaluation (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .i18n import say
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(np.arange(1, len(history.train_loss) + 1), history.train_loss, lw=0.8, alpha=0.6,
+            label=say("training loss (batch)", "perte d'entraînement (lot)"))
+    if history.eval_scores and key in history.eval_scores[0]:
+        ax.plot(history.eval_steps, [s[key] for s in history.eval_scores], "o-", label=say(f"test {key}", f"{key} de test"))
+    ax.set_yscale("log")
+    ax.set_xlabel(say("step", "pas"))
+    ax.set_ylabel(say("loss", "perte"))
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path):
+    """Write a figure atomically (temp file + rename)."""
+    import os
+
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+# --- classification data ---------------------------------------------------------------------------
+
+
+def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_features=3):
+    """A synthetic many-to-one task with variable lengths: the class says which of three shapes
+    the first feature follows (rising 0 → 1, falling 1 → 0, oscillating with a period of 4
+    steps), under Gaussian noise (σ = 0.3); the other features are noise. Returns ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
+    if T_min < 2 or T_max < T_min:
+        raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
+    lengths = rng.integers(T_min, T_max + 1, size=n)
+    y = rng.integers(0, 3, size=n)
+    x = np.zeros((T_max, n, n_features), np.float32)
+    for b in range(n):
+        t = np.linspace(0.0, 1.0, lengths[b])
+        k = np.arange(lengths[b])
+        shape = (t, 1.0 - t, 0.5 + 0.5 * np.sin(np.pi / 2 * k))[y[b]]  # oscillating: a period of 4 steps
+        x[:lengths[b], b, 0] = shape + 0.3 * rng.normal(size=lengths[b])
+        x[:lengths[b], b, 1:] = rng.normal(size=(lengths[b], n_features - 1))
+    return x, y, lengths
+
+
+def load_classification_csv(path, label_column="label", sequence_column="sequence", time_column="t"):
+    """Sequences from a long-format CSV: one row per (sequence, step), a ``sequence`` id column,
+    an optional ``t`` column (order within a sequence), a ``label`` column (an integer class,
+    constant over the sequence) and numeric feature columns (all the others).
+
+    Returns ``x (T_max, n, D)`` zero-padded, ``y (n,)``, ``lengths (n,)``, the feature names.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    if len(rows) < 2:
+        raise DataError(f"{path}: expected a header and at least one row, got {len(rows)} line(s)")
+    header = [h.strip() for h in rows[0]]
+    for col in (label_column, sequence_column):
+        if col not in header:
+            raise DataError(f"{path}: no column {col!r} (expected one of {', '.join(map(repr, header))})")
+    features = [h for h in header if h not in (label_column, sequence_column, time_column)]
+    if not features:
+        raise DataError(f"{path}: no feature column (expected numeric columns besides {label_column!r}, "
+                        f"{sequence_column!r})")
+    seqs: dict = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        rec = dict(zip(header, (c.strip() for c in row)))
+        try:
+            values = [float(rec[f]) for f in features]
+            label = int(rec[label_column])
+            t = float(rec[time_column]) if time_column in rec else line
+        except (ValueError, KeyError):
+            bad = next((c for c in features + [label_column] if not _is_number(rec.get(c, ""))), label_column)
+            raise DataError(f"{path}: column {bad!r}, row {line}: expected a number, got {rec.get(bad, '')!r}") from None
+        entry = seqs.setdefault(rec[sequence_column], {"label": label, "steps": []})
+        if entry["label"] != label:
+            raise DataError(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "
+                            f"({entry['label']} then {label})")
+        entry["steps"].append((t, values))
+    n, D = len(seqs), len(features)
+    lengths = np.array([len(s["steps"]) for s in seqs.values()])
+    x = np.zeros((lengths.max(), n, D), np.float32)
+    for b, s in enumerate(seqs.values()):
+        x[:lengths[b], b] = [v for _, v in sorted(s["steps"], key=lambda p: p[0])]
+    y = np.array([s["label"] for s in seqs.values()])
+    if y.min() < 0:
+        raise DataError(f"{path}: column {label_column!r}: expected class indices ≥ 0, got {y.min()}")
+    return x, y, lengths, features
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,245 @@
+"""A user's own exercise for ``rnnlab trace CONFIG``: a JSON, TOML or YAML file (YAML needs
+PyYAML) describing the cell, its weights, the inputs, the initial state and, optionally,
+upstream gradients. Every mistake is one :class:`~rnnlab.errors.ConfigError` line naming the
+file and the key, with what was expected and what was got.
+
+Keys (``*`` = required)::
+
+    cell*          "rnn" | "lstm" | "gru"
+    notation       "course" (default) | "pytorch"
+    input_size     optional, checked against the weights
+    hidden_size    optional, checked against the weights
+    options        RNN {"nonlinearity": "tanh" | "relu"}; GRU {"reset": "before" | "after"}
+                   (the course's GRU is "before", the default for notation "course")
+    weights*       course:  RNN W_xh (H, D), W_hh (H, H), b_h (H)
+                            LSTM W_f, W_i, W_C, W_o (H, H + D) over [h_{t-1}, x_t]; b_f, b_i, b_C, b_o (H)
+                            GRU W_z, W_r, W (H, H + D); b_z, b_r, b (H)   (course z: h = (1 − z) h_prev + z h̃)
+                   pytorch: weight_ih (G·H, D), weight_hh (G·H, H), bias_ih, bias_hh (G·H) (biases optional),
+                            gates stacked as PyTorch does (LSTM i, f, g, o; GRU r, z, n)
+    inputs*        the sequence x_1 … x_T: a list of T lists of D numbers (or of T numbers when D = 1)
+    initial_state  {"h": [H numbers], "C": [H numbers] (LSTM)}; zeros by default
+    output         RNN only: {"W_hy": (K, H), "b_y": (K), "softmax": false}
+    upstream       {"h": {"1": [H numbers], …}, "y": {"3": [K numbers]}, "C_final": [H numbers]}:
+                   ∂L/∂h_t (∂L/∂y_t) at chosen steps t = 1 … T; asks for the backward trace
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ..errors import ConfigError
+from .. import gru_params_from_course, lstm_params_from_course, rnn_params_from_course
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+COURSE_WEIGHTS = {
+    "rnn": ("W_xh", "W_hh", "b_h"),
+    "lstm": ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o"),
+    "gru": ("W_z", "b_z", "W_r", "b_r", "W", "b"),
+}
+PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+TOP_KEYS = {"cell", "notation", "input_size", "hidden_size", "options", "weights", "inputs", "initial_state", "output",
+            "upstream", "title"}
+
+EXAMPLES = {
+    "rnn": {"cell": "rnn", "notation": "course",
+            "weights": {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0]},
+            "output": {"W_hy": [[0.5, -0.2]], "b_y": [0.1]},
+            "inputs": [0.5, 0.8, 0.2], "initial_state": {"h": [0.0, 0.0]},
+            "upstream": {"y": {"3": [1.0]}}},
+    "lstm": {"cell": "lstm", "notation": "course",
+             "weights": {"W_f": [[0.1, 0.2]], "b_f": [0.0], "W_i": [[0.3, -0.1]], "b_i": [0.1],
+                         "W_C": [[0.2, 0.4]], "b_C": [0.0], "W_o": [[0.1, 0.3]], "b_o": [0.0]},
+             "inputs": [1.0, 0.5, -0.3], "initial_state": {"h": [0.0], "C": [0.0]},
+             "upstream": {"h": {"1": [0.1]}}},
+    "gru": {"cell": "gru", "notation": "course", "options": {"reset": "before"},
+            "weights": {"W_z": [[0.2, -0.1, 0.5], [0.1, 0.3, -0.4]], "b_z": [0.0, 0.1],
+                        "W_r": [[0.4, 0.1, -0.2], [-0.3, 0.2, 0.6]], "b_r": [0.1, 0.0],
+                        "W": [[0.5, -0.2, 0.3], [0.1, 0.4, -0.5]], "b": [0.0, 0.05]},
+            "inputs": [1.0, -0.5, 0.8], "initial_state": {"h": [0.1, -0.2]},
+            "upstream": {"h": {"3": [1.0, 0.0]}}},
+}
+
+
+def read_config(path: str) -> dict:
+    """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
+    if not os.path.exists(path):
+        raise ConfigError(f"{path}: file not found")
+    ext = os.path.splitext(path)[1].lower()
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        if ext == ".toml":
+            import tomllib
+
+            data = tomllib.loads(raw.decode("utf-8"))
+        elif ext in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                raise ConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); or write the config as JSON or TOML") from None
+            data = yaml.safe_load(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw.decode("utf-8"))
+    except ConfigError:
+        raise
+    except Exception as exc:  # a syntax error of the user's file
+        raise ConfigError(f"{path}: cannot parse as {ext.lstrip('.') or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table/object at the top level, got {type(data).__name__}")
+    return data
+
+
+def _array(src, key, value, ndim=None):
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{src}: key '{key}': expected numbers, got {value!r}") from None
+    if arr.dtype == object:
+        raise ConfigError(f"{src}: key '{key}': expected a rectangular array of numbers, got {value!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{src}: key '{key}': expected finite numbers, got {value!r}")
+    if ndim is not None and arr.ndim > ndim:
+        raise ConfigError(f"{src}: key '{key}': expected at most {ndim} dimension(s), got shape {arr.shape}")
+    return arr
+
+
+def _shaped(src, key, value, shape):
+    """The array, of exactly ``shape`` (a flat list or a scalar is accepted for a single row)."""
+    arr = _array(src, key, value)
+    if arr.shape == shape:
+        return arr
+    if arr.ndim < len(shape) and arr.size == int(np.prod(shape)) and (len(shape) == 1 or shape[0] == 1 or arr.ndim == 0):
+        return arr.reshape(shape)
+    raise ConfigError(f"{src}: key '{key}': expected shape {shape}, got {arr.shape}")
+
+
+def _sizes(src, cfg, cell, notation, weights):
+    """(H, D) from the weights, checked against input_size/hidden_size if given."""
+    G = GATES[cell]
+    if notation == "course":
+        first = {"rnn": "W_xh", "lstm": "W_f", "gru": "W_z"}[cell]
+        if cell == "rnn":
+            H = np.atleast_2d(_array(src, "weights.W_hh", weights["W_hh"])).shape[0]
+            D = _array(src, "weights.W_xh", weights["W_xh"]).size // max(H, 1)
+        else:
+            H = np.atleast_1d(_array(src, f"weights.b_{cell == 'lstm' and 'f' or 'z'}", weights["b_f" if cell == "lstm" else "b_z"])).size
+            D = _array(src, f"weights.{first}", weights[first]).size // max(H, 1) - H
+    else:
+        W_hh = np.atleast_2d(_array(src, "weights.weight_hh", weights["weight_hh"]))
+        H = W_hh.shape[1]
+        if W_hh.shape[0] != G * H:
+            raise ConfigError(f"{src}: key 'weights.weight_hh': expected shape ({G * H}, {H}) for a {cell} cell, got {W_hh.shape}")
+        D = _array(src, "weights.weight_ih", weights["weight_ih"]).size // (G * H)
+    for key, got in (("hidden_size", H), ("input_size", D)):
+        if key in cfg and cfg[key] != got:
+            raise ConfigError(f"{src}: key '{key}': {cfg[key]!r} does not match the weights, which give {got}")
+    if H < 1 or D < 1:
+        raise ConfigError(f"{src}: key 'weights': cannot read hidden_size ≥ 1 and input_size ≥ 1 from them (got H={H}, D={D})")
+    return H, D
+
+
+def trace_from_config(cfg: dict, src: str = "config"):
+    """Validate ``cfg`` and run the trace (and the backward trace if ``upstream`` is given)."""
+    from .backward import trace_backward
+    from .record import trace_forward
+
+    unknown = sorted(set(cfg) - TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{src}: unknown key '{unknown[0]}'; expected keys among {sorted(TOP_KEYS)}")
+    for key in ("cell", "weights", "inputs"):
+        if key not in cfg:
+            raise ConfigError(f"{src}: missing key '{key}'")
+    cell = cfg["cell"]
+    if cell not in GATES:
+        raise ConfigError(f"{src}: key 'cell': expected 'rnn', 'lstm' or 'gru', got {cell!r}")
+    notation = cfg.get("notation", "course")
+    if notation not in ("course", "pytorch"):
+        raise ConfigError(f"{src}: key 'notation': expected 'course' or 'pytorch', got {notation!r}")
+    options = dict(cfg.get("options") or {})
+    allowed = {"rnn": {"nonlinearity"}, "lstm": set(), "gru": {"reset"}}[cell]
+    for key in options:
+        if key not in allowed:
+            raise ConfigError(f"{src}: key 'options.{key}': not an option of the {cell} cell (options: {sorted(allowed) or 'none'})")
+    if cell == "gru":
+        options.setdefault("reset", "before" if notation == "course" else "after")
+        if notation == "course" and options["reset"] != "before":
+            raise ConfigError(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe reset 'before'; "
+                              f"use notation 'pytorch' for reset 'after'")
+    weights = cfg["weights"]
+    if not isinstance(weights, dict):
+        raise ConfigError(f"{src}: key 'weights': expected a table of named arrays, got {type(weights).__name__}")
+    names = COURSE_WEIGHTS[cell] if notation == "course" else PYTORCH_WEIGHTS
+    required = names if notation == "course" else ("weight_ih", "weight_hh")
+    for key in weights:
+        if key not in names:
+            raise ConfigError(f"{src}: unknown key 'weights.{key}' for a {cell} cell in {notation} notation; expected {list(names)}")
+    for key in required:
+        if key not in weights:
+            raise ConfigError(f"{src}: missing key 'weights.{key}' ({cell}, {notation} notation needs {list(required)})")
+    H, D = _sizes(src, cfg, cell, notation, weights)
+    G = GATES[cell]
+    if notation == "course":
+        shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,)} if cell == "rnn" else \
+            {k: ((H, H + D) if k.startswith("W") else (H,)) for k in names}
+        arrays = {k: _shaped(src, f"weights.{k}", weights[k], shapes[k]) for k in names}
+        build = {"rnn": rnn_params_from_course, "lstm": lstm_params_from_course, "gru": gru_params_from_course}[cell]
+        params = build(**arrays)
+    else:
+        shapes = {"weight_ih": (G * H, D), "weight_hh": (G * H, H), "bias_ih": (G * H,), "bias_hh": (G * H,)}
+        params = {f"{k}_l0": _shaped(src, f"weights.{k}", weights[k], shapes[k]) for k in names if k in weights}
+    x = _array(src, "inputs", cfg["inputs"], ndim=2)
+    if x.size == 0:
+        raise ConfigError(f"{src}: key 'inputs': expected a non-empty sequence, got an empty one")
+    if x.ndim == 1:
+        x = x[:, None] if D == 1 else x[None, :]
+    if x.ndim == 0 or x.shape[1] != D:
+        raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), got shape {x.shape}")
+    init = cfg.get("initial_state") or {}
+    state_names = ("h", "C") if cell == "lstm" else ("h",)
+    for key in init:
+        if key not in state_names:
+            raise ConfigError(f"{src}: unknown key 'initial_state.{key}'; expected {list(state_names)}")
+    state0 = tuple(_shaped(src, f"initial_state.{k}", init[k], (H,)) if k in init else np.zeros(H) for k in state_names)
+    output = None
+    if "output" in cfg:
+        if cell != "rnn":
+            raise ConfigError(f"{src}: key 'output': only the rnn cell has an output layer here (y_t = W_hy h_t + b_y)")
+        out = cfg["output"]
+        if not isinstance(out, dict) or "W_hy" not in out:
+            raise ConfigError(f"{src}: missing key 'output.W_hy'")
+        W_hy = np.atleast_2d(_array(src, "output.W_hy", out["W_hy"]))
+        if W_hy.shape[1] != H:
+            raise ConfigError(f"{src}: key 'output.W_hy': expected shape (K, {H}), got {W_hy.shape}")
+        K = W_hy.shape[0]
+        output = {"W_hy": W_hy, "b_y": _shaped(src, "output.b_y", out.get("b_y", [0.0] * K), (K,)),
+                  "softmax": bool(out.get("softmax", False))}
+    trace = trace_forward(cell, params, x, state0, options=options, output_layer=output)
+    if "upstream" in cfg:
+        up = cfg["upstream"] or {}
+        T = x.shape[0]
+        d_h, d_y = {}, {}
+        for key in up:
+            if key not in ("h", "y", "C_final"):
+                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; expected 'h', 'y' or 'C_final'")
+        for which, target, size in (("h", d_h, H), ("y", d_y, None)):
+            for t, value in (up.get(which) or {}).items():
+                try:
+                    step = int(t)
+                except ValueError:
+                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': expected a step number 1 … {T}") from None
+                if not 1 <= step <= T:
+                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': expected a step between 1 and {T}, got {step}")
+                if which == "y" and output is None:
+                    raise ConfigError(f"{src}: key 'upstream.y': the config has no 'output' layer")
+                n = size if size is not None else output["W_hy"].shape[0]
+                target[step] = _shaped(src, f"upstream.{which}.{t}", value, (n,))
+        d_C = None
+        if "C_final" in up:
+            if cell != "lstm":
+                raise ConfigError(f"{src}: key 'upstream.C_final': only the lstm cell has a cell state")
+            d_C = _shaped(src, "upstream.C_final", up["C_final"], (H,))
+        trace_backward(trace, d_h=d_h, d_y=d_y, d_C_final=d_C)
+    return trace

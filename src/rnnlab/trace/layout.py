@@ -1,0 +1,144 @@
+"""From a recorded trace to rows (quantity, formula, arithmetic, value), shared by every
+renderer, and the formatting of arithmetic tokens in Unicode or LaTeX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..i18n import say
+from .document import fmt, fmt_operand, fmt_vector
+from .notation import FORMULAS, indexed
+
+BACKWARD_FORMULAS = {
+    "rnn": {
+        "d_y": "∂L/∂y_t (given)",
+        "d_h": "∂L/∂h_t (given) + ∂L/∂h_t (from t+1) [+ W_hyᵀ ∂L/∂y_t]",
+        "d_z": "∂L/∂h_t ⊙ (1 − h_t²)",
+        "d_h_prev": "W_hhᵀ ∂L/∂z_t",
+    },
+    "lstm": {
+        "d_h": "∂L/∂h_t (from t+1) + ∂L/∂h_t (given)",
+        "d_C": "∂L/∂C_t (from t+1) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(C_t))",
+        "d_o": "∂L/∂h_t ⊙ tanh(C_t)",
+        "d_tanh_C": "∂L/∂h_t ⊙ o_t",
+        "d_f": "∂L/∂C_t ⊙ C_{t-1}",
+        "d_i": "∂L/∂C_t ⊙ C̃_t",
+        "d_C_tilde": "∂L/∂C_t ⊙ i_t",
+        "d_z_f": "∂L/∂f_t ⊙ f_t(1 − f_t)",
+        "d_z_i": "∂L/∂i_t ⊙ i_t(1 − i_t)",
+        "d_z_C": "∂L/∂C̃_t ⊙ (1 − C̃_t²)",
+        "d_z_o": "∂L/∂o_t ⊙ o_t(1 − o_t)",
+        "d_h_prev": "Σ_g W_g[:, h]ᵀ ∂L/∂z_g",
+        "d_C_prev": "∂L/∂C_t ⊙ f_t",
+    },
+    "gru": {
+        "d_h": "∂L/∂h_t (from t+1) + ∂L/∂h_t (given)",
+        "d_h_tilde": "∂L/∂h_t ⊙ z_t",
+        "d_z": "∂L/∂h_t ⊙ (h̃_t − h_{t-1})",
+        "d_a_h": "∂L/∂h̃_t ⊙ (1 − h̃_t²)",
+        "d_rh": "W[:, h]ᵀ ∂L/∂a_h",
+        "d_r": "∂L/∂(r⊙h) ⊙ h_{t-1}",
+        "d_a_z": "∂L/∂z_t ⊙ z_t(1 − z_t)",
+        "d_a_r": "∂L/∂r_t ⊙ r_t(1 − r_t)",
+        "d_h_prev": "(1 − z_t) ⊙ ∂L/∂h_t + r_t ⊙ ∂L/∂(r⊙h) + W_zᵀ ∂L/∂a_z + W_rᵀ ∂L/∂a_r",
+    },
+}
+
+_LATEX_TOKENS = {"×": r"\times ", "σ(": r"\sigma(", "tanh(": r"\tanh(", "exp(": r"\exp(",
+                 "ReLU(": r"\mathrm{ReLU}(", "²": "^2", "−": "-", "/": "/"}
+_OPENERS = {"(", "σ(", "tanh(", "exp(", "ReLU("}
+
+
+def format_expr(expr, precision=4, style="unicode") -> str:
+    """Tokens -> ``0.1×0.0 + 0.2×1.0 + 0.0`` (Unicode) or ``0.1\\times 0.0 + …`` (LaTeX)."""
+    out = []
+    prev = None
+    for tok in expr:
+        if isinstance(tok, str):
+            if tok in ("+", "−", "/"):
+                sym = _LATEX_TOKENS.get(tok, tok) if style == "latex" else tok
+                out.append(f" {sym} ")
+            else:
+                out.append(_LATEX_TOKENS.get(tok, tok) if style == "latex" else tok)
+        else:
+            text = fmt_operand(tok, precision)
+            if text.startswith("-") and prev is not None and prev not in _OPENERS:
+                text = f"({text})"
+            out.append(text)
+        prev = tok
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    formula: str
+    arithmetic: str  # "" when not shown
+    value: str
+
+
+def _formula(trace, key, backward):
+    if backward:
+        return BACKWARD_FORMULAS[trace.cell].get(key, "")
+    table = FORMULAS[trace.cell]
+    if trace.cell == "rnn" and key == "h" and trace.options.get("nonlinearity") == "relu":
+        return table["h_relu"]
+    if trace.cell == "gru" and key == "a_h" and trace.options.get("reset", "after") == "after":
+        return table["a_h_after"]
+    return table.get(key, "")
+
+
+def step_rows(trace, step, precision=4, style="unicode", backward=False) -> list:
+    """One row per quantity (or per component, with the arithmetic, for small cells)."""
+    rows = []
+    by_key = {}
+    for line in step.lines:
+        by_key.setdefault(line.key, []).append(line)
+    for key, value in step.values.items():
+        formula = _formula(trace, key, backward)
+        lines = by_key.get(key)
+        if lines:
+            for k, line in enumerate(lines):
+                rows.append(Row(indexed(key, step.t, line.unit, style), formula if k == 0 else "",
+                                format_expr(line.expr, precision, style) if line.expr else "",
+                                fmt(line.value, precision)))
+        else:
+            rows.append(Row(indexed(key, step.t, None, style), formula, "", fmt_vector(value, precision)))
+    return rows
+
+
+def gradient_rows(trace, precision=4, style="unicode") -> list:
+    """∂L/∂W for each weight of the course: the per-step terms and their sum."""
+    back = trace.backward
+    rows = []
+    for name, total in back.grads.items():
+        terms = back.contributions[name]
+        label = f"∂L/∂{name}" if style == "unicode" else rf"\frac{{\partial L}}{{\partial {_tex_name(name)}}}"
+        per_step = " + ".join(fmt_vector(np.ravel(term), precision) for term in terms)
+        rows.append(Row(label, say("Σ over t = 1…T", "Σ sur t = 1…T"), per_step, fmt_matrix(total, precision)))
+    return rows
+
+
+def fmt_matrix(arr, precision=4) -> str:
+    arr = np.asarray(arr)
+    if arr.ndim <= 1:
+        return fmt_vector(arr, precision)
+    return "[" + ", ".join(fmt_vector(r, precision) if r.size > 1 else "[" + fmt(r[0], precision) + "]" for r in arr) + "]"
+
+
+def _tex_name(name):
+    head, _, tail = name.partition("_")
+    return f"{head}_{{{tail}}}" if tail else head
+
+
+def column_headers():
+    return (say("quantity", "grandeur"), say("formula", "formule"), say("numbers substituted", "calcul détaillé"),
+            say("value", "valeur"))
+
+
+def state_text(trace, precision=4) -> str:
+    names = ("h_0", "C_0") if trace.cell == "lstm" else ("h_0",)
+    return ", ".join(f"{n} = {fmt_vector(s, precision) if s.size > 1 else fmt_operand(s[0], precision)}"
+                     for n, s in zip(names, trace.state0))

@@ -1,0 +1,82 @@
+"""What every renderer shares: the trace's header (cell, sizes, parameters, state) and the
+saving of figures."""
+
+from __future__ import annotations
+
+import os
+
+from ...i18n import say
+from ..document import fmt_given
+from ..layout import state_text
+
+CELL_NAMES = {"rnn": "RNN (Elman)", "lstm": "LSTM", "gru": "GRU"}
+
+
+def trace_facts(trace, precision) -> list:
+    """``[(label, text), …]``: what a reader needs to redo the computation by hand."""
+    cell = CELL_NAMES[trace.cell]
+    if trace.cell == "gru":
+        cell += " — " + (say("reset before the matmul (Cho 2014, the course)", "reset avant le produit (Cho 2014, le cours)")
+                         if trace.options.get("reset") == "before" else
+                         say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)"))
+    if trace.cell == "rnn" and trace.options.get("nonlinearity") == "relu":
+        cell += " (ReLU)"
+    facts = [(say("cell", "cellule"), cell),
+             (say("sizes", "tailles"), f"input_size = {trace.input_size}, hidden_size = {trace.hidden_size}, T = {len(trace.steps)}")]
+    names = list(trace.course)
+    if trace.cell == "lstm":  # the course's order f, i, C, o
+        names = [f"{k}_{g}" for g in ("f", "i", "C", "o") for k in ("W", "b")]
+    for name in names:
+        facts.append((name, fmt_given(trace.course[name], precision)))
+    if trace.cell == "gru" and trace.options.get("reset", "after") == "after":
+        p = trace.params
+        for key in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            facts.append((key, fmt_given(p[key], precision)))
+    if trace.output_layer is not None:
+        facts.append(("W_hy", fmt_given(trace.output_layer["W_hy"], precision)))
+        facts.append(("b_y", fmt_given(trace.output_layer["b_y"], precision)))
+    facts.append((say("initial state", "état initial"), state_text(trace, precision)))
+    facts.append(("x", fmt_given(trace.x if trace.input_size > 1 else trace.x[:, 0], precision)))
+    back = trace.backward
+    if back is not None:
+        ups = [f"∂L/∂h_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream.items())]
+        ups += [f"∂L/∂y_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream_y.items())]
+        facts.append((say("upstream gradients", "gradients en entrée"), ", ".join(ups) or "0"))
+    return facts
+
+
+def save_figure(block, figure_dir, stem, formats=("png", "svg")) -> list:
+    """Write the figure as ``<figure_dir>/<stem>-<name>.png`` (and .svg); returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(figure_dir, exist_ok=True)
+    fig = block.draw()
+    paths = []
+    for ext in formats:
+        path = os.path.join(figure_dir, f"{stem}-{block.name}.{ext}")
+        tmp = path + ".tmp"
+        fig.savefig(tmp, format=ext, dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def figure_svg(block) -> str:
+    """The figure as an inline ``<svg>`` element (for the self-contained HTML page)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = block.draw()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]

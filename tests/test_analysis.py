@@ -1,0 +1,253 @@
+"""Gradient-flow analysis: exact Jacobians against finite differences, ex. 1.2 computed again
+here by other means, the LSTM/GRU direct paths, seed 001's sigmoid chain, the cell comparison."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnlab
+from rnnlab.analysis import (compare_cells, exercise_1_2, linearised_flow, matrix_norm, recurrent_matrix,
+                             rnn_with_spectral_radius, sigmoid_chain, state_jacobians, train_first_input)
+from rnnlab.errors import ConfigError, ShapeError
+
+LAYERS = {
+    "rnn": lambda **k: rnnlab.RNN(**k),
+    "lstm": lambda **k: rnnlab.LSTM(**k),
+    "gru": lambda **k: rnnlab.GRU(**k),
+    "gru_before": lambda **k: rnnlab.GRU(reset="before", **k),
+}
+
+
+def final_state(layer, x, state):
+    """s_T (flattened h, or [h, c]) after running ``x (T, D)`` from ``state`` (a flat vector)."""
+    H = layer.hidden_size
+    if layer.mode == "lstm":
+        hx = (state[:H].reshape(1, H), state[H:].reshape(1, H))
+    else:
+        hx = state.reshape(1, H)
+    _, fin = layer.forward(x, hx)
+    return np.concatenate([f.ravel() for f in fin]) if isinstance(fin, tuple) else fin.ravel()
+
+
+def fd_jacobian(layer, x, state, eps=1e-6):
+    cols = []
+    for k in range(state.size):
+        e = np.zeros_like(state)
+        e[k] = eps
+        cols.append((final_state(layer, x, state + e) - final_state(layer, x, state - e)) / (2 * eps))
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("mode", sorted(LAYERS))
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), T=st.integers(1, 6), H=st.integers(1, 4))
+def test_jacobians_match_finite_differences(mode, seed, T, H):
+    rng = np.random.default_rng(seed)
+    layer = LAYERS[mode](input_size=2, hidden_size=H, dtype=np.float64, rng=rng)
+    x = rng.normal(size=(T, 2))
+    n_states = 2 if mode == "lstm" else 1
+    s0 = rng.normal(scale=0.5, size=n_states * H)
+    hx = (s0[:H].reshape(1, H), s0[H:].reshape(1, H)) if mode == "lstm" else s0.reshape(1, H)
+    J = state_jacobians(layer, x, hx)
+    assert J.jacobians.shape == (1, T + 1, n_states * H, n_states * H)
+    np.testing.assert_array_equal(J.jacobians[0, 0], np.eye(n_states * H))
+    # the state at time T − d, reached by running the first T − d steps, perturbed, then the rest
+    for d in range(T + 1):
+        if T - d > 0:
+            s_mid = final_state(layer, x[: T - d], s0)
+        else:
+            s_mid = s0
+        if d == 0:
+            continue
+        fd = fd_jacobian(layer, x[T - d:], s_mid)
+        np.testing.assert_allclose(J.jacobians[0, d], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_jacobians_of_a_batch_and_of_the_reverse_direction():
+    rng = np.random.default_rng(3)
+    layer = rnnlab.GRU(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, rng=rng)
+    x = rng.normal(size=(5, 2, 2))
+    J = state_jacobians(layer, x, level=1, direction=1)
+    assert J.jacobians.shape == (2, 6, 3, 3)
+    # one sequence alone gives the same matrices as inside the batch
+    J1 = state_jacobians(layer, x[:, 1], level=1, direction=1)
+    np.testing.assert_allclose(J1.jacobians[0], J.jacobians[1], rtol=1e-12, atol=1e-15)
+    # the reverse direction of a one-level layer, over the whole sequence: perturb its initial
+    # state (it reads x_{T−1} first) and watch its final state h_n[1]
+    single = rnnlab.GRU(2, 3, bidirectional=True, dtype=np.float64, rng=rng)
+    seq = rng.normal(size=(5, 2))
+    h0 = rng.normal(scale=0.3, size=(2, 3))
+    Jr = state_jacobians(single, seq, h0, direction=1)
+    fd = np.empty((3, 3))
+    for k in range(3):
+        plus, minus = h0.copy(), h0.copy()
+        plus[1, k] += 1e-6
+        minus[1, k] -= 1e-6
+        fd[:, k] = (single.forward(seq, plus)[1][1] - single.forward(seq, minus)[1][1]) / 2e-6
+    np.testing.assert_allclose(Jr.jacobians[0, 5], fd, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ConfigError, match="level"):
+        state_jacobians(layer, x, level=2)
+    with pytest.raises(ShapeError, match="input_size"):
+        state_jacobians(layer, rng.normal(size=(5, 3)))
+
+
+def test_upper_level_jacobian_matches_a_single_layer_on_the_lower_output():
+    rng = np.random.default_rng(4)
+    stack = rnnlab.LSTM(2, 3, num_layers=2, dtype=np.float64, rng=rng)
+    x = rng.normal(size=(6, 2))
+    lower = rnnlab.LSTM(2, 3, dtype=np.float64)
+    lower.load_state_dict({k.replace("_l0", "_l0"): v for k, v in stack.params.items() if k.endswith("_l0")})
+    upper = rnnlab.LSTM(3, 3, dtype=np.float64)
+    upper.load_state_dict({k.replace("_l1", "_l0"): v for k, v in stack.params.items() if k.endswith("_l1")})
+    h_lower, _ = lower.forward(x)
+    np.testing.assert_allclose(state_jacobians(stack, x, level=1).jacobians,
+                               state_jacobians(upper, h_lower).jacobians, rtol=1e-12, atol=1e-15)
+
+
+def test_rnn_jacobian_is_the_product_of_diag_slope_times_W():
+    rng = np.random.default_rng(5)
+    layer = rnnlab.RNN(1, 3, dtype=np.float64, rng=rng)
+    x = rng.normal(size=(7, 1))
+    J = state_jacobians(layer, x)
+    out, _ = layer.forward(x)
+    W = layer.params["weight_hh_l0"]
+    P = np.eye(3)
+    for d in range(1, 8):
+        t = 7 - d  # step index producing h_{t+1}
+        P = P @ (np.diag(1 - out[t] ** 2) @ W)
+        np.testing.assert_allclose(J.jacobians[0, d], P, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(J.slopes[0], 1 - out**2, rtol=1e-14)
+
+
+def test_lstm_cell_path_is_the_product_of_forget_gates_and_equals_the_direct_block():
+    rng = np.random.default_rng(6)
+    layer = rnnlab.LSTM(2, 3, dtype=np.float64, rng=rng)
+    layer.params["weight_hh_l0"][:] = 0.0  # no h → gate feedback: ∂C_T/∂C_t is exactly Π f
+    x = rng.normal(size=(8, 2))
+    J = state_jacobians(layer, x)
+    p = layer.params
+    fs = []
+    for t in range(8):
+        z = x[t] @ p["weight_ih_l0"].T + p["bias_ih_l0"] + p["bias_hh_l0"]
+        fs.append(1 / (1 + np.exp(-z[3:6])))  # f_t: rows H … 2H (order i, f, g, o)
+    for d in range(9):
+        prod = np.prod(fs[8 - d:], axis=0) if d else np.ones(3)
+        np.testing.assert_allclose(J.direct_path[0, d], prod, rtol=1e-12)
+        np.testing.assert_allclose(J.block("c", "c")[0, d], np.diag(prod), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ConfigError, match="state"):
+        J.block("n")
+
+
+def test_gru_direct_path_is_the_product_of_update_gates():
+    rng = np.random.default_rng(7)
+    layer = rnnlab.GRU(1, 2, dtype=np.float64, rng=rng)
+    layer.params["weight_hh_l0"][:] = 0.0  # then ∂h_t/∂h_{t−1} = diag(z_t) exactly
+    x = rng.normal(size=(5, 1))
+    J = state_jacobians(layer, x)
+    p = layer.params
+    zs = [1 / (1 + np.exp(-(x[t] @ p["weight_ih_l0"][2:4].T + p["bias_ih_l0"][2:4] + p["bias_hh_l0"][2:4])))
+          for t in range(5)]
+    for d in range(1, 6):
+        prod = np.prod(zs[5 - d:], axis=0)
+        np.testing.assert_allclose(J.direct_path[0, d], prod, rtol=1e-12)
+        np.testing.assert_allclose(J.jacobians[0, d], np.diag(prod), rtol=1e-12, atol=1e-15)
+
+
+# --- ex. 1.2 ------------------------------------------------------------------------------------
+
+
+def test_exercise_1_2_against_an_independent_computation():
+    ex = exercise_1_2()
+    # W_hh = 0.8 I + 0.1 [[0, 1], [−1, 0]] = √0.65 × (a rotation by θ), θ = atan(0.1 / 0.8):
+    # so (0.9 W)^n = (0.9 √0.65)^n R(nθ), whose spectral norm is (0.9 √0.65)^n exactly.
+    r = 0.9 * math.sqrt(0.65)
+    theta = math.atan2(0.1, 0.8)
+    assert sorted(ex.flow.W_eigenvalues, key=lambda z: z.imag) == pytest.approx([0.8 - 0.1j, 0.8 + 0.1j], abs=1e-15)
+    assert ex.flow.spectral_radius == pytest.approx(r, rel=1e-14)
+    assert ex.flow.spectral_norm == pytest.approx(r, rel=1e-14)
+    for n, spec, fro, mx in zip(ex.steps, ex.norms["2"], ex.norms["fro"], ex.norms["max"]):
+        assert spec == pytest.approx(r**n, rel=1e-12)
+        assert fro == pytest.approx(math.sqrt(2) * r**n, rel=1e-12)
+        assert mx == pytest.approx(r**n * max(abs(math.cos(n * theta)), abs(math.sin(n * theta))), rel=1e-12)
+    assert ex.steps == (3, 5, 10)
+    assert ex.norms["2"] == pytest.approx([0.382030, 0.201139, 0.040457], abs=1e-6)  # what a student finds
+    # steps until < 0.01: smallest n with r^n < 0.01, resp. √2 r^n < 0.01
+    assert ex.steps_below["2"] == math.ceil(math.log(0.01) / math.log(r)) == 15
+    assert ex.steps_below["fro"] == math.ceil(math.log(0.01 / math.sqrt(2)) / math.log(r)) == 16
+    n_max = next(n for n in range(100) if r**n * max(abs(math.cos(n * theta)), abs(math.sin(n * theta))) < 0.01)
+    assert ex.steps_below["max"] == n_max
+    # question 3: eigenvalue modulus 1.05 still vanishes (0.945 < 1), 1.2 and 1.5 explode
+    assert ex.larger[1.05].spectral_radius == pytest.approx(0.9 * 1.05, rel=1e-12)
+    assert ex.larger[1.05].steps_above(100.0) is None and ex.larger[1.05].steps_below(0.01) is not None
+    assert ex.larger[1.2].spectral_radius == pytest.approx(1.08, rel=1e-12)
+    assert ex.larger[1.2].steps_above(100.0) == math.ceil(math.log(100) / math.log(1.08))
+    assert ex.larger[1.5].steps_below(0.01) is None
+
+
+def test_linearised_flow_with_per_unit_slopes_and_bad_input():
+    W = np.array([[0.5, 0.2], [0.1, 0.9]])
+    flow = linearised_flow(W, [0.5, 1.0])
+    np.testing.assert_allclose(flow.J, np.diag([0.5, 1.0]) @ W)
+    np.testing.assert_allclose(flow.power(4), np.linalg.matrix_power(np.diag([0.5, 1.0]) @ W, 4))
+    assert flow.norms(3, "fro")[0] == pytest.approx(math.sqrt(2))
+    with pytest.raises(ShapeError, match="square"):
+        linearised_flow(np.ones((2, 3)))
+    with pytest.raises(ConfigError, match="norm"):
+        matrix_norm(W, "nuc")
+
+
+def test_recurrent_matrix_has_the_requested_spectral_radius_and_the_jacobian_follows():
+    rng = np.random.default_rng(8)
+    for radius in (0.5, 1.0, 1.5):
+        W = recurrent_matrix(6, radius, rng)
+        assert np.max(np.abs(np.linalg.eigvals(W))) == pytest.approx(radius, rel=1e-12)
+    # small inputs keep tanh' ≈ 1: the exact Jacobian decays like ρ^d for ρ < 1
+    layer = rnn_with_spectral_radius(6, 0.7, np.random.default_rng(9))
+    J = state_jacobians(layer, 1e-4 * np.random.default_rng(10).normal(size=(60, 1)))
+    norms = J.mean_norms()
+    rate = (norms[60] / norms[30]) ** (1 / 30)
+    assert rate == pytest.approx(0.7, rel=0.02)
+
+
+# --- seed 001's sigmoid chain ---------------------------------------------------------------------
+
+
+def test_sigmoid_chain_gradients_are_products_of_slopes_below_the_quarter_bound():
+    chain = sigmoid_chain(layers=8, x=0.0, weight=1.0)
+    a = [0.0]
+    for _ in range(8):
+        a.append(1 / (1 + math.exp(-a[-1])))
+    np.testing.assert_allclose(chain.activations, a, rtol=1e-15)
+    slopes = [s * (1 - s) for s in a[1:]]
+    for l in range(9):
+        assert chain.gradients[l] == pytest.approx(np.prod(slopes[l:]), rel=1e-13)
+        assert chain.gradients[l] <= chain.bound[l] + 1e-15
+    assert chain.bound[0] == 0.25**8
+    assert chain.slopes[0] == 0.25  # σ'(0) = 1/4, the maximum
+    with pytest.raises(ConfigError):
+        sigmoid_chain(0)
+
+
+# --- RNN vs LSTM vs GRU ---------------------------------------------------------------------------
+
+
+def test_training_reduces_the_loss_and_changes_the_gradient_profile():
+    rng = np.random.default_rng(0)
+    layer = rnnlab.LSTM(1, 8, dtype=np.float64, rng=rng)
+    losses = train_first_input(layer, rng, steps=10, train_steps=60, batch=16, lr=0.02)
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+
+
+def test_compare_cells_gives_profiles_for_every_cell():
+    cmp = compare_cells(hidden=6, steps=12, train_steps=20, batch=8, probes=2, seed=1)
+    assert set(cmp.profiles) == {"rnn", "lstm", "gru"}
+    for mode, (before, after) in cmp.profiles.items():
+        assert before.shape == after.shape == (13,)
+        assert before[0] == pytest.approx(1.0)  # ‖I‖₂
+        assert np.all(np.isfinite(before)) and np.all(np.isfinite(after))
+        assert not np.allclose(before, after)
+        assert cmp.losses[mode][0] > 0
+    assert cmp.distance[-1] == 12

@@ -1,0 +1,158 @@
+"""Renderers and the CLI: golden Markdown/LaTeX, JSON keys, the HTML page in headless Chromium,
+`rnnlab exercise` and `rnnlab trace` with good and bad configs."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.i18n import set_language
+from rnnlab.trace.presets import PRESETS, build
+from rnnlab.trace.render import render
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    set_language("en")
+    yield
+    set_language(None)
+
+
+@pytest.mark.parametrize("preset,fmt,ext", [("000-2.1", "md", "md"), ("000-2.1", "latex", "tex"),
+                                            ("001-lstm", "md", "md"), ("001-lstm", "latex", "tex")])
+def test_golden_files(preset, fmt, ext):
+    text = render(build(preset), fmt)
+    path = os.path.join(GOLDEN, f"{preset}.{ext}")
+    if os.environ.get("RNNLAB_UPDATE_GOLDEN") == "1":
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    with open(path, encoding="utf-8") as fh:
+        assert text == fh.read(), f"{path} differs; rerun with RNNLAB_UPDATE_GOLDEN=1 after checking the change"
+
+
+def test_json_keys_are_the_course_names():
+    data = json.loads(render(build("000-2.1"), "json"))
+    step = data["traces"][0]["steps"][0]
+    assert list(step) == ["t", "x", "z_f", "f", "z_i", "i", "z_C", "C_tilde", "C", "z_o", "o", "tanh_C", "h"]
+    assert step["t"] == 1 and step["z_f"] == [pytest.approx(0.2)]
+    rnn = json.loads(render(build("000-1.1"), "json"))["traces"][0]["steps"][0]
+    assert {"t", "z", "h", "y"} <= set(rnn)
+    gru = json.loads(render(build("004-gru"), "json"))["traces"][0]["steps"][0]
+    assert {"t", "z", "r", "h_tilde", "h"} <= set(gru)
+    back = json.loads(render(build("000-2.3"), "json"))["traces"][0]["backward"]
+    assert back["grads"]["d_W_f"] == [[0.0, 0.0]]
+
+
+def test_precision_and_french():
+    text = render(build("000-2.1", precision=6), "md")
+    assert "0.549834" in text
+    set_language("fr")
+    fr = render(build("000-2.1"), "md")
+    assert "grandeur" in fr and "calcul détaillé" in fr and "porte d'oubli" in fr
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_html_page_in_headless_chromium(tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no chromium is installed")
+        pytest.skip("no chromium installed")
+    page = tmp_path / "ex.html"
+    html = render(build("000-2.1"), "html")
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
+           "--dump-dom", page.as_uri()]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    dom = out.stdout
+    assert "<table>" in dom and "t = 1" in dom, out.stderr[-2000:]
+    assert "0.1×0.0 + 0.2×1.0 + 0.0" in dom and "0.5498" in dom and "<svg" in dom
+    if not shot.exists():  # some builds take the screenshot only without --dump-dom
+        cmd.remove("--dump-dom")
+        subprocess.run(cmd, capture_output=True, timeout=90)
+    assert shot.exists() and shot.stat().st_size > 10_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_exercise_list_and_run(capsys, tmp_path):
+    assert main(["exercise", "list"]) == 0
+    out = capsys.readouterr().out
+    for pid in PRESETS:
+        assert pid in out
+    out_file = tmp_path / "ex11.md"
+    assert main(["exercise", "000-1.1", "--format", "md", "--out", str(out_file)]) == 0
+    assert (tmp_path / "ex11-h.png").exists() and (tmp_path / "ex11-h.svg").exists()
+    assert "![" in out_file.read_text(encoding="utf-8")
+    assert main(["exercise", "000-2.3", "--lang", "fr", "--precision", "3"]) == 0
+    assert "Passe arrière" in capsys.readouterr().out
+    assert main(["exercise", "errata", "--format", "md"]) == 0
+    assert "σ(4.27) = 1.0" in capsys.readouterr().out
+    assert main(["exercise", "9.9"]) == 2
+    assert "exercise: expected one of" in capsys.readouterr().err
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if name.endswith(".json") else data, encoding="utf-8")
+    return str(path)
+
+
+def test_cli_trace_examples_run(tmp_path, capsys):
+    for cell in ("rnn", "lstm", "gru"):
+        assert main(["trace", "--example", cell]) == 0
+        example = json.loads(capsys.readouterr().out)
+        path = _write(tmp_path, f"{cell}.json", example)
+        assert main(["trace", path, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["traces"][0]["cell"] == cell and "backward" in data["traces"][0]
+    toml = _write(tmp_path, "lstm.toml", 'cell = "lstm"\ninputs = [1.0]\n[weights]\nW_f = [0.1, 0.2]\nb_f = 0.0\n'
+                  'W_i = [0.3, -0.1]\nb_i = 0.1\nW_C = [0.2, 0.4]\nb_C = 0.0\nW_o = [0.1, 0.3]\nb_o = 0.0\n')
+    assert main(["trace", toml]) == 0
+    assert "0.5498" in capsys.readouterr().out
+
+
+LSTM = json.loads(json.dumps({"cell": "lstm", "weights": {"W_f": [[0.1, 0.2]], "b_f": [0.0], "W_i": [[0.3, -0.1]], "b_i": [0.1],
+                                                         "W_C": [[0.2, 0.4]], "b_C": [0.0], "W_o": [[0.1, 0.3]], "b_o": [0.0]},
+                              "inputs": [1.0, 0.5]}))
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda c: c.pop("inputs"), "missing key 'inputs'"),
+    (lambda c: c.update(colour="red"), "unknown key 'colour'"),
+    (lambda c: c["weights"].pop("W_o"), "missing key 'weights.W_o'"),
+    (lambda c: c["weights"].update(W_o=[[0.1, 0.3, 0.5]]), "key 'weights.W_o': expected shape (1, 2), got (1, 3)"),
+    (lambda c: c["weights"].update(b_i=["a"]), "key 'weights.b_i': expected numbers"),
+    (lambda c: c.update(inputs=[]), "key 'inputs': expected a non-empty sequence"),
+    (lambda c: c.update(cell="transformer"), "key 'cell': expected 'rnn', 'lstm' or 'gru'"),
+    (lambda c: c.update(upstream={"h": {"5": [0.1]}}), "key 'upstream.h.5': expected a step between 1 and 2"),
+])
+def test_cli_trace_bad_configs(tmp_path, capsys, change, message):
+    cfg = json.loads(json.dumps(LSTM))
+    change(cfg)
+    path = _write(tmp_path, "bad.json", cfg)
+    assert main(["trace", path]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert path in err and message in err, err
+
+
+def test_cli_trace_unparsable_file(tmp_path, capsys):
+    path = _write(tmp_path, "broken.json", "{ not json")
+    assert main(["trace", path]) == 2
+    assert "cannot parse" in capsys.readouterr().err

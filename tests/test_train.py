@@ -1,0 +1,152 @@
+"""The training loop: a tiny corpus is memorised, a resumed run equals an uninterrupted one step
+for step, Ctrl-C saves, a non-finite loss stops and keeps the last good checkpoint, the
+schedule and the evaluation compute what they say, the loss curve is written."""
+
+import io
+import json
+import math
+import signal
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from rnnlab.errors import ConfigError, ValueRangeError
+from rnnlab.functional import cross_entropy
+from rnnlab.models import CharLM
+from rnnlab.train import TrainConfig, Trainer, evaluate, load_model
+
+TEXT = "the quick brown fox jumps over the lazy dog. " * 30
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return str(path)
+
+
+def _config(corpus, **kw):
+    base = dict(corpus=corpus, hidden_size=24, embedding_dim=8, seq_len=12, batch_size=4, steps=30, minutes=0.0,
+                eval_every=10, sample_length=20, lr=0.01, warmup_steps=3)
+    return TrainConfig(**{**base, **kw})
+
+
+def _quiet():
+    return Console(file=io.StringIO(), width=100)
+
+
+def test_tiny_corpus_is_memorised(corpus, tmp_path):
+    """45 distinct characters repeated: after 150 steps the model predicts the text almost surely."""
+    trainer = Trainer(_config(corpus, steps=150, eval_every=50, hidden_size=48, lr=0.02), tmp_path / "run",
+                      console=_quiet(), progress=False)
+    result = trainer.run()
+    first = np.mean([r["train_loss"] for r in result.history[:5]])
+    last = np.mean([r["train_loss"] for r in result.history[-10:]])
+    assert first > 2.5 and last < 0.25, (first, last)
+    assert result.val_loss < 0.25
+    assert result.stopped == "budget" and result.step == 150
+
+
+@pytest.mark.parametrize("cell,dropout", [("lstm", 0.2), ("gru", 0.0)])
+def test_resume_equals_uninterrupted_run(corpus, tmp_path, cell, dropout):
+    """Interrupt with a real SIGINT at step 13, resume, finish: identical losses at every step
+    and identical final weights. 30 steps over 2 epochs (14 batches each) so the carried state,
+    the epoch wrap, dropout masks, Adam's moments and the samples' generator all matter."""
+    cfg = _config(corpus, cell=cell, dropout=dropout, num_layers=2)
+    whole = Trainer(cfg, tmp_path / "whole", console=_quiet(), progress=False).run()
+    assert whole.history[-1]["epoch"] > 1.0  # the run crosses an epoch boundary
+
+    def interrupt_at_13(trainer):
+        if trainer.step == 13:
+            signal.raise_signal(signal.SIGINT)
+
+    part = Trainer(cfg, tmp_path / "split", console=_quiet(), progress=False, on_step=interrupt_at_13).run()
+    assert part.stopped == "interrupted" and part.step == 13
+    assert json.loads((tmp_path / "split" / "last.json").read_text())["meta"]["step"] == 13
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    resumed = Trainer.resume(tmp_path / "split", console=_quiet(), progress=False)
+    assert resumed.step == 13
+    rest = resumed.run()
+    assert [r["train_loss"] for r in rest.history] == [r["train_loss"] for r in whole.history]
+    assert [r["lr"] for r in rest.history] == [r["lr"] for r in whole.history]
+    assert rest.val_loss == whole.val_loss and rest.sample == whole.sample
+    m1, _, _ = load_model(tmp_path / "whole", "last")
+    m2, _, _ = load_model(tmp_path / "split", "last")
+    for k in m1.params:
+        np.testing.assert_array_equal(m1.params[k], m2.params[k], err_msg=k)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(corpus, tmp_path):
+    def poison_at_12(trainer):
+        if trainer.step == 12:
+            trainer.model.params["head.weight"][0, 0] = np.nan
+
+    trainer = Trainer(_config(corpus), tmp_path / "run", console=_quiet(), progress=False, on_step=poison_at_12)
+    with pytest.raises(ValueRangeError, match=r"step 13.*last good checkpoint is kept.*--lr"):
+        trainer.run()
+    saved = json.loads((tmp_path / "run" / "last.json").read_text())
+    assert saved["meta"]["step"] == 10  # the evaluation at step 10, not the poisoned state
+    model, _, _ = load_model(tmp_path / "run", "last")
+    assert all(np.isfinite(p).all() for p in model.params.values())
+    assert (tmp_path / "run" / "loss.csv").read_text().count("\n") == 1 + 12
+
+
+def test_loss_csv_and_png(corpus, tmp_path):
+    result = Trainer(_config(corpus), tmp_path / "run", console=_quiet(), progress=False).run()
+    lines = (tmp_path / "run" / "loss.csv").read_text().splitlines()
+    assert lines[0].split(",") == ["step", "epoch", "chars", "seconds", "lr", "train_loss", "val_loss", "val_bpc"]
+    assert len(lines) == 31
+    rows = [line.split(",") for line in lines[1:]]
+    with_val = [int(r[0]) for r in rows if r[6]]
+    assert with_val == [10, 20, 30]
+    assert float(rows[-1][6]) == result.val_loss
+    assert math.isclose(float(rows[-1][7]), result.val_loss / math.log(2))
+    png = (tmp_path / "run" / "loss.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert (tmp_path / "run" / "samples.txt").read_text().count("--- step") == 3
+
+
+def test_schedule_warmup_then_cosine_by_steps_and_by_time(corpus, tmp_path):
+    t = Trainer(_config(corpus, steps=103, warmup_steps=3, min_lr_ratio=0.1, lr=0.01), tmp_path / "a",
+                console=_quiet(), progress=False)
+    lrs = []
+    for s in range(104):
+        t.step = s
+        lrs.append(t.learning_rate())
+    assert lrs[:3] == pytest.approx([0.01 / 3, 0.02 / 3, 0.01])
+    assert lrs[53] == pytest.approx(0.0055)  # half-way down the cosine: (η₀ + η_min) / 2
+    assert lrs[103] == pytest.approx(0.001) and all(a >= b - 1e-15 for a, b in zip(lrs[2:], lrs[3:]))
+    t = Trainer(_config(corpus, steps=0, minutes=2.0, warmup_steps=3, min_lr_ratio=0.1, lr=0.01), tmp_path / "b",
+                console=_quiet(), progress=False)
+    t.step = 50
+    got = []
+    for elapsed in (0.0, 60.0, 120.0):
+        t.elapsed = elapsed
+        got.append(t.learning_rate())
+    assert got == pytest.approx([0.01, 0.0055, 0.001], rel=1e-4)
+
+
+def test_evaluate_is_the_mean_cross_entropy():
+    rng = np.random.default_rng(0)
+    model = CharLM(6, cell="gru", hidden_size=8, dtype=np.float64, seed=1)
+    ids = rng.integers(0, 6, 201)
+    # 4 streams of 50 characters read 7 at a time with the state carried = one pass over each
+    got = evaluate(model, ids, batch_size=4, seq_len=7)
+    inputs, targets = ids[:200].reshape(4, 50).T, ids[1:201].reshape(4, 50).T
+    logits, _ = model(inputs)
+    want, _ = cross_entropy(logits.reshape(-1, 6), targets.reshape(-1))
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_config_errors(corpus):
+    with pytest.raises(ConfigError, match="hidden_size"):
+        TrainConfig(hidden_size=0)
+    with pytest.raises(ConfigError, match="lr"):
+        TrainConfig(lr=float("nan"))
+    with pytest.raises(ConfigError, match="budget"):
+        TrainConfig(steps=0, minutes=0.0)
+    with pytest.raises(ConfigError, match="cell"):
+        TrainConfig(cell="tcn")
+    with pytest.raises(ConfigError, match="dropout"):
+        TrainConfig(dropout=1.0)
