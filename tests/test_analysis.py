@@ -251,3 +251,67 @@ def test_compare_cells_gives_profiles_for_every_cell():
         assert not np.allclose(before, after)
         assert cmp.losses[mode][0] > 0
     assert cmp.distance[-1] == 12
+
+
+# --- rnnlab gradients ---------------------------------------------------------------------------
+
+
+def test_cli_gradients_exercise_answers_each_question(capsys):
+    from rnnlab import cli
+
+    assert cli.main(["gradients", "--exercise"]) == 0
+    out = capsys.readouterr().out
+    assert "0.8 + 0.1i" in out and "0.806226" in out  # eigenvalues and their modulus
+    assert "0.382030" in out and "0.201139" in out and "0.040457" in out  # Q1, spectral norm
+    assert "n = 15" in out and "n = 16" in out  # Q2, spectral and Frobenius
+    assert "1.0800" in out  # Q3: |λ| = 1.2 gives 1.08 > 1
+    assert cli.main(["--lang", "fr", "gradients", "--exercise"]) == 0
+    assert "valeurs propres" in capsys.readouterr().out
+
+
+def test_cli_gradients_matrix_and_layer(tmp_path, capsys):
+    from rnnlab import cli
+
+    assert cli.main(["gradients", "--matrix", "0.8,0.1;-0.1,0.8", "--slope", "0.9", "--steps", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "0.725603" in out and "4.0457e-02" in out
+    plot = tmp_path / "g.png"
+    assert cli.main(["gradients", "--cell", "lstm", "--hidden", "3", "--steps", "12", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "‖∂C_T/∂C_t‖" in out and "Π f" in out
+    assert plot.stat().st_size > 20_000
+    assert cli.main(["gradients", "--spectral-radius", "0.5", "--hidden", "4", "--steps", "20"]) == 0
+    assert "spectral radius 0.5" in capsys.readouterr().out
+    assert cli.main(["gradients", "--cell", "gru", "--spectral-radius", "0.5"]) == 2
+    assert "--cell rnn" in capsys.readouterr().err
+    assert cli.main(["gradients", "--matrix", "1,2;3"]) == 2
+    assert "square" in capsys.readouterr().err
+
+
+def test_cli_gradients_reads_npz_and_safetensors_and_refuses_pickles(tmp_path, capsys):
+    from safetensors.numpy import save_file
+
+    from rnnlab import cli
+    from rnnlab.commands.gradients import layer_from_weights, load_weights
+
+    gru = rnnlab.GRU(2, 3, num_layers=2, dtype=np.float64, seed=1)
+    np.savez(tmp_path / "w.npz", **{f"model.rnn.{k}": v for k, v in gru.params.items()})
+    save_file({k: np.ascontiguousarray(v) for k, v in gru.params.items()}, str(tmp_path / "w.safetensors"))
+    for name in ("w.npz", "w.safetensors"):
+        layer = layer_from_weights(load_weights(tmp_path / name), name)
+        assert layer.mode == "gru" and layer.num_layers == 2 and layer.input_size == 2
+        for k, v in gru.params.items():
+            np.testing.assert_array_equal(layer.params[k], v)
+        assert cli.main(["gradients", "--weights", str(tmp_path / name), "--steps", "6", "--level", "1"]) == 0
+        assert "GRU, H = 3" in capsys.readouterr().out
+    assert cli.main(["gradients", "--weights", str(tmp_path / "w.npz"), "--cell", "lstm"]) == 2
+    err = capsys.readouterr().err
+    assert "weight_hh_l0 has 9 rows" in err and "12" in err
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "pickled.npz", weight_hh_l0=np.array([{"a": 1}], dtype=object))
+    assert cli.main(["gradients", "--weights", str(tmp_path / "pickled.npz")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert cli.main(["gradients", "--weights", str(tmp_path / "obj.npy")]) == 2
+    assert "expected .safetensors or .npz" in capsys.readouterr().err
+    assert cli.main(["gradients", "--weights", str(tmp_path / "none.npz")]) == 2
+    assert "not found" in capsys.readouterr().err

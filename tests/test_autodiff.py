@@ -84,6 +84,9 @@ def test_bad_inputs_raise_clear_errors():
         Value(1.0) / 0.0
     with pytest.raises(ConfigError, match="constant number"):
         Value(2.0) ** Value(2.0)
+    with pytest.raises(ValueRangeError, match="no real derivative"):
+        Value(-2.0) ** 0.5
+    assert (Value(-2.0) ** 2).data == 4.0
     with pytest.raises(ConfigError, match="unknown name 'z'"):
         expression_tape("x * z", {"x": 1.0})
     with pytest.raises(ConfigError, match="unsupported"):
@@ -218,3 +221,34 @@ def test_tape_as_context_records_everything_created_inside():
     assert a.grad == b.data + 1 and b.grad == a.data
     outside = Value(1.0) * 2.0
     assert outside.index is None
+
+
+# --- rnnlab tape ----------------------------------------------------------------------------------
+
+
+def test_cli_tape_seed_example_and_checks(capsys):
+    from rnnlab import cli
+
+    assert cli.main(["tape"]) == 0
+    out = capsys.readouterr().out
+    dU = elman_dh1_dU_closed_form(1.0, 0.5, 0.5, 0.8)
+    assert "w_8 = tanh(w_7)" in out and "w̄_0 = w̄_3 × w_1 + w̄_4 × w_2" in out
+    assert out.count(f"{dU:.6g}") >= 4  # tape, closed form, recurrence, core BPTT
+    assert "Seed 002 differs" in out
+    assert cli.main(["--lang", "fr", "tape", "--x", "0.3,-1,2", "--U", "0.7", "--w", "0.9", "--w-on-tape"]) == 0
+    out = capsys.readouterr().out
+    assert "passe avant" in out and "de trois façons" in out and "∂h_2/∂w" in out
+
+
+def test_cli_tape_expression_and_errors(capsys):
+    from rnnlab import cli
+
+    assert cli.main(["tape", "--expr", "x*x", "--at", "x=3"]) == 0
+    out = capsys.readouterr().out
+    assert "w̄_0 = w̄_1 × w_0 + w̄_1 × w_0 = 1 × 3 + 1 × 3 = 6" in out  # d(x·x)/dx = 2x, both terms shown
+    assert cli.main(["tape", "--expr", "x*y", "--at", "x=3"]) == 2
+    assert "unknown name 'y'" in capsys.readouterr().err
+    assert cli.main(["tape", "--expr", "x", "--at", "x3"]) == 2
+    assert "name=value" in capsys.readouterr().err
+    assert cli.main(["tape", "--x", ""]) == 2
+    assert "at least one number" in capsys.readouterr().err

@@ -325,6 +325,10 @@ def test_charrnn_errors_name_the_key():
     gap = {k.replace("_2.", "_3."): v for k, v in w.items()}
     with pytest.raises(ShapeError, match=r"expected layers 1..L, got layers \[1, 3\]"):
         state_dict_from_charrnn(gap)
+    with pytest.raises(ShapeError, match=r"decoder.bias: expected shape \(4,\), got \(3,\)"):
+        state_dict_from_charrnn(dict(w, **{"decoder.bias": w["decoder.bias"][:3]}))
+    with pytest.raises(ShapeError, match=r"decoder.weight: expected shape \(vocabulary, 3\), got \(4, 2\)"):
+        state_dict_from_charrnn(dict(w, **{"decoder.weight": w["decoder.weight"][:, :2]}))
     with pytest.raises(ShapeError, match="unexpected key 'embedding.weight'"):
         state_dict_from_charrnn(dict(w, **{"embedding.weight": w["decoder.weight"]}))
     with pytest.raises(ShapeError, match="bidirectional"):

@@ -89,7 +89,8 @@ def compare_with_torch(torch, layer, x, hx=None, lengths=None, seed=0):
         packed = pack_padded_sequence(x_t, torch.as_tensor(np.asarray(lengths)), batch_first=layer.batch_first,
                                       enforce_sorted=False)
         out_packed, final_t = module(packed, h0_t)
-        out_t, _ = pad_packed_sequence(out_packed, batch_first=layer.batch_first, total_length=x.shape[1 if layer.batch_first else 0])
+        T_in = x.shape[1 if layer.batch_first else 0]
+        out_t, _ = pad_packed_sequence(out_packed, batch_first=layer.batch_first, total_length=T_in)
     else:
         out_t, final_t = module(x_t, h0_t)
     finals_t = final_t if isinstance(final_t, tuple) else (final_t,)
@@ -141,30 +142,37 @@ def test_values_and_every_gradient_match_torch(torch, cell, option):
 
 @pytest.mark.parametrize("cell", list(CELLS))
 def test_backward_with_only_some_upstream_gradients(torch, cell):
-    """``d_output=None`` (many-to-one) and ``d_h_n=None`` are zeros, as torch sees them."""
+    """``d_output=None`` (many-to-one: only h_n feeds the loss) and ``d_h_n=None`` (only the
+    outputs do) mean zeros, as torch sees them."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
     layer, x, hx, lengths = _case(cell, "lengths_bidirectional_batch_first")
     module = torch_twin(torch, layer)
-    out, final = layer.forward(x, hx, lengths)
-    finals = final if isinstance(final, tuple) else (final,)
-    d_x = layer.backward(None, np.ones_like(finals[0]))
-    x_t = torch.tensor(x, requires_grad=True)
     h0 = tuple(torch.from_numpy(h) for h in hx) if isinstance(hx, tuple) else torch.from_numpy(hx)
-    from torch.nn.utils.rnn import pack_padded_sequence
 
-    _, final_t = module(pack_padded_sequence(x_t, torch.as_tensor(lengths), batch_first=True, enforce_sorted=False), h0)
-    (final_t[0] if isinstance(final_t, tuple) else final_t).sum().backward()
-    assert_close("d_input", d_x, x_t.grad.numpy())
+    def torch_run():
+        x_t = torch.tensor(x, requires_grad=True)
+        module.zero_grad()
+        out_packed, final_t = module(pack_padded_sequence(x_t, torch.as_tensor(lengths), batch_first=True,
+                                                          enforce_sorted=False), h0)
+        out_t = pad_packed_sequence(out_packed, batch_first=True, total_length=T)[0]
+        return x_t, out_t, (final_t[0] if isinstance(final_t, tuple) else final_t)
+
+    out, final = layer.forward(x, hx, lengths)
+    h_n = final[0] if isinstance(final, tuple) else final
+    d_x = layer.backward(None, np.ones_like(h_n))
+    x_t, _, h_n_t = torch_run()
+    h_n_t.sum().backward()
+    assert_close("d_input (h_n only)", d_x, x_t.grad.numpy())
     for name, p in module.named_parameters():
-        assert_close(f"grad {name}", layer.grads[name], p.grad.numpy())
-    d_out_only = layer.backward(np.ones_like(out))
-    x_t.grad = None
-    module.zero_grad()
-    x2 = torch.tensor(x, requires_grad=True)
-    from torch.nn.utils.rnn import pad_packed_sequence
+        assert_close(f"grad {name} (h_n only)", layer.grads[name], p.grad.numpy())
 
-    out_t, _ = module(pack_padded_sequence(x2, torch.as_tensor(lengths), batch_first=True, enforce_sorted=False), h0)
-    pad_packed_sequence(out_t, batch_first=True, total_length=T)[0].sum().backward()
-    assert_close("d_input (output only)", d_out_only, x2.grad.numpy())
+    d_x = layer.backward(np.ones_like(out))
+    x_t, out_t, _ = torch_run()
+    out_t.sum().backward()
+    assert_close("d_input (output only)", d_x, x_t.grad.numpy())
+    for name, p in module.named_parameters():
+        assert_close(f"grad {name} (output only)", layer.grads[name], p.grad.numpy())
 
 
 @pytest.mark.parametrize("cell", list(CELLS))

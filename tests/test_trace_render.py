@@ -109,7 +109,7 @@ def test_cli_exercise_list_and_run(capsys, tmp_path):
 
 def _write(tmp_path, name, data):
     path = tmp_path / name
-    path.write_text(json.dumps(data) if name.endswith(".json") else data, encoding="utf-8")
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
     return str(path)
 
 
@@ -156,3 +156,38 @@ def test_cli_trace_unparsable_file(tmp_path, capsys):
     path = _write(tmp_path, "broken.json", "{ not json")
     assert main(["trace", path]) == 2
     assert "cannot parse" in capsys.readouterr().err
+
+
+def test_cli_trace_pytorch_notation_equals_course(tmp_path, capsys):
+    import numpy as np
+
+    import rnnlab
+
+    course = json.loads(json.dumps(LSTM))
+    p = rnnlab.lstm_params_from_course(**course["weights"])
+    fused = {"cell": "lstm", "notation": "pytorch", "inputs": course["inputs"],
+             "weights": {k[: -len("_l0")]: v.tolist() for k, v in p.items()}}
+    outputs = []
+    for name, cfg in (("course.json", course), ("pytorch.json", fused)):
+        assert main(["trace", _write(tmp_path, name, cfg), "--format", "json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out)["traces"][0]["steps"])
+    for a, b in zip(*outputs):
+        np.testing.assert_allclose(a["h"], b["h"], rtol=0, atol=1e-15)
+    gru = {"cell": "gru", "notation": "pytorch", "options": {"reset": "after"}, "inputs": [[0.5], [-1.0]],
+           "weights": {"weight_ih": [[0.1], [0.2], [0.3]], "weight_hh": [[0.4], [-0.5], [0.6]],
+                       "bias_ih": [0.0, 0.1, 0.0], "bias_hh": [0.1, 0.0, 0.2]}, "upstream": {"h": {"2": [1.0]}}}
+    assert main(["trace", _write(tmp_path, "gru.json", gru)]) == 0
+    assert "W_hn h + b_hn" in capsys.readouterr().out
+
+
+def test_cli_trace_yaml_needs_pyyaml(tmp_path, capsys):
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        path = _write(tmp_path, "c.yaml", "cell: lstm\n")
+        assert main(["trace", path]) == 2
+        assert "PyYAML" in capsys.readouterr().err
+    else:
+        path = _write(tmp_path, "c.yaml", "cell: lstm\ninputs: [1.0]\nweights:\n  W_f: [0.1, 0.2]\n  b_f: 0.0\n  W_i: [0.3, -0.1]\n"
+                      "  b_i: 0.1\n  W_C: [0.2, 0.4]\n  b_C: 0.0\n  W_o: [0.1, 0.3]\n  b_o: 0.0\n")
+        assert main(["trace", path]) == 0

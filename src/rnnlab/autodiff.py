@@ -88,6 +88,8 @@ class Value:
         if isinstance(n, Value) or not isinstance(n, (int, float)):
             raise ConfigError(f"power: expected a constant number as exponent, got {type(n).__name__}")
         a = self
+        if (a.data < 0 and n != int(n)) or (a.data == 0 and n < 1):
+            raise ValueRangeError(f"power: a^{n:g} with a = {a.data:g} has no real derivative; expected a > 0")
         # ∂(a^n)/∂a = n a^(n−1)
         return _node(a.data**n, "{0}^" + f"{n:g}", (a,), (n * a.data ** (n - 1),),
                      (f"{n:g} × {{0}}^{n - 1:g}",))
@@ -381,6 +383,8 @@ def expression_tape(text: str, variables: dict):
         result = _lift(build(tree.body))
     if result.tape is not tape:  # a bare number
         raise ConfigError(f"expression {text!r}: expected at least one operation on the variables")
+    if result.parents and result.label is None:
+        result.label = "f"
     tape.backward(result)
     return tape, result
 

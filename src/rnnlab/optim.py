@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError, ShapeError
+from .i18n import say
 
 # --- base class ----------------------------------------------------------------------------
 
@@ -55,6 +56,7 @@ class Optimizer:
         self.lr = lr
         self.steps = 0  # t, the number of updates done
         self.state = {s: {} for s in self.state_names}  # state name -> {param name -> array}
+        self._work: dict[str, np.ndarray] = {}  # scratch arrays, not saved
 
     def _check_hyper(self, **conditions):
         for text, ok in conditions.items():
@@ -79,6 +81,12 @@ class Optimizer:
         if key not in table:
             table[key] = np.full_like(self.params[key], fill)
         return table[key]
+
+    def _scratch(self, key: str) -> np.ndarray:
+        """A work array shaped like parameter ``key`` (not part of the saved state)."""
+        if key not in self._work or self._work[key].shape != self.params[key].shape:
+            self._work[key] = np.empty_like(self.params[key])
+        return self._work[key]
 
     def zero_grad(self, grads: dict) -> None:
         """Set every gradient array to 0 in place (before accumulating with +=)."""
@@ -263,17 +271,26 @@ class Adam(Optimizer):
             g = g + self.weight_decay * p  # g ← g + λθ
         m = self._buffer("exp_avg", key)
         v = self._buffer("exp_avg_sq", key)
-        m += (1.0 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g   (torch's lerp)
-        v *= beta2  # v ← β₂ v + (1 − β₂) g²
-        v += (1.0 - beta2) * (g * g)
+        tmp = self._scratch(key)  # one work array per parameter: no allocation per step
+        np.subtract(g, m, out=tmp)
+        tmp *= 1.0 - beta1
+        m += tmp  # m ← β₁ m + (1 − β₁) g   (torch's lerp: m + (1 − β₁)(g − m))
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - beta2
+        v *= beta2
+        v += tmp  # v ← β₂ v + (1 − β₂) g²
         if self.amsgrad:
             v_max = self._buffer("max_exp_avg_sq", key)
             np.maximum(v_max, v, out=v_max)
             v = v_max
         t = self.steps
         step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + self.eps  # √v̂ + ε
-        p -= step_size * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1.0 - beta2 ** t)
+        tmp += self.eps  # √v̂ + ε
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p -= tmp  # θ ← θ − (η / (1 − β₁ᵗ)) m / (√v̂ + ε)
 
 
 class AdamW(Adam):
@@ -296,7 +313,8 @@ def make_optimizer(name: str, params: dict, **kwargs) -> Optimizer:
     ``momentum``/``nesterov`` are SGD with momentum 0.9 unless ``momentum=`` says otherwise."""
     key = str(name).lower()
     if key not in OPTIMIZERS:
-        raise ConfigError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
+        raise ConfigError(say(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}",
+                              f"optimiseur : une valeur parmi {', '.join(OPTIMIZERS)} attendue, reçu {name!r}"))
     cls, defaults = OPTIMIZERS[key]
     try:
         return cls(params, **{**defaults, **kwargs})

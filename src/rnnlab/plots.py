@@ -23,9 +23,9 @@ COLORS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
-def save_figure(fig: Figure, path, dpi=150) -> Path:
-    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: a temporary file in the same
-    folder, then a rename."""
+def check_figure_path(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it ends in .png or .svg in an existing folder,
+    else a :class:`~rnnlab.errors.ConfigError` (check before spending time on a figure)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -35,6 +35,15 @@ def save_figure(fig: Figure, path, dpi=150) -> Path:
     if not folder.is_dir():
         raise ConfigError(say(f"figure file {str(path)!r}: folder {str(folder)!r} does not exist",
                               f"fichier de figure {str(path)!r} : le dossier {str(folder)!r} n'existe pas"))
+    return path
+
+
+def save_figure(fig: Figure, path, dpi=150) -> Path:
+    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: a temporary file in the same
+    folder, then a rename."""
+    path = check_figure_path(path)
+    suffix = path.suffix.lower()
+    folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=suffix)
     os.close(fd)
     umask = os.umask(0)
@@ -178,7 +187,20 @@ def exercise_1_2_figure(lang=None) -> Figure:
     """Seed 000 ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
     ex = analysis.exercise_1_2()
-    n_max = max(25, max(v for v in ex.steps_below.values() if v is not None) + 3)
+    title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
+                f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang)
+    larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang), ex.larger[1.2])
+    return linearised_figure(ex.flow, ex.steps, ex.threshold, title, larger, lang)
+
+
+def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold=0.01, title=None, larger=None,
+                      lang=None, n_max=None) -> Figure:
+    """‖J^n‖ against n for the course's linearised factor J = diag(tanh') W_hh, in three norms,
+    with the threshold, the values at ``marks`` and (``larger = (label, flow)``) a second flow."""
+    below = {o: flow.steps_below(threshold, o) for o in analysis.NORMS}
+    if n_max is None:
+        found = [v for v in below.values() if v is not None]
+        n_max = max(25, max(marks, default=0) + 3, (max(found) + 3) if found else 0)
     n = np.arange(n_max + 1)
     fig = _figure(7.5, 4.8)
     ax = fig.add_subplot()
@@ -186,20 +208,21 @@ def exercise_1_2_figure(lang=None) -> Figure:
               "fro": say("Frobenius norm", "norme de Frobenius", lang),
               "max": say("largest entry max|·|", "plus grand coefficient max|·|", lang)}
     for ord_, label in labels.items():
-        values = ex.flow.norms(n_max, ord_)
-        ax.semilogy(n, values, "-", lw=2, label=f"{label} ({say('below 0.01 at n =', 'sous 0,01 à n =', lang)} {ex.steps_below[ord_]})")
-    spec = ex.flow.norms(n_max, "2")
-    ax.semilogy(list(ex.steps), spec[list(ex.steps)], "ko", ms=6)
-    for s in ex.steps:
-        ax.annotate(f"n={s}: {spec[s]:.4f}", (s, spec[s]), textcoords="offset points", xytext=(6, 6), fontsize=8)
-    big = ex.larger[1.2]
-    ax.semilogy(n, big.norms(n_max, "2"), ":", color="tab:red", lw=2,
-                label=say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang))
-    ax.axhline(ex.threshold, color="0.4", ls="--", lw=1)
+        when = below[ord_] if below[ord_] is not None else say("never", "jamais", lang)
+        ax.semilogy(n, flow.norms(n_max, ord_), "-", lw=2,
+                    label=f"{label} ({say(f'below {threshold:g} at n =', f'sous {threshold:g} à n =', lang)} {when})")
+    spec = flow.norms(n_max, "2")
+    marks = [m for m in marks if m <= n_max]
+    ax.semilogy(marks, spec[marks], "ko", ms=6)
+    for m in marks:
+        ax.annotate(f"n={m}: {spec[m]:.4f}", (m, spec[m]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    if larger is not None:
+        ax.semilogy(n, larger[1].norms(n_max, "2"), ":", color="tab:red", lw=2, label=larger[0])
+    ax.axhline(threshold, color="0.4", ls="--", lw=1)
     ax.set_xlabel(say("steps n", "nombre de pas n", lang))
-    ax.set_ylabel("‖(W_hh · diag(0.9))ⁿ‖")
-    ax.set_title(say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
-                     f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang))
+    ax.set_ylabel("‖(diag(tanh') W_hh)ⁿ‖")
+    ax.set_title(title or say(f"Linearised gradient flow: ρ = {flow.spectral_radius:.4f}, ‖J‖₂ = {flow.spectral_norm:.4f}",
+                              f"Flux de gradient linéarisé : ρ = {flow.spectral_radius:.4f}, ‖J‖₂ = {flow.spectral_norm:.4f}", lang))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -346,7 +369,13 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
         face = "#d9ead3" if n is hs[-1] else ("#dbe9f6" if n.parents else "#fff2cc")
         ax.text(x, y, text, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round,pad=0.4", fc=face, ec="0.3"))
-        ax.text(x + 0.42, y - 0.38, f"w̄_{n.index} = {n.grad:.4g}", ha="left", va="top", fontsize=7.5, color="tab:red")
+        adjoint = f"w̄_{n.index} = {n.grad:.4g}"
+        if (n.label or "").startswith("h_"):  # above h_t: its right side is taken by the edge to w h_t
+            ax.text(x, y + 0.45, adjoint, ha="center", va="bottom", fontsize=7.5, color="tab:red")
+        elif n.label == "U":  # below U: its right side is taken by the edges to U x_t
+            ax.text(x, y - 0.45, adjoint, ha="center", va="top", fontsize=7.5, color="tab:red")
+        else:
+            ax.text(x + 0.42, y, adjoint, ha="left", va="center", fontsize=7.5, color="tab:red")
     xs_all = [p[0] for p in pos.values()]
     ys_all = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs_all) - 0.8, max(xs_all) + 1.6)
@@ -370,7 +399,7 @@ def _elman_layout(nodes):
         t = int(t) if t.isdigit() else 0
         col = 2.6 * t
         if label == "U":
-            pos[id(n)] = (-1.6, 0.75)
+            pos[id(n)] = (-1.6, 0.4)
         elif kind == "x":
             pos[id(n)] = (col, 0.0)
         elif kind == "U x":
@@ -409,6 +438,6 @@ def make_figure(name, lang=None, **options) -> Figure:
     return FIGURES[name][0](lang=lang, **options)
 
 
-__all__ = ["FIGURES", "make_figure", "save_figure", "tanh_figure", "sigmoid_figure", "sigmoid_chain_figure",
-           "hidden_states_figure", "exercise_1_1_states", "exercise_1_2_figure", "spectral_radius_figure",
+__all__ = ["FIGURES", "make_figure", "save_figure", "check_figure_path", "tanh_figure", "sigmoid_figure", "sigmoid_chain_figure",
+           "hidden_states_figure", "exercise_1_1_states", "exercise_1_2_figure", "linearised_figure", "spectral_radius_figure",
            "gradient_profile_figure", "cell_comparison_figure", "lstm_gates_figure", "unrolled_graph_figure"]

@@ -261,9 +261,17 @@ def plot_history(history: History, path, key="mse", title=""):
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.plot(np.arange(1, len(history.train_loss) + 1), history.train_loss, lw=0.8, alpha=0.6,
             label=say("training loss (batch)", "perte d'entraînement (lot)"))
-    if history.eval_scores and key in history.eval_scores[0]:
-        ax.plot(history.eval_steps, [s[key] for s in history.eval_scores], "o-", label=say(f"test {key}", f"{key} de test"))
     ax.set_yscale("log")
+    if history.eval_scores and key in history.eval_scores[0]:
+        on = ax
+        if key == "accuracy":  # a score in [0, 1] gets its own linear axis
+            on = ax.twinx()
+            on.set_ylim(0, 1.02)
+            on.set_ylabel(say("test accuracy", "exactitude de test"))
+        on.plot(history.eval_steps, [s[key] for s in history.eval_scores], "o-", color="tab:red",
+                label=say(f"test {key}", f"{key} de test"))
+        if on is not ax:
+            on.legend(fontsize=8, loc="center right")
     ax.set_xlabel(say("step", "pas"))
     ax.set_ylabel(say("loss", "perte"))
     ax.set_title(title)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError, ShapeError, ValueRangeError
+from .errors import CheckpointError, ConfigError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
 from .models import CELLS, CharLM
@@ -431,11 +431,21 @@ class Trainer:
 
         run_dir = Path(run_dir)
         tensors, meta = load_run_checkpoint(run_dir, "last")
-        config = TrainConfig.from_dict(meta["config"], where=str(run_dir / "last.json"))
-        if steps is not None or minutes is not None:
-            config = replace(config, steps=steps or 0, minutes=minutes or 0.0)
-        trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["vocabulary"]), **kwargs)
-        trainer.restore(tensors, meta)
+        where = run_dir / "last.json"
+        try:
+            config = TrainConfig.from_dict(meta["config"], where=str(where))
+            if steps is not None or minutes is not None:
+                config = replace(config, steps=steps or 0, minutes=minutes or 0.0)
+            trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["vocabulary"]), **kwargs)
+            trainer.restore(tensors, meta)
+        except RnnlabError as e:
+            if isinstance(e, CheckpointError):
+                raise
+            raise CheckpointError(say(f"{where}: cannot resume this run: {e}",
+                                      f"{where} : impossible de reprendre ce run : {e}")) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
+                                      f"{where} : impossible de reprendre ce run ({type(e).__name__} : {e})")) from None
         return trainer
 
     # --- the loop ---------------------------------------------------------------------------

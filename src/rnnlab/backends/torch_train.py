@@ -12,6 +12,9 @@ with the NumPy backend and the other way round.
 What changes: the model is :class:`~rnnlab.interop.torch_models.TorchCharLM` on ``device``
 (cuDNN's LSTM/GRU kernels on a GPU), gradients come from autograd, and on a GPU with float32
 weights the forward runs in bfloat16 autocast (``amp``; the loss and the weights stay float32).
+Dropout masks come from torch's generator (seeded from the config's seed and the rank when the
+trainer is built), so with dropout the two backends draw different masks, and a resumed run
+draws a fresh stream.
 
 Data parallel (``torchrun --nproc_per_node=N``, PyTorch DistributedDataParallel, NCCL on GPUs
 and gloo on CPUs): every rank reads the same global batch of B streams and keeps its B/N
@@ -120,6 +123,7 @@ class TorchTrainer(Trainer):
             from rich.console import Console
 
             self.console, self.show_progress = Console(quiet=True), False
+        torch.manual_seed(config.seed * 1000 + self.dist.rank)  # dropout masks: torch's generator
         self.net = to_torch(self.model, device).train()
         self.ddp = self.net
         if self.dist.world_size > 1:
@@ -144,7 +148,8 @@ class TorchTrainer(Trainer):
         x, y = self._local(inputs), self._local(targets)  # (T, B/N)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             logits, carry = self.ddp(x, self._carry)  # (T, B/N, V)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        logits = logits.to(self.net.head.weight.dtype)  # bfloat16 under amp -> the weights' dtype
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.torch_optimizer.zero_grad(set_to_none=True)
         loss.backward()  # DDP: gradients averaged over the ranks here
         loss_value = loss.detach()
@@ -196,11 +201,11 @@ class TorchTrainer(Trainer):
         """The inverse of :meth:`pull` (after :meth:`restore` read a checkpoint into NumPy)."""
         load_into_torch(self.net, self.model.params)
         steps = self.optimizer.steps
-        self.torch_optimizer.state.clear()
-        for name, p in self.net.named_parameters():
-            entry = {s: torch.tensor(table[name], device=self.device) for s, table in self.optimizer.state.items()
-                     if name in table}
-            if entry or steps:
+        if steps:  # a fresh optimiser keeps torch's own initial state (Adagrad's sums)
+            self.torch_optimizer.state.clear()
+            for name, p in self.net.named_parameters():
+                entry = {s: torch.tensor(table[name], device=self.device)
+                         for s, table in self.optimizer.state.items() if name in table}
                 if self.optimizer.name != "sgd":
                     entry["step"] = torch.tensor(float(steps))
                 self.torch_optimizer.state[p] = entry
@@ -232,7 +237,7 @@ class TorchTrainer(Trainer):
         """Validation loss computed with the torch model (eval mode, no dropout), same streams
         as :func:`rnnlab.train.evaluate`."""
         cfg = self.config
-        ids = self.val_ids[: (cfg.eval_chars or len(self.val_ids)) + 1] if cfg.eval_chars else self.val_ids
+        ids = self.val_ids[: cfg.eval_chars + 1] if cfg.eval_chars else self.val_ids
         B = max(1, min(cfg.batch_size, len(ids) - 1))
         L = (len(ids) - 1) // B
         inputs = torch.from_numpy(np.ascontiguousarray(ids[: B * L].reshape(B, L).T)).to(self.device, torch.int64)
@@ -243,7 +248,8 @@ class TorchTrainer(Trainer):
             with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
                 for k in range(0, L, seq_len):
                     logits, state = self.net(inputs[k:k + seq_len], state)
-                    total += float(F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
+                    logits = logits.to(self.net.head.weight.dtype)
+                    total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                                    targets[k:k + seq_len].reshape(-1), reduction="sum"))
         finally:
             self.net.train()
@@ -256,8 +262,38 @@ class TorchTrainer(Trainer):
         return super().evaluate_and_save(progress)
 
     def save(self, name):
+        if self.dist.world_size == 1:
+            self.pull()  # (under torchrun, evaluate_and_save has pulled on every rank)
         if self.dist.is_main:
             super().save(name)
+
+    # --- decisions that read the clock: rank 0's, on every rank -------------------------------
+
+    def _agree(self, decision: bool) -> bool:
+        if self.dist.world_size == 1:
+            return decision
+        import torch.distributed as dist
+
+        flag = torch.tensor([1.0 if decision else 0.0], device=self.device)
+        dist.broadcast(flag, src=0)
+        return bool(flag.item())
+
+    def budget_left(self) -> bool:
+        return self._agree(super().budget_left())
+
+    def learning_rate(self) -> float:
+        """η of the schedule; with a time budget, rank 0's clock decides for every rank."""
+        lr = super().learning_rate()
+        if self.dist.world_size == 1 or self.config.budget_is_steps:
+            return lr
+        import torch.distributed as dist
+
+        value = torch.tensor([lr], dtype=torch.float64, device=self.device)
+        dist.broadcast(value, src=0)
+        return float(value.item())
+
+    def _eval_due(self, last_eval_time) -> bool:
+        return self._agree(super()._eval_due(last_eval_time))
 
     def write_reports(self):
         if self.dist.is_main:

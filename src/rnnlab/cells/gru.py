@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
+from .. import kernels
 from ..functional import sigmoid
 
 GATES = 3
@@ -67,19 +68,30 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
 
     Returns ``((h,), cache)``; the cache keeps the gates ``r, z, n`` and, for the backward,
     ``hw_n = W_hn h + b_hn`` (reset="after") or ``rh = r ⊙ h_{t-1}`` (reset="before"). ``out``
-    (optional) maps the keys of :func:`workspace` to preallocated arrays to write into.
+    (optional) holds slice ``[t]`` of every array of :func:`workspace`, to write into.
     """
     (h_prev,) = state
     B, H = h_prev.shape
-    rz, a_n, n, h = (_slot(out, key, (B, w * H), xw, h_prev) for key, w in (("rz", 2), ("a_n", 1), ("n", 1), ("h", 1)))
+    if out is None:
+        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset).items()}
+    rz, a_n, n, h = out["rz"], out["a_n"], out["n"], out["h"]
     if reset == "after":
-        hw = _slot(out, "hw", (B, 3 * H), xw, h_prev)
+        hw = out["hw"]
         np.matmul(h_prev, W_hh.T, out=hw)  # (B, 3H): the three hidden projections in one GEMM
         if b_hh is not None:
             hw += b_hh
         a_rz, hw_n = hw[:, : 2 * H], hw[:, 2 * H :]  # hw_n = W_hn h + b_hn
+        if kernels.usable(hw, xw, rz, a_n, n, h, h_prev):  # the NumPy lines below, fused
+            kernels.gru_gates_in(hw, xw, rz)
+            np.tanh(rz, out=rz)
+            kernels.gru_gates_mid(rz, hw, xw, a_n)
+            np.tanh(a_n, out=n)
+            kernels.gru_gates_out(h_prev, rz, n, h)
+            cache = {"h_prev": h_prev, "r": rz[:, :H], "z": rz[:, H:], "hw_n": hw_n}
+            cache.update(a_rz=a_rz, a_n=a_n, n=n, h=h)
+            return (h,), cache
     else:
-        a_rz = _slot(out, "a_rz", (B, 2 * H), xw, h_prev)
+        a_rz = out["a_rz"]
         np.matmul(h_prev, W_hh[: 2 * H].T, out=a_rz)  # (B, 2H)
         if b_hh is not None:
             a_rz += b_hh[: 2 * H]
@@ -91,7 +103,7 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
         np.multiply(r, hw_n, out=a_n)  # r ⊙ (W_hn h + b_hn)
         cache["hw_n"] = hw_n
     else:
-        rh = np.multiply(r, h_prev, out=_slot(out, "rh", (B, H), xw, h_prev))
+        rh = np.multiply(r, h_prev, out=out["rh"])
         np.matmul(rh, W_hh[2 * H :].T, out=a_n)  # W_hn (r ⊙ h)
         if b_hh is not None:
             a_n += b_hh[2 * H :]
@@ -117,6 +129,11 @@ def step_backward(d_state, cache, W_hh, reset="after", out=None):
     h_prev, r, z, n = cache["h_prev"], cache["r"], cache["z"], cache["n"]
     B, H = d_h.shape
     d_xw = _slot(out, "d_xw", (B, 3 * H), d_h, n)
+    if reset == "after" and kernels.usable(d_h, h_prev, r, z, n, cache["hw_n"], d_xw):
+        d_hw, d_h_prev = _slot(out, "d_hw", (B, 3 * H), d_h, n), np.empty_like(d_h)
+        kernels.gru_backward(d_h, h_prev, r, z, n, cache["hw_n"], d_xw, d_hw, d_h_prev)  # the lines below, fused
+        d_h_prev += d_hw @ W_hh
+        return d_xw, d_hw, (d_h_prev,)
     d_ar, d_az, d_an = d_xw[:, :H], d_xw[:, H : 2 * H], d_xw[:, 2 * H :]
     one_minus_z = np.subtract(1.0, z)
     np.multiply(d_h, one_minus_z, out=d_an)  # ∂L/∂a_n = ∂L/∂h ⊙ (1 − z) ⊙ (1 − n²)

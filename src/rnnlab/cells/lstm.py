@@ -29,6 +29,8 @@ import functools
 
 import numpy as np
 
+from .. import kernels
+
 GATES = 4
 STATE = ("h", "c")
 GATE_NAMES = ("i", "f", "g", "o")  # PyTorch's order; g is the course's C̃
@@ -47,28 +49,34 @@ def step(xw, state, W_hh, b_hh=None, out=None):
     """One step. ``xw (B, 4H)`` is W_ih x_t + b (already projected); ``state = (h_prev, c_prev)``.
 
     Returns ``((h, c), cache)``; the cache keeps the pre-activations ``z (B, 4H)`` and the gate
-    values ``gates (B, 4H)`` in the order i, f, g, o. ``out`` (optional) maps cache keys to
-    preallocated arrays to write into.
+    values ``gates (B, 4H)`` in the order i, f, g, o. ``out`` (optional) holds slice ``[t]`` of
+    every array of :func:`workspace`, to write into (the unroll passes it).
     """
     h_prev, c_prev = state
     B, H = h_prev.shape
-    z, gates, c, tanh_c, h = (_slot(out, key, (B, w * H), xw, h_prev) for key, w in
-                              (("z", 4), ("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1)))
+    if out is None:
+        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh)).items()}
+    z, gates, c, tanh_c, h = out["z"], out["gates"], out["c"], out["tanh_c"], out["h"]
     np.matmul(h_prev, W_hh.T, out=z)  # (B, 4H)
-    z += xw
-    if b_hh is not None:
-        z += b_hh
-    # one tanh over the 4H columns: σ(z) = ½(1 + tanh(z/2)) for i, f, o and tanh(z) for g = C̃
-    scale, shift = _gate_scales(H, z.dtype)
-    np.multiply(z, scale, out=gates)
-    np.tanh(gates, out=gates)
-    gates *= scale
-    gates += shift
-    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-    np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
-    c += np.multiply(i, g, out=h)  # (h used as scratch)
+    if b_hh is None and kernels.usable(z, xw, gates, c_prev, c):
+        kernels.lstm_gates_in(z, xw, gates)  # the NumPy lines below, fused (same operations)
+        np.tanh(gates, out=gates)
+        kernels.lstm_gates_out(gates, c_prev, c)
+    else:
+        z += xw
+        if b_hh is not None:
+            z += b_hh
+        # one tanh over the 4H columns: σ(z) = ½ tanh(z/2) + ½ for i, f, o and tanh(z) for g = C̃
+        scale, shift = _gate_scales(H, z.dtype)
+        np.multiply(z, scale, out=gates)
+        np.tanh(gates, out=gates)
+        gates *= scale
+        gates += shift
+        i, f, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H]
+        np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+        c += np.multiply(i, g, out=h)  # (h used as scratch)
     np.tanh(c, out=tanh_c)
-    np.multiply(o, tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
+    np.multiply(gates[:, 3 * H :], tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
     cache = {"h_prev": h_prev, "c_prev": c_prev, "z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "h": h}
     return (h, c), cache
 
@@ -83,6 +91,11 @@ def step_backward(d_state, cache, W_hh, out=None):
     d_h, d_c_next = d_state
     gates, tanh_c, c_prev = cache["gates"], cache["tanh_c"], cache["c_prev"]
     B, H = d_h.shape
+    d_z = _slot(out, "d_xw", (B, 4 * H), d_h, gates)
+    if kernels.usable(d_h, d_c_next, gates, tanh_c, c_prev, d_z):
+        d_c_prev = np.empty_like(d_h)
+        kernels.lstm_backward(d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev)  # the lines below, fused
+        return d_z, d_z, (d_z @ W_hh, d_c_prev)
     i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
     # ∂L/∂C_t = ∂L/∂C_t (from t+1) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(C_t))
     d_c = np.multiply(tanh_c, tanh_c)
@@ -90,14 +103,13 @@ def step_backward(d_state, cache, W_hh, out=None):
     d_c *= o
     d_c *= d_h
     d_c += d_c_next
-    d_z = _slot(out, "d_xw", (B, 4 * H), d_h, gates)
     np.multiply(d_c, g, out=d_z[:, :H])  # ∂L/∂i
     np.multiply(d_c, c_prev, out=d_z[:, H : 2 * H])  # ∂L/∂f
     np.multiply(d_c, i, out=d_z[:, 2 * H : 3 * H])  # ∂L/∂C̃
     np.multiply(d_h, tanh_c, out=d_z[:, 3 * H :])  # ∂L/∂o
     # through the nonlinearities: σ' = s(1 − s) for i, f, o; tanh' = 1 − g² = (1 − g)(1 + g) for C̃
     slope = np.subtract(1.0, gates)  # (B, 4H)
-    slope[:, :2 * H] *= gates[:, :2 * H]
+    slope[:, : 2 * H] *= gates[:, : 2 * H]
     slope[:, 3 * H :] *= o
     slope[:, 2 * H : 3 * H] *= 1.0 + g
     d_z *= slope

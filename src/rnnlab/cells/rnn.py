@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..errors import ConfigError
 from ..functional import relu_grad_from_output
 
@@ -42,11 +43,13 @@ def workspace(T, B, H, dtype, nonlinearity="tanh"):
 def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh", out=None):
     """One step. ``xw (B, H)`` is W_xh x_t + b (already projected); ``state = (h_prev,)``.
 
-    Returns ``((h,), cache)``; ``out`` (optional) maps cache keys to preallocated arrays to
-    write into.
+    Returns ``((h,), cache)``; ``out`` (optional) holds slice ``[t]`` of the arrays of
+    :func:`workspace`, to write into.
     """
     (h_prev,) = state
-    z, h = (_slot(out, key, h_prev.shape, xw, h_prev) for key in ("z", "h"))
+    if out is None:
+        out = {key: buf[0] for key, buf in workspace(1, *h_prev.shape, np.result_type(xw, h_prev, W_hh)).items()}
+    z, h = out["z"], out["h"]
     np.matmul(h_prev, W_hh.T, out=z)  # (B, H)
     z += xw
     if b_hh is not None:
@@ -67,7 +70,9 @@ def step_backward(d_state, cache, W_hh, nonlinearity="tanh", out=None):
     (d_h,) = d_state
     h = cache["h"]
     d_z = _slot(out, "d_xw", h.shape, d_h, h)
-    if nonlinearity == "tanh":
+    if nonlinearity == "tanh" and kernels.usable(d_h, h, d_z):
+        kernels.rnn_tanh_backward(d_h, h, d_z)  # the three lines below, fused
+    elif nonlinearity == "tanh":
         np.multiply(h, h, out=d_z)  # ∂L/∂z_t = ∂L/∂h_t ⊙ (1 − h_t²)
         np.subtract(1.0, d_z, out=d_z)
         d_z *= d_h

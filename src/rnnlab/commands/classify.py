@@ -68,7 +68,7 @@ def run(args) -> int:
     common.save_run(out, "classifier", model, meta)
     common.write_json(out / "result.json", meta["result"])
     figure = out / "classify-loss.png"
-    plot_history(history, figure, key="none", title=say(f"classifier: test accuracy {accuracy:.3f}",
+    plot_history(history, figure, key="accuracy", title=say(f"classifier: test accuracy {accuracy:.3f}",
                                                         f"classifieur : exactitude de test {accuracy:.3f}"))
     con = common.console()
     con.print(say(f"{n} sequences ({len(train_idx)} train, {n_test} test), {K} classes, lengths "

@@ -22,6 +22,9 @@ def register(subparsers):
                             "ce que voit le modèle (défaut logdiff : taux de croissance)"))
     p.add_argument("--test-fraction", type=float, default=0.2, help=say("last fraction of the series held out",
                                                                         "dernière fraction de la série mise de côté"))
+    p.add_argument("--recurrent-dropout", type=float, default=0.0,
+                   help=say("variational dropout on h_{t-1} (rnn, lstm, lnlstm)",
+                            "dropout variationnel sur h_{t-1} (rnn, lstm, lnlstm)"))
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
     p.set_defaults(run=run)
 
@@ -33,7 +36,8 @@ def run(args) -> int:
 
     series = load_series(args.series, args.column, args.period)
     config = ForecastConfig(window=args.window, transform=args.transform, test_fraction=args.test_fraction,
-                            cell=args.cell, hidden_size=args.hidden)
+                            cell=args.cell, hidden_size=args.hidden,
+                            recurrent_dropout=args.recurrent_dropout)
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/forecast-{series.name}")
     with common.progress(args, train.steps, say("training", "entraînement")) as update:

@@ -114,7 +114,7 @@ def run(args) -> int:
 
     if getattr(args, "lang", None):
         set_language(args.lang)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths and commands stay on one line (copy-paste)
     if args.resume:
         extra = [f"--{opt.replace('_', '-')}" for opt in OPTIONS if getattr(args, opt) is not None] + (["--out"] if args.out else [])
         if extra:

@@ -89,7 +89,10 @@ def decode_text(data: bytes, source: str, min_chars: int = MIN_CHARS) -> str:
 
 
 def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
-    """The text of a bundled corpus (``"shakespeare"``, ``"hugo"``) or of a UTF-8 file."""
+    """The text of a bundled corpus (``"shakespeare"``, ``"hugo"``) or of a UTF-8 file.
+
+    A bundled name wins over a file of the same name in the current directory: write
+    ``./hugo`` for the file."""
     key = str(name_or_path)
     if key in BUNDLED:
         entry = BUNDLED[key]

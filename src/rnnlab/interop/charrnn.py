@@ -76,6 +76,11 @@ def state_dict_from_charrnn(weights, dtype=None):
     if "decoder.weight" in out and out["decoder.weight"].shape[1:] != (H,):
         raise ShapeError(f"char-rnn weights: decoder.weight: expected shape (vocabulary, {H}), "
                          f"got {describe_shape(out['decoder.weight'].shape)}")
+    if "decoder.bias" in out:
+        V = out["decoder.weight"].shape[0] if "decoder.weight" in out else "vocabulary"
+        bias = out["decoder.bias"]
+        if bias.ndim != 1 or (V != "vocabulary" and bias.shape[0] != V):
+            raise ShapeError(f"char-rnn weights: decoder.bias: expected shape ({V},), got {describe_shape(bias.shape)}")
     return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in out.items()}
 
 

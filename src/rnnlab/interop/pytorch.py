@@ -236,8 +236,7 @@ def _describe_torch_module(module):
     if isinstance(module, nn.RNN):
         return "rnn", {"nonlinearity": module.nonlinearity}
     raise ConfigError(f"from_torch: expected torch.nn.RNN, nn.LSTM, nn.GRU, rnnlab's CourseGRU, TorchCharLM or "
-                      f"TorchSequenceModel, "
-                      f"got {type(module).__module__}.{type(module).__name__}")
+                      f"TorchSequenceModel, got {type(module).__module__}.{type(module).__name__}")
 
 
 def from_torch(module, dtype=None):

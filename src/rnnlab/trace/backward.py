@@ -39,6 +39,7 @@ class BackwardTrace:
     grads: dict  # course name (W_f, b_f, …) -> array: ∂L/∂(that)
     contributions: dict  # course name -> list over t (1…T) of that step's term
     d_state0: tuple  # ∂L/∂h_0 (, ∂L/∂C_0)
+    loss: dict | None = None  # {"type", "targets", "value"} when the upstream comes from a loss on y_t
 
 
 def _vec(value, n, what):
@@ -55,17 +56,65 @@ def _p(a, b):
     return (float(a), "×", float(b))
 
 
-def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = None, d_C_final=None) -> BackwardTrace:
+def loss_gradients(trace: Trace, loss: dict):
+    """∂L/∂y_t from a loss on the outputs of an RNN with an output layer (rnnlab.functional):
+
+    * ``{"type": "mse", "targets": {t: (K,)}}``: L = Σ_t ‖y_t − target_t‖², ∂L/∂y_t = 2 (y_t − target_t);
+    * ``{"type": "cross_entropy", "targets": {t: class}}``: L = −Σ_t log softmax(y_t)[class],
+      ∂L/∂y_t = softmax(y_t) − onehot(class).
+
+    Returns ``(d_y {t: (K,)}, value, lines {t: [Line]})``.
+    """
+    from ..functional import cross_entropy, mse
+
+    if trace.output_layer is None:
+        raise ConfigError("loss: the trace has no output layer (W_hy) to put a loss on")
+    kind, targets = loss.get("type"), loss.get("targets") or {}
+    if kind not in ("mse", "cross_entropy"):
+        raise ConfigError(f"loss type: expected 'mse' or 'cross_entropy', got {kind!r}")
+    K, T = trace.output_layer["W_hy"].shape[0], len(trace.steps)
+    d_y, lines, value = {}, {}, 0.0
+    for t, target in targets.items():
+        t = int(t)
+        if not 1 <= t <= T:
+            raise ConfigError(f"loss target at step {t}: expected a step between 1 and {T}")
+        y = trace.steps[t - 1].values["y"]
+        if kind == "mse":
+            target = _vec(target, K, f"loss target at step {t}")
+            part, grad = mse(y, target, reduction="sum")
+            lines[t] = [Line("d_y", t, _unit(k, K), (2.0, "×", "(", float(y[k]), "−", float(target[k]), ")"), float(grad[k]))
+                        for k in range(K)]
+        else:
+            if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) < K:
+                raise ConfigError(f"loss target at step {t}: expected a class index 0 … {K - 1}, got {target!r}")
+            part, grad = cross_entropy(y[None, :], np.array([int(target)]), reduction="sum")
+            grad = grad[0]
+            p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+            lines[t] = [Line("d_y", t, _unit(k, K), (float(p[k]), "−", float(k == int(target))), float(grad[k]))
+                        for k in range(K)]
+        value += float(part)
+        d_y[t] = np.asarray(grad, dtype=np.float64)
+    return d_y, value, lines
+
+
+def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = None, d_C_final=None,
+                   loss: dict | None = None) -> BackwardTrace:
     """Backpropagate through ``trace`` from ∂L/∂h_t (``{t: (H,)}``, t from 1) and, for an RNN
-    with an output layer, ∂L/∂y_t (``{t: (K,)}``); ``d_C_final``: ∂L/∂C_T for the LSTM."""
+    with an output layer, ∂L/∂y_t (``{t: (K,)}``) or a ``loss`` on y_t (see
+    :func:`loss_gradients`); ``d_C_final``: ∂L/∂C_T for the LSTM."""
     T, H = len(trace.steps), trace.hidden_size
     up_h = {int(t): _vec(v, H, f"∂L/∂h_{t}") for t, v in (d_h or {}).items()}
-    up_y = {}
+    up_y, loss_lines, loss_info = {}, {}, None
     if d_y:
         if trace.output_layer is None:
             raise ConfigError("upstream ∂L/∂y_t: the trace has no output layer (W_hy)")
         K = trace.output_layer["W_hy"].shape[0]
         up_y = {int(t): _vec(v, K, f"∂L/∂y_{t}") for t, v in d_y.items()}
+    if loss:
+        from_loss, value, loss_lines = loss_gradients(trace, loss)
+        for t, g in from_loss.items():
+            up_y[t] = up_y[t] + g if t in up_y else g
+        loss_info = {"type": loss["type"], "targets": {int(t): v for t, v in loss["targets"].items()}, "value": value}
     for t in list(up_h) + list(up_y):
         if not 1 <= t <= T:
             raise ConfigError(f"upstream gradient at step {t}: expected a step between 1 and {T}")
@@ -88,6 +137,8 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         values, lines = RECORDERS[trace.cell](trace, t, cache, d_state_t, d_xw[0], d_hw[0], d_prev,
                                               d_from_next, up_h.get(t), d_y_t)
         order = [k for k in BACKWARD_KEYS[trace.cell] if k in values]
+        if trace.arithmetic and t in loss_lines and t not in (d_y or {}):
+            lines = loss_lines[t] + lines
         steps.append(BackwardStep(t, {k: values[k] for k in order}, lines))
         for name, term in _weight_terms(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
             contributions[name][t - 1] = term
@@ -98,7 +149,7 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         for term in terms:
             total += term  # a weight reused at every step: its gradients add up
         grads[name] = total
-    trace.backward = BackwardTrace(up_h, up_y, steps, grads, contributions, tuple(d[0] for d in d_state))
+    trace.backward = BackwardTrace(up_h, up_y, steps, grads, contributions, tuple(d[0] for d in d_state), loss_info)
     return trace.backward
 
 

@@ -19,8 +19,16 @@ Keys (``*`` = required)::
     inputs*        the sequence x_1 … x_T: a list of T lists of D numbers (or of T numbers when D = 1)
     initial_state  {"h": [H numbers], "C": [H numbers] (LSTM)}; zeros by default
     output         RNN only: {"W_hy": (K, H), "b_y": (K), "softmax": false}
-    upstream       {"h": {"1": [H numbers], …}, "y": {"3": [K numbers]}, "C_final": [H numbers]}:
-                   ∂L/∂h_t (∂L/∂y_t) at chosen steps t = 1 … T; asks for the backward trace
+    upstream       {"h": {"1": [H numbers], …}, "y": {"3": [K numbers]}, "C_final": [H numbers],
+                    "loss": {"type": "mse", "targets": {"3": [K numbers]}}
+                         or {"type": "cross_entropy", "targets": {"3": class index}}}:
+                   ∂L/∂h_t (∂L/∂y_t, or a loss on y_t: RNN with "output") at chosen steps t = 1 … T;
+                   asks for the backward trace
+    title          optional: the page's title
+
+Start from ``rnnlab trace --example lstm > mine.json``, edit, then
+``rnnlab trace mine.json [--format html --out mine.html]``. In TOML the same keys are tables
+(``[weights]``, ``[upstream.h]`` with keys ``"1" = [0.1]``).
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ EXAMPLES = {
             "weights": {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0]},
             "output": {"W_hy": [[0.5, -0.2]], "b_y": [0.1]},
             "inputs": [0.5, 0.8, 0.2], "initial_state": {"h": [0.0, 0.0]},
-            "upstream": {"y": {"3": [1.0]}}},
+            "upstream": {"loss": {"type": "mse", "targets": {"3": [0.0]}}}},
     "lstm": {"cell": "lstm", "notation": "course",
              "weights": {"W_f": [[0.1, 0.2]], "b_f": [0.0], "W_i": [[0.3, -0.1]], "b_i": [0.1],
                          "W_C": [[0.2, 0.4]], "b_C": [0.0], "W_o": [[0.1, 0.3]], "b_o": [0.0]},
@@ -222,8 +230,8 @@ def trace_from_config(cfg: dict, src: str = "config"):
         T = x.shape[0]
         d_h, d_y = {}, {}
         for key in up:
-            if key not in ("h", "y", "C_final"):
-                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; expected 'h', 'y' or 'C_final'")
+            if key not in ("h", "y", "C_final", "loss"):
+                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; expected 'h', 'y', 'C_final' or 'loss'")
         for which, target, size in (("h", d_h, H), ("y", d_y, None)):
             for t, value in (up.get(which) or {}).items():
                 try:
@@ -241,5 +249,21 @@ def trace_from_config(cfg: dict, src: str = "config"):
             if cell != "lstm":
                 raise ConfigError(f"{src}: key 'upstream.C_final': only the lstm cell has a cell state")
             d_C = _shaped(src, "upstream.C_final", up["C_final"], (H,))
-        trace_backward(trace, d_h=d_h, d_y=d_y, d_C_final=d_C)
+        loss = None
+        if "loss" in up:
+            loss = up["loss"]
+            if output is None:
+                raise ConfigError(f"{src}: key 'upstream.loss': the config has no 'output' layer to put a loss on")
+            if not isinstance(loss, dict) or loss.get("type") not in ("mse", "cross_entropy"):
+                raise ConfigError(f"{src}: key 'upstream.loss.type': expected 'mse' or 'cross_entropy', got "
+                                  f"{loss.get('type') if isinstance(loss, dict) else loss!r}")
+            if not isinstance(loss.get("targets"), dict) or not loss["targets"]:
+                raise ConfigError(f"{src}: key 'upstream.loss.targets': expected a table step -> target, got {loss.get('targets')!r}")
+            for t in loss["targets"]:
+                if not str(t).isdigit() or not 1 <= int(t) <= T:
+                    raise ConfigError(f"{src}: key 'upstream.loss.targets.{t}': expected a step between 1 and {T}")
+        try:
+            trace_backward(trace, d_h=d_h, d_y=d_y, d_C_final=d_C, loss=loss)
+        except ConfigError as exc:
+            raise ConfigError(f"{src}: key 'upstream': {exc}") from None
     return trace

@@ -13,7 +13,7 @@ from .notation import FORMULAS, indexed
 
 BACKWARD_FORMULAS = {
     "rnn": {
-        "d_y": "∂L/∂y_t (given)",
+        "d_y": "∂L/∂y_t (given, or from the loss)",
         "d_h": "∂L/∂h_t (given) + ∂L/∂h_t (from t+1) [+ W_hyᵀ ∂L/∂y_t]",
         "d_z": "∂L/∂h_t ⊙ (1 − h_t²)",
         "d_h_prev": "W_hhᵀ ∂L/∂z_t",
@@ -81,7 +81,11 @@ class Row:
 
 def _formula(trace, key, backward):
     if backward:
-        return BACKWARD_FORMULAS[trace.cell].get(key, "")
+        text = BACKWARD_FORMULAS[trace.cell].get(key, "")
+        for en, fr in (("(given, or from the loss)", "(donné, ou venant de la perte)"), ("(given)", "(donné)"),
+                       ("(from t+1)", "(venant de t+1)")):
+            text = text.replace(en, say(en, fr))
+        return text
     table = FORMULAS[trace.cell]
     if trace.cell == "rnn" and key == "h" and trace.options.get("nonlinearity") == "relu":
         return table["h_relu"]

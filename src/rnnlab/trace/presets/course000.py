@@ -305,7 +305,8 @@ def ex23(precision=4) -> Document:
     _, rnn_rows = ex12_numbers(k_max=n)
     doc.data = {"f_power": f ** n, "grads": back.grads, "grads_t2": back2.grads, "d_C1": b1["d_C"][0],
                 "jacobians": jac}
-    doc.add(Formula("C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t     ⇒     ∂C_t/∂C_{t-1} = f_t   (h_{t-1} held fixed)\n"
+    doc.add(Formula("C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t     ⇒     ∂C_t/∂C_{t-1} = f_t   "
+                    + say("(h_{t-1} held fixed)", "(h_{t-1} fixé)") + "\n"
                     "∂L/∂W_f = Σ_t ∂L/∂f_t × σ'(z_f,t) × [h_{t-1}, x_t]"),
             Heading(say("1. Why does this gradient not vanish as in the RNN?", "1. Pourquoi ce gradient ne disparaît-il pas comme dans le RNN ?")),
             Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight matrix and no "

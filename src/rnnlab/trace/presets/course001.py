@@ -98,6 +98,12 @@ def lstm_unit(precision=4) -> Document:
                         "also write the input of σ as '4,78' (decimal comma) among decimal points.",
                         "0,98 est 0,99 × 0,99 calculé sur des facteurs arrondis ; le produit exact s'arrondit à 0,99. Le "
                         "cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu de points décimaux.")),
+            Erratum(say("seed 001, Forget Gate, text", "document 001, Forget Gate, texte"),
+                    say("for an input of −10 the sigmoid outputs 0", "pour une entrée de −10 la sigmoïde donne 0"),
+                    f"σ(−10) = {1.0 / (1.0 + np.exp(10.0)):.2e}",
+                    say("σ is never exactly 0 or 1: at −10 it keeps 0.005 % of the memory ('almost completely forgotten').",
+                        "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0,005 % de la mémoire (« presque entièrement "
+                        "oubliée »).")),
             Erratum(say("seed 001, Input Gate, text", "document 001, Input Gate, texte"),
                     say("the tanh determines the proportion of the potential memory to add",
                         "la tanh détermine la proportion de cette mémoire potentielle à ajouter"),

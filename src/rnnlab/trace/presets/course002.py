@@ -18,6 +18,26 @@ EX2 = dict(B=5, T=13, d=7, h_size=10, classes=3)
 EX3 = dict(x=[1.0, 0.5], U=0.5, w=0.8)
 
 
+def diagrams() -> str:
+    """The rolled and the unrolled Elman RNN, in ASCII."""
+    head = say("rolled:                     unrolled over {x_0, x_1, x_2}:",
+               "non déroulé :               déroulé sur {x_0, x_1, x_2} :")
+    return head + DIAGRAMS
+
+
+DIAGRAMS = """
+
+      y_t                        y_0          y_1          y_2
+       ^                          ^            ^            ^
+       | V                        | V          | V          | V
+   +-------+  W               +-------+  W +-------+  W +-------+
+   |  h_t  |<--+        0 --> |  h_0  |--->|  h_1  |--->|  h_2  |
+   +-------+   |              +-------+    +-------+    +-------+
+     ^   |_____|                  ^            ^            ^
+     | U                          | U          | U          | U
+    x_t                          x_0          x_1          x_2"""
+
+
 def unrolled_expression(t: int) -> str:
     """``y_t`` written out with h_{-1} = 0: ``softmax(V tanh(U x_t + W tanh(… tanh(U x_0))))``."""
     inner = "tanh(U x_0)"
@@ -45,6 +65,7 @@ def ex1(precision=4) -> Document:
                      "1) La séquence d'entrée est {x_0, x_1, x_2} ; déroulée, la même cellule (les mêmes U, W, V) "
                      "s'applique à chaque pas et passe h_t au suivant. 2) En substituant h_1 puis h_0 (avec h_{-1} = 0, "
                      "donc h_0 = tanh(U x_0)) :")),
+            Formula(diagrams()),
             Formula("y_2 = softmax(V h_2)\n    = softmax(V tanh(U x_2 + W h_1))\n    = " + unrolled_expression(2).split(" = ", 1)[1]),
             Text(say("A numeric instance (d = 2, 2 hidden units, 3 classes, no biases, time indices from 0 in the seed and "
                      "from 1 in the trace: the trace's t = 3 is the seed's y_2):",

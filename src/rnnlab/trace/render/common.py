@@ -41,7 +41,11 @@ def trace_facts(trace, precision) -> list:
     if back is not None:
         ups = [f"∂L/∂h_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream.items())]
         ups += [f"∂L/∂y_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream_y.items())]
-        facts.append((say("upstream gradients", "gradients en entrée"), ", ".join(ups) or "0"))
+        if back.loss is not None:
+            targets = ", ".join(f"t={t}: {fmt_given(v, precision)}" for t, v in sorted(back.loss["targets"].items()))
+            facts.append((say("loss", "perte"), f"{back.loss['type']} ({targets}) = {back.loss['value']:.{precision}f}"))
+        else:
+            facts.append((say("upstream gradients", "gradients en entrée"), ", ".join(ups) or "0"))
     return facts
 
 

@@ -46,8 +46,8 @@ def _table(headers, rows, caption, precision, classes=()) -> str:
 def unrolled_svg(trace, precision=4, max_steps=10) -> str:
     """The cell unrolled over the steps: x_t below, h_t above, the state passed along."""
     steps = trace.steps[:max_steps]
-    w, gap, top = 120, 50, 40
-    width = 60 + len(steps) * (w + gap)
+    w, gap, top, left = 120, 50, 40, 90
+    width = left + len(steps) * (w + gap)
     state = "h, C" if trace.cell == "lstm" else "h"
     parts = [f'<svg class="diagram" xmlns="http://www.w3.org/2000/svg" width="{width}" height="260" '
              f'viewBox="0 0 {width} 260" font-family="sans-serif" font-size="13">',
@@ -55,8 +55,9 @@ def unrolled_svg(trace, precision=4, max_steps=10) -> str:
              '<path d="M0,0 L8,4 L0,8 z" fill="#345"/></marker></defs>']
     h0 = fmt_vector(trace.state0[0], precision)
     parts.append(f'<text x="4" y="{top + 75}" fill="#345">h_0={escape(h0)}</text>')
+    parts.append(f'<line x1="4" y1="{top + 80}" x2="{left - 2}" y2="{top + 80}" stroke="#345" marker-end="url(#arr)"/>')
     for k, step in enumerate(steps):
-        x0 = 60 + k * (w + gap)
+        x0 = left + k * (w + gap)
         parts.append(f'<rect x="{x0}" y="{top + 50}" width="{w}" height="60" rx="10" fill="#dde8f3" stroke="#345"/>')
         parts.append(f'<text x="{x0 + w / 2}" y="{top + 85}" text-anchor="middle">{escape(trace.cell.upper())} t={step.t}</text>')
         # input below, output above

@@ -53,6 +53,8 @@ def trace_to_dict(trace) -> dict:
             "grads": {f"d_{k}": v.tolist() for k, v in back.grads.items()},
             "initial_state_grads": {f"d_{n}": d.tolist() for n, d in zip(names, back.d_state0)},
         }
+        if back.loss is not None:
+            out["backward"]["loss"] = _plain(back.loss)
     return out
 
 

@@ -22,7 +22,8 @@ _MATH = [("C̃", r"\tilde{C}"), ("h̃", r"\tilde{h}"), ("σ", r"\sigma "), ("×"
          ("∂", r"\partial "), ("−", "-"), ("≈", r"\approx "), ("²", "^2"), ("³", "^3"), ("ᵀ", r"^\top "),
          ("Σ", r"\sum "), ("∏", r"\prod "), ("λ", r"\lambda "), ("ρ", r"\rho "), ("≤", r"\le "), ("≥", r"\ge "),
          ("→", r"\to "), ("√", r"\sqrt "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "), ("∞", r"\infty "),
-         ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"), ("∈", r"\in "), ("|", "|")]
+         ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"), ("∈", r"\in "), ("✓", r"\checkmark "), ("✗", r"\times "), ("⇒", r"\Rightarrow "), ("₂", "_2"), ("±", r"\pm "),
+         ("°", r"^\circ "), ("|", "|")]
 _WORDS = [("tanh", r"\tanh "), ("softmax", r"\mathrm{softmax}"), ("diag", r"\mathrm{diag}"), ("exp", r"\exp "),
           ("ReLU", r"\mathrm{ReLU}"), ("arccos", r"\arccos "), ("ln", r"\ln ")]
 _TEXT_ESCAPES = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
@@ -79,6 +80,8 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
             out += [rf"\{cmd}*{{{tex_text(block.text)}}}", ""]
         elif isinstance(block, Text):
             out += [tex_text(block.text), ""]
+        elif isinstance(block, Formula) and block.text.isascii():  # code, ASCII drawings: kept verbatim
+            out += [r"\begin{verbatim}", block.text, r"\end{verbatim}", ""]
         elif isinstance(block, Formula):
             lines = [rf"\texttt{{{tex_text(line)}}}" if line.strip() else "" for line in block.text.splitlines()]
             out += [r"\begin{flushleft}", " \\\\\n".join(l for l in lines if l), r"\end{flushleft}", ""]

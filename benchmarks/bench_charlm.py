@@ -1,0 +1,264 @@
+"""The character language model against PyTorch and min-char-rnn (issue 5, Measure).
+
+(a) training throughput, chars/s: rnnlab's CharLM and the same model in PyTorch
+    (nn.Embedding → nn.LSTM → nn.Linear, same sizes, Adam, global-norm clipping, state carried),
+    CPU, same thread count, interleaved rounds in one process, medians and their ratio;
+(b) with ``--minutes M``: validation loss (nats/char, Tiny Shakespeare, 90/10 split) after the
+    default ``rnnlab train`` run of M minutes, and of the PyTorch model trained on the same
+    batches with the same schedule for the same wall time (scored by the same function);
+(c) min-char-rnn's configuration (vanilla RNN, H = 100, T = 25, B = 1, Adagrad lr 0.1, clip 5):
+    rnnlab's chars/s, and that of min-char-rnn's own algorithm (column vectors, one step at a
+    time, re-implemented below as in Karpathy's gist) in the same run.
+
+    python benchmarks/bench_charlm.py                 # (a) and (c), about a minute
+    python benchmarks/bench_charlm.py --minutes 5     # and (b): 2 × 5 minutes more
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import blas_info, interleaved_medians, markdown_table, pin_threads, print_table  # noqa: E402
+
+from rnnlab.data.corpora import load_corpus  # noqa: E402
+from rnnlab.data.text import StreamBatcher, Vocabulary, split_train_val  # noqa: E402
+from rnnlab.models import CharLM  # noqa: E402
+from rnnlab.optim import Schedule, clip_grad_norm, clip_grad_value, make_optimizer  # noqa: E402
+from rnnlab.train import TIME_SCHEDULE_STEPS, TrainConfig, Trainer, evaluate  # noqa: E402
+
+
+def shakespeare():
+    text = load_corpus("shakespeare")
+    vocab = Vocabulary.from_text(text)
+    train_ids, val_ids = split_train_val(vocab.encode(text), 0.1)
+    return vocab, train_ids, val_ids
+
+
+# --- the PyTorch twin -------------------------------------------------------------------------
+
+
+def torch_model(torch, model: CharLM):
+    """nn.Embedding → nn.RNN/LSTM/GRU → nn.Linear with the weights of ``model`` (float32)."""
+    nn = torch.nn
+    cfg = model.config()
+
+    class TorchCharLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(cfg["vocab_size"], cfg["embedding_dim"])
+            self.rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cfg["cell"]](
+                cfg["embedding_dim"], cfg["hidden_size"], cfg["num_layers"])
+            self.head = nn.Linear(cfg["hidden_size"], cfg["vocab_size"])
+
+        def forward(self, ids, state=None):
+            h, state = self.rnn(self.embedding(ids), state)
+            return self.head(h), state
+
+    tm = TorchCharLM()
+    tm.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in model.params.items()})
+    return tm
+
+
+def torch_step_fn(torch, tm, batcher, lr, clip):
+    opt = torch.optim.Adam(tm.parameters(), lr=lr)
+    box = {"state": None}
+
+    def step(lr_now=None):
+        if batcher.position == 0:
+            box["state"] = None
+        x, y = batcher.next_batch()
+        if lr_now is not None:
+            for g in opt.param_groups:
+                g["lr"] = lr_now
+        logits, state = tm(torch.from_numpy(x), box["state"])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1))
+        opt.zero_grad(set_to_none=False)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(tm.parameters(), clip)
+        opt.step()
+        box["state"] = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        return loss.item()
+
+    return step
+
+
+def rnnlab_step_fn(model, batcher, opt, clip):
+    box = {"state": None}
+
+    def step(lr_now=None):
+        if batcher.position == 0:
+            box["state"] = None
+        x, y = batcher.next_batch()
+        if lr_now is not None:
+            opt.lr = lr_now
+        loss, box["state"] = model.loss(x, y, box["state"])
+        grads = model.backward()
+        clip_grad_norm(grads, clip)
+        opt.step(grads)
+        return loss
+
+    return step
+
+
+# --- (a) throughput -------------------------------------------------------------------------------
+
+
+def throughput(cfg: TrainConfig, rounds: int):
+    import torch
+
+    vocab, train_ids, _ = shakespeare()
+    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=0)
+    tm = torch_model(torch, model)
+    fns = {
+        "rnnlab": rnnlab_step_fn(model, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len),
+                                 make_optimizer("adam", model.params, lr=cfg.lr), cfg.clip_norm),
+        "torch": torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr, cfg.clip_norm),
+    }
+    for fn in fns.values():  # warm-up
+        fn()
+        fn()
+    seconds = interleaved_medians(fns, rounds, min_seconds=1.0)
+    chars = cfg.batch_size * cfg.seq_len
+    return {name: chars / s for name, s in seconds.items()}
+
+
+# --- (c) min-char-rnn -------------------------------------------------------------------------------
+
+
+def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
+    """min-char-rnn's algorithm as in the gist: one-hot column vectors, a Python loop over the
+    T steps forward and backward, clip to [−5, 5], Adagrad (eps 1e-8)."""
+    rng = np.random.default_rng(seed)
+    Wxh, Whh, Why = (rng.standard_normal(s) * 0.01 for s in ((H, V), (H, H), (V, H)))
+    bh, by = np.zeros((H, 1)), np.zeros((V, 1))
+    params = [Wxh, Whh, Why, bh, by]
+    mem = [np.zeros_like(p) for p in params]
+    box = {"p": 0, "h": np.zeros((H, 1))}
+
+    def step():
+        p = box["p"]
+        if p + T + 1 >= len(data_ids):
+            p, box["h"] = 0, np.zeros((H, 1))
+        inputs, targets = data_ids[p:p + T], data_ids[p + 1:p + T + 1]
+        xs, hs, ps = {}, {-1: box["h"]}, {}
+        loss = 0.0
+        for t in range(T):
+            xs[t] = np.zeros((V, 1))
+            xs[t][inputs[t]] = 1
+            hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+            ys = Why @ hs[t] + by
+            ps[t] = np.exp(ys) / np.sum(np.exp(ys))
+            loss += -np.log(ps[t][targets[t], 0])
+        dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+        dbh, dby, dhnext = np.zeros_like(bh), np.zeros_like(by), np.zeros_like(hs[0])
+        for t in reversed(range(T)):
+            dy = np.copy(ps[t])
+            dy[targets[t]] -= 1
+            dWhy += dy @ hs[t].T
+            dby += dy
+            dh = Why.T @ dy + dhnext
+            dhraw = (1 - hs[t] * hs[t]) * dh
+            dbh += dhraw
+            dWxh += dhraw @ xs[t].T
+            dWhh += dhraw @ hs[t - 1].T
+            dhnext = Whh.T @ dhraw
+        for d in (dWxh, dWhh, dWhy, dbh, dby):
+            np.clip(d, -5, 5, out=d)
+        for prm, d, m in zip(params, (dWxh, dWhh, dWhy, dbh, dby), mem):
+            m += d * d
+            prm += -lr * d / np.sqrt(m + 1e-8)
+        box["h"], box["p"] = hs[T - 1], p + T
+        return loss
+
+    return step
+
+
+def min_char_rnn_config(rounds: int):
+    vocab, train_ids, _ = shakespeare()
+    V, H, T = vocab.size, 100, 25
+    model = CharLM(V, "rnn", H, 1, embedding_dim=V, seed=0, dtype=np.float64)  # float64 as the gist
+    opt = make_optimizer("adagrad", model.params, lr=0.1, eps=1e-8)
+    batcher = StreamBatcher(train_ids, 1, T)
+    box = {"state": None}
+
+    def ours():
+        if batcher.position == 0:
+            box["state"] = None
+        x, y = batcher.next_batch()
+        loss, box["state"] = model.loss(x, y, box["state"])
+        grads = model.backward()
+        clip_grad_value(grads, 5.0)
+        opt.step(grads)
+        return loss
+
+    fns = {"rnnlab": ours, "min-char-rnn": min_char_rnn_step_fn(train_ids, V, H, T)}
+    for fn in fns.values():
+        fn()
+    seconds = interleaved_medians(fns, rounds, min_seconds=1.0)
+    return {name: T / s for name, s in seconds.items()}
+
+
+# --- (b) quality after the default budget -------------------------------------------------------------
+
+
+def quality(minutes: float):
+    import torch
+
+    cfg = TrainConfig(minutes=minutes)
+    from rich.console import Console
+
+    run_dir = Path("runs") / f"bench-default-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = Trainer(cfg, run_dir, console=Console(file=io.StringIO()), progress=False).run()
+    # the PyTorch model: same initial weights, batches, schedule (by the fraction of time), clipping
+    vocab, train_ids, val_ids = shakespeare()
+    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=cfg.seed)
+    tm = torch_model(torch, model)
+    step = torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr, cfg.clip_norm)
+    schedule = Schedule(cfg.lr, cfg.warmup_steps, cfg.decay, total_steps=TIME_SCHEDULE_STEPS, min_lr=cfg.lr * cfg.min_lr_ratio)
+    start, n = time.perf_counter(), 0
+    while (elapsed := time.perf_counter() - start) < 60 * minutes:
+        W = cfg.warmup_steps
+        v = n if n < W else W + int(elapsed / (60 * minutes) * (TIME_SCHEDULE_STEPS - W))
+        step(schedule.lr_at(v))
+        n += 1
+    model.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    torch_val = evaluate(model, val_ids, batch_size=cfg.batch_size, seq_len=max(cfg.seq_len, 128))
+    return result, torch_val, n
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=0.0, help="(b): train for M minutes (default: skip)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for NumPy's BLAS and torch (default: BLAS's)")
+    args = parser.parse_args(argv)
+    threads = pin_threads(args.threads)
+    info = blas_info()
+    cfg = TrainConfig()
+    print(f"threads {threads} · BLAS {info.name} {info.core} · default model {cfg.cell.upper()} "
+          f"{cfg.num_layers}×{cfg.hidden_size}, E={cfg.embedding_dim}, T={cfg.seq_len}, B={cfg.batch_size}, float32")
+    rows = []
+    cps = throughput(cfg, args.rounds)
+    rows.append(["(a) training chars/s, default model", "rnnlab", f"{cps['rnnlab']:,.0f}",
+                 f"{cps['rnnlab'] / cps['torch']:.2f}× torch ({cps['torch']:,.0f})"])
+    mc = min_char_rnn_config(args.rounds)
+    rows.append(["(c) min-char-rnn config (RNN H=100 T=25 B=1, Adagrad)", "rnnlab", f"{mc['rnnlab']:,.0f}",
+                 f"{mc['rnnlab'] / mc['min-char-rnn']:.2f}× min-char-rnn ({mc['min-char-rnn']:,.0f})"])
+    if args.minutes > 0:
+        result, torch_val, torch_steps = quality(args.minutes)
+        rows.append([f"(b) validation nats/char after {args.minutes:g} min", "rnnlab", f"{result.val_loss:.4f}",
+                     f"{result.step} steps; torch {torch_val:.4f} ({torch_steps} steps)"])
+    columns = ["measure", "who", "value", "comparison (same run)"]
+    print_table("rnnlab CharLM benchmark", columns, rows, caption="medians of interleaved rounds; CPU")
+    print(markdown_table(columns, rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The fused numba kernels (rnnlab.kernels) and the cells' NumPy code compute the same numbers.
+
+Every layer option runs twice, kernels on and off (``kernels.disabled()``), and outputs, final
+states, input gradients and every parameter gradient must agree to the last bits of float64
+(float32: to its own rounding); the parallel versions are held to the same. Without numba the
+comparison would be NumPy against NumPy, so these tests skip.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnlab
+from rnnlab import kernels
+
+pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not kernels.ENABLED, reason="kernels disabled (RNNLAB_NO_NUMBA=1)")
+
+LAYERS = {
+    "rnn": lambda **kw: rnnlab.RNN(**kw),
+    "rnn-relu": lambda **kw: rnnlab.RNN(nonlinearity="relu", **kw),
+    "lstm": lambda **kw: rnnlab.LSTM(**kw),
+    "gru": lambda **kw: rnnlab.GRU(**kw),
+    "gru-before": lambda **kw: rnnlab.GRU(reset="before", **kw),
+}
+
+
+def run_both(name, T, B, D, H, dtype, lengths=None, num_layers=1, bidirectional=False, seed=0):
+    """Forward + backward with the kernels and without; returns the two lists of arrays."""
+    layer = LAYERS[name](input_size=D, hidden_size=H, num_layers=num_layers, bidirectional=bidirectional,
+                         dtype=dtype, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    x = rng.normal(size=(T, B, D)).astype(dtype)
+    dirs = 2 if bidirectional else 1
+    d_out = rng.normal(size=(T, B, dirs * H)).astype(dtype)
+    d_h_n = rng.normal(size=(num_layers * dirs, B, H)).astype(dtype)
+    results = []
+    for context in (contextlib.nullcontext(), kernels.disabled()):
+        with context:
+            out, final = layer.forward(x, lengths=lengths)
+            finals = final if isinstance(final, tuple) else (final,)
+            d_x = layer.backward(d_out, d_h_n, *([d_h_n] if name == "lstm" else []))
+            results.append([out, *finals, d_x] + [layer.grads[k].copy() for k in sorted(layer.grads)])
+    return results
+
+
+def assert_same(fused, plain, dtype):
+    rtol = 1e-14 if dtype == np.float64 else 1e-6
+    for a, b in zip(fused, plain):
+        scale = max(1.0, float(np.abs(b).max()))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * scale)
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_match_numpy(name, dtype):
+    fused, plain = run_both(name, T=4, B=3, D=5, H=6, dtype=dtype, num_layers=2, bidirectional=True)
+    assert_same(fused, plain, dtype)
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_kernels_match_numpy_with_lengths(name):
+    fused, plain = run_both(name, T=5, B=3, D=4, H=5, dtype=np.float64, lengths=np.array([5, 2, 4]),
+                            bidirectional=True)
+    assert_same(fused, plain, np.float64)
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_parallel_kernels_match_numpy(name, monkeypatch):
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_SIZE", 0)  # every batch of B > 1 takes the parallel version
+    fused, plain = run_both(name, T=3, B=5, D=4, H=7, dtype=np.float64)
+    assert_same(fused, plain, np.float64)
+
+
+@settings(max_examples=8, deadline=None)
+@given(name=st.sampled_from(["rnn", "lstm", "gru"]), T=st.integers(1, 5), B=st.integers(1, 4),
+       D=st.integers(1, 5), H=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_kernels_match_numpy_any_shape(name, T, B, D, H, seed):
+    fused, plain = run_both(name, T, B, D, H, np.float64, seed=seed)
+    assert_same(fused, plain, np.float64)
+
+
+def test_cell_step_takes_numpy_path_for_mixed_dtypes():
+    """A float32 state with float64 weights is outside the kernels' contract: NumPy runs it."""
+    assert not kernels.usable(np.zeros((1, 2), np.float32), np.zeros((1, 2), np.float64))
+    assert kernels.usable(np.zeros((1, 2)), np.zeros((3, 4)))
+    cell = rnnlab.cells.make_cell("lstm")
+    rng = np.random.default_rng(0)
+    h, c = rng.normal(size=(2, 3)).astype(np.float32), rng.normal(size=(2, 3)).astype(np.float32)
+    xw, W_hh = rng.normal(size=(2, 12)), rng.normal(size=(12, 3))
+    (h1, c1), _ = cell.step(xw, (h, c), W_hh)
+    with kernels.disabled():
+        (h2, c2), _ = cell.step(xw, (h, c), W_hh)
+    np.testing.assert_array_equal(h1, h2)
+    assert h1.dtype == np.float64
+
+
+def test_environment_variable_disables_kernels():
+    env = dict(os.environ, RNNLAB_NO_NUMBA="1")
+    code = "import rnnlab.kernels as k; print(k.ENABLED, k.describe())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("False NumPy")
