@@ -194,7 +194,10 @@ def print_table(title: str, columns: list, rows: list, caption: str = "") -> Non
         table.add_column(col, justify="left" if k < 2 else "right")
     for row in rows:
         table.add_row(*[str(c) for c in row])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: no 80-column wrapping
+        console = Console(width=140)
+    console.print(table)
 
 
 def markdown_table(columns: list, rows: list) -> str:

@@ -191,3 +191,15 @@ def test_cli_trace_yaml_needs_pyyaml(tmp_path, capsys):
         path = _write(tmp_path, "c.yaml", "cell: lstm\ninputs: [1.0]\nweights:\n  W_f: [0.1, 0.2]\n  b_f: 0.0\n  W_i: [0.3, -0.1]\n"
                       "  b_i: 0.1\n  W_C: [0.2, 0.4]\n  b_C: 0.0\n  W_o: [0.1, 0.3]\n  b_o: 0.0\n")
         assert main(["trace", path]) == 0
+
+
+@pytest.mark.parametrize("preset,lang", [("001-lstm", "en"), ("000-2.3", "fr")])
+def test_latex_compiles_with_pdflatex(tmp_path, preset, lang):
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("no pdflatex installed")
+    set_language(lang)
+    (tmp_path / "doc.tex").write_text(render(build(preset), "latex"), encoding="utf-8")
+    out = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0 and (tmp_path / "doc.pdf").exists(), out.stdout[-3000:].decode("latin-1")

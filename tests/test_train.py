@@ -150,3 +150,11 @@ def test_config_errors(corpus):
         TrainConfig(cell="tcn")
     with pytest.raises(ConfigError, match="dropout"):
         TrainConfig(dropout=1.0)
+
+
+def test_time_budget_stops_and_evaluates(corpus, tmp_path):
+    """A budget of 0.6 s: the run stops by itself, evaluates and saves (no claim on the speed)."""
+    cfg = _config(corpus, steps=0, minutes=0.01, eval_every=0, eval_seconds=0.2)
+    result = Trainer(cfg, tmp_path / "run", console=_quiet(), progress=False).run()
+    assert result.stopped == "budget" and result.step >= 1 and result.val_loss is not None
+    assert json.loads((tmp_path / "run" / "last.json").read_text())["meta"]["step"] == result.step

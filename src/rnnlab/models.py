@@ -146,8 +146,15 @@ class Embedding(Module):
 
     def backward(self, d_e):
         W = self.params["weight"]
+        ids, d_e = self._ids.reshape(-1), d_e.reshape(-1, W.shape[1])  # (N,), (N, E)
+        if ids.size == 0:
+            self.grads = {"weight": np.zeros_like(W)}
+            return None
+        order = np.argsort(ids, kind="stable")  # rows of the same id side by side
+        sorted_ids = ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # first row of each id
         grad = np.zeros_like(W)
-        np.add.at(grad, self._ids.reshape(-1), d_e.reshape(-1, W.shape[1]))  # += over repeated ids
+        grad[sorted_ids[starts]] = np.add.reduceat(d_e[order], starts, axis=0)  # Σ over repeated ids
         self.grads = {"weight": grad}
         return None  # ids have no gradient
 

@@ -280,15 +280,20 @@ class SequenceGenerator(_SequenceModel):
         """Unroll ``steps`` outputs from ``v (B, C)``, each output fed back as the next input."""
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ConfigError(f"steps: expected a positive integer, got {steps!r}")
-        hx = self._initial_state(v)
-        B, K = np.shape(v)[0], self.config.output_size
-        x = np.zeros((1, B, K), self.dtype)
-        ys = []
-        for _ in range(steps):
-            out, hx = self.rnn.forward(x, hx)
-            y = self.head.forward(out[0])  # (B, K)
-            ys.append(y)
-            x = y[None]
+        was_training = self.training
+        self.eval()  # no dropout masks while generating
+        try:
+            hx = self._initial_state(v)
+            B, K = np.shape(v)[0], self.config.output_size
+            x = np.zeros((1, B, K), self.dtype)
+            ys = []
+            for _ in range(steps):
+                out, hx = self.rnn.forward(x, hx)
+                y = self.head.forward(out[0])  # (B, K)
+                ys.append(y)
+                x = y[None]
+        finally:
+            self.train(was_training)
         return np.stack(ys)  # (steps, B, K)
 
 

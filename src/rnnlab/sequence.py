@@ -4,14 +4,19 @@ Forward over a sequence ``x (T, B, D)``:
 
 1. all input projections in one GEMM: ``xw = x W_ihᵀ + b_ih (+ b_hh where it can be folded)``,
    ``(T, B, G·H)``;
-2. per step, only the cell's ``step`` (one ``h W_hhᵀ`` and the gate arithmetic);
+2. per step, only the cell's ``step`` (one ``h W_hhᵀ`` and the gate arithmetic), writing into
+   buffers allocated once for all steps (the cell's ``workspace``, and the states ``(T + 1, B, H)``),
+   so a step's cache is a set of views and nothing is allocated per step;
 3. with a ``mask`` (padded batches, as PyTorch's packed sequences): past its length a
    sequence's state is frozen and its output is zero.
 
-Backward walks the steps in reverse, calls the cell's ``step_backward``, stores the gate
-gradients of all steps, then forms ``∂L/∂W_ih``, ``∂L/∂W_hh`` and ``∂L/∂x`` with one GEMM
-each. Summing over the steps inside the GEMM is how the contributions of a weight reused at
-every step add up.
+Backward walks the steps in reverse, calls the cell's ``step_backward``, which writes its gate
+gradients into one ``(T, B, G·H)`` array, then forms ``∂L/∂W_ih``, ``∂L/∂W_hh`` and ``∂L/∂x``
+with one GEMM each. Summing over the steps inside the GEMM is how the contributions of a weight
+reused at every step add up.
+
+The gate arithmetic inside ``step``/``step_backward`` runs as compiled fused loops when numba is
+installed (:mod:`rnnlab.kernels`, the same operations in the same order) and as NumPy otherwise.
 """
 
 from __future__ import annotations
@@ -130,6 +135,6 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     }
     if tape.has_bias:
         grads["b_ih"] = d_xw_flat.sum(axis=0)
-        grads["b_hh"] = d_hw_flat.sum(axis=0)
+        grads["b_hh"] = grads["b_ih"].copy() if d_hw_all is None else d_hw_flat.sum(axis=0)
     d_x = (d_xw_flat @ tape.W_ih).reshape(T, B, D)
     return d_x, d_state, grads

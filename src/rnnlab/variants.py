@@ -19,6 +19,9 @@ Layer-normalised LSTM (Ba et al. 2016): see :mod:`rnnlab.cells.lnlstm`. Paramete
 ``weight_ih_lk (4H, D)``, ``weight_hh_lk (4H, H)``, ``bias_lk (4H)`` (forget-gate part
 initialised to 1), ``ln_ih_gain_lk``, ``ln_hh_gain_lk`` (4H, initialised to 1),
 ``ln_c_gain_lk`` (H, 1) and ``ln_c_bias_lk`` (H, 0). It also takes ``recurrent_dropout``.
+Beware of a one-dimensional input: W_ih x_t is then x_t times one fixed vector w, and
+LN(w x_t) = sign(x_t) LN(w) keeps only the sign of x_t (measured: the airline forecaster gets
+worse with it; ``benchmarks/bench_tasks.py``).
 
 These live outside :mod:`rnnlab.layers` because the core unroll takes no per-step hook; see
 :func:`make_variant` for what the core would need to offer them as plain options.

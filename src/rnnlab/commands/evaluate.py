@@ -38,10 +38,11 @@ def run(args) -> int:
         source = args.corpus or args.text
         ids = vocab.encode(load_corpus(source))
     else:
-        source = say(f"validation part of {cfg['corpus']}", f"partie validation de {cfg['corpus']}")
-        _, ids = split_train_val(vocab.encode(load_corpus(cfg["corpus"])), cfg["val_fraction"])
+        corpus = cfg.get("corpus", "shakespeare")
+        source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
+        _, ids = split_train_val(vocab.encode(load_corpus(corpus)), float(cfg.get("val_fraction", 0.1)))
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
-    loss = evaluate(model, ids, batch_size=cfg["batch_size"], seq_len=max(cfg["seq_len"], 128))
+    loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)), seq_len=max(int(cfg.get("seq_len", 64)), 128))
     table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted", f"{source} : {len(ids) - 1:,} caractères prédits"),
                   show_header=False)
     table.add_column(justify="left")

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..i18n import say, set_language
-from .train import natural_int, positive_float, top_p_float
+from .train import _number, natural_int, positive_int, top_p_float
 
 
 def register(subparsers):
@@ -27,16 +27,8 @@ def register(subparsers):
     p.set_defaults(run=run)
 
 
-def _temperature(text):
-    from .train import _number
-
-    return _number(float, 0)(text)
-
-
-def _top_k(text):
-    from .train import positive_int
-
-    return positive_int(text)
+_temperature = _number(float, 0)
+_top_k = positive_int
 
 
 def run(args) -> int:

@@ -9,7 +9,8 @@ from . import _seqtasks as common
 def register(subparsers):
     p = subparsers.add_parser("sweep", help=say("train several cells at several lengths, table and plot",
                                                 "entraîner plusieurs cellules à plusieurs longueurs, tableau et figure"))
-    p.add_argument("task", choices=["adding", "copy"])
+    p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
+                                                                "problème d'addition ou tâche de copie (mémorisation)"))
     p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells", "cellules, séparées par des virgules"))
     p.add_argument("--lengths", default="10,50,100", help=say("comma-separated lengths T", "longueurs T, séparées par des virgules"))
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32, cells=True)

@@ -9,7 +9,8 @@ from . import _seqtasks as common
 def register(subparsers):
     p = subparsers.add_parser("task", help=say("train a cell on the adding problem or the copy task",
                                                "entraîner une cellule sur le problème d'addition ou la copie"))
-    p.add_argument("task", choices=["adding", "copy"])
+    p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
+                                                                "problème d'addition ou tâche de copie (mémorisation)"))
     p.add_argument("--length", "-T", type=int, default=30, help=say("sequence length T (copy: the delay)",
                                                                     "longueur T (copie : le délai)"))
     p.add_argument("--recurrent-dropout", type=float, default=0.0,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import fields
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -58,12 +57,12 @@ def register(subparsers):
 
     d = TrainConfig()
     p = subparsers.add_parser("train", help=say("train a character language model", "entraîner un modèle de langue caractère par caractère"),
-                              description=say("Train a character-level language model on a corpus; with no option, "
-                                              f"a {d.cell.upper()} {d.num_layers}×{d.hidden_size} on Tiny Shakespeare for "
-                                              f"{d.minutes:g} minutes.",
-                                              "Entraîner un modèle de langue caractère par caractère ; sans option, "
-                                              f"un {d.cell.upper()} {d.num_layers}×{d.hidden_size} sur Tiny Shakespeare "
-                                              f"pendant {d.minutes:g} minutes."))
+                              description=say("Train a character-level language model on a corpus. With no option: "
+                                              f"{d.cell.upper()}, {d.num_layers} layer(s) of {d.hidden_size} units, on Tiny "
+                                              f"Shakespeare for {d.minutes:g} minutes; --resume RUN_DIR continues a run exactly.",
+                                              "Entraîner un modèle de langue caractère par caractère sur un corpus. Sans option : "
+                                              f"{d.cell.upper()}, {d.num_layers} couche(s) de {d.hidden_size} unités, sur Tiny "
+                                              f"Shakespeare pendant {d.minutes:g} minutes ; --resume RUN_DIR reprend un run à l'identique."))
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", help=say(f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",
                                                f"shakespeare, hugo ou un fichier texte UTF-8 (défaut {d.corpus})"))

@@ -38,6 +38,7 @@ class BackwardTrace:
     steps: list  # BackwardStep, in the order visited (t = T … 1)
     grads: dict  # course name (W_f, b_f, …) -> array: ∂L/∂(that)
     contributions: dict  # course name -> list over t (1…T) of that step's term
+    factors: dict  # course name -> list over t of (∂L/∂pre-activation, input or None): term = outer product
     d_state0: tuple  # ∂L/∂h_0 (, ∂L/∂C_0)
     loss: dict | None = None  # {"type", "targets", "value"} when the upstream comes from a loss on y_t
 
@@ -124,6 +125,7 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
                                     if trace.cell == "lstm" else [])
     names = _gradient_names(trace)
     contributions = {name: [None] * T for name in names}
+    factors = {name: [None] * T for name in names}
     steps = []
     for t in range(T, 0, -1):
         cache = trace.tape.caches[t - 1]
@@ -140,8 +142,10 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         if trace.arithmetic and t in loss_lines and t not in (d_y or {}):
             lines = loss_lines[t] + lines
         steps.append(BackwardStep(t, {k: values[k] for k in order}, lines))
-        for name, term in _weight_terms(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
-            contributions[name][t - 1] = term
+        for name, (d, v) in _weight_factors(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
+            d, v = d.copy(), None if v is None else v.copy()
+            factors[name][t - 1] = (d, v)
+            contributions[name][t - 1] = d.copy() if v is None else np.outer(d, v)
         d_state = list(d_prev)
     grads = {}
     for name, terms in contributions.items():
@@ -149,7 +153,8 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         for term in terms:
             total += term  # a weight reused at every step: its gradients add up
         grads[name] = total
-    trace.backward = BackwardTrace(up_h, up_y, steps, grads, contributions, tuple(d[0] for d in d_state), loss_info)
+    trace.backward = BackwardTrace(up_h, up_y, steps, grads, contributions, factors,
+                                   tuple(d[0] for d in d_state), loss_info)
     return trace.backward
 
 
@@ -296,30 +301,30 @@ def _gradient_names(trace):
     return ["W_z", "b_z", "W_r", "b_r", "W_in", "b_in", "W_hn", "b_hn"]
 
 
-def _weight_terms(trace, t, cache, d_xw, d_hw, d_y=None):
-    """This step's term of each ∂L/∂W: ∂L/∂(pre-activation) × (what the weight multiplies)ᵀ."""
+def _weight_factors(trace, t, cache, d_xw, d_hw, d_y=None):
+    """This step's factors of each ∂L/∂W: ``(∂L/∂(pre-activation), what the weight multiplies)``;
+    the term is their outer product (``None`` for a bias: the term is the gradient itself)."""
     H = trace.hidden_size
     x_t, h_prev = trace.x[t - 1], cache["h_prev"][0]
     hx = np.concatenate([h_prev, x_t])  # [h_{t-1}, x_t]
     if trace.cell == "rnn":
-        terms = {"W_xh": np.outer(d_xw, x_t), "W_hh": np.outer(d_xw, h_prev), "b_h": d_xw.copy()}
+        factors = {"W_xh": (d_xw, x_t), "W_hh": (d_xw, h_prev), "b_h": (d_xw, None)}
         if trace.output_layer is not None:
             K = trace.output_layer["W_hy"].shape[0]
             d_y = np.zeros(K) if d_y is None else d_y
-            terms["W_hy"], terms["b_y"] = np.outer(d_y, cache["h"][0]), d_y.copy()
-        return terms
+            factors.update(W_hy=(d_y, cache["h"][0]), b_y=(d_y, None))
+        return factors
     if trace.cell == "lstm":
         blk = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(("i", "f", "C", "o"))}
-        terms = {}
+        factors = {}
         for g in ("f", "i", "C", "o"):
-            terms[f"W_{g}"] = np.outer(d_xw[blk[g]], hx)
-            terms[f"b_{g}"] = d_xw[blk[g]].copy()
-        return terms
+            factors[f"W_{g}"], factors[f"b_{g}"] = (d_xw[blk[g]], hx), (d_xw[blk[g]], None)
+        return factors
     d_r, d_z_course, d_n = d_xw[:H], -d_xw[H : 2 * H], d_xw[2 * H :]
-    terms = {"W_z": np.outer(d_z_course, hx), "b_z": d_z_course.copy(), "W_r": np.outer(d_r, hx), "b_r": d_r.copy()}
+    factors = {"W_z": (d_z_course, hx), "b_z": (d_z_course, None), "W_r": (d_r, hx), "b_r": (d_r, None)}
     if trace.options.get("reset") == "before":
-        terms["W"] = np.outer(d_n, np.concatenate([cache["rh"][0], x_t]))  # W multiplies [r⊙h_{t-1}, x_t]
-        terms["b"] = d_n.copy()
+        factors["W"] = (d_n, np.concatenate([cache["rh"][0], x_t]))  # W multiplies [r⊙h_{t-1}, x_t]
+        factors["b"] = (d_n, None)
     else:
-        terms.update(W_in=np.outer(d_n, x_t), b_in=d_n.copy(), W_hn=np.outer(d_hw[2 * H :], h_prev), b_hn=d_hw[2 * H :].copy())
-    return terms
+        factors.update(W_in=(d_n, x_t), b_in=(d_n, None), W_hn=(d_hw[2 * H :], h_prev), b_hn=(d_hw[2 * H :], None))
+    return factors

@@ -114,14 +114,22 @@ def step_rows(trace, step, precision=4, style="unicode", backward=False) -> list
 
 
 def gradient_rows(trace, precision=4, style="unicode") -> list:
-    """∂L/∂W for each weight of the course: the per-step terms and their sum."""
+    """∂L/∂W for each weight of the course: element by element ``Σ_t ∂L/∂z_t[j] × input_t[k]``
+    with the numbers (small cells), else the per-step terms and their sum."""
     back = trace.backward
     rows = []
     for name, total in back.grads.items():
-        terms = back.contributions[name]
         label = f"∂L/∂{name}" if style == "unicode" else rf"\frac{{\partial L}}{{\partial {_tex_name(name)}}}"
-        per_step = " + ".join(fmt_vector(np.ravel(term), precision) for term in terms)
-        rows.append(Row(label, say("Σ over t = 1…T", "Σ sur t = 1…T"), per_step, fmt_matrix(total, precision)))
+        if not trace.arithmetic:
+            per_step = " + ".join(fmt_vector(np.ravel(term), precision) for term in back.contributions[name])
+            rows.append(Row(label, say("Σ over t = 1…T", "Σ sur t = 1…T"), per_step, fmt_matrix(total, precision)))
+            continue
+        for idx in np.ndindex(total.shape):
+            expr = []
+            for d, v in back.factors[name]:
+                expr += (["+"] if expr else []) + ([float(d[idx[0]]), "×", float(v[idx[1]])] if v is not None else [float(d[idx[0]])])
+            element = "" if total.size == 1 else "[" + ",".join(str(i + 1) for i in idx) + "]"
+            rows.append(Row(label + element, "", format_expr(expr, precision, style), fmt(total[idx], precision)))
     return rows
 
 

@@ -85,7 +85,7 @@ class Trace:
         return np.stack([s.values[key] for s in self.steps])
 
 
-def _affine(key, t, weights_row, inputs, bias) -> tuple:
+def _affine(weights_row, inputs, bias) -> tuple:
     """Tokens of ``Σ_k w_k × v_k + b``."""
     expr = []
     for k, (w, v) in enumerate(zip(weights_row, inputs)):
@@ -113,7 +113,7 @@ def _record_rnn(trace, t, cache, x_t, h_prev):
     act = "ReLU(" if trace.options.get("nonlinearity") == "relu" else "tanh("
     if trace.arithmetic:
         for j in range(H):
-            expr = _affine("z", t, np.concatenate([c["W_hh"][j], c["W_xh"][j]]), np.concatenate([h_prev, x_t]), c["b_h"][j])
+            expr = _affine(np.concatenate([c["W_hh"][j], c["W_xh"][j]]), np.concatenate([h_prev, x_t]), c["b_h"][j])
             lines.append(Line("z", t, _unit(j, H), expr, float(z[j])))
         for j in range(H):
             lines.append(Line("h", t, _unit(j, H), (act, float(z[j]), ")"), float(h[j])))
@@ -125,7 +125,7 @@ def _record_rnn(trace, t, cache, x_t, h_prev):
         K = y.shape[0]
         if trace.arithmetic:
             for k in range(K):
-                lines.append(Line("y", t, _unit(k, K), _affine("y", t, W_hy[k], h, b_y[k]), float(y[k])))
+                lines.append(Line("y", t, _unit(k, K), _affine(W_hy[k], h, b_y[k]), float(y[k])))
         if out.get("softmax"):
             from ..functional import softmax
 
@@ -163,11 +163,11 @@ def _record_lstm(trace, t, cache, x_t, h_prev):
             u = _unit(j, H)
             for gate, act, name in (("f", "σ(", "f"), ("i", "σ(", "i"), ("C", "tanh(", "C_tilde")):
                 pre = f"z_{gate}"
-                lines.append(Line(pre, t, u, _affine(pre, t, c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
+                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
                 lines.append(Line(name, t, u, (act, float(values[pre][j]), ")"), float(values[name][j])))
             expr = (float(values["f"][j]), "×", float(c_prev[j]), "+", float(values["i"][j]), "×", float(values["C_tilde"][j]))
             lines.append(Line("C", t, u, expr, float(values["C"][j])))
-            lines.append(Line("z_o", t, u, _affine("z_o", t, c["W_o"][j], hx, c["b_o"][j]), float(values["z_o"][j])))
+            lines.append(Line("z_o", t, u, _affine(c["W_o"][j], hx, c["b_o"][j]), float(values["z_o"][j])))
             lines.append(Line("o", t, u, ("σ(", float(values["z_o"][j]), ")"), float(values["o"][j])))
             lines.append(Line("tanh_C", t, u, ("tanh(", float(values["C"][j]), ")"), float(values["tanh_C"][j])))
             lines.append(Line("h", t, u, (float(values["o"][j]), "×", float(values["tanh_C"][j])), float(values["h"][j])))
@@ -196,7 +196,7 @@ def _record_gru(trace, t, cache, x_t, h_prev):
             u = _unit(j, H)
             for gate in ("z", "r"):
                 pre = f"a_{gate}"
-                lines.append(Line(pre, t, u, _affine(pre, t, c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
+                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
                 lines.append(Line(gate, t, u, ("σ(", float(values[pre][j]), ")"), float(values[gate][j])))
         for j in range(H):
             u = _unit(j, H)
@@ -205,12 +205,12 @@ def _record_gru(trace, t, cache, x_t, h_prev):
         for j in range(H):
             u = _unit(j, H)
             if before:
-                expr = _affine("a_h", t, c["W"][j], np.concatenate([values["rh"], x_t]), c["b"][j])
+                expr = _affine(c["W"][j], np.concatenate([values["rh"], x_t]), c["b"][j])
             else:
                 W_hn, b_hn = p[f"weight_hh{SUFFIX}"][2 * H + j], p[f"bias_hh{SUFFIX}"][2 * H + j]
-                lines.append(Line("hw_n", t, u, _affine("hw_n", t, W_hn, h_prev, b_hn), float(values["hw_n"][j])))
+                lines.append(Line("hw_n", t, u, _affine(W_hn, h_prev, b_hn), float(values["hw_n"][j])))
                 W_in, b_in = p[f"weight_ih{SUFFIX}"][2 * H + j], p[f"bias_ih{SUFFIX}"][2 * H + j]
-                expr = _affine("a_h", t, W_in, x_t, b_in) + ("+", float(values["r"][j]), "×", float(values["hw_n"][j]))
+                expr = _affine(W_in, x_t, b_in) + ("+", float(values["r"][j]), "×", float(values["hw_n"][j]))
             lines.append(Line("a_h", t, u, expr, float(values["a_h"][j])))
             lines.append(Line("h_tilde", t, u, ("tanh(", float(values["a_h"][j]), ")"), float(values["h_tilde"][j])))
             expr = ("(", "1", "−", float(values["z"][j]), ")", "×", float(h_prev[j]), "+",

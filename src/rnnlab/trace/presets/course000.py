@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from ...cells import lstm as lstm_cell
 from ...cells import make_cell
 from ...i18n import say
 from ..backward import trace_backward

@@ -21,7 +21,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 _MATH = [("C̃", r"\tilde{C}"), ("h̃", r"\tilde{h}"), ("σ", r"\sigma "), ("×", r"\times "), ("⊙", r"\odot "),
          ("∂", r"\partial "), ("−", "-"), ("≈", r"\approx "), ("²", "^2"), ("³", "^3"), ("ᵀ", r"^\top "),
          ("Σ", r"\sum "), ("∏", r"\prod "), ("λ", r"\lambda "), ("ρ", r"\rho "), ("≤", r"\le "), ("≥", r"\ge "),
-         ("→", r"\to "), ("√", r"\sqrt "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "), ("∞", r"\infty "),
+         ("→", r"\to "), ("√", r"\surd "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "), ("∞", r"\infty "),
          ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"), ("∈", r"\in "), ("✓", r"\checkmark "), ("✗", r"\times "), ("⇒", r"\Rightarrow "), ("₂", "_2"), ("±", r"\pm "),
          ("°", r"^\circ "), ("|", "|")]
 _WORDS = [("tanh", r"\tanh "), ("softmax", r"\mathrm{softmax}"), ("diag", r"\mathrm{diag}"), ("exp", r"\exp "),
@@ -39,9 +39,13 @@ def tex_math(text: str) -> str:
     return text
 
 
+# names with subscripts outside backticks (h_{t-1}, W_f, z_f,1) become inline math too
+_SUBSCRIPTED = re.compile(r"(?<![`\w])[A-Za-z][\u0303\u0304]?(?:_\{[^{}`]*\}|_[A-Za-z0-9]+)(?![A-Za-z0-9_{])(?=[^`]*(?:`[^`]*`[^`]*)*$)")
+
+
 def tex_text(text: str) -> str:
     """A paragraph: escaped text, `…` spans as inline math, stray symbols as math."""
-    parts = text.split("`")
+    parts = _SUBSCRIPTED.sub(lambda m: f"`{m.group(0)}`", text).split("`") if text.count("`") % 2 == 0 else [text]
     out = []
     for k, part in enumerate(parts):
         if k % 2:
@@ -56,8 +60,21 @@ def tex_text(text: str) -> str:
     return "".join(out)
 
 
+def _column_spec(headers, rows, precision) -> str:
+    """``l`` for short columns; long ones share the line width as wrapped ``p{…}`` columns."""
+    widths = []
+    for k, h in enumerate(headers):
+        cells = [str(h)] + [c if isinstance(c, str) else fmt(c, precision) for c in (r[k] for r in rows)]
+        widths.append(max(len(c) for c in cells))
+    long = [w for w in widths if w > 24]
+    if not long:
+        return "l" * len(headers)
+    room = max(0.3, 0.88 - 0.1 * (len(widths) - len(long)) - 0.025 * len(widths))  # minus the column gaps
+    return " ".join(f"p{{{room * w / sum(long):.2f}\\linewidth}}" if w > 24 else "l" for w in widths)
+
+
 def _tabular(headers, rows, precision, math_columns=(), spec=None) -> list:
-    spec = spec or "l" * len(headers)
+    spec = spec or _column_spec(headers, rows, precision)
     out = [r"\begin{longtable}{" + spec + "}", r"\toprule",
            " & ".join(rf"\textbf{{{tex_text(str(h))}}}" for h in headers) + r" \\", r"\midrule"]
     for row in rows:
@@ -81,9 +98,10 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
         elif isinstance(block, Text):
             out += [tex_text(block.text), ""]
         elif isinstance(block, Formula) and block.text.isascii():  # code, ASCII drawings: kept verbatim
-            out += [r"\begin{verbatim}", block.text, r"\end{verbatim}", ""]
+            out += [r"{\footnotesize", r"\begin{verbatim}", block.text, r"\end{verbatim}", "}", ""]
         elif isinstance(block, Formula):
-            lines = [rf"\texttt{{{tex_text(line)}}}" if line.strip() else "" for line in block.text.splitlines()]
+            lines = [re.sub(r" {2,}", r"\\quad ", rf"\texttt{{{tex_text(line)}}}") if line.strip() else ""
+                     for line in block.text.splitlines()]
             out += [r"\begin{flushleft}", " \\\\\n".join(l for l in lines if l), r"\end{flushleft}", ""]
         elif isinstance(block, Table):
             if block.caption:
