@@ -91,3 +91,18 @@ def test_classify_synthetic_and_csv(tmp_path, capsys):
     code, out, err = _run(capsys, "classify", "--data", str(tmp_path / "missing.csv"), "--no-progress",
                           "--out", str(tmp_path / "c"))
     assert code == 2 and "missing.csv" in err
+
+
+def test_load_run_rejects_a_checkpoint_without_a_model_config(tmp_path):
+    import pytest
+
+    from rnnlab.checkpoint import save_checkpoint
+    from rnnlab.errors import CheckpointError
+
+    save_checkpoint(tmp_path, "x", {"head.weight": np.zeros((1, 2), np.float32)}, {"task": "adding"})
+    with pytest.raises(CheckpointError, match=r"x\.json: key 'model'"):
+        load_run(tmp_path, "x")
+    save_checkpoint(tmp_path, "y", {"head.weight": np.zeros((1, 2), np.float32)},
+                    {"model": {"kind": "classifier", "input_size": 2, "hidden_size": 3, "output_size": 2}})
+    with pytest.raises(CheckpointError, match=r"y\.safetensors: load_state_dict: missing keys"):
+        load_run(tmp_path, "y")

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .data.series import (Scaler, Series, chronological_split, load_series, mae, naive_forecast, rmse,
+from .data.series import (Scaler, Series, chronological_split, mae, naive_forecast, rmse,
                           transform, untransform_step, windows)
 from .errors import DataError
 from .seqmodels import SeqModelConfig, build_model

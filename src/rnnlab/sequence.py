@@ -21,11 +21,57 @@ installed (:mod:`rnnlab.kernels`, the same operations in the same order) and as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .cells import Cell
+
+
+class SpareArrays:
+    """The big buffers of tapes that no one holds any more, handed to the next unroll of the
+    same shapes (in training, the next step's). Fresh memory costs a page fault per page on its
+    first write (about 20 ms per 50 MB on the benchmark machine); reused memory does not.
+
+    An array is kept only if nothing else refers to it (no view survives its tape), at most
+    ``max_bytes`` in all, oldest dropped first; arrays under ``min_bytes`` are left to malloc.
+    """
+
+    def __init__(self, max_bytes=512 << 20, min_bytes=1 << 20):
+        self.max_bytes, self.min_bytes = max_bytes, min_bytes
+        self.arrays = OrderedDict()  # (shape, dtype) -> [arrays]
+        self.nbytes = 0
+
+    def empty(self, shape, dtype):
+        """``np.empty(shape, dtype)``, from the spares when one fits."""
+        stack = self.arrays.get((tuple(shape), np.dtype(dtype)))
+        if not stack:
+            return np.empty(shape, dtype)
+        array = stack.pop()
+        self.nbytes -= array.nbytes
+        return array
+
+    def keep(self, arrays):
+        """Called when a tape dies, with the list of the arrays it owned."""
+        while arrays:
+            array = arrays.pop()
+            # 2 references: the name `array` and getrefcount's argument; more means a live view
+            if array.nbytes >= self.min_bytes and sys.getrefcount(array) <= 2:
+                self.arrays.setdefault((array.shape, array.dtype), []).append(array)
+                self.arrays.move_to_end((array.shape, array.dtype))
+                self.nbytes += array.nbytes
+        while self.nbytes > self.max_bytes:
+            _, stack = self.arrays.popitem(last=False)
+            self.nbytes -= sum(a.nbytes for a in stack)
+
+    def clear(self):
+        self.arrays.clear()
+        self.nbytes = 0
+
+
+SPARE = SpareArrays()
 
 
 @dataclass
@@ -41,6 +87,12 @@ class Tape:
     mask: np.ndarray | None  # (T, B, 1) bool, True where t < length
     reverse: bool
     h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that step t read, in time order
+    owned: list = field(default_factory=list)  # its buffers, given to SPARE when the tape dies
+
+    def __del__(self):
+        self.caches, self.h_prev = [], None  # drop the views first, so the buffers can be kept
+        if SPARE is not None:  # (None during interpreter shutdown)
+            SPARE.keep(self.owned)
 
 
 def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False):
@@ -53,7 +105,8 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     T, B, D = x.shape
     H = W_hh.shape[1]
     # 1. all input projections in one GEMM
-    xw = (x.reshape(T * B, D) @ W_ih.T).reshape(T, B, -1)  # (T, B, G·H)
+    xw = SPARE.empty((T, B, W_ih.shape[0]), np.result_type(x, W_ih))  # (T, B, G·H)
+    np.matmul(x.reshape(T * B, D), W_ih.T, out=xw.reshape(T * B, -1))
     b_step = b_hh
     if b_ih is not None:
         xw += b_ih
@@ -63,8 +116,8 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     # 2. buffers: the cell's workspace (its caches are views of slice [t]) and the states; the
     #    state read by step t sits in slot t + reverse, the state it writes in slot t + 1 − reverse
     dtype = np.result_type(xw, W_hh, *state0)
-    work = cell.module.workspace(T, B, H, dtype, **cell.options)
-    states = [np.empty((T + 1, B, H), dtype) for _ in state0]  # (T + 1, B, H) each
+    work = cell.module.workspace(T, B, H, dtype, empty=SPARE.empty, **cell.options)
+    states = [SPARE.empty((T + 1, B, H), dtype) for _ in state0]  # (T + 1, B, H) each
     for slots, s0 in zip(states, state0):
         slots[T if reverse else 0] = s0
     W_hh_rows = np.ascontiguousarray(W_hh.T).T  # same values; makes the per-step h W_hhᵀ a plain GEMM
@@ -86,9 +139,10 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
             np.multiply(new_state[0], keep, out=output[t])
     if output is None:
         output = states[0][1 - reverse : T + 1 - reverse].copy()  # a copy: the tape keeps its own
-    final = tuple(slots[0 if reverse else T] for slots in states)
+    final = tuple(slots[0 if reverse else T].copy() for slots in states)
     h_prev = states[0][reverse : T + reverse]
-    return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev)
+    owned = [xw, *work.values(), *states]
+    return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev, owned)
 
 
 def unroll_backward(tape: Tape, d_output, d_state_final=None):
@@ -109,7 +163,8 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
         for d in (d_state_final or (None,) * len(cell.state_names))
     )
     step_backward, options = cell.module.step_backward, cell.options
-    d_xw_all = np.empty((T, B, GH), dtype)  # every step's gate gradients, for the GEMMs below
+    d_xw_all = SPARE.empty((T, B, GH), dtype)  # every step's gate gradients, for the GEMMs below
+    tape.owned.append(d_xw_all)
     d_hw_all = None  # allocated only for cells whose hidden-side gradient differs
     for t in range(T) if tape.reverse else range(T - 1, -1, -1):
         if d_output is not None:
@@ -124,7 +179,8 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
             # a frozen step passes its state's gradient straight through
             d_state = tuple(dp + d * ~keep for dp, d in zip(d_prev, d_state))
         if d_hw is not d_xw and d_hw_all is None:
-            d_hw_all = np.empty_like(d_xw_all)
+            d_hw_all = SPARE.empty((T, B, GH), dtype)
+            tape.owned.append(d_hw_all)
             d_hw_all[t] = d_hw
     d_xw_flat = d_xw_all.reshape(T * B, GH)
     d_hw_flat = d_xw_flat if d_hw_all is None else d_hw_all.reshape(T * B, GH)

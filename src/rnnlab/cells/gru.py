@@ -55,12 +55,13 @@ def check_options(reset="after"):
         raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho 2014, the course), got {reset!r}")
 
 
-def workspace(T, B, H, dtype, reset="after"):
+def workspace(T, B, H, dtype, empty=np.empty, reset="after"):
     """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
-    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them
+    (``empty`` allocates: the unroll passes one that reuses the buffers of dead tapes)."""
     widths = {"hw": 3} if reset == "after" else {"a_rz": 2, "rh": 1}
     widths.update(rz=2, a_n=1, n=1, h=1)
-    return {key: np.empty((T, B, w * H), dtype) for key, w in widths.items()}
+    return {key: empty((T, B, w * H), dtype) for key, w in widths.items()}
 
 
 def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
@@ -73,7 +74,7 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
     (h_prev,) = state
     B, H = h_prev.shape
     if out is None:
-        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset).items()}
+        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset=reset).items()}
     rz, a_n, n, h = out["rz"], out["a_n"], out["n"], out["h"]
     if reset == "after":
         hw = out["hw"]

@@ -38,10 +38,11 @@ COURSE_GATES = {"i": "i", "f": "f", "g": "C", "o": "o"}  # fused gate -> course 
 FOLD_B_HH = True
 
 
-def workspace(T, B, H, dtype):
+def workspace(T, B, H, dtype, empty=np.empty):
     """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
-    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
-    return {key: np.empty((T, B, width * H), dtype) for key, width in
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them
+    (``empty`` allocates: the unroll passes one that reuses the buffers of dead tapes)."""
+    return {key: empty((T, B, width * H), dtype) for key, width in
             (("z", 4), ("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1))}
 
 

@@ -34,10 +34,11 @@ GATE_NAMES = ("h",)
 FOLD_B_HH = True  # bias_hh can be added to the input projection once for all steps
 
 
-def workspace(T, B, H, dtype, nonlinearity="tanh"):
+def workspace(T, B, H, dtype, empty=np.empty, nonlinearity="tanh"):
     """Arrays ``(T, B, H)`` that :func:`rnnlab.sequence.unroll` fills step by step: slice ``[t]``
-    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them."""
-    return {"z": np.empty((T, B, H), dtype), "h": np.empty((T, B, H), dtype)}
+    of each is passed to :func:`step` as ``out``, so the cache of step t is a view into them
+    (``empty`` allocates: the unroll passes one that reuses the buffers of dead tapes)."""
+    return {"z": empty((T, B, H), dtype), "h": empty((T, B, H), dtype)}
 
 
 def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh", out=None):

@@ -102,7 +102,7 @@ def save_run(directory: Path, name: str, model, meta: dict) -> Path:
 def load_run(directory, name: str):
     """Rebuild a model saved by :func:`save_run`; returns ``(model, meta)``."""
     from ..checkpoint import load_checkpoint
-    from ..errors import CheckpointError
+    from ..errors import CheckpointError, ShapeError
     from ..seqmodels import SeqModelConfig, build_model
 
     tensors, meta = load_checkpoint(directory, name)
@@ -112,7 +112,10 @@ def load_run(directory, name: str):
         raise CheckpointError(f"{Path(directory) / (name + '.json')}: key 'model': expected a model config, "
                               f"got {meta.get('model')!r:.80} ({exc})") from None
     model = build_model(config)
-    model.load_state_dict(tensors)
+    try:
+        model.load_state_dict(tensors)
+    except ShapeError as exc:
+        raise CheckpointError(f"{Path(directory) / (name + '.safetensors')}: {exc}") from None
     model.eval()
     return model, meta
 
