@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnlab
-from rnnlab.analysis import (compare_cells, exercise_1_2, linearised_flow, matrix_norm, recurrent_matrix,
-                             rnn_with_spectral_radius, sigmoid_chain, state_jacobians, train_first_input)
+from rnnlab.analysis import (_make_layer, _new_readout, _recall_loss, compare_cells, exercise_1_2, first_input_task,
+                             linearised_flow, matrix_norm, recurrent_matrix, rnn_with_spectral_radius, sigmoid_chain,
+                             state_jacobians, train_first_input)
 from rnnlab.errors import ConfigError, ShapeError
+from rnnlab.gradcheck import check_gradients
 
 LAYERS = {
     "rnn": lambda **k: rnnlab.RNN(**k),
@@ -234,23 +236,83 @@ def test_sigmoid_chain_gradients_are_products_of_slopes_below_the_quarter_bound(
 # --- RNN vs LSTM vs GRU ---------------------------------------------------------------------------
 
 
-def test_training_reduces_the_loss_and_changes_the_gradient_profile():
+def test_first_input_task_marks_one_early_bit_among_distractors():
+    x, y = first_input_task(np.random.default_rng(3), steps=12, batch=50, window=4)
+    assert x.shape == (12, 50, 2) and y.shape == (50,)
+    assert set(np.unique(x[:, :, 0])) == {-1.0, 1.0}  # every step carries a bit of the same size
+    markers = x[:, :, 1]
+    assert np.all(markers.sum(axis=0) == 1) and np.all(markers[4:] == 0)  # one marked step, t* < window
+    marked = markers.argmax(axis=0)
+    assert np.array_equal(y, x[marked, np.arange(50), 0])
+    assert len(set(marked)) > 1 and set(y) == {-1.0, 1.0}
+    with pytest.raises(ConfigError, match="window"):
+        first_input_task(np.random.default_rng(0), steps=3, batch=2, window=4)
+
+
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_recall_loss_gradients_match_finite_differences(mode):
+    """The gradient that training follows (layer and readout) is the gradient of the task's loss."""
+    rng = np.random.default_rng(7)
+    layer = _make_layer(mode, 4, rng)
+    readout = _new_readout(4, rng)
+    readout["readout_c"][0] = 0.3
+    x, y = first_input_task(rng, steps=7, batch=3, window=3)
+    _, d_h_n, d_v, d_c = _recall_loss(layer, readout, x, y)
+    layer.backward(None, d_h_n)
+    report = check_gradients(lambda: _recall_loss(layer, readout, x, y)[0], {**layer.params, **readout},
+                             {**layer.grads, "readout_v": d_v, "readout_c": d_c})
+    assert report.passed, str(report)
+
+
+def test_training_on_a_short_recall_reduces_the_loss():
     rng = np.random.default_rng(0)
-    layer = rnnlab.LSTM(1, 8, dtype=np.float64, rng=rng)
-    losses = train_first_input(layer, rng, steps=10, train_steps=60, batch=16, lr=0.02)
-    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+    layer = rnnlab.LSTM(2, 8, dtype=np.float64, rng=rng)
+    weights = layer.params["weight_hh_l0"].copy()
+    losses = train_first_input(layer, rng, steps=6, train_steps=60, batch=16, lr=0.05, window=2)
+    assert losses.shape == (60,)
+    assert np.mean(losses[-10:]) < 0.2 * np.mean(losses[:10])
+    assert not np.allclose(weights, layer.params["weight_hh_l0"])  # the optimiser updated the live arrays
 
 
-def test_compare_cells_gives_profiles_for_every_cell():
-    cmp = compare_cells(hidden=6, steps=12, train_steps=20, batch=8, probes=2, seed=1)
-    assert set(cmp.profiles) == {"rnn", "lstm", "gru"}
+@pytest.fixture(scope="module")
+def default_comparison():
+    return compare_cells()  # the figure's settings: T = 20, H = 16, 300 Adam steps, seed 0
+
+
+def test_gated_cells_learn_the_recall_and_the_rnn_does_not(default_comparison):
+    cmp = default_comparison
+    assert set(cmp.losses) == set(cmp.curves) == {"rnn", "lstm", "gru"}
+    for mode, (before, _) in cmp.losses.items():
+        assert 0.8 < before < 1.5  # untrained: about the loss of guessing 0, i.e. E[y²] = 1
+        assert cmp.curves[mode].shape == (300,)
+    rnn_after = cmp.losses["rnn"][1]
+    assert rnn_after > 0.7  # the plain RNN has not found the marked bit
+    for mode in ("lstm", "gru"):
+        assert cmp.losses[mode][1] < 0.05 < 0.1 * rnn_after
+
+
+def test_gradient_reaches_further_back_in_the_lstm_at_initialisation(default_comparison):
+    cmp = default_comparison
+    T = cmp.steps
+    rnn_before, rnn_after = cmp.profiles["rnn"]
+    lstm_before, _ = cmp.profiles["lstm"]
+    _, gru_after = cmp.profiles["gru"]
     for mode, (before, after) in cmp.profiles.items():
-        assert before.shape == after.shape == (13,)
-        assert before[0] == pytest.approx(1.0)  # ‖I‖₂
+        assert before.shape == after.shape == (T + 1,)
+        assert before[0] == pytest.approx(1.0) and after[0] == pytest.approx(1.0)  # ‖I‖₂
         assert np.all(np.isfinite(before)) and np.all(np.isfinite(after))
-        assert not np.allclose(before, after)
-        assert cmp.losses[mode][0] > 0
-    assert cmp.distance[-1] == 12
+    assert lstm_before[T] > 100 * rnn_before[T]  # open cell path Π f_k against Π diag(tanh') W_hh
+    assert rnn_before[T] < 1e-2 * rnn_before[1]  # the RNN's gradient vanishes with distance
+    assert gru_after[T] > 100 * rnn_after[T]  # training opened the GRU's path, not the RNN's
+
+
+def test_compare_cells_small_and_bad_settings():
+    cmp = compare_cells(modes=("gru",), hidden=3, steps=6, train_steps=3, batch=2, probes=1, seed=1)
+    assert set(cmp.profiles) == {"gru"} and cmp.lstm_forget_bias == 0.0 and cmp.distance[-1] == 6
+    with pytest.raises(ConfigError, match="cells"):
+        compare_cells(modes=("transformer",), train_steps=1)
+    with pytest.raises(ConfigError, match="window"):
+        compare_cells(steps=3, train_steps=1)
 
 
 # --- rnnlab gradients ---------------------------------------------------------------------------

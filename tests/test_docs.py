@@ -185,6 +185,90 @@ def test_harness_reports_the_failing_cell(tmp_path):
         run_notebook(nb, tmp_path)
 
 
+# --- the reference and the command-line help -----------------------------------------------------
+
+
+def _load_gen_reference():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_reference", DOCS / "gen_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_is_up_to_date():
+    gen = _load_gen_reference()
+    current = (DOCS / "reference.md").read_text(encoding="utf-8")
+    assert current == gen.generate(), "docs/reference.md is out of date: run python docs/gen_reference.py"
+
+
+def test_reference_covers_the_exported_api():
+    """Every name of ``rnnlab.__all__`` is in the reference, with a docstring where it is defined."""
+    import inspect
+
+    import rnnlab
+
+    text = (DOCS / "reference.md").read_text(encoding="utf-8")
+    for name in rnnlab.__all__:
+        assert f"`rnnlab.{name}`" in text, f"rnnlab.{name} is missing from docs/reference.md"
+        assert inspect.getdoc(getattr(rnnlab, name)), f"rnnlab.{name} has no docstring"
+
+
+def _command_helps(lang):
+    """``{command: {"": (help, description), dest: help, …}}`` from the CLI's parser in ``lang``."""
+    import argparse
+
+    from rnnlab.cli import build_parser
+    from rnnlab.i18n import set_language
+
+    set_language(lang)
+    try:
+        parser = build_parser()
+    finally:
+        set_language(None)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    short = {a.dest: a.help for a in sub._choices_actions}
+    helps = {"rnnlab": {"": (parser.description,)} | {a.dest: a.help for a in parser._actions
+                                                     if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))}}
+    for name, p in sub.choices.items():
+        helps[name] = {"": (short.get(name), p.description)}
+        helps[name].update({a.dest: a.help for a in p._actions if not isinstance(a, argparse._HelpAction)})
+    return helps
+
+
+def test_every_help_string_is_written_in_both_languages():
+    import argparse
+
+    en, fr = _command_helps("en"), _command_helps("fr")
+    assert set(en) == set(fr)
+    missing = []
+    for command in en:
+        for dest, text in en[command].items():
+            for lang, value in (("en", text), ("fr", fr[command].get(dest))):
+                values = value if isinstance(value, tuple) else (value,)
+                if value == argparse.SUPPRESS:
+                    continue
+                if any(v is None or not str(v).strip() for v in values):
+                    missing.append(f"{command} {dest or '(command)'} [{lang}]")
+    assert not missing, "help strings missing: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("command", sorted(_command_helps("en")))
+def test_help_output_in_french_differs_from_english(command, capsys):
+    from rnnlab.cli import main
+
+    outputs = {}
+    for lang in ("en", "fr"):
+        argv = ["--lang", lang] + ([command] if command != "rnnlab" else []) + ["--help"]
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 0
+        outputs[lang] = capsys.readouterr().out
+        assert "usage:" in outputs[lang]
+    assert outputs["fr"] != outputs["en"], f"rnnlab {command} --help is the same in French and English"
+
+
 if __name__ == "__main__":
     import argparse
 

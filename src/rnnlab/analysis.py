@@ -18,7 +18,8 @@ What is here:
   threshold; :func:`exercise_1_2` answers ex. 1.2;
 - :func:`sigmoid_chain`: seed 001's chain of sigmoids (σ' ≤ 1/4 per layer);
 - :func:`compare_cells`: RNN vs LSTM vs GRU, gradient norm against distance, at
-  initialisation and after a short training on a long-dependency task.
+  initialisation and after a short training on a long-dependency task (recall a marked bit
+  among ±1 distractors, :func:`first_input_task`).
 """
 
 from __future__ import annotations
@@ -447,9 +448,11 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
     the task's loss on ``test_size`` held-out sequences before and after training.
 
     The defaults (T = 20, H = 16, 300 steps of Adam at lr 0.05, a few seconds of CPU) show the
-    course's point: the LSTM and the GRU learn to recall the marked bit, the plain RNN stays at
-    the loss of a guess (≈ 1); its ``‖∂h_T/∂h_t‖`` has vanished long before the distance of the
-    marked step. Every cell starts from PyTorch's initialisation, except that
+    course's point: the LSTM and the GRU learn to recall the marked bit (test loss ≈ 10⁻⁴), the
+    plain RNN stays at the loss of a guess (≈ 1; it still does after 1500 steps); its
+    ``‖∂h_T/∂h_t‖`` has vanished long before the distance of the marked step. Learning comes as
+    a sudden drop after a plateau whose length varies with ``seed``: of seeds 0–8 the LSTM needed
+    more than 300 steps once (seed 3, ≈ 330). Every cell starts from PyTorch's initialisation, except that
     ``lstm_forget_bias`` is added to the LSTM's forget-gate bias: with 3, ``f_t ≈ σ(3) ≈ 0.95``
     and the cell path ``Π f_k`` starts open (with the usual +1, ``σ(1)^20 ≈ 2·10⁻³``, the LSTM
     does not find the task within this budget; 0.0 gives PyTorch's plain initialisation).

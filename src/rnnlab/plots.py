@@ -258,30 +258,52 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
 
 
 def cell_comparison_figure(comparison: analysis.CellComparison | None = None, lang=None, **options) -> Figure:
-    """RNN vs LSTM vs GRU: mean ‖∂s_T/∂s_t‖₂ against distance on the first-input task, at
-    initialisation and after training (``options`` go to :func:`rnnlab.analysis.compare_cells`)."""
+    """RNN vs LSTM vs GRU on the marked-bit recall task (:func:`rnnlab.analysis.first_input_task`):
+    mean ‖∂s_T/∂s_t‖₂ against distance at initialisation and after training, and the training
+    loss (``options`` go to :func:`rnnlab.analysis.compare_cells`)."""
     cmp = comparison or analysis.compare_cells(**options)
-    fig = _figure(10, 4.5)
-    axes = fig.subplots(1, 2, sharey=True)
+    fig = _figure(15, 4.8)
+    axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
+    axes[1].sharey(axes[0])
     titles = (say("at initialisation", "à l'initialisation", lang),
               say(f"after {cmp.train_steps} Adam steps", f"après {cmp.train_steps} pas d'Adam", lang))
-    for stage, ax in enumerate(axes):
+    for stage, ax in enumerate(axes[:2]):
         for mode, profiles in cmp.profiles.items():
-            before, after = cmp.losses[mode]
-            loss = f" ({say('loss', 'perte', lang)} {before:.2f} → {after:.2f})" if stage == 1 else ""
-            name = CELL_NAMES.get(mode, mode)
-            if mode == "lstm" and cmp.lstm_forget_bias:
-                name += f" (b_f + {cmp.lstm_forget_bias:g})"
             ax.semilogy(cmp.distance, np.maximum(profiles[stage], 1e-300), lw=2, color=COLORS.get(mode),
-                        label=name + loss)
+                        label=_cell_label(cmp, mode, lang))
+        ax.axvspan(cmp.steps - cmp.window, cmp.steps, color="0.85", zorder=0,
+                   label=say("distance of the marked bit", "distance du bit marqué", lang))
         ax.set_title(titles[stage])
         ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set_ylabel("‖∂s_T/∂s_t‖₂  (s = h ; LSTM : s = (h, C))")
-    fig.suptitle(say(f"Gradient decay, T = {cmp.steps}, H = {cmp.hidden_size}, task: recall x_0 at the end",
-                     f"Décroissance du gradient, T = {cmp.steps}, H = {cmp.hidden_size}, tâche : rappeler x_0 à la fin", lang))
+    ax = axes[2]
+    for mode, curve in cmp.curves.items():
+        before, after = cmp.losses[mode]
+        width = min(10, len(curve))  # a moving average over 10 steps
+        smooth = np.convolve(curve, np.ones(width) / width, mode="valid")
+        ax.plot(np.arange(width, len(curve) + 1), smooth, lw=2, color=COLORS.get(mode),
+                label=f"{CELL_NAMES.get(mode, mode)} ({say('test', 'test', lang)} {before:.2f} → {after:.2g})")
+    ax.axhline(1.0, color="0.5", ls="--", lw=1, label=say("guessing 0 (E[y²] = 1)", "deviner 0 (E[y²] = 1)", lang))
+    ax.set_title(say("training loss (mean (ŷ − y)², 10-step average)",
+                     "perte d'entraînement (moyenne (ŷ − y)², sur 10 pas)", lang))
+    ax.set_xlabel(say("Adam step", "pas d'Adam", lang))
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle(say(f"Gradient decay, T = {cmp.steps}, H = {cmp.hidden_size}; task: recall the bit marked among "
+                     f"the first {cmp.window} steps, every step a ±1 distractor",
+                     f"Décroissance du gradient, T = {cmp.steps}, H = {cmp.hidden_size} ; tâche : rappeler le bit "
+                     f"marqué parmi les {cmp.window} premiers pas, chaque pas un leurre ±1", lang))
     return fig
+
+
+def _cell_label(cmp, mode, lang):
+    name = CELL_NAMES.get(mode, mode)
+    if mode == "lstm" and cmp.lstm_forget_bias:
+        name += say(f" (forget bias + {cmp.lstm_forget_bias:g})", f" (biais d'oubli + {cmp.lstm_forget_bias:g})", lang)
+    return name
 
 
 def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
