@@ -115,6 +115,8 @@ def main(argv=None):
             med = interleaved_medians({"rnnlab": rnnlab_step, "torch": torch_step}, rounds, min_seconds)
             flops = step_flops(T, B, D, H, CELLS[cell][2])
             ratio = med["torch"] / med["rnnlab"]
+            print(f"  {cell} {T, B, D, H}: rnnlab {1e3 * med['rnnlab']:.2f} ms, torch {1e3 * med['torch']:.2f} ms",
+                  file=sys.stderr, flush=True)
             rows.append([
                 cell.upper(), f"{T}, {B}, {D}, {H}", f"{1e3 * med['rnnlab']:.2f}", f"{1e3 * med['torch']:.2f}",
                 f"{ratio:.2f}" + (" ✓" if ratio >= target else " ✗"), f"≥ {target:.1f}",

@@ -154,3 +154,12 @@ def test_out_folder_with_a_run_is_not_overwritten(run_dir, capsys):
     _fails(capsys, ["train", "--corpus", "shakespeare", "--steps", "2", "--out", str(run_dir)], "already holds a run",
            "--resume")
     assert (run_dir / "last.json").read_bytes() == before
+
+
+def test_resume_after_the_corpus_changed(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", corpus, "--steps", "4", "--eval-every", "2", "--out", str(out), *SMALL]) == 0
+    with open(corpus, "a", encoding="utf-8") as f:
+        f.write("le chien saute. ")  # known characters, other text
+    _fails(capsys, ["train", "--resume", str(out), "--steps", "8", "--no-progress"], "last.json", "cannot resume",
+           "batcher state", "changed since the run began")

@@ -23,6 +23,7 @@ import io
 import os
 import re
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def _display(value, figure_dir, name, counter):
     print(repr(value))
 
 
-def run_notebook(path: Path, workdir: Path, figure_dir=None, echo=False) -> str:
+def run_notebook(path: Path, workdir: Path, figure_dir=None, echo=False, timings=None) -> str:
     """Execute every code cell of ``path`` in ``workdir``; returns everything printed.
 
     Raises ``AssertionError`` naming the notebook, the cell and its line when a cell raises."""
@@ -107,11 +108,14 @@ def run_notebook(path: Path, workdir: Path, figure_dir=None, echo=False) -> str:
                 tree = ast.parse(source, filename=where)
                 last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
                 stream = out if not echo else _Tee(out, sys.stdout)
+                started = time.perf_counter()
                 with contextlib.redirect_stdout(stream):
                     exec(compile(tree, where, "exec"), namespace)
                     if last is not None:
                         value = eval(compile(ast.Expression(last.value), where, "eval"), namespace)
                         _display(value, figure_dir, f"{path.parent.name}_{path.stem}", counter)
+                if timings is not None:
+                    timings.append((number, line, time.perf_counter() - started))
             except Exception as exc:  # noqa: BLE001 - report any failure of a reader's cell
                 raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}\n"
                                      + "".join(traceback.format_exception(exc)[-6:])) from None
@@ -276,12 +280,16 @@ if __name__ == "__main__":
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--figures", help="save the figures there")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--timings", action="store_true", help="print the time of each cell")
     a = parser.parse_args()
     import tempfile
-    import time
 
     for p in a.paths:
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as d:
-            run_notebook(p.resolve(), Path(d), a.figures, echo=not a.quiet)
+            cells = []
+            run_notebook(p.resolve(), Path(d), a.figures, echo=not a.quiet, timings=cells)
+        if a.timings:
+            for number, line, seconds in cells:
+                print(f"    cell {number:2d} (line {line:4d}): {seconds:5.1f} s", file=sys.stderr)
         print(f"--- {p}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)

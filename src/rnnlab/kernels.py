@@ -1,23 +1,21 @@
-r"""Fused gate arithmetic, compiled with numba: the same operations as the cells' NumPy code,
-in the same order, in one pass over the batch instead of one pass per operation.
+r"""The elementwise part of each BPTT step, compiled with numba: the same operations as the
+cells' NumPy code, in the same order, in one pass over the batch instead of one pass (and one
+Python call, and often one temporary array) per operation.
 
-Each kernel here mirrors a NumPy function in a cell file (named in its docstring) operation for
-operation, so both paths give the same numbers (bit for bit on the machines we test; the tests
-hold them equal to float64 rounding). The transcendental functions (tanh, σ) stay in NumPy,
-whose SIMD ``tanh`` is about ten times faster than a compiled scalar loop; what is fused is
-the arithmetic around them, and the whole BPTT step, which has no transcendental at all.
+Each kernel mirrors the NumPy lines of a cell's ``step_backward`` operation for operation, so
+both paths give the same numbers (bit for bit here; the tests hold them equal to float64
+rounding). Only the backward is fused: it is pure arithmetic (the forward saved the gate
+values), which a compiled loop vectorises. The forward's tanh and σ stay in NumPy, whose SIMD
+``tanh`` is ~40× faster than numba's scalar one (no SVML in the pip wheels); fusing the
+forward's remaining arithmetic measured within noise of NumPy and cost compile time.
 
-Why: a NumPy LSTM step is ~30 separate passes over (B, 4H) arrays, each a Python call on one
-thread; at B = 1 the calls dominate, at B = 64 the memory traffic does (see
-``benchmarks/README.md`` for the measurements that justify the dependency).
-
-Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False
-and the cells run their NumPy code. :func:`disabled` switches the kernels off for a block
-(the tests compare both paths). Kernels run only on C-contiguous float32/float64 arrays of one
-dtype (:func:`usable`); anything else takes the NumPy path. Large batches use a parallel
-version (numba's ``prange`` over the batch rows, numba's thread count).
+Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False and
+the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
+tests compare both paths). Kernels run on float32/float64 arrays of one dtype
+(:func:`usable`); anything else takes the NumPy path. A batch with B·H ≥
+:data:`PARALLEL_MIN_SIZE` runs a parallel version (``prange`` over the batch rows, numba's
+thread count, workqueue threads). ``benchmarks/README.md`` has the measurements.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -59,10 +57,10 @@ def usable(*arrays) -> bool:
     if not ENABLED:
         return False
     dtype = arrays[0].dtype
-    return dtype in _CONSTANTS and all(a.dtype == dtype for a in arrays)
+    return dtype in _ONE and all(a.dtype == dtype for a in arrays)
 
 
-_CONSTANTS = {np.dtype(t): (t(0.5), t(1.0)) for t in (np.float32, np.float64)}  # ½ and 1 in each dtype
+_ONE = {np.dtype(np.float32): np.float32(1.0), np.dtype(np.float64): np.float64(1.0)}  # 1 in each dtype
 
 
 def _run(name, rows, cols, *args):
@@ -81,65 +79,34 @@ def _run(name, rows, cols, *args):
 # --- the entry points (called by the cells after :func:`usable`) -------------------------------
 
 
-def lstm_gates_in(z, xw, gates):
-    """``z += xw``; ``gates = z ⊙ [½, ½, 1, ½]`` (then NumPy's tanh). Mirrors the NumPy lines of
-    :func:`rnnlab.cells.lstm.step`."""
-    B, H = gates.shape[0], gates.shape[1] // 4
-    _run("lstm_gates_in", B, H, z, xw, gates, _CONSTANTS[z.dtype][0])
-
-
-def lstm_gates_out(gates, c_prev, c):
-    """``gates = gates ⊙ [½, ½, 1, ½] + [½, ½, 0, ½]`` (σ from tanh) and ``C = f ⊙ C_prev + i ⊙ g``."""
-    B, H = c.shape
-    _run("lstm_gates_out", B, H, gates, c_prev, c, _CONSTANTS[c.dtype][0])
-
-
 def lstm_backward(d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev):
     """The whole elementwise LSTM backward; mirrors the NumPy lines of
     :func:`rnnlab.cells.lstm.step_backward`."""
     B, H = d_h.shape
-    _run("lstm_backward", B, H, d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev, _CONSTANTS[d_h.dtype][1])
-
-
-def gru_gates_in(hw, xw, rz):
-    """reset="after": ``a_rz = hw[:, :2H] + xw[:, :2H]`` (in place) and ``rz = a_rz ⊙ ½``."""
-    B, H = rz.shape[0], rz.shape[1] // 2
-    _run("gru_gates_in", B, H, hw, xw, rz, _CONSTANTS[hw.dtype][0])
-
-
-def gru_gates_mid(rz, hw, xw, a_n):
-    """``rz = (tanh + 1) ⊙ ½`` (σ, as :func:`rnnlab.functional.sigmoid`), ``a_n = r ⊙ hw_n + xw_n``."""
-    B, H = a_n.shape
-    _run("gru_gates_mid", B, H, rz, hw, xw, a_n, *_CONSTANTS[a_n.dtype])
-
-
-def gru_gates_out(h_prev, rz, n, h):
-    """``h = (h_prev − n) ⊙ z + n``."""
-    B, H = h.shape
-    _run("gru_gates_out", B, H, h_prev, rz, n, h)
+    _run("lstm_backward", B, H, d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev, _ONE[d_h.dtype])
 
 
 def gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev):
     """The elementwise GRU (reset="after") backward, up to ``d_h_prev = ∂L/∂h ⊙ z``; mirrors
     the NumPy lines of :func:`rnnlab.cells.gru.step_backward`."""
     B, H = d_h.shape
-    _run("gru_backward", B, H, d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, _CONSTANTS[d_h.dtype][1])
+    _run("gru_backward", B, H, d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, _ONE[d_h.dtype])
 
 
 def rnn_tanh_backward(d_h, h, d_z):
     """``d_z = (1 − h²) ⊙ d_h``; mirrors :func:`rnnlab.cells.rnn.step_backward`."""
     B, H = d_h.shape
-    _run("rnn_tanh_backward", B, H, d_h, h, d_z, _CONSTANTS[d_h.dtype][1])
+    _run("rnn_tanh_backward", B, H, d_h, h, d_z, _ONE[d_h.dtype])
 
 
 # --- the compiled loops ---------------------------------------------------------------------------
-# Written as the NumPy code's operations, left to right, one element at a time; constants arrive
-# as arguments of the arrays' dtype so float32 stays float32 (a literal 1.0 would be float64).
+# Written as the NumPy code's operations, left to right, one element at a time; the constant 1
+# arrives as an argument of the arrays' dtype so float32 stays float32 (a literal 1.0 is float64).
 
 
 def _compile():
-    """Compile the loops below (numba compiles each on its first call, or loads it from its cache
-    next to this file): a serial and a parallel version of each."""
+    """Wrap the loops below, a serial and a parallel version of each; numba compiles a version
+    on its first call for each dtype (or loads it from its cache next to this file)."""
     global prange
     import numba
 
@@ -148,8 +115,7 @@ def _compile():
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
-    for fn in (_lstm_gates_in, _lstm_gates_out, _lstm_backward, _gru_gates_in, _gru_gates_mid, _gru_gates_out,
-               _gru_backward, _rnn_tanh_backward):
+    for fn in (_lstm_backward, _gru_backward, _rnn_tanh_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         parallel.__qualname__ = fn.__qualname__ + "_parallel"  # its own cache entry (the cache key ignores flags)
         _KERNELS[fn.__name__[1:]] = (numba.njit(cache=True, fastmath=False)(fn),
@@ -158,30 +124,6 @@ def _compile():
 
 
 prange = range  # numba.prange once compiled
-
-
-def _lstm_gates_in(z, xw, gates, half):
-    B, H = gates.shape[0], gates.shape[1] // 4
-    for b in prange(B):
-        for j in range(4 * H):
-            z[b, j] = z[b, j] + xw[b, j]
-        for j in range(2 * H):
-            gates[b, j] = z[b, j] * half
-        for j in range(2 * H, 3 * H):
-            gates[b, j] = z[b, j]
-        for j in range(3 * H, 4 * H):
-            gates[b, j] = z[b, j] * half
-
-
-def _lstm_gates_out(gates, c_prev, c, half):
-    B, H = c.shape
-    for b in prange(B):
-        for j in range(2 * H):
-            gates[b, j] = gates[b, j] * half + half
-        for j in range(3 * H, 4 * H):
-            gates[b, j] = gates[b, j] * half + half
-        for j in range(H):
-            c[b, j] = gates[b, H + j] * c_prev[b, j] + gates[b, j] * gates[b, 2 * H + j]
 
 
 def _lstm_backward(d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev, one):
@@ -196,30 +138,6 @@ def _lstm_backward(d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev, one):
             d_z[b, 2 * H + j] = dc * i * ((one - g) * (one + g))
             d_z[b, 3 * H + j] = dh * tc * ((one - o) * o)
             d_c_prev[b, j] = dc * f
-
-
-def _gru_gates_in(hw, xw, rz, half):
-    B, H = rz.shape[0], rz.shape[1] // 2
-    for b in prange(B):
-        for j in range(2 * H):
-            hw[b, j] = hw[b, j] + xw[b, j]
-            rz[b, j] = hw[b, j] * half
-
-
-def _gru_gates_mid(rz, hw, xw, a_n, half, one):
-    B, H = a_n.shape
-    for b in prange(B):
-        for j in range(2 * H):
-            rz[b, j] = (rz[b, j] + one) * half
-        for j in range(H):
-            a_n[b, j] = rz[b, j] * hw[b, 2 * H + j] + xw[b, 2 * H + j]
-
-
-def _gru_gates_out(h_prev, rz, n, h):
-    B, H = h.shape
-    for b in prange(B):
-        for j in range(H):
-            h[b, j] = (h_prev[b, j] - n[b, j]) * rz[b, H + j] + n[b, j]
 
 
 def _gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, one):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError, RnnlabError, ShapeError, ValueRangeError
+from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
 from .models import CELLS, CharLM
@@ -443,8 +443,11 @@ class Trainer:
         except RnnlabError as e:
             if isinstance(e, CheckpointError):
                 raise
-            raise CheckpointError(say(f"{where}: cannot resume this run: {e}",
-                                      f"{where} : impossible de reprendre ce run : {e}")) from None
+            hint = say(f" (has the corpus {meta['config'].get('corpus')!r} changed since the run began?)",
+                       f" (le corpus {meta['config'].get('corpus')!r} a-t-il changé depuis le début du run ?)") \
+                if isinstance(e, DataError) else ""
+            raise CheckpointError(say(f"{where}: cannot resume this run: {e}{hint}",
+                                      f"{where} : impossible de reprendre ce run : {e}{hint}")) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
                                       f"{where} : impossible de reprendre ce run ({type(e).__name__} : {e})")) from None

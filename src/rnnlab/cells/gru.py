@@ -82,15 +82,6 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
         if b_hh is not None:
             hw += b_hh
         a_rz, hw_n = hw[:, : 2 * H], hw[:, 2 * H :]  # hw_n = W_hn h + b_hn
-        if kernels.usable(hw, xw, rz, a_n, n, h, h_prev):  # the NumPy lines below, fused
-            kernels.gru_gates_in(hw, xw, rz)
-            np.tanh(rz, out=rz)
-            kernels.gru_gates_mid(rz, hw, xw, a_n)
-            np.tanh(a_n, out=n)
-            kernels.gru_gates_out(h_prev, rz, n, h)
-            cache = {"h_prev": h_prev, "r": rz[:, :H], "z": rz[:, H:], "hw_n": hw_n}
-            cache.update(a_rz=a_rz, a_n=a_n, n=n, h=h)
-            return (h,), cache
     else:
         a_rz = out["a_rz"]
         np.matmul(h_prev, W_hh[: 2 * H].T, out=a_rz)  # (B, 2H)

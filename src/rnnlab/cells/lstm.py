@@ -59,25 +59,20 @@ def step(xw, state, W_hh, b_hh=None, out=None):
         out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh)).items()}
     z, gates, c, tanh_c, h = out["z"], out["gates"], out["c"], out["tanh_c"], out["h"]
     np.matmul(h_prev, W_hh.T, out=z)  # (B, 4H)
-    if b_hh is None and kernels.usable(z, xw, gates, c_prev, c):
-        kernels.lstm_gates_in(z, xw, gates)  # the NumPy lines below, fused (same operations)
-        np.tanh(gates, out=gates)
-        kernels.lstm_gates_out(gates, c_prev, c)
-    else:
-        z += xw
-        if b_hh is not None:
-            z += b_hh
-        # one tanh over the 4H columns: σ(z) = ½ tanh(z/2) + ½ for i, f, o and tanh(z) for g = C̃
-        scale, shift = _gate_scales(H, z.dtype)
-        np.multiply(z, scale, out=gates)
-        np.tanh(gates, out=gates)
-        gates *= scale
-        gates += shift
-        i, f, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H]
-        np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
-        c += np.multiply(i, g, out=h)  # (h used as scratch)
+    z += xw
+    if b_hh is not None:
+        z += b_hh
+    # one tanh over the 4H columns: σ(z) = ½ tanh(z/2) + ½ for i, f, o and tanh(z) for g = C̃
+    scale, shift = _gate_scales(H, z.dtype)
+    np.multiply(z, scale, out=gates)
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    c += np.multiply(i, g, out=h)  # (h used as scratch)
     np.tanh(c, out=tanh_c)
-    np.multiply(gates[:, 3 * H :], tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
+    np.multiply(o, tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
     cache = {"h_prev": h_prev, "c_prev": c_prev, "z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "h": h}
     return (h, c), cache
 

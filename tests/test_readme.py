@@ -1,0 +1,148 @@
+"""Every command the README shows runs, and the output it pastes is the output rnnlab prints.
+
+The README's code blocks are read in order:
+
+- ```` ```python ```` blocks are executed in one namespace, top to bottom;
+- ```` ```console ```` blocks hold ``$ command`` lines followed by their output, ```` ```bash ````
+  blocks hold commands only. Every ``rnnlab …`` command goes through :func:`rnnlab.cli.main` in a
+  temporary folder (so ``runs/…`` written by ``rnnlab train`` is there for ``rnnlab sample``) and
+  must exit with status 0: a command or an option that does not exist fails (argparse exits 2).
+  The set-up commands ``pip install -e '.[test]'`` and ``pytest`` are not run here: ``.ci/run``
+  runs exactly those two lines.
+- For the commands whose output is deterministic (:data:`CHECK_OUTPUT`), every output line pasted
+  in the README (``…`` marks a cut) must appear in what the command prints now.
+
+Commands that are long by design get a small budget appended (:data:`BUDGET`): argparse keeps
+the last value of a repeated option, so the command shown still runs with every option it shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+FENCE = re.compile(r"^```([\w-]*)\s*\n(.*?)^```\s*$", re.M | re.S)
+
+# Budget overrides appended to long commands, so that the whole README runs in seconds.
+# `rnnlab train` defaults to five minutes of training: here 2 steps of a 16-unit LSTM.
+BUDGET = {
+    "train": ["--steps", "2", "--hidden", "16", "--batch", "4", "--seq-len", "16", "--no-progress"],
+    "task": ["--steps", "3", "--no-progress"],
+    "sweep": ["--steps", "3", "--lengths", "5", "--no-progress"],
+    "classify": ["--steps", "3", "--no-progress"],
+    "forecast": ["--steps", "3", "--no-progress"],
+}
+# Not run by this test (see the module docstring): the README's two set-up commands.
+SETUP = {"pip install -e '.[test]'", "pytest"}
+# Commands whose pasted output must match what rnnlab prints now.
+CHECK_OUTPUT = {"exercise", "tape", "gradients"}
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    return [(m.group(1), m.group(2)) for m in FENCE.finditer(text)]
+
+
+def commands(lang: str, body: str) -> list[tuple[str, list[str]]]:
+    """``(command, pasted output lines)`` of a console or bash block."""
+    out = []
+    if lang == "console":
+        for line in body.splitlines():
+            if line.startswith("$ "):
+                out.append((line[2:].strip(), []))
+            elif out:
+                out[-1][1].append(line)
+    else:
+        out = [(line.strip(), []) for line in body.splitlines() if line.strip() and not line.startswith("#")]
+    return out
+
+
+def readme_items() -> list:
+    items = []
+    for lang, body in blocks(README.read_text(encoding="utf-8")):
+        if lang == "python":
+            items.append(("python", body, None))
+        elif lang in ("console", "bash", "sh"):
+            items += [("command", cmd, output) for cmd, output in commands(lang, body)]
+    return items
+
+
+def _normalise(line: str) -> str:
+    return " ".join(line.split())
+
+
+def run_rnnlab(argv: list[str]) -> tuple[int, str]:
+    from rnnlab.cli import main
+    from rnnlab.i18n import set_language
+
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            try:
+                code = main(argv)
+            except SystemExit as stop:  # argparse: unknown command or option
+                code = stop.code
+    finally:
+        set_language(None)
+    return code, buf.getvalue()
+
+
+def test_readme_keeps_the_two_setup_commands():
+    text = README.read_text(encoding="utf-8")
+    bash = [body for lang, body in blocks(text) if lang == "bash"]
+    assert bash and bash[0].split("\n")[:2] == ["pip install -e '.[test]'", "pytest"], \
+        "the README's first bash block must be the two set-up commands (.ci/run mirrors them)"
+
+
+def test_readme_links_exist():
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [link for link in links if not re.match(r"[a-z]+://", link)]
+    assert any(link.endswith(".png") for link in local), "the README shows no figure"
+    for link in local:
+        assert (ROOT / link).exists(), f"README links to {link}, which does not exist"
+
+
+def test_readme_commands_and_code_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("COLUMNS", "100")
+    namespace = {"__name__": "__main__"}
+    ran = 0
+    for kind, body, shown in readme_items():
+        if kind == "python":
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(body, "README.md (python block)", "exec"), namespace)
+            ran += 1
+            continue
+        if body in SETUP:
+            continue
+        argv = shlex.split(body)
+        assert argv[0] == "rnnlab", f"README shows a command this test does not know how to run: {body!r}"
+        argv = argv[1:]
+        for i, arg in enumerate(argv):  # folders of --out / --plot files exist, as in a checkout
+            if arg in ("--out", "--plot") and i + 1 < len(argv) and Path(argv[i + 1]).suffix:
+                Path(argv[i + 1]).parent.mkdir(parents=True, exist_ok=True)
+        command = next((a for a in argv if not a.startswith("-") and a not in ("en", "fr")), None)
+        code, output = run_rnnlab(argv + BUDGET.get(command, []))
+        assert code == 0, f"`{body}` exited with {code}:\n{output[-2000:]}"
+        ran += 1
+        if command in CHECK_OUTPUT and shown:
+            printed = {_normalise(line) for line in output.splitlines()}
+            for line in shown:
+                if line.strip() and line.strip() != "…":
+                    assert _normalise(line) in printed, f"`{body}`: the README shows {line!r}, rnnlab prints:\n{output}"
+    assert ran >= 10, f"only {ran} README blocks/commands ran"
+
+
+@pytest.mark.parametrize("bad", ["rnnlab exercise 000-9.9", "rnnlab train --no-such-option"])
+def test_a_wrong_command_fails(bad):
+    """The check that runs the README's commands can fail."""
+    code, _ = run_rnnlab(shlex.split(bad)[1:])
+    assert code != 0
