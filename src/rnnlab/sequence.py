@@ -125,12 +125,14 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     caches = [None] * T
     output = np.empty((T, B, H), dtype) if mask is not None else None
     # 3. the steps
+    # where step t writes: slice [t] of the workspace and, without a mask, the new state's slot
+    targets = [(key, buf, 0) for key, buf in work.items()]
+    if mask is None:
+        targets += [(name, slots, 1 - reverse) for name, slots in zip(cell.state_names, states)]
     for t in range(T - 1, -1, -1) if reverse else range(T):
         read, write = t + reverse, t + 1 - reverse
-        state = tuple(slots[read] for slots in states)
-        out = {key: buf[t] for key, buf in work.items()}
-        if mask is None:  # the new state goes straight to its slot
-            out.update(zip(cell.state_names, (slots[write] for slots in states)))
+        state = tuple([slots[read] for slots in states])
+        out = {key: buf[t + shift] for key, buf, shift in targets}
         new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, **options)
         if mask is not None:
             keep = mask[t]  # (B, 1): past its length a sequence keeps its state

@@ -9,7 +9,14 @@ from . import _seqtasks as common
 
 def register(subparsers):
     p = subparsers.add_parser("forecast", help=say("forecast a time series (airline, temperatures or a CSV column)",
-                                                   "prévoir une série temporelle (airline, temperatures ou une colonne CSV)"))
+                                                   "prévoir une série temporelle (airline, temperatures ou une colonne CSV)"),
+                              description=say("Train a many-to-one forecaster on windows of a time series, then forecast "
+                                              "the held-out end one step ahead and recursively; compare with the naive "
+                                              "and seasonal-naive baselines (RMSE, MAE) and draw the forecast.",
+                                              "Entraîner un prévisionniste many-to-one sur des fenêtres d'une série "
+                                              "temporelle, puis prévoir la fin mise de côté à un pas et en récursif ; "
+                                              "comparer aux références naïve et naïve saisonnière (RMSE, MAE) et tracer "
+                                              "la prévision."))
     p.add_argument("--series", default="airline", help=say("airline, temperatures or a CSV file (default airline)",
                                                            "airline, temperatures ou un fichier CSV (défaut airline)"))
     p.add_argument("--column", default=None, help=say("CSV column to forecast (default: the last one)",

@@ -8,7 +8,15 @@ from . import _seqtasks as common
 
 def register(subparsers):
     p = subparsers.add_parser("task", help=say("train a cell on the adding problem or the copy task",
-                                               "entraîner une cellule sur le problème d'addition ou la copie"))
+                                               "entraîner une cellule sur le problème d'addition ou la copie"),
+                              description=say("Train one cell on a long-memory task of length T (the adding problem, or "
+                                              "the copy task with a delay T), score it on a fixed test set, say whether "
+                                              "it solved the task, and save the checkpoint, the result (JSON) and the "
+                                              "loss curve.",
+                                              "Entraîner une cellule sur une tâche de mémoire longue de longueur T (le "
+                                              "problème d'addition, ou la copie avec un délai T), la noter sur un jeu de "
+                                              "test fixe, dire si elle a résolu la tâche, et sauvegarder le point de "
+                                              "reprise, le résultat (JSON) et la courbe de perte."))
     p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
                                                                 "problème d'addition ou tâche de copie (mémorisation)"))
     p.add_argument("--length", "-T", type=int, default=30, help=say("sequence length T (copy: the delay)",
