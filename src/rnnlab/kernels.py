@@ -93,12 +93,6 @@ def gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev):
     _run("gru_backward", B, H, d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, _ONE[d_h.dtype])
 
 
-def rnn_tanh_backward(d_h, h, d_z):
-    """``d_z = (1 − h²) ⊙ d_h``; mirrors :func:`rnnlab.cells.rnn.step_backward`."""
-    B, H = d_h.shape
-    _run("rnn_tanh_backward", B, H, d_h, h, d_z, _ONE[d_h.dtype])
-
-
 # --- the compiled loops ---------------------------------------------------------------------------
 # Written as the NumPy code's operations, left to right, one element at a time; the constant 1
 # arrives as an argument of the arrays' dtype so float32 stays float32 (a literal 1.0 is float64).
@@ -115,7 +109,7 @@ def _compile():
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
-    for fn in (_lstm_backward, _gru_backward, _rnn_tanh_backward):
+    for fn in (_lstm_backward, _gru_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         parallel.__qualname__ = fn.__qualname__ + "_parallel"  # its own cache entry (the cache key ignores flags)
         _KERNELS[fn.__name__[1:]] = (numba.njit(cache=True, fastmath=False)(fn),
@@ -152,10 +146,3 @@ def _gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, one):
             d_xw[b, j], d_xw[b, H + j], d_xw[b, 2 * H + j] = d_ar, d_az, d_an
             d_hw[b, j], d_hw[b, H + j], d_hw[b, 2 * H + j] = d_ar, d_az, d_an * rr
             d_h_prev[b, j] = dh * zz
-
-
-def _rnn_tanh_backward(d_h, h, d_z, one):
-    B, H = d_h.shape
-    for b in prange(B):
-        for j in range(H):
-            d_z[b, j] = (one - h[b, j] * h[b, j]) * d_h[b, j]

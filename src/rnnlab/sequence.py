@@ -22,6 +22,7 @@ installed (:mod:`rnnlab.kernels`, the same operations in the same order) and as 
 from __future__ import annotations
 
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -43,32 +44,37 @@ class SpareArrays:
         self.max_bytes, self.min_bytes = max_bytes, min_bytes
         self.arrays = OrderedDict()  # (shape, dtype) -> [arrays]
         self.nbytes = 0
+        self.lock = threading.Lock()  # layers may run in several threads
 
     def empty(self, shape, dtype):
         """``np.empty(shape, dtype)``, from the spares when one fits."""
-        stack = self.arrays.get((tuple(shape), np.dtype(dtype)))
-        if not stack:
-            return np.empty(shape, dtype)
-        array = stack.pop()
-        self.nbytes -= array.nbytes
-        return array
+        with self.lock:
+            stack = self.arrays.get((tuple(shape), np.dtype(dtype)))
+            if stack:
+                array = stack.pop()
+                self.nbytes -= array.nbytes
+                return array
+        return np.empty(shape, dtype)
 
     def keep(self, arrays):
         """Called when a tape dies, with the list of the arrays it owned."""
-        while arrays:
-            array = arrays.pop()
-            # 2 references: the name `array` and getrefcount's argument; more means a live view
-            if array.nbytes >= self.min_bytes and sys.getrefcount(array) <= 2:
-                self.arrays.setdefault((array.shape, array.dtype), []).append(array)
-                self.arrays.move_to_end((array.shape, array.dtype))
-                self.nbytes += array.nbytes
-        while self.nbytes > self.max_bytes:
-            _, stack = self.arrays.popitem(last=False)
-            self.nbytes -= sum(a.nbytes for a in stack)
+        with self.lock:
+            while arrays:
+                array = arrays.pop()
+                # 2 references: the name `array` and getrefcount's argument; more means a live view
+                if array.nbytes >= self.min_bytes and sys.getrefcount(array) <= 2:
+                    self.arrays.setdefault((array.shape, array.dtype), []).append(array)
+                    self.arrays.move_to_end((array.shape, array.dtype))
+                    self.nbytes += array.nbytes
+            while self.nbytes > self.max_bytes:
+                _, stack = self.arrays.popitem(last=False)
+                self.nbytes -= sum(a.nbytes for a in stack)
 
     def clear(self):
-        self.arrays.clear()
-        self.nbytes = 0
+        """Let go of every spare array."""
+        with self.lock:
+            self.arrays.clear()
+            self.nbytes = 0
 
 
 SPARE = SpareArrays()
@@ -91,8 +97,10 @@ class Tape:
 
     def __del__(self):
         self.caches, self.h_prev = [], None  # drop the views first, so the buffers can be kept
-        if SPARE is not None:  # (None during interpreter shutdown)
+        try:
             SPARE.keep(self.owned)
+        except Exception:  # during interpreter shutdown the module may be half torn down
+            pass
 
 
 def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False):

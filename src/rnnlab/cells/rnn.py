@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
 from ..errors import ConfigError
 from ..functional import relu_grad_from_output
 
@@ -71,9 +70,7 @@ def step_backward(d_state, cache, W_hh, nonlinearity="tanh", out=None):
     (d_h,) = d_state
     h = cache["h"]
     d_z = _slot(out, "d_xw", h.shape, d_h, h)
-    if nonlinearity == "tanh" and kernels.usable(d_h, h, d_z):
-        kernels.rnn_tanh_backward(d_h, h, d_z)  # the three lines below, fused
-    elif nonlinearity == "tanh":
+    if nonlinearity == "tanh":
         np.multiply(h, h, out=d_z)  # ∂L/∂z_t = ∂L/∂h_t ⊙ (1 − h_t²)
         np.subtract(1.0, d_z, out=d_z)
         d_z *= d_h
