@@ -4,8 +4,9 @@ Python call, and often one temporary array) per operation.
 
 Each kernel mirrors the NumPy lines of a cell's ``step_backward`` operation for operation, so
 both paths give the same numbers (bit for bit here; the tests hold them equal to float64
-rounding). Only the backward is fused: it is pure arithmetic (the forward saved the gate
-values), which a compiled loop vectorises. The forward's tanh and σ stay in NumPy, whose SIMD
+rounding). Only the backward of the LSTM and of the GRU (reset="after") is fused: it is pure
+arithmetic (the forward saved the gate values), which a compiled loop vectorises; the Elman
+RNN's backward is three operations and gained nothing. The forward's tanh and σ stay in NumPy, whose SIMD
 ``tanh`` is ~40× faster than numba's scalar one (no SVML in the pip wheels); fusing the
 forward's remaining arithmetic measured within noise of NumPy and cost compile time.
 
@@ -16,6 +17,7 @@ tests compare both paths). Kernels run on float32/float64 arrays of one dtype
 :data:`PARALLEL_MIN_SIZE` runs a parallel version (``prange`` over the batch rows, numba's
 thread count, workqueue threads). ``benchmarks/README.md`` has the measurements.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -57,7 +57,7 @@ class TrainConfig:
     seq_len: int = 64
     batch_size: int = 64
     optimizer: str = "adam"
-    lr: float = 3e-3
+    lr: float = 1e-2
     warmup_steps: int = 50
     decay: str = "cosine"
     min_lr_ratio: float = 0.05
