@@ -1,8 +1,14 @@
 """rnnlab: recurrent neural networks from scratch on NumPy, with hand-written BPTT.
 
 The public API, re-exported: the layers (:class:`RNN`, :class:`LSTM`, :class:`GRU`), the
-course-notation views, the gradient checker and the errors.
+course-notation views and the errors. The other modules load on first use, so
+``import rnnlab`` stays light (no matplotlib, no torch): ``rnnlab.trace``, ``rnnlab.analysis``,
+``rnnlab.autodiff``, ``rnnlab.plots``, ``rnnlab.models``, ``rnnlab.train``, ``rnnlab.sample``,
+``rnnlab.data``, ``rnnlab.optim``, ``rnnlab.checkpoint``, ``rnnlab.seqmodels``, ``rnnlab.tasks``,
+``rnnlab.forecast``, ``rnnlab.gradcheck``, ``rnnlab.interop``.
 """
+
+import importlib
 
 from . import functional
 from .cells import make_cell
@@ -17,6 +23,15 @@ from .errors import (CheckpointError, ConfigError, DataError, RnnlabError, Shape
 from .layers import GRU, LSTM, RNN, Recurrent
 
 __version__ = "0.1.0"
+
+_LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "data", "forecast", "gradcheck", "interop", "models",
+                 "optim", "plots", "sample", "seqmodels", "tasks", "trace", "train", "variants")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 __all__ = [
     "RNN", "LSTM", "GRU", "Recurrent", "make_cell", "functional",

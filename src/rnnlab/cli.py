@@ -31,6 +31,32 @@ def _language_from_argv(argv):
     return None
 
 
+# argparse's own words ("usage:", "options", its error messages), in French when asked.
+_ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments positionnels",
+    "options": "options",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "show program's version number and exit": "afficher la version et quitter",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments inconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (valeurs possibles : %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
+    "expected one argument": "un argument attendu",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+}
+_argparse_gettext = argparse._
+
+
+def _argparse_words(text):
+    return _ARGPARSE_FR.get(text, _argparse_gettext(text)) if say("en", "fr") == "fr" else _argparse_gettext(text)
+
+
+argparse._ = _argparse_words
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnnlab",
