@@ -15,6 +15,7 @@ _current: str | None = None
 
 
 def default_language() -> str:
+    """The language the environment asks for: ``RNNLAB_LANG``, then the locale; English otherwise."""
     for var in ("RNNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
         if value:
@@ -34,6 +35,7 @@ def set_language(lang: str | None) -> str:
 
 
 def language() -> str:
+    """The current output language, ``"en"`` or ``"fr"``."""
     return _current or default_language()
 
 

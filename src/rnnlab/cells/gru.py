@@ -51,6 +51,7 @@ def fold_b_hh(reset="after"):
 
 
 def check_options(reset="after"):
+    """Raise :class:`ConfigError` unless ``reset`` is ``"after"`` or ``"before"``."""
     if reset not in ("after", "before"):
         raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho 2014, the course), got {reset!r}")
 

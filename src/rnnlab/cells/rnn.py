@@ -87,6 +87,7 @@ def _slot(out, key, shape, *like):
 
 
 def check_options(nonlinearity="tanh"):
+    """Raise :class:`ConfigError` unless ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
     if nonlinearity not in ("tanh", "relu"):
         raise ConfigError(f"RNN nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
 

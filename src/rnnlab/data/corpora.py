@@ -31,6 +31,8 @@ from .text import normalize
 
 @dataclass(frozen=True)
 class BundledCorpus:
+    """A corpus shipped inside the package: its compressed file, checksum and size."""
+
     file: str  # in rnnlab/data/corpora/
     sha256: str  # of the UTF-8 text once decompressed (the upstream figure, see ORIGINS.md)
     chars: int

@@ -133,6 +133,7 @@ class TorchSequenceModel(nn.Module):
 
 
 def charlm_to_torch(model, device=None):
+    """A :class:`TorchCharLM` holding exactly the weights of an rnnlab ``CharLM``."""
     from .pytorch import load_into_torch
 
     cfg = model.config()
@@ -143,6 +144,7 @@ def charlm_to_torch(model, device=None):
 
 
 def charlm_from_torch(module, dtype=None):
+    """An rnnlab ``CharLM`` holding exactly the weights of a :class:`TorchCharLM`."""
     from ..models import CharLM
     from .pytorch import state_dict_from_torch
 
@@ -154,6 +156,7 @@ def charlm_from_torch(module, dtype=None):
 
 
 def seqmodel_to_torch(model, device=None):
+    """A :class:`TorchSequenceModel` holding exactly the weights of an rnnlab sequence model."""
     from .pytorch import load_into_torch
 
     module = TorchSequenceModel(model.config, dtype=torch_dtype(model.dtype), device=device)
@@ -162,6 +165,7 @@ def seqmodel_to_torch(model, device=None):
 
 
 def seqmodel_from_torch(module, dtype=None):
+    """An rnnlab sequence model holding exactly the weights of a :class:`TorchSequenceModel`."""
     from ..seqmodels import build_model
     from .pytorch import state_dict_from_torch
 

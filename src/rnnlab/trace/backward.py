@@ -26,6 +26,8 @@ from .record import SUFFIX, Line, Trace, _unit
 
 @dataclass
 class BackwardStep:
+    """The gradients of one step of the backward trace, by course name, with their substituted arithmetic."""
+
     t: int
     values: dict  # key (d_h, d_C, d_f, …) -> (n,) array
     lines: list = field(default_factory=list)
@@ -33,6 +35,8 @@ class BackwardStep:
 
 @dataclass
 class BackwardTrace:
+    """A backward trace: the upstream gradients given, every step visited (t = T … 1), the weight gradients."""
+
     upstream: dict  # t -> ∂L/∂h_t given by the user (H,)
     upstream_y: dict  # t -> ∂L/∂y_t (RNN with an output layer)
     steps: list  # BackwardStep, in the order visited (t = T … 1)

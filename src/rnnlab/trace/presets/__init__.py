@@ -13,6 +13,8 @@ from . import course000, course001, course002, course004
 
 @dataclass(frozen=True)
 class Preset:
+    """One exercise of the course: its id, where it comes from, its title, and the function that solves it."""
+
     id: str
     seed: str
     title_en: str
