@@ -133,8 +133,9 @@ def throughput(cfg: TrainConfig, rounds: int):
 
 
 def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
-    """min-char-rnn's algorithm as in the gist: one-hot column vectors, a Python loop over the
-    T steps forward and backward, clip to [−5, 5], Adagrad (eps 1e-8)."""
+    """min-char-rnn's algorithm line for line as in the gist (``np.dot`` on one-hot column
+    vectors, a Python loop over the T steps forward and backward, clip to [−5, 5], Adagrad with
+    eps 1e-8), without its printing and sampling every 100 iterations."""
     rng = np.random.default_rng(seed)
     Wxh, Whh, Why = (rng.standard_normal(s) * 0.01 for s in ((H, V), (H, H), (V, H)))
     bh, by = np.zeros((H, 1)), np.zeros((V, 1))
@@ -152,8 +153,8 @@ def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
         for t in range(T):
             xs[t] = np.zeros((V, 1))
             xs[t][inputs[t]] = 1
-            hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
-            ys = Why @ hs[t] + by
+            hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+            ys = np.dot(Why, hs[t]) + by
             ps[t] = np.exp(ys) / np.sum(np.exp(ys))
             loss += -np.log(ps[t][targets[t], 0])
         dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
@@ -161,14 +162,14 @@ def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
         for t in reversed(range(T)):
             dy = np.copy(ps[t])
             dy[targets[t]] -= 1
-            dWhy += dy @ hs[t].T
+            dWhy += np.dot(dy, hs[t].T)
             dby += dy
-            dh = Why.T @ dy + dhnext
+            dh = np.dot(Why.T, dy) + dhnext
             dhraw = (1 - hs[t] * hs[t]) * dh
             dbh += dhraw
-            dWxh += dhraw @ xs[t].T
-            dWhh += dhraw @ hs[t - 1].T
-            dhnext = Whh.T @ dhraw
+            dWxh += np.dot(dhraw, xs[t].T)
+            dWhh += np.dot(dhraw, hs[t - 1].T)
+            dhnext = np.dot(Whh.T, dhraw)
         for d in (dWxh, dWhh, dWhy, dbh, dby):
             np.clip(d, -5, 5, out=d)
         for prm, d, m in zip(params, (dWxh, dWhh, dWhy, dbh, dby), mem):

@@ -87,6 +87,16 @@ def test_seed_reproduces_and_streaming_matches_the_result():
     assert model.training  # the mode is restored
 
 
+def test_warmup_reads_the_prime_from_a_written_state():
+    """With a warm-up the prime is read after text the model wrote (not from zeros): another
+    state, so another text, reproducible with the seed; warmup=0 is the zero start."""
+    model = _model(3)
+    kw = dict(prime="ab", temperature=0.9, seed=5)
+    cold, warm = generate(model, VOCAB, 40, **kw), generate(model, VOCAB, 40, warmup=30, **kw)
+    assert warm == generate(model, VOCAB, 40, warmup=30, **kw) and warm != cold
+    assert generate(model, VOCAB, 40, warmup=0, **kw) == cold
+
+
 def test_bad_options_and_primes():
     model = _model()
     with pytest.raises(DataError, match="'z'"):

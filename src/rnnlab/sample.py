@@ -99,7 +99,7 @@ def encode_prime(vocab, prime: str) -> np.ndarray:
 
 
 def generate(model, vocab, length=200, prime=None, temperature=1.0, top_k=None, top_p=None, seed=None,
-             rng=None, on_text=None) -> str:
+             rng=None, on_text=None, warmup=0) -> str:
     """Generate ``length`` characters after ``prime`` (default: :func:`default_prime`).
 
     Parameters
@@ -109,6 +109,11 @@ def generate(model, vocab, length=200, prime=None, temperature=1.0, top_k=None, 
     temperature, top_k, top_p : see the module docstring; ``temperature=0`` is greedy
     seed, rng : the random source (one of them; ``seed=None`` and no rng: fresh entropy)
     on_text : called with each new character as soon as it is drawn (streaming to a terminal)
+    warmup : if > 0, the model first writes at least this many characters of its own from
+        :func:`default_prime`, up to a line break (at most twice as many), which are thrown
+        away, and reads the prime from the state they leave. A model trained with the state
+        carried across batches seldom starts from zeros (once an epoch), so a prime read from
+        the zero state is read badly; after a warm-up it is read as in the middle of a text.
 
     Returns the generated characters (without the prime).
     """
@@ -120,6 +125,8 @@ def generate(model, vocab, length=200, prime=None, temperature=1.0, top_k=None, 
     model.eval()
     try:
         state = None
+        if warmup > 0:
+            state = _warm_up(model, vocab, warmup, temperature, top_k, top_p, rng)
         if ids.size > 1:  # read the prime in one pass, all but its last character
             _, state = model(ids[:-1, None], state)
         current, out = int(ids[-1]), []
@@ -133,3 +140,17 @@ def generate(model, vocab, length=200, prime=None, temperature=1.0, top_k=None, 
         return "".join(out)
     finally:
         model.train(was_training)
+
+
+def _warm_up(model, vocab, warmup, temperature, top_k, top_p, rng):
+    """The state after the model wrote ≥ ``warmup`` characters from the default prime and
+    reached a line break (or 2 × ``warmup`` characters)."""
+    current, state = int(vocab.encode(default_prime(vocab))[-1]), None
+    newline = vocab.char_to_idx.get("\n") if hasattr(vocab, "char_to_idx") else None
+    for k in range(2 * warmup):
+        logits, state = model.step(np.array([current]), state)
+        current = draw(next_char_probabilities(logits[0], temperature, top_k, top_p), rng)
+        if k + 1 >= warmup and current == newline:
+            break
+    _, state = model.step(np.array([current]), state)  # read the last character written
+    return state

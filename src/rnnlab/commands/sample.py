@@ -22,6 +22,11 @@ def register(subparsers):
     a("--top-p", type=top_p_float, metavar="P", help=say("draw from the smallest set of probability ≥ P", "tirer dans le plus petit ensemble de probabilité ≥ P"))
     a("--length", type=natural_int, default=500, metavar="N", help=say("characters to generate (default 500)", "caractères à générer (défaut 500)"))
     a("--seed", type=natural_int, metavar="N", help=say("random seed (same seed, same text)", "graine aléatoire (même graine, même texte)"))
+    a("--warmup", type=natural_int, default=200, metavar="N",
+      help=say("the model first writes N characters of its own (thrown away) so that the prime is read from a "
+               "mid-text state, not from zeros (default 200; 0: start from zeros)",
+               "le modèle écrit d'abord N caractères (jetés) pour lire l'amorce depuis un état de milieu de texte, "
+               "pas depuis zéro (défaut 200 ; 0 : partir de zéro)"))
     a("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)", "quel point de reprise (défaut best)"))
     a("--lang", choices=["en", "fr"], help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -49,6 +54,6 @@ def run(args) -> int:
         out.flush()
 
     generate(model, vocab, args.length, prime=prime, temperature=args.temperature, top_k=args.top_k,
-             top_p=args.top_p, seed=args.seed, on_text=stream)
+             top_p=args.top_p, seed=args.seed, on_text=stream, warmup=args.warmup)
     out.write("\n")
     return 0
