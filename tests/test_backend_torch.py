@@ -156,3 +156,25 @@ def test_cuda_backend(torch, tmp_path):
     assert np.all(np.isfinite(losses(amp))) and abs(losses(amp)[0] - losses(ref)[0]) < 0.05
     model, _, _ = load_model(tmp_path / "cuda32", "last")
     assert model.dtype == np.float32
+
+
+def test_cli_train_with_the_torch_backend_then_sample_with_numpy(torch, tmp_path, capsys):
+    from rnnlab.cli import main
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("hello rnnlab, hello torch. " * 40, encoding="utf-8")
+    run_dir = tmp_path / "run"
+    assert main(["train", "--backend", "torch", "--device", "cpu", "--corpus", str(corpus), "--steps", "3",
+                 "--hidden", "8", "--seq-len", "8", "--batch", "2", "--out", str(run_dir), "--no-progress"]) == 0
+    assert (run_dir / "last.safetensors").exists() and (run_dir / "last.json").exists()
+    capsys.readouterr()
+    assert main(["sample", str(run_dir), "--length", "20", "--seed", "0", "--warmup", "0"]) == 0
+    assert len(capsys.readouterr().out.strip()) > 0
+
+
+def test_cli_device_needs_the_torch_backend(tmp_path, capsys):
+    from rnnlab.cli import main
+
+    assert main(["train", "--device", "cuda", "--steps", "1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "--backend torch" in err and "Traceback" not in err

@@ -85,6 +85,14 @@ def register(subparsers):
     a("--resume", metavar="RUN_DIR", help=say("continue the run saved in RUN_DIR", "reprendre le run sauvegardé dans RUN_DIR"))
     a("--seed", type=natural_int, metavar="N", help=say(f"random seed (default {d.seed})", f"graine aléatoire (défaut {d.seed})"))
     a("--no-progress", action="store_true", help=say("no progress bar", "pas de barre de progression"))
+    a("--backend", choices=["numpy", "torch"], default="numpy",
+      help=say("numpy (rnnlab's own BPTT, default) or torch (the same model in PyTorch: GPU, torchrun)",
+               "numpy (la BPTT de rnnlab, défaut) ou torch (le même modèle sous PyTorch : GPU, torchrun)"))
+    a("--device", metavar="cpu|cuda[:N]",
+      help=say("torch backend only: where to train (default cpu)", "backend torch seulement : où entraîner (défaut cpu)"))
+    a("--amp", action=argparse.BooleanOptionalAction, default=None,
+      help=say("torch backend only: bfloat16 autocast of the forward (default: on with CUDA)",
+               "backend torch seulement : autocast bfloat16 de la passe avant (défaut : activé avec CUDA)"))
     a("--lang", choices=["en", "fr"], help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
@@ -109,10 +117,17 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..train import Trainer, bits_per_char, perplexity
+    from ..backends import trainer_class
+    from ..train import bits_per_char, perplexity
 
     if getattr(args, "lang", None):
         set_language(args.lang)
+    backend_options = {}
+    if args.backend == "torch":
+        backend_options = {"device": args.device or "cpu", "amp": args.amp}
+    elif args.device is not None or args.amp is not None:
+        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
+    Trainer = trainer_class(args.backend)
     console = Console(soft_wrap=True)  # paths and commands stay on one line (copy-paste)
     if args.resume:
         extra = [f"--{opt.replace('_', '-')}" for opt in OPTIONS if getattr(args, opt) is not None] + (["--out"] if args.out else [])
@@ -122,7 +137,7 @@ def run(args) -> int:
                                   f"--resume reprend un run avec ses propres options ; retirer {', '.join(extra)} "
                                   "(seuls --minutes ou --steps peuvent changer son budget total)"))
         trainer = Trainer.resume(args.resume, steps=args.steps, minutes=args.minutes, console=console,
-                                 progress=not args.no_progress)
+                                 progress=not args.no_progress, **backend_options)
         if not trainer.budget_left():
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); give a larger "
                                   "--steps or --minutes to continue it",
@@ -137,7 +152,7 @@ def run(args) -> int:
                                   "another folder (nothing was overwritten)",
                                   f"--out {run_dir} : contient déjà un run ; le reprendre avec --resume {run_dir} ou "
                                   "choisir un autre dossier (rien n'a été écrasé)"))
-        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress)
+        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
         console.print(say(f"Training {m.cell_name.upper()} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} parameters) "
@@ -147,6 +162,8 @@ def run(args) -> int:
                           f"paramètres) sur {c.corpus} : {len(trainer.train_ids):,} caractères d'entraînement / "
                           f"{len(trainer.val_ids):,} de validation, vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))
     result = trainer.run()
+    if getattr(trainer, "dist", None) is not None and not trainer.dist.is_main:
+        return 0  # under torchrun, rank 0 alone reports
     table = Table(title=say("Run summary", "Bilan du run"), show_header=False)
     table.add_column(justify="left")
     table.add_column(justify="right")
