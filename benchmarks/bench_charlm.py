@@ -1,4 +1,4 @@
-"""The character language model against PyTorch and min-char-rnn (issue 5, Measure).
+"""The character language model against PyTorch and min-char-rnn.
 
 (a) training throughput, chars/s: rnnlab's CharLM and the same model in PyTorch
     (nn.Embedding → nn.LSTM → nn.Linear, same sizes, Adam, global-norm clipping, state carried),

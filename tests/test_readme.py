@@ -124,6 +124,10 @@ def test_readme_commands_and_code_run(tmp_path, monkeypatch):
         if body in SETUP:
             continue
         argv = shlex.split(body)
+        if argv[0] == "torchrun":  # the rnnlab command it launches, run here as one process
+            # (tests/test_backend_torch.py runs a real two-process torchrun)
+            assert argv[argv.index("-m") + 1] == "rnnlab", body
+            argv = argv[argv.index("-m") + 1:]
         assert argv[0] == "rnnlab", f"README shows a command this test does not know how to run: {body!r}"
         argv = argv[1:]
         for i, arg in enumerate(argv):  # folders of --out / --plot files exist, as in a checkout

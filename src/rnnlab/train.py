@@ -69,7 +69,7 @@ class TrainConfig:
     steps: int = 0
     eval_every: int = 0
     eval_seconds: float = 60.0
-    eval_chars: int = 50_000
+    eval_chars: int = 0  # validation characters read per evaluation (0: the whole validation split)
     val_fraction: float = 0.1
     sample_length: int = 200
     sample_temperature: float = 0.8
