@@ -11,6 +11,8 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+# Messages are asserted in English: a French locale on the test machine must not change that.
+os.environ.setdefault("RNNLAB_LANG", "en")
 
 
 def require_torch():
@@ -27,3 +29,13 @@ def require_torch():
 @pytest.fixture
 def torch():
     return require_torch()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """Every test starts in the environment's default language and leaves no language set."""
+    from rnnlab.i18n import set_language
+
+    set_language(None)
+    yield
+    set_language(None)

@@ -17,7 +17,7 @@ import importlib
 import pkgutil
 import sys
 
-from . import commands
+from . import commands, i18n
 from .errors import RnnlabError
 from .i18n import say, set_language
 
@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run ``rnnlab`` with ``argv``; the language it sets lasts for this call only."""
+    previous = i18n._current
+    try:
+        return _main(argv)
+    finally:
+        i18n._current = previous
+
+
+def _main(argv) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _language_from_argv(argv)
     try:
