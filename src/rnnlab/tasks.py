@@ -12,6 +12,7 @@ steps a score on a fixed test set. The tasks only say how to draw a batch and ho
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import math
 from dataclasses import asdict, dataclass, field
@@ -87,6 +88,10 @@ class History:
     eval_scores: list = field(default_factory=list)  # dicts
 
 
+# the loop of another backend, set by rnnlab.backends.torch_tasks.active (None: NumPy's below)
+TRAINING_LOOP = contextvars.ContextVar("rnnlab_training_loop", default=None)
+
+
 def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=None) -> History:
     """Train ``model`` for ``config.steps`` steps.
 
@@ -95,6 +100,9 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
     scores_or_None)`` after each step (progress bars). Gradient clipping by global norm
     (``clip_norm``), then one step of ``config.optimizer``.
     """
+    loop = TRAINING_LOOP.get()
+    if loop is not None:  # another backend (rnnlab.backends.torch_tasks.active)
+        return loop(model, draw_batch, config, evaluate, callback)
     rng = np.random.default_rng(config.seed)
     optimizer = make_optimizer(config.optimizer, model.params, lr=config.lr)
     history = History()

@@ -39,7 +39,34 @@ def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32
     p.add_argument("--out", default=None, help=say("folder for the checkpoint, figures and JSON results",
                                                    "dossier du point de sauvegarde, des figures et des résultats JSON"))
     p.add_argument("--no-progress", action="store_true", help=say("no progress bar", "pas de barre de progression"))
+    add_backend_args(p)
     add_lang(p)
+
+
+def add_backend_args(p):
+    import argparse
+
+    p.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
+                   help=say("numpy (rnnlab's own BPTT, default) or torch (the same model in PyTorch: GPU)",
+                            "numpy (la BPTT de rnnlab, défaut) ou torch (le même modèle sous PyTorch : GPU)"))
+    p.add_argument("--device", metavar="cpu|cuda[:N]",
+                   help=say("torch backend only: where to train (default cpu)",
+                            "backend torch seulement : où entraîner (défaut cpu)"))
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help=say("torch backend only: bfloat16 autocast of the forward (default: on with CUDA)",
+                            "backend torch seulement : autocast bfloat16 de la passe avant (défaut : activé avec CUDA)"))
+
+
+def backend(args):
+    """A context in which :func:`rnnlab.tasks.train_model` trains with ``--backend``; a clear
+    error for ``--device``/``--amp`` without ``--backend torch``."""
+    if getattr(args, "backend", "numpy") == "torch":
+        from ..backends.torch_tasks import active
+
+        return active(args.device or "cpu", args.amp)
+    if getattr(args, "device", None) is not None or getattr(args, "amp", None) is not None:
+        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
+    return contextlib.nullcontext()
 
 
 def setup(args):

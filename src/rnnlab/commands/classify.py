@@ -70,7 +70,7 @@ def run(args) -> int:
 
     train = common.train_config(args)
     out = common.out_dir(args, "runs/classify")
-    with common.progress(args, train.steps, say("training", "entraînement")) as update:
+    with common.backend(args), common.progress(args, train.steps, say("training", "entraînement")) as update:
         history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
     accuracy = history.eval_scores[-1]["accuracy"]
     majority = float(np.mean(y[test] == np.bincount(y[train_idx], minlength=K).argmax()))

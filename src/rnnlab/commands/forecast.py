@@ -47,7 +47,7 @@ def run(args) -> int:
                             recurrent_dropout=args.recurrent_dropout)
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/forecast-{series.name}")
-    with common.progress(args, train.steps, say("training", "entraînement")) as update:
+    with common.backend(args), common.progress(args, train.steps, say("training", "entraînement")) as update:
         fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: update(loss=loss))
     common.save_run(out, "forecast", fc.model, {"task": "forecast", "train": train, **fc.meta()})
     figure = out / "forecast.png"

@@ -49,7 +49,7 @@ def run(args) -> int:
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/sweep-{args.task}")
     total = train.steps * len(cells) * len(lengths)
-    with common.progress(args, total, args.task) as update:
+    with common.backend(args), common.progress(args, total, args.task) as update:
         results = sweep(args.task, cells, lengths, train, hidden_size=args.hidden,
                         callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
     common.write_json(out / "sweep.json", [r.to_json() for r in results])

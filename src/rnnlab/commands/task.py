@@ -42,7 +42,7 @@ def run(args) -> int:
 
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/{args.task}-{args.cell}-T{args.length}")
-    with common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}") as update:
+    with common.backend(args), common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}") as update:
         result, model, history = RUNNERS[args.task](
             args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
             callback=lambda s, loss, sc: update(loss=loss), return_model=True)
