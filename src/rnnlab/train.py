@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import atomic_write
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
@@ -163,14 +164,6 @@ def evaluate(model, ids, batch_size=32, seq_len=256, max_chars=None) -> float:
     return total / (B * L)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` (flushed), then rename it over ``path``."""
-    from .checkpoint import _write_temp
-
-    path = Path(path)
-    _write_temp(path.parent, path.name, data).replace(path)
-
-
 # --- the loss history, as CSV and PNG ----------------------------------------------------------
 
 HISTORY_COLUMNS = ("step", "epoch", "chars", "seconds", "lr", "train_loss", "val_loss", "val_bpc")
@@ -182,7 +175,7 @@ def write_history_csv(path: Path, rows: list) -> None:
     for r in rows:
         lines.append(",".join("" if r.get(c) is None else repr(r[c]) if isinstance(r[c], float) else str(r[c])
                               for c in HISTORY_COLUMNS))
-    _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    atomic_write(path, "\n".join(lines) + "\n")
 
 
 def plot_history(path: Path, rows: list, title: str) -> None:
@@ -222,7 +215,7 @@ def plot_history(path: Path, rows: list, title: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
 
 
 # --- the run ----------------------------------------------------------------------------------
