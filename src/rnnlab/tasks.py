@@ -115,19 +115,28 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
         if config.clip_norm:
             clip_grad_norm(grads, config.clip_norm)
         optimizer.step(grads)
-        history.train_loss.append(loss)
-        scores = None
-        if evaluate is not None and (step % config.eval_every == 0 or step == config.steps):
-            model.eval()
-            scores = evaluate(model)
-            history.eval_steps.append(step)
-            history.eval_scores.append(scores)
-        if callback is not None:
-            callback(step, loss, scores)
-        if not math.isfinite(loss):
+        if not record_step(history, model, step, loss, config, evaluate, callback):
             break
     model.eval()
     return history
+
+
+def record_step(history, model, step, loss, config, evaluate=None, callback=None, before_eval=None) -> bool:
+    """After a training step: keep the loss, evaluate when due (``before_eval()`` first, e.g. to
+    copy another backend's weights into ``model``), report to ``callback``. False when the loss
+    is not finite (stop)."""
+    history.train_loss.append(loss)
+    scores = None
+    if evaluate is not None and (step % config.eval_every == 0 or step == config.steps):
+        if before_eval is not None:
+            before_eval()
+        model.eval()
+        scores = evaluate(model)
+        history.eval_steps.append(step)
+        history.eval_scores.append(scores)
+    if callback is not None:
+        callback(step, loss, scores)
+    return math.isfinite(loss)
 
 
 # --- the long-memory tasks --------------------------------------------------------------------------

@@ -17,7 +17,6 @@ this loop (what ``--backend torch`` does).
 from __future__ import annotations
 
 import contextlib
-import math
 
 import numpy as np
 
@@ -68,7 +67,7 @@ def train_model(model, draw_batch, config, evaluate=None, callback=None, *, devi
     ``amp``: bfloat16 autocast of the forward (default: on for CUDA with float32 weights;
     refused on the CPU).
     """
-    from ..tasks import History
+    from ..tasks import History, record_step
 
     device = resolve_device(device)
     amp = (device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None else bool(amp)
@@ -89,17 +88,8 @@ def train_model(model, draw_batch, config, evaluate=None, callback=None, *, devi
             nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
         optimizer.step()
         loss = float(loss.detach())
-        history.train_loss.append(loss)
-        scores = None
-        if evaluate is not None and (step % config.eval_every == 0 or step == config.steps):
-            copy_back(net, model)
-            model.eval()
-            scores = evaluate(model)
-            history.eval_steps.append(step)
-            history.eval_scores.append(scores)
-        if callback is not None:
-            callback(step, loss, scores)
-        if not math.isfinite(loss):
+        if not record_step(history, model, step, loss, config, evaluate, callback,
+                           before_eval=lambda: copy_back(net, model)):
             break
     copy_back(net, model)
     model.eval()
