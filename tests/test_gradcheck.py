@@ -169,9 +169,13 @@ def test_check_layer_needs_a_float64_layer():
         check_layer(rnnlab.RNN(2, 3, seed=0), np.zeros((3, 1, 2)))
 
 
-def test_check_layer_refuses_a_layer_with_active_dropout():
-    layer = rnnlab.LSTM(2, 3, num_layers=2, dropout=0.5, dtype=np.float64, seed=0)
-    x = np.random.default_rng(0).normal(size=(3, 1, 2))
-    with pytest.raises(ConfigError, match=r"eval mode or dropout 0.*got dropout 0.5 in training mode"):
-        check_layer(layer, x)
-    assert check_layer(layer.eval(), x).passed
+def test_check_layer_holds_the_dropout_masks_fixed_in_training_mode():
+    """Between-layer and recurrent dropout draw from layer.rng: check_layer replays the same
+    state for every evaluation, so the loss is a function of the parameters only."""
+    layer = rnnlab.LSTM(2, 3, num_layers=2, dropout=0.5, recurrent_dropout=0.3, dtype=np.float64, seed=0)
+    x = np.random.default_rng(0).normal(size=(3, 2, 2))
+    report = check_layer(layer, x)
+    assert report.passed, str(report)
+    masked, _ = layer.forward(x)
+    assert not np.allclose(masked, layer.eval().forward(x)[0])  # the masks were really there
+    assert check_layer(layer, x).passed

@@ -152,118 +152,16 @@ def test_classifier_matches_torch_packed(torch, cell, bidirectional):
     assert np.max(np.abs(model.grads["head.weight"] - head_t.weight.grad.numpy())) < 1e-9
 
 
-# --- variational dropout and the layer-normalised LSTM (rnnlab.variants) ---------------------------
-
-from rnnlab import LSTM, RNN  # noqa: E402
-from rnnlab.variants import LayerNormLSTM, VariationalRecurrent, make_variant  # noqa: E402
-
-
-@pytest.mark.parametrize("mode,core", [("rnn", RNN), ("lstm", LSTM)])
-def test_variational_layer_in_eval_mode_is_the_core_layer(mode, core):
-    rng = np.random.default_rng(0)
-    var = VariationalRecurrent(mode, 3, 4, num_layers=2, dropout=0.3, recurrent_dropout=0.4, dtype=np.float64, seed=0)
-    ref = core(3, 4, num_layers=2, dtype=np.float64, seed=1)
-    ref.load_state_dict(var.state_dict())
-    var.eval(), ref.eval()
-    x, lengths = rng.normal(size=(5, 3, 3)), np.array([5, 3, 1])
-    out_v, fin_v = var(x, lengths=lengths)
-    out_r, fin_r = ref(x, lengths=lengths)
-    assert np.allclose(out_v, out_r, atol=1e-13)
-    g = rng.normal(size=out_v.shape)
-    assert np.allclose(var.backward(g), ref.backward(g), atol=1e-13)
-    for k in ref.params:
-        assert np.allclose(var.grads[k], ref.grads[k], atol=1e-12), k
-
-
-def test_variational_mask_is_the_same_at_every_step():
-    """h_t = tanh(W_ih x_t + b + W_hh (h_{t-1} ⊙ m)) with one m for all t (Gal & Ghahramani 2016)."""
-    rng = np.random.default_rng(1)
-    layer = VariationalRecurrent("rnn", 2, 6, recurrent_dropout=0.5, dtype=np.float64, seed=2)
-    x = rng.normal(size=(4, 3, 2))
-    out, _ = layer(x)
-    (_, m), = layer._masks
-    assert m.shape == (3, 6) and set(np.unique(m)) <= {0.0, 2.0}
-    p = layer.params
-    h = np.zeros((3, 6))
-    for t in range(4):
-        h = np.tanh(x[t] @ p["weight_ih_l0"].T + p["bias_ih_l0"] + p["bias_hh_l0"] + (h * m) @ p["weight_hh_l0"].T)
-        assert np.allclose(out[t], h)
-    out2, _ = layer(x)
-    assert not np.allclose(out2, out)  # a new forward draws new masks
-
-
-@pytest.mark.parametrize("mode", ["rnn", "lstm", "lnlstm"])
-def test_regularised_layers_gradcheck_in_training_mode(mode):
-    """Masks held fixed (keep_masks), two layers, padded batch, given h_0 (and C_0)."""
-    rng = np.random.default_rng(4)
-    if mode == "lnlstm":
-        layer = LayerNormLSTM(3, 4, num_layers=2, dropout=0.3, recurrent_dropout=0.3, dtype=np.float64, seed=4)
-        for k, v in layer.params.items():  # move gains and biases off their initial 1 / 0
-            v += rng.normal(scale=0.3, size=v.shape)
-    else:
-        layer = VariationalRecurrent(mode, 3, 4, num_layers=2, dropout=0.3, recurrent_dropout=0.3, dtype=np.float64, seed=4)
-    x, lengths = rng.normal(size=(5, 3, 3)), np.array([5, 2, 4])
-    h0 = rng.normal(size=(2, 3, 4))
-    hx = (h0, rng.normal(size=(2, 3, 4))) if mode != "rnn" else h0
-    layer.train()
-    layer(x, hx, lengths)
-    layer.keep_masks = True  # the loss is now a deterministic function of the weights
-    states = list(hx) if isinstance(hx, tuple) else [hx]
-    out, fin = layer(x, hx, lengths)
-    fins = fin if isinstance(fin, tuple) else (fin,)
-    g_out, g_fin = rng.normal(size=out.shape), [rng.normal(size=f.shape) for f in fins]
-
-    def loss():
-        o, f = layer(x, tuple(states) if len(states) == 2 else states[0], lengths)
-        f = f if isinstance(f, tuple) else (f,)
-        return np.sum(o * g_out) + sum(np.sum(a * b) for a, b in zip(f, g_fin))
-
-    loss()
-    d_x = layer.backward(g_out, *g_fin)
-    d_hx = layer.d_hx if isinstance(layer.d_hx, tuple) else (layer.d_hx,)
-    arrays = {**layer.params, "input": x, **{f"state0_{k}": s for k, s in enumerate(states)}}
-    analytic = {**layer.grads, "input": d_x, **{f"state0_{k}": d for k, d in enumerate(d_hx)}}
-    report = check_gradients(loss, arrays, analytic)
-    assert report.passed, str(report)
-    assert any(m is not None for pair in layer._masks for m in pair)
-
-
-def test_layer_norm_lstm_matches_torch(torch):
-    """The same cell written with torch.nn.functional.layer_norm and autograd: outputs and
-    every gradient ≤ 1e-9 in float64."""
-    F = torch.nn.functional
-    rng = np.random.default_rng(5)
-    layer = LayerNormLSTM(3, 4, dtype=np.float64, seed=5)
-    for v in layer.params.values():
-        v += rng.normal(scale=0.2, size=v.shape)
-    x = rng.normal(size=(6, 2, 3))
-    out, (h_n, c_n) = layer(x)
-    g = rng.normal(size=out.shape)
-    d_x = layer.backward(g, None, np.ones_like(c_n))
-    P = {k: torch.tensor(v, requires_grad=True) for k, v in layer.params.items()}
-    xt = torch.tensor(x, requires_grad=True)
-    h = c = torch.zeros(2, 4, dtype=torch.float64)
-    H, outs = 4, []
-    for t in range(6):
-        a = (F.layer_norm(xt[t] @ P["weight_ih_l0"].T, (16,), P["ln_ih_gain_l0"], None, 1e-5)
-             + F.layer_norm(h @ P["weight_hh_l0"].T, (16,), P["ln_hh_gain_l0"], None, 1e-5) + P["bias_l0"])
-        i, f, gg, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
-        c = f * c + i * gg
-        h = o * torch.tanh(F.layer_norm(c, (H,), P["ln_c_gain_l0"], P["ln_c_bias_l0"], 1e-5))
-        outs.append(h)
-    out_t = torch.stack(outs)
-    ((out_t * torch.tensor(g)).sum() + c.sum()).backward()
-    assert np.max(np.abs(out_t.detach().numpy() - out)) < 1e-12
-    assert np.max(np.abs(xt.grad.numpy() - d_x)) < 1e-9
-    for k, v in P.items():
-        assert np.max(np.abs(v.grad.numpy() - layer.grads[k])) < 1e-9, k
+# --- models on the regularised core layers (tests/test_regularisers.py checks the layers) ----------
 
 
 def test_models_with_regularised_layers():
     rng = np.random.default_rng(6)
     for cfg in (SeqModelConfig("classifier", 3, 4, 2, cell="lnlstm"),
                 SeqModelConfig("tagger", 3, 4, 2, cell="lstm", recurrent_dropout=0.25, num_layers=2),
-                SeqModelConfig("generator", 2, 4, 3, cell="lnlstm", recurrent_dropout=0.25)):
+                SeqModelConfig("generator", 2, 4, 3, cell="lnlstm", recurrent_dropout=0.25),
+                SeqModelConfig("classifier", 3, 4, 2, cell="gru", recurrent_dropout=0.25, bidirectional=True),
+                SeqModelConfig("regressor", 3, 4, 2, cell="lnlstm", bidirectional=True, num_layers=2)):
         model = build_model(cfg, dtype=np.float64, seed=6)
         model.eval()
         if cfg.kind == "generator":
@@ -272,7 +170,4 @@ def test_models_with_regularised_layers():
         else:
             x = rng.normal(size=(4, 2, 3))
             _check_model(model, {"input": x}, lambda: model(x, np.array([4, 2])))
-    with pytest.raises(ConfigError, match="unidirectional"):
-        make_variant("lstm", 2, 3, bidirectional=True, recurrent_dropout=0.1)
-    with pytest.raises(ConfigError, match="rnn or lstm"):
-        build_model(SeqModelConfig("classifier", 2, 3, 2, cell="gru", recurrent_dropout=0.2))
+

@@ -26,29 +26,38 @@ class Recurrent:
 
     Parameters
     ----------
-    mode : "rnn", "lstm" or "gru"
+    mode : "rnn", "lstm", "gru" or "lnlstm" (the layer-normalised LSTM)
     input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional :
         as PyTorch. ``dropout`` is applied to the output of every layer but the last, in
         training mode only, with masks drawn from the layer's ``rng``.
+    recurrent_dropout : variational dropout on the state entering the recurrence (Gal &
+        Ghahramani 2016): in training mode, one Bernoulli(1 − p) mask per sequence, layer and
+        direction, scaled by 1/(1 − p) and used at every step, h̃_{t-1} = h_{t-1} ⊙ m. The
+        cell state C is never masked; the GRU keeps h_{t-1} unmasked in z ⊙ h_{t-1}. The
+        weights are those of the plain layer (the masks act only in training).
     dtype : parameter dtype (float32 by default; float64 for exercises and gradient checks)
     rng, seed : the random source (initialisation and dropout); nothing uses the global RNG.
     **cell_options : ``nonlinearity`` (RNN), ``reset`` (GRU)
 
-    Initialisation as PyTorch: every parameter ~ U(−√k, √k), k = 1 / hidden_size.
+    Initialisation as PyTorch: every parameter ~ U(−√k, √k), k = 1 / hidden_size (the
+    layer-normalised LSTM then sets its gains and shifts: :func:`rnnlab.cells.lnlstm.initialise`).
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=np.float32, rng=None, seed=None, **cell_options):
+                 dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None,
+                 **cell_options):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
-        is_number = isinstance(dropout, (int, float, np.number)) and not isinstance(dropout, bool)
-        if not (is_number and 0.0 <= float(dropout) < 1.0):
-            raise ConfigError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
+        for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            is_number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
+            if not (is_number and 0.0 <= float(p) < 1.0):
+                raise ConfigError(f"{name}: expected a probability in [0, 1), got {p!r}")
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         self.dtype = np.dtype(dtype)
@@ -58,8 +67,13 @@ class Recurrent:
         k = 1.0 / hidden_size
         for name, shape in self._param_shapes():
             self.params[name] = self.rng.uniform(-np.sqrt(k), np.sqrt(k), size=shape).astype(self.dtype)
+        if hasattr(self.cell.module, "initialise"):
+            for layer in range(self.num_layers):
+                for direction in range(self.num_directions):
+                    self.cell.module.initialise(self.params, self._suffix(layer, direction), self.hidden_size)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.d_hx = None
+        self.recurrent_masks = None  # the last forward's, per (layer, direction)
         self._tapes = None
 
     # --- parameters ---------------------------------------------------------------------
@@ -78,6 +92,8 @@ class Recurrent:
                 if self.bias:
                     yield f"bias_ih{s}", (GH,)
                     yield f"bias_hh{s}", (GH,)
+                for name, width, _ in self.cell.extra_params:
+                    yield f"{name}{s}", (width * H,)
 
     def state_dict(self):
         """Copies of the parameters, PyTorch's names and shapes."""
@@ -116,6 +132,10 @@ class Recurrent:
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())
+        if self.recurrent_dropout:
+            opts += f", recurrent_dropout={self.recurrent_dropout}"
+        if self.mode == "lnlstm":
+            opts += ", layer_norm=True"
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
                 f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
                 f"bidirectional={self.bidirectional}{opts}, dtype={self.dtype.name})")
@@ -198,6 +218,7 @@ class Recurrent:
         layer_input = x
         finals = [[None] * (self.num_layers * self.num_directions) for _ in self.cell.state_names]
         self._tapes, self._drop_masks = [], []
+        self.recurrent_masks = self._draw_recurrent_masks(x.shape[1])
         for layer in range(self.num_layers):
             outputs, tapes = [], []
             for direction in range(self.num_directions):
@@ -206,7 +227,9 @@ class Recurrent:
                 p = self.params
                 out, final, tape = unroll(
                     self.cell, layer_input, tuple(st[idx] for st in states0), p[f"weight_ih{s}"], p[f"weight_hh{s}"],
-                    p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), mask=mask, reverse=direction == 1)
+                    p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), mask=mask, reverse=direction == 1,
+                    h_mask=self.recurrent_masks[idx],
+                    cell_params={name: p[f"{name}{s}"] for name, _, _ in self.cell.extra_params})
                 outputs.append(out)
                 tapes.append(tape)
                 for k, st in enumerate(final):
@@ -228,6 +251,13 @@ class Recurrent:
         return output, (tuple(finals) if len(finals) == 2 else finals[0])
 
     __call__ = forward
+
+    def _draw_recurrent_masks(self, B):
+        """Per (layer, direction): the recurrent dropout mask ``(B, H)``, or None (eval mode, p = 0)."""
+        n, p = self.num_layers * self.num_directions, self.recurrent_dropout
+        if not (self.training and p > 0):
+            return [None] * n
+        return [((self.rng.random((B, self.hidden_size)) >= p) / (1.0 - p)).astype(self.dtype) for _ in range(n)]
 
     def backward(self, d_output, d_h_n=None, d_c_n=None):
         """BPTT through the last :meth:`forward`.
@@ -258,6 +288,8 @@ class Recurrent:
                 grads[f"weight_ih{s}"], grads[f"weight_hh{s}"] = g["W_ih"], g["W_hh"]
                 if self.bias:
                     grads[f"bias_ih{s}"], grads[f"bias_hh{s}"] = g["b_ih"], g["b_hh"]
+                for name, _, _ in self.cell.extra_params:
+                    grads[f"{name}{s}"] = g[name]
                 for k, d in enumerate(d_state0):
                     d_init[k][idx] = d
                 d_input = d_x if d_input is None else d_input + d_x
@@ -289,28 +321,42 @@ class Recurrent:
 
 
 class RNN(Recurrent):
-    """Elman RNN stack, ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or ReLU), as ``torch.nn.RNN``."""
+    """Elman RNN stack, ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or ReLU), as ``torch.nn.RNN``;
+    ``recurrent_dropout`` as in :class:`Recurrent`."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=np.float32, rng=None, seed=None):
+                 dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None):
         super().__init__("rnn", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, rng=rng, seed=seed, nonlinearity=nonlinearity)
+                         recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed,
+                         nonlinearity=nonlinearity)
 
 
 class LSTM(Recurrent):
-    """LSTM stack (gates i, f, g, o), as ``torch.nn.LSTM``; ``forward`` returns ``output, (h_n, c_n)``."""
+    """LSTM stack (gates i, f, g, o), as ``torch.nn.LSTM``; ``forward`` returns ``output, (h_n, c_n)``.
+
+    ``layer_norm=True``: the layer-normalised LSTM of Ba et al. 2016 (:mod:`rnnlab.cells.lnlstm`;
+    extra parameters ``ln_ih_gain_l0, ln_hh_gain_l0, ln_c_gain_l0, ln_c_bias_l0``, no PyTorch
+    counterpart); ``recurrent_dropout`` as in :class:`Recurrent`."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, *, dtype=np.float32, rng=None, seed=None):
-        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, rng=rng, seed=seed)
+                 bidirectional=False, *, layer_norm=False, recurrent_dropout=0.0, dtype=np.float32, rng=None,
+                 seed=None):
+        if not isinstance(layer_norm, (bool, np.bool_)):
+            raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
+        super().__init__("lnlstm" if layer_norm else "lstm", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)
+
+    @property
+    def layer_norm(self) -> bool:
+        return self.mode == "lnlstm"
 
 
 class GRU(Recurrent):
     """GRU stack (gates r, z, n), as ``torch.nn.GRU`` with ``reset="after"`` (the default), or the
-    course's Cho-2014 cell with ``reset="before"`` (no PyTorch counterpart)."""
+    course's Cho-2014 cell with ``reset="before"`` (no PyTorch counterpart); ``recurrent_dropout``
+    as in :class:`Recurrent` (masks only the state entering W_hh)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, *, reset="after", dtype=np.float32, rng=None, seed=None):
+                 bidirectional=False, *, reset="after", recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, rng=rng, seed=seed, reset=reset)
+                         recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed, reset=reset)

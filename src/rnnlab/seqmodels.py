@@ -43,7 +43,8 @@ class SeqModelConfig:
     ``input_size`` is the size of x_t (for the generator: of the conditioning vector);
     ``output_size`` the number of classes or of predicted values. ``recurrent_dropout`` is the
     variational dropout of Gal & Ghahramani (2016) (one mask per sequence, the same at every
-    step; rnn and lstm only); ``cell="lnlstm"`` is the layer-normalised LSTM of Ba et al. (2016).
+    step, on h_{t-1} entering W_hh); ``cell="lnlstm"`` is the layer-normalised LSTM of Ba et
+    al. (2016). Both are options of the core layers (:class:`rnnlab.layers.Recurrent`).
     """
 
     kind: str
@@ -77,14 +78,11 @@ class SeqModelConfig:
 
 
 def make_recurrent(config: SeqModelConfig, input_size: int, dtype, rng):
-    """The recurrent stack a config asks for (a core layer, or a variant of :mod:`rnnlab.variants`)."""
+    """The recurrent stack a config asks for (``cell="lnlstm"`` is ``LSTM(layer_norm=True)``)."""
     opts = dict(num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout,
-                dtype=dtype, rng=rng)
-    if config.cell == "lnlstm" or config.recurrent_dropout > 0:
-        from .variants import make_variant
-
-        return make_variant(config.cell, input_size, config.hidden_size,
-                            recurrent_dropout=config.recurrent_dropout, **opts)
+                recurrent_dropout=config.recurrent_dropout, dtype=dtype, rng=rng)
+    if config.cell == "lnlstm":
+        return LSTM(input_size, config.hidden_size, layer_norm=True, **opts)
     return {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.cell](input_size, config.hidden_size, **opts)
 
 

@@ -8,7 +8,13 @@ Forward over a sequence ``x (T, B, D)``:
    buffers allocated once for all steps (the cell's ``workspace``, and the states ``(T + 1, B, H)``),
    so a step's cache is a set of views and nothing is allocated per step;
 3. with a ``mask`` (padded batches, as PyTorch's packed sequences): past its length a
-   sequence's state is frozen and its output is zero.
+   sequence's state is frozen and its output is zero;
+4. with an ``h_mask`` (recurrent, "variational" dropout, Gal & Ghahramani 2016): one mask m per
+   sequence, the same at every step, on the state entering the recurrence, h̃_{t-1} = h_{t-1} ⊙ m,
+   so that ∂L/∂W_hh = Σ_t ∂L/∂(W_hh h̃_{t-1}) h̃_{t-1}ᵀ and ∂L/∂h_{t-1} = m ⊙ ∂L/∂h̃_{t-1};
+5. with ``cell_params`` (the layer-normalised LSTM's gains): passed to every step, their
+   gradients summed over the steps; a cell that transforms its input projection (LN(W_ih x_t))
+   does it for all steps at once before the loop.
 
 Backward walks the steps in reverse, calls the cell's ``step_backward``, which writes its gate
 gradients into one ``(T, B, G·H)`` array, then forms ``∂L/∂W_ih``, ``∂L/∂W_hh`` and ``∂L/∂x``
@@ -92,7 +98,10 @@ class Tape:
     caches: list  # per step t (in time order), the cell's cache (views into the unroll's buffers)
     mask: np.ndarray | None  # (T, B, 1) bool, True where t < length
     reverse: bool
-    h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that step t read, in time order
+    h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that W_hh read at step t, in time order
+    h_mask: np.ndarray | None = None  # (B, H): the recurrent dropout mask
+    cell_params: dict = field(default_factory=dict)  # the cell's own parameters (names without suffix)
+    input_cache: dict | None = None  # what the cell's input transform keeps (LN of W_ih x_t)
     owned: list = field(default_factory=list)  # its buffers, given to SPARE when the tape dies
 
     def __del__(self):
@@ -103,18 +112,24 @@ class Tape:
             pass
 
 
-def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False):
+def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False, h_mask=None,
+           cell_params=None):
     """Run ``cell`` over ``x (T, B, D)`` from ``state0`` (a tuple of ``(B, H)`` arrays).
 
     Returns ``(output (T, B, H), final_state, tape)``; ``reverse=True`` runs from t = T−1 down
     to 0 (the backward direction of a bidirectional layer); ``output[t]`` is always the
-    state after reading ``x[t]``.
+    state after reading ``x[t]``. ``h_mask (B, H)``: the recurrent dropout mask (already scaled
+    by 1/(1 − p)); ``cell_params``: the cell's own parameters (:attr:`Cell.extra_params`).
     """
     T, B, D = x.shape
     H = W_hh.shape[1]
+    cell_params = cell_params or {}
     # 1. all input projections in one GEMM
     xw = SPARE.empty((T, B, W_ih.shape[0]), np.result_type(x, W_ih))  # (T, B, G·H)
     np.matmul(x.reshape(T * B, D), W_ih.T, out=xw.reshape(T * B, -1))
+    input_cache = None
+    if hasattr(cell.module, "normalise_input"):
+        xw, input_cache = cell.module.normalise_input(xw, cell_params)
     b_step = b_hh
     if b_ih is not None:
         xw += b_ih
@@ -128,8 +143,11 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     states = [SPARE.empty((T + 1, B, H), dtype) for _ in state0]  # (T + 1, B, H) each
     for slots, s0 in zip(states, state0):
         slots[T if reverse else 0] = s0
+    h_tilde = None if h_mask is None else SPARE.empty((T, B, H), dtype)  # h_{t-1} ⊙ m, what W_hh reads
     W_hh_rows = np.ascontiguousarray(W_hh.T).T  # same values; makes the per-step h W_hhᵀ a plain GEMM
-    step, options = cell.module.step, cell.options
+    step, options = cell.module.step, dict(cell.options)
+    if cell_params:
+        options["params"] = cell_params
     caches = [None] * T
     output = np.empty((T, B, H), dtype) if mask is not None else None
     # 3. the steps
@@ -141,18 +159,26 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
         read, write = t + reverse, t + 1 - reverse
         state = tuple([slots[read] for slots in states])
         out = {key: buf[t + shift] for key, buf, shift in targets}
-        new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, **options)
+        if h_mask is None:
+            new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, **options)
+        else:
+            h_in = np.multiply(state[0], h_mask, out=h_tilde[t])
+            if cell.direct_path:  # the cell masks only what enters W_hh
+                new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, h_in=h_in, **options)
+            else:  # h_{t-1} enters the cell only through W_hh
+                new_state, caches[t] = step(xw[t], (h_in, *state[1:]), W_hh_rows, b_step, out=out, **options)
         if mask is not None:
-            keep = mask[t]  # (B, 1): past its length a sequence keeps its state
+            keep = mask[t]  # (B, 1): past its length a sequence keeps its state (unmasked)
             for slots, new, old in zip(states, new_state, state):
                 slots[write] = np.where(keep, new, old)
             np.multiply(new_state[0], keep, out=output[t])
     if output is None:
         output = states[0][1 - reverse : T + 1 - reverse].copy()  # a copy: the tape keeps its own
     final = tuple(slots[0 if reverse else T].copy() for slots in states)
-    h_prev = states[0][reverse : T + reverse]
-    owned = [xw, *work.values(), *states]
-    return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev, owned)
+    h_prev = states[0][reverse : T + reverse] if h_mask is None else h_tilde
+    owned = [xw, *work.values(), *states] + ([] if h_tilde is None else [h_tilde])
+    return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev, h_mask,
+                               cell_params, input_cache, owned)
 
 
 def unroll_backward(tape: Tape, d_output, d_state_final=None):
@@ -161,10 +187,10 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     ``d_output (T, B, H)`` is ∂L/∂output (``None`` for zeros); ``d_state_final`` the gradients
     of the final state (a tuple, entries may be ``None``).
 
-    Returns ``(d_x (T, B, D), d_state0, grads)`` with ``grads`` keyed ``W_ih, W_hh`` and,
-    with biases, ``b_ih, b_hh``.
+    Returns ``(d_x (T, B, D), d_state0, grads)`` with ``grads`` keyed ``W_ih, W_hh``, with
+    biases ``b_ih, b_hh``, and the names of the cell's own parameters.
     """
-    cell, x, W_hh, mask = tape.cell, tape.x, tape.W_hh, tape.mask
+    cell, x, W_hh, mask, h_mask = tape.cell, tape.x, tape.W_hh, tape.mask, tape.h_mask
     T, B, D = x.shape
     H, GH = W_hh.shape[1], W_hh.shape[0]
     dtype = np.result_type(x, W_hh, *(() if d_output is None else (d_output,)))
@@ -172,7 +198,13 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
         np.zeros((B, H), dtype) if (d_state_final is None or d is None) else np.array(d, dtype)
         for d in (d_state_final or (None,) * len(cell.state_names))
     )
-    step_backward, options = cell.module.step_backward, cell.options
+    step_backward, options = cell.module.step_backward, dict(cell.options)
+    param_grads = {name: np.zeros_like(value) for name, value in tape.cell_params.items()}  # summed over steps
+    if tape.cell_params:
+        options.update(params=tape.cell_params, param_grads=param_grads)
+    masked_in_cell = h_mask is not None and cell.direct_path
+    if masked_in_cell:
+        options["h_mask"] = h_mask
     d_xw_all = SPARE.empty((T, B, GH), dtype)  # every step's gate gradients, for the GEMMs below
     tape.owned.append(d_xw_all)
     d_hw_all = None  # allocated only for cells whose hidden-side gradient differs
@@ -181,13 +213,12 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
             d_h = d_state[0]  # ∂L/∂h_t: from step t+1, plus from the output y_t
             d_h += d_output[t] if mask is None else d_output[t] * mask[t]
         out = {"d_xw": d_xw_all[t]} if d_hw_all is None else {"d_xw": d_xw_all[t], "d_hw": d_hw_all[t]}
-        if mask is None:
-            d_xw, d_hw, d_state = step_backward(d_state, tape.caches[t], W_hh, out=out, **options)
-        else:
-            keep = mask[t]
-            d_xw, d_hw, d_prev = step_backward(tuple(d * keep for d in d_state), tape.caches[t], W_hh, out=out, **options)
-            # a frozen step passes its state's gradient straight through
-            d_state = tuple(dp + d * ~keep for dp, d in zip(d_prev, d_state))
+        upstream = d_state if mask is None else tuple(d * mask[t] for d in d_state)
+        d_xw, d_hw, d_prev = step_backward(upstream, tape.caches[t], W_hh, out=out, **options)
+        if h_mask is not None and not masked_in_cell:
+            d_prev = (d_prev[0] * h_mask, *d_prev[1:])  # the step read h̃_{t-1} = h_{t-1} ⊙ m
+        # a frozen step passes its state's gradient straight through
+        d_state = d_prev if mask is None else tuple(dp + d * ~mask[t] for dp, d in zip(d_prev, d_state))
         if d_hw is not d_xw and d_hw_all is None:
             d_hw_all = SPARE.empty((T, B, GH), dtype)
             tape.owned.append(d_hw_all)
@@ -195,12 +226,16 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     d_xw_flat = d_xw_all.reshape(T * B, GH)
     d_hw_flat = d_xw_flat if d_hw_all is None else d_hw_all.reshape(T * B, GH)
     h_prev = tape.h_prev.reshape(T * B, H)
-    grads = {
-        "W_ih": d_xw_flat.T @ x.reshape(T * B, D),
-        "W_hh": cell.weight_hh_grad(d_hw_flat, h_prev, tape.caches),
-    }
+    grads = {"W_hh": cell.weight_hh_grad(d_hw_flat, h_prev, tape.caches)}
     if tape.has_bias:
         grads["b_ih"] = d_xw_flat.sum(axis=0)
-        grads["b_hh"] = grads["b_ih"].copy() if d_hw_all is None else d_hw_flat.sum(axis=0)
-    d_x = (d_xw_flat @ tape.W_ih).reshape(T, B, D)
+        # a folded b_hh was added where b_ih was; otherwise it sits on the hidden side
+        grads["b_hh"] = grads["b_ih"].copy() if cell.fold_b_hh else d_hw_flat.sum(axis=0)
+    d_proj = d_xw_flat  # ∂L/∂(x W_ihᵀ), through the cell's input transform if it has one
+    if tape.input_cache is not None:
+        d_proj = cell.module.normalise_input_backward(
+            d_xw_all, tape.input_cache, tape.cell_params, param_grads).reshape(T * B, GH)
+    grads["W_ih"] = d_proj.T @ x.reshape(T * B, D)
+    grads.update(param_grads)
+    d_x = (d_proj @ tape.W_ih).reshape(T, B, D)
     return d_x, d_state, grads

@@ -29,6 +29,11 @@ Backward, for upstream ∂L/∂h_t (PyTorch's convention)::
     after:  ∂L/∂r = ∂L/∂a_n ⊙ (W_hn h + b_hn);   the hidden-side gradient of n is ∂L/∂a_n ⊙ r
     before: ∂L/∂(r⊙h) = W_hnᵀ ∂L/∂a_n;  ∂L/∂r = ∂L/∂(r⊙h) ⊙ h_{t-1};  ∂L/∂h_{t-1} += ∂L/∂(r⊙h) ⊙ r
     ∂L/∂a_r = ∂L/∂r ⊙ r(1 − r),   ∂L/∂a_z = ∂L/∂z ⊙ z(1 − z)
+
+Recurrent (variational) dropout: h_{t-1} also reaches h_t directly (z ⊙ h_{t-1}), and masking
+that path would scale the memory by m at every step; so, as Keras does, only the state entering
+W_hh is masked, ``h̃ = h_{t-1} ⊙ m`` (``h_in``): ``W_hh h̃`` (and ``r ⊙ h̃`` for reset="before")
+while the interpolation keeps h_{t-1}. Backward multiplies the W_hh-side gradient by m.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from ..functional import sigmoid
 GATES = 3
 STATE = ("h",)
 GATE_NAMES = ("r", "z", "n")
+DIRECT_PATH = True  # h_{t-1} reaches h_t through z ⊙ h_{t-1} too: recurrent masks go through h_in
 
 
 def fold_b_hh(reset="after"):
@@ -65,38 +71,40 @@ def workspace(T, B, H, dtype, empty=np.empty, reset="after"):
     return {key: empty((T, B, w * H), dtype) for key, w in widths.items()}
 
 
-def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
+def step(xw, state, W_hh, b_hh=None, reset="after", out=None, h_in=None):
     """One step. ``xw (B, 3H)`` is W_ih x_t + b (already projected); ``state = (h_prev,)``.
 
     Returns ``((h,), cache)``; the cache keeps the gates ``r, z, n`` and, for the backward,
     ``hw_n = W_hn h + b_hn`` (reset="after") or ``rh = r ⊙ h_{t-1}`` (reset="before"). ``out``
-    (optional) holds slice ``[t]`` of every array of :func:`workspace`, to write into.
+    (optional) holds slice ``[t]`` of every array of :func:`workspace`, to write into. ``h_in``
+    (optional): the masked state h_{t-1} ⊙ m that W_hh reads under recurrent dropout.
     """
     (h_prev,) = state
+    h_in = h_prev if h_in is None else h_in
     B, H = h_prev.shape
     if out is None:
         out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset=reset).items()}
     rz, a_n, n, h = out["rz"], out["a_n"], out["n"], out["h"]
     if reset == "after":
         hw = out["hw"]
-        np.matmul(h_prev, W_hh.T, out=hw)  # (B, 3H): the three hidden projections in one GEMM
+        np.matmul(h_in, W_hh.T, out=hw)  # (B, 3H): the three hidden projections in one GEMM
         if b_hh is not None:
             hw += b_hh
         a_rz, hw_n = hw[:, : 2 * H], hw[:, 2 * H :]  # hw_n = W_hn h + b_hn
     else:
         a_rz = out["a_rz"]
-        np.matmul(h_prev, W_hh[: 2 * H].T, out=a_rz)  # (B, 2H)
+        np.matmul(h_in, W_hh[: 2 * H].T, out=a_rz)  # (B, 2H)
         if b_hh is not None:
             a_rz += b_hh[: 2 * H]
     a_rz += xw[:, : 2 * H]
     sigmoid(a_rz, out=rz)
     r, z = rz[:, :H], rz[:, H:]
-    cache = {"h_prev": h_prev, "r": r, "z": z}
+    cache = {"h_prev": h_prev, "h_in": h_in, "r": r, "z": z}
     if reset == "after":
         np.multiply(r, hw_n, out=a_n)  # r ⊙ (W_hn h + b_hn)
         cache["hw_n"] = hw_n
     else:
-        rh = np.multiply(r, h_prev, out=out["rh"])
+        rh = np.multiply(r, h_in, out=out["rh"])
         np.matmul(rh, W_hh[2 * H :].T, out=a_n)  # W_hn (r ⊙ h)
         if b_hh is not None:
             a_n += b_hh[2 * H :]
@@ -110,22 +118,27 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None):
     return (h,), cache
 
 
-def step_backward(d_state, cache, W_hh, reset="after", out=None):
+def step_backward(d_state, cache, W_hh, reset="after", out=None, h_mask=None):
     """Backward of :func:`step`. ``d_state = (∂L/∂h_t,)``.
 
     Returns ``(d_xw (B, 3H), d_hw (B, 3H), (∂L/∂h_{t-1},))``: ``d_xw`` is the gradient of the
     input projection, ``d_hw`` that of the hidden projection (they differ in the n block for
     reset="after", where the hidden part is multiplied by r). ``out={"d_xw": …, "d_hw": …}``
-    (optional) are the arrays to write them into.
+    (optional) are the arrays to write them into. ``h_mask``: the recurrent dropout mask the
+    forward's ``h_in`` was made with (the W_hh-side gradient goes through it).
     """
     (d_h,) = d_state
     h_prev, r, z, n = cache["h_prev"], cache["r"], cache["z"], cache["n"]
+
+    def through_mask(d_h_in):  # ∂L/∂h_{t-1} from ∂L/∂h̃, h̃ = h_{t-1} ⊙ m
+        return d_h_in if h_mask is None else d_h_in * h_mask
+
     B, H = d_h.shape
     d_xw = _slot(out, "d_xw", (B, 3 * H), d_h, n)
     if reset == "after" and kernels.usable(d_h, h_prev, r, z, n, cache["hw_n"], d_xw):
         d_hw, d_h_prev = _slot(out, "d_hw", (B, 3 * H), d_h, n), np.empty_like(d_h)
         kernels.gru_backward(d_h, h_prev, r, z, n, cache["hw_n"], d_xw, d_hw, d_h_prev)  # the lines below, fused
-        d_h_prev += d_hw @ W_hh
+        d_h_prev += through_mask(d_hw @ W_hh)
         return d_xw, d_hw, (d_h_prev,)
     d_ar, d_az, d_an = d_xw[:, :H], d_xw[:, H : 2 * H], d_xw[:, 2 * H :]
     one_minus_z = np.subtract(1.0, z)
@@ -136,8 +149,8 @@ def step_backward(d_state, cache, W_hh, reset="after", out=None):
         np.multiply(d_an, cache["hw_n"], out=d_ar)  # ∂L/∂r = ∂L/∂a_n ⊙ (W_hn h + b_hn)
     else:
         d_rh = d_an @ W_hh[2 * H :]
-        np.multiply(d_rh, h_prev, out=d_ar)  # ∂L/∂r = ∂L/∂(r ⊙ h) ⊙ h_{t-1}
-        d_h_prev += d_rh * r
+        np.multiply(d_rh, cache["h_in"], out=d_ar)  # ∂L/∂r = ∂L/∂(r ⊙ h̃) ⊙ h̃ (h̃ = h_{t-1} unmasked)
+        d_h_prev += through_mask(d_rh * r)
     d_ar *= r  # ∂L/∂a_r = ∂L/∂r ⊙ r (1 − r)
     d_ar *= np.subtract(1.0, r)
     np.subtract(h_prev, n, out=d_az)  # ∂L/∂a_z = ∂L/∂h ⊙ (h_{t-1} − n) ⊙ z (1 − z)
@@ -148,10 +161,10 @@ def step_backward(d_state, cache, W_hh, reset="after", out=None):
         d_hw = _slot(out, "d_hw", (B, 3 * H), d_h, n)
         d_hw[:, : 2 * H] = d_xw[:, : 2 * H]
         np.multiply(d_an, r, out=d_hw[:, 2 * H :])  # the hidden side of n is multiplied by r
-        d_h_prev += d_hw @ W_hh
+        d_h_prev += through_mask(d_hw @ W_hh)
     else:
         d_hw = d_xw
-        d_h_prev += d_xw[:, : 2 * H] @ W_hh[: 2 * H]
+        d_h_prev += through_mask(d_xw[:, : 2 * H] @ W_hh[: 2 * H])
     return d_xw, d_hw, (d_h_prev,)
 
 

@@ -1,4 +1,5 @@
-r"""Layer-normalised LSTM cell (Ba, Kiros & Hinton 2016, "Layer Normalization", §3.1 and eq. 20–22).
+r"""Layer-normalised LSTM cell (Ba, Kiros & Hinton 2016, "Layer Normalization", §3.1 and eq. 20–22):
+``rnnlab.LSTM(..., layer_norm=True)``.
 
 Layer normalisation of a vector z ∈ ℝ^F (over its F features, separately for every sequence)::
 
@@ -7,15 +8,16 @@ Layer normalisation of a vector z ∈ ℝ^F (over its F features, separately for
 
 The cell, in the course's names (gates stacked i, f, g = C̃, o as in ``cells/lstm.py``)::
 
-    a_t  = LN(W_hh h_{t-1}; α_h) + LN(W_ih x_t; α_x) + b           (4H; the LN shifts β_h, β_x are
-                                                                    folded into the one bias b)
+    a_t  = LN(W_hh h_{t-1}; α_h, b_hh) + LN(W_ih x_t; α_x, b_ih)     (4H)
     i_t, f_t, o_t = σ(a_i), σ(a_f), σ(a_o)      C̃_t = tanh(a_g)
     C_t  = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     h_t  = o_t ⊙ tanh(LN(C_t; α_c, β_c))
 
-Because LN(W_ih x_t) does not depend on the state, it is computed for all steps at once
-(:func:`layer_norm` over ``(T, B, 4H)``) before the unroll; :func:`step` receives it as ``xw``
-(with b added).
+The two LN shifts are the layer's ``bias_ih`` and ``bias_hh`` (they add up, as in ``nn.LSTM``),
+the gains its extra parameters ``ln_ih_gain`` (α_x), ``ln_hh_gain`` (α_h), ``ln_c_gain`` (α_c)
+and ``ln_c_bias`` (β_c) (:data:`PARAMS`). Because LN(W_ih x_t) does not depend on the state,
+:func:`normalise_input` computes it for all steps at once before the unroll; :func:`step`
+receives it (plus both biases) as ``xw``.
 
 Backward of LN, for upstream ∂L/∂y (means over the F features)::
 
@@ -36,11 +38,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional import sigmoid
+from .lstm import GATE_NAMES, _gate_scales, _slot  # noqa: F401  (same gates, same order)
 
 GATES = 4
 STATE = ("h", "c")
+FOLD_B_HH = True  # b_hh is β_h: it adds to a_t like b_ih, so it is folded into xw once
 EPS = 1e-5
+# the cell's own parameters per layer and direction: (name, length in units of H, initial value)
+PARAMS = (("ln_ih_gain", 4, 1.0), ("ln_hh_gain", 4, 1.0), ("ln_c_gain", 1, 1.0), ("ln_c_bias", 1, 0.0))
 
 
 def layer_norm(z, gain, bias=None, eps=EPS):
@@ -66,45 +71,88 @@ def layer_norm_backward(d_y, cache, gain):
     return d_z, d_gain, d_bias
 
 
-def step(xw, state, W_hh, p):
-    """One step. ``xw (B, 4H)`` = LN(W_ih x_t; α_x) + b; ``p`` holds ``hh_gain (4H)``,
-    ``c_gain (H)``, ``c_bias (H)``. Returns ``((h, c), cache)``."""
+def initialise(params, suffix, H):
+    """Initial values (in place): gains 1, shifts 0 but the forget gate's, 1 (open at the start);
+    the weights keep the layer's uniform draw."""
+    for name, _, value in PARAMS:
+        params[f"{name}{suffix}"][:] = value
+    for key in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        if key in params:
+            params[key][:] = 0.0
+    if f"bias_ih{suffix}" in params:
+        params[f"bias_ih{suffix}"][H : 2 * H] = 1.0
+
+
+def normalise_input(xp, params):
+    """LN(W_ih x_t; α_x) for every step at once: ``xp (T, B, 4H)`` = x W_ihᵀ. Returns ``(xw, cache)``."""
+    return layer_norm(xp, params["ln_ih_gain"])
+
+
+def normalise_input_backward(d_xw, cache, params, param_grads):
+    """∂L/∂(x W_ihᵀ) from ∂L/∂xw ``(T, B, 4H)``; adds ∂L/∂α_x into ``param_grads``."""
+    d_xp, d_gain, _ = layer_norm_backward(d_xw, cache, params["ln_ih_gain"])
+    param_grads["ln_ih_gain"] += d_gain
+    return d_xp
+
+
+def workspace(T, B, H, dtype, empty=np.empty):
+    """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step (as the LSTM's)."""
+    return {key: empty((T, B, width * H), dtype) for key, width in (("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1))}
+
+
+def step(xw, state, W_hh, b_hh=None, out=None, params=None):
+    """One step. ``xw (B, 4H)`` = LN(W_ih x_t; α_x) + b_ih + b_hh; ``params`` holds the gains
+    (:data:`PARAMS`, without suffix). Returns ``((h, c), cache)``."""
     h_prev, c_prev = state
-    H = h_prev.shape[-1]
-    hw = h_prev @ W_hh.T  # (B, 4H)
-    hw_n, ln_h = layer_norm(hw, p["hh_gain"])
-    a = xw + hw_n
-    gates = np.empty_like(a)
-    sigmoid(a[:, :2 * H], out=gates[:, :2 * H])  # i, f
-    np.tanh(a[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])  # g = C̃
-    sigmoid(a[:, 3 * H:], out=gates[:, 3 * H:])  # o
-    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    c = f * c_prev + i * g
-    c_n, ln_c = layer_norm(c, p["c_gain"], p["c_bias"])
-    tanh_c = np.tanh(c_n)
-    h = o * tanh_c
-    cache = {"h_prev": h_prev, "c_prev": c_prev, "gates": gates, "ln_h": ln_h, "ln_c": ln_c, "tanh_c": tanh_c}
+    B, H = h_prev.shape
+    if out is None:
+        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh)).items()}
+    gates, c, tanh_c, h = out["gates"], out["c"], out["tanh_c"], out["h"]
+    hw_n, ln_h = layer_norm(h_prev @ W_hh.T, params["ln_hh_gain"])  # (B, 4H)
+    a = hw_n
+    a += xw
+    if b_hh is not None:
+        a += b_hh
+    # σ on i, f, o and tanh on g through one tanh, as in cells/lstm.py
+    scale, shift = _gate_scales(H, a.dtype)
+    np.multiply(a, scale, out=gates)
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    c += i * g
+    c_n, ln_c = layer_norm(c, params["ln_c_gain"], params["ln_c_bias"])
+    np.tanh(c_n, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)  # h_t = o_t ⊙ tanh(LN(C_t))
+    cache = {"h_prev": h_prev, "c_prev": c_prev, "gates": gates, "ln_h": ln_h, "ln_c": ln_c, "tanh_c": tanh_c,
+             "c": c, "h": h}
     return (h, c), cache
 
 
-def step_backward(d_state, cache, W_hh, p):
-    """Backward of :func:`step`. Returns ``(∂L/∂xw, ∂L/∂(W_hh h_{t-1}), (∂L/∂h_{t-1}, ∂L/∂C_{t-1}),
-    {"hh_gain", "c_gain", "c_bias"})``."""
-    d_h, d_c = d_state
+def step_backward(d_state, cache, W_hh, out=None, params=None, param_grads=None):
+    """Backward of :func:`step`. Returns ``(∂L/∂a, ∂L/∂(W_hh h_{t-1}), (∂L/∂h_{t-1}, ∂L/∂C_{t-1}))``
+    and adds this step's ∂L/∂α_h, ∂L/∂α_c, ∂L/∂β_c into ``param_grads``."""
+    d_h, d_c_next = d_state
     gates, tanh_c, c_prev = cache["gates"], cache["tanh_c"], cache["c_prev"]
-    H = d_h.shape[-1]
-    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    B, H = d_h.shape
+    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
     d_cn = d_h * o * (1.0 - tanh_c * tanh_c)
-    d_c_ln, d_c_gain, d_c_bias = layer_norm_backward(d_cn, cache["ln_c"], p["c_gain"])
-    d_c = d_c + d_c_ln
-    d_gates = np.empty_like(gates)
-    d_gates[:, :H] = d_c * g  # ∂L/∂i
-    d_gates[:, H:2 * H] = d_c * c_prev  # ∂L/∂f
-    d_gates[:, 2 * H:3 * H] = d_c * i  # ∂L/∂C̃
-    d_gates[:, 3 * H:] = d_h * tanh_c  # ∂L/∂o
-    slope = gates * (1.0 - gates)
-    slope[:, 2 * H:3 * H] = 1.0 - g * g
-    d_a = d_gates * slope
-    d_hw, d_hh_gain, _ = layer_norm_backward(d_a, cache["ln_h"], p["hh_gain"])
-    grads = {"hh_gain": d_hh_gain, "c_gain": d_c_gain, "c_bias": d_c_bias}
-    return d_a, d_hw, (d_hw @ W_hh, d_c * f), grads
+    d_c_ln, d_c_gain, d_c_bias = layer_norm_backward(d_cn, cache["ln_c"], params["ln_c_gain"])
+    d_c = d_c_next + d_c_ln
+    d_a = _slot(out, "d_xw", (B, 4 * H), d_h, gates)
+    np.multiply(d_c, g, out=d_a[:, :H])  # ∂L/∂i
+    np.multiply(d_c, c_prev, out=d_a[:, H : 2 * H])  # ∂L/∂f
+    np.multiply(d_c, i, out=d_a[:, 2 * H : 3 * H])  # ∂L/∂C̃
+    np.multiply(d_h, tanh_c, out=d_a[:, 3 * H :])  # ∂L/∂o
+    slope = gates * (1.0 - gates)  # σ' = s(1 − s); tanh' = 1 − g² for C̃
+    slope[:, 2 * H : 3 * H] = 1.0 - g * g
+    d_a *= slope
+    d_hw, d_hh_gain, _ = layer_norm_backward(d_a, cache["ln_h"], params["ln_hh_gain"])
+    if out is not None and "d_hw" in out:
+        out["d_hw"][...] = d_hw
+        d_hw = out["d_hw"]
+    param_grads["ln_hh_gain"] += d_hh_gain
+    param_grads["ln_c_gain"] += d_c_gain
+    param_grads["ln_c_bias"] += d_c_bias
+    return d_a, d_hw, (d_hw @ W_hh, d_c * f)

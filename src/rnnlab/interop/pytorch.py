@@ -188,6 +188,12 @@ def to_torch(layer, device=None):
     if not isinstance(layer, Recurrent):
         raise ConfigError(f"to_torch: expected an rnnlab RNN, LSTM or GRU layer, a CharLM or a sequence model, "
                           f"got {type(layer).__name__}")
+    if layer.mode == "lnlstm":
+        raise ConfigError("to_torch: the layer-normalised LSTM (layer_norm=True) has no PyTorch counterpart "
+                          "(expected a plain RNN, LSTM or GRU layer)")
+    if layer.recurrent_dropout > 0:
+        warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart and is not "
+                      f"carried over; the weights (and the layer in eval mode) are the same", UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dropout=layer.dropout,
                 bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype))
     if layer.mode == "rnn":
