@@ -20,13 +20,14 @@ LAYERS = {
     "lstm": lambda **k: rnnlab.LSTM(**k),
     "gru": lambda **k: rnnlab.GRU(**k),
     "gru_before": lambda **k: rnnlab.GRU(reset="before", **k),
+    "lnlstm": lambda **k: rnnlab.LSTM(layer_norm=True, **k),
 }
 
 
 def final_state(layer, x, state):
     """s_T (flattened h, or [h, c]) after running ``x (T, D)`` from ``state`` (a flat vector)."""
     H = layer.hidden_size
-    if layer.mode == "lstm":
+    if len(layer.cell.state_names) == 2:
         hx = (state[:H].reshape(1, H), state[H:].reshape(1, H))
     else:
         hx = state.reshape(1, H)
@@ -50,9 +51,9 @@ def test_jacobians_match_finite_differences(mode, seed, T, H):
     rng = np.random.default_rng(seed)
     layer = LAYERS[mode](input_size=2, hidden_size=H, dtype=np.float64, rng=rng)
     x = rng.normal(size=(T, 2))
-    n_states = 2 if mode == "lstm" else 1
+    n_states = len(layer.cell.state_names)
     s0 = rng.normal(scale=0.5, size=n_states * H)
-    hx = (s0[:H].reshape(1, H), s0[H:].reshape(1, H)) if mode == "lstm" else s0.reshape(1, H)
+    hx = (s0[:H].reshape(1, H), s0[H:].reshape(1, H)) if n_states == 2 else s0.reshape(1, H)
     J = state_jacobians(layer, x, hx)
     assert J.jacobians.shape == (1, T + 1, n_states * H, n_states * H)
     np.testing.assert_array_equal(J.jacobians[0, 0], np.eye(n_states * H))
@@ -366,6 +367,13 @@ def test_cli_gradients_reads_npz_and_safetensors_and_refuses_pickles(tmp_path, c
             np.testing.assert_array_equal(layer.params[k], v)
         assert cli.main(["gradients", "--weights", str(tmp_path / name), "--steps", "6", "--level", "1"]) == 0
         assert "GRU, H = 3" in capsys.readouterr().out
+    ln = rnnlab.LSTM(2, 3, bidirectional=True, layer_norm=True, dtype=np.float64, seed=2)
+    save_file({f"rnn.{k}": np.ascontiguousarray(v) for k, v in ln.params.items()}, str(tmp_path / "ln.safetensors"))
+    layer = layer_from_weights(load_weights(tmp_path / "ln.safetensors"), "ln.safetensors")
+    assert layer.layer_norm and layer.bidirectional and sorted(layer.params) == sorted(ln.params)
+    assert cli.main(["gradients", "--weights", str(tmp_path / "ln.safetensors"), "--steps", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "LN-LSTM, H = 3" in out and "‖∂C_T/∂C_t‖" in out
     assert cli.main(["gradients", "--weights", str(tmp_path / "w.npz"), "--cell", "lstm"]) == 2
     err = capsys.readouterr().err
     assert "weight_hh_l0 has 9 rows" in err and "12" in err

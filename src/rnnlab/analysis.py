@@ -122,6 +122,11 @@ def _initial_states(layer, hx, B):
     return [tuple(np.broadcast_to(p[i], (B, H)).copy() for p in parts) for i in range(LD)]
 
 
+def _cell_params(layer, p, suffix):
+    """The cell's own parameters of one level and direction (the LN-LSTM's gains), by name."""
+    return {name: p[f"{name}{suffix}"] for name, _, _ in layer.cell.extra_params}
+
+
 def _level_inputs(layer, x, states0, level):
     """The input sequence that level ``level`` of the stack reads (lower levels unrolled)."""
     p = _float64_params(layer)
@@ -131,14 +136,16 @@ def _level_inputs(layer, x, states0, level):
         for direction in range(layer.num_directions):
             s = f"_l{lv}" + ("_reverse" if direction else "")
             out, _, _ = unroll(layer.cell, seq, states0[lv * layer.num_directions + direction], p[f"weight_ih{s}"],
-                               p[f"weight_hh{s}"], p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), reverse=direction == 1)
+                               p[f"weight_hh{s}"], p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), reverse=direction == 1,
+                               cell_params=_cell_params(layer, p, s))
             outs.append(out)
         seq = np.concatenate(outs, axis=-1)
     return seq
 
 
 def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobians:
-    """Exact ``∂s_T/∂s_t`` of one level of a layer (``rnnlab.RNN``/``LSTM``/``GRU``) on ``x``.
+    """Exact ``∂s_T/∂s_t`` of one level of a layer (``rnnlab.RNN``/``LSTM``/``GRU``, also
+    ``LSTM(layer_norm=True)``) on ``x``, in eval mode (no dropout mask).
 
     ``x`` is one sequence ``(T, D)`` or a batch ``(T, B, D)`` (``(B, T, D)`` with
     ``batch_first``). Each sequence is repeated K = dim(s) times and the K rows of the identity
@@ -163,8 +170,12 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     # 1. forward, every sequence repeated K times (row b·K + i carries the seed e_i)
     seq_rep = np.repeat(seq, K, axis=1)  # (T, B·K, D_l)
     state_rep = tuple(np.repeat(st, K, axis=0) for st in states0[level * layer.num_directions + direction])
+    cell_params = _cell_params(layer, p, s)
     _, _, tape = unroll(cell, seq_rep, state_rep, p[f"weight_ih{s}"], W_hh, p.get(f"bias_ih{s}"),
-                        p.get(f"bias_hh{s}"), reverse=direction == 1)
+                        p.get(f"bias_hh{s}"), reverse=direction == 1, cell_params=cell_params)
+    extra = {}
+    if cell_params:  # the LN-LSTM's step also returns its gains' gradients: collected and dropped
+        extra = {"params": cell_params, "param_grads": {k: np.zeros_like(v) for k, v in cell_params.items()}}
     order = list(range(T)) if direction == 1 else list(range(T - 1, -1, -1))  # last step first
     # 2. backward: the identity, one cell step at a time
     eye = np.tile(np.eye(K), (B, 1))  # (B·K, K)
@@ -172,7 +183,7 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     jac = np.empty((B, T + 1, K, K))
     jac[:, 0] = np.eye(K)
     for d, t in enumerate(order, start=1):
-        _, _, d_state = cell.step_backward(d_state, tape.caches[t], W_hh)
+        _, _, d_state = cell.step_backward(d_state, tape.caches[t], W_hh, **extra)
         jac[:, d] = np.concatenate(d_state, axis=1).reshape(B, K, K)
     # 3. the cell's direct path and the RNN's slopes, read from the caches
     factors = np.stack([_direct_factor(cell.mode, tape.caches[t], H)[::K] for t in order])  # (T, B, H)
@@ -183,7 +194,7 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
 
 
 def _direct_factor(mode, cache, H):
-    if mode == "lstm":
+    if mode in ("lstm", "lnlstm"):
         return cache["gates"][:, H:2 * H]  # f_t
     if mode == "gru":
         return cache["z"]  # PyTorch's z (the course's 1 − z_t)

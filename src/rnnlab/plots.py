@@ -20,7 +20,7 @@ from .i18n import say
 
 SUFFIXES = (".png", ".svg")
 COLORS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "lnlstm": "LN-LSTM"}
 
 
 def check_figure_path(path) -> Path:
@@ -235,7 +235,7 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
     fig = _figure()
     ax = fig.add_subplot()
     name = CELL_NAMES.get(jac.mode, jac.mode)
-    if jac.mode == "lstm":
+    if jac.mode in ("lstm", "lnlstm"):
         ax.semilogy(d, jac.mean_norms(), lw=2, label="‖∂(h_T, C_T)/∂(h_t, C_t)‖₂")
         ax.semilogy(d, jac.mean_norms("h", "h"), lw=1.5, label="‖∂h_T/∂h_t‖₂")
         ax.semilogy(d, jac.mean_norms("c", "c"), lw=1.5, label="‖∂C_T/∂C_t‖₂")

@@ -216,7 +216,10 @@ def load_weights(path) -> dict:
 
 def layer_from_weights(arrays: dict, path, cell=None):
     """A float64 layer holding ``arrays`` (keys like PyTorch's, an optional ``prefix.`` allowed);
-    the cell is read from the shape of ``weight_hh_l0`` (H, 3H or 4H rows)."""
+    the cell is read from the shape of ``weight_hh_l0`` (H, 3H or 4H rows), the layer-normalised
+    LSTM from its ``ln_*`` gains."""
+    import re
+
     from ..layers import GRU, LSTM, RNN
 
     hh = [k for k in arrays if k.endswith("weight_hh_l0")]
@@ -225,7 +228,9 @@ def layer_from_weights(arrays: dict, path, cell=None):
                                   f"fichier de poids {str(path)!r} : une clé finissant par « weight_hh_l0 » attendue, reçu {sorted(arrays)[:8]}"))
     prefix = hh[0][: -len("weight_hh_l0")]
     state = {k[len(prefix):]: np.asarray(v, dtype=np.float64) for k, v in arrays.items() if k.startswith(prefix)}
-    state = {k: v for k, v in state.items() if k.split("_l")[0] in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "ln_ih_gain", "ln_hh_gain", "ln_c_gain", "ln_c_bias")
+    key = re.compile(r"^(" + "|".join(names) + r")_l(\d+)(_reverse)?$")
+    state = {k: v for k, v in state.items() if key.match(k)}
     W_hh = state["weight_hh_l0"]
     if W_hh.ndim != 2 or W_hh.shape[0] % W_hh.shape[1]:
         raise CheckpointError(say(f"{str(path)!r}: {prefix}weight_hh_l0: expected shape (G·H, H), got {W_hh.shape}",
@@ -239,9 +244,11 @@ def layer_from_weights(arrays: dict, path, cell=None):
                                   f"{ {'rnn': H, 'gru': 3 * H, 'lstm': 4 * H}.get(cell or 'rnn') } attendues pour --cell {cell or 'rnn'}"))
     if "weight_ih_l0" not in state:
         raise CheckpointError(say(f"{str(path)!r}: missing key {prefix}weight_ih_l0", f"{str(path)!r} : clé manquante {prefix}weight_ih_l0"))
-    layers = 1 + max(int(k.split("_l")[1].split("_")[0]) for k in state)
+    layers = 1 + max(int(key.match(k).group(2)) for k in state)
     options = dict(num_layers=layers, bias="bias_ih_l0" in state, bidirectional=any(k.endswith("_reverse") for k in state),
                    dtype=np.float64)
+    if found == "lstm" and "ln_hh_gain_l0" in state:
+        options["layer_norm"] = True
     layer = {"rnn": RNN, "gru": GRU, "lstm": LSTM}[found](state["weight_ih_l0"].shape[1], H, **options)
     try:
         layer.load_state_dict(state)
@@ -276,15 +283,16 @@ def _layer(args, console) -> int:
     x = rng.normal(0.0, args.input_scale, size=(args.steps, args.batch, layer.input_size))
     jac = state_jacobians(layer, x, level=args.level)
     mode, H = layer.mode, layer.hidden_size
-    console.print(say(f"[bold]{mode.upper()}[/bold], H = {H}, T = {args.steps}, weights: {source}; inputs N(0, {args.input_scale:g}²), "
+    name = {"lnlstm": "LN-LSTM"}.get(mode, mode.upper())
+    console.print(say(f"[bold]{name}[/bold], H = {H}, T = {args.steps}, weights: {source}; inputs N(0, {args.input_scale:g}²), "
                       f"mean over {args.batch} sequences; norm: {_norm_name(args.norm)}",
-                      f"[bold]{mode.upper()}[/bold], H = {H}, T = {args.steps}, poids : {source} ; entrées N(0, {args.input_scale:g}²), "
+                      f"[bold]{name}[/bold], H = {H}, T = {args.steps}, poids : {source} ; entrées N(0, {args.input_scale:g}²), "
                       f"moyenne sur {args.batch} séquences ; norme : {_norm_name(args.norm)}"))
     table = Table(title=say("exact Jacobians from the cell's backward, by distance d = T − t",
                             "jacobiennes exactes par la rétropropagation de la cellule, selon la distance d = T − t"))
     table.add_column("d", justify="right")
     cols = {}
-    if mode == "lstm":
+    if mode in ("lstm", "lnlstm"):
         cols["‖∂(h,C)_T/∂(h,C)_t‖"] = jac.mean_norms(ord=args.norm)
         cols["‖∂h_T/∂h_t‖"] = jac.mean_norms("h", "h", args.norm)
         cols["‖∂C_T/∂C_t‖"] = jac.mean_norms("c", "c", args.norm)
