@@ -19,6 +19,10 @@ and ``ln_c_bias`` (β_c) (:data:`PARAMS`). Because LN(W_ih x_t) does not depend 
 :func:`normalise_input` computes it for all steps at once before the unroll; :func:`step`
 receives it (plus both biases) as ``xw``.
 
+Beware of a one-dimensional input: W_ih x_t is then x_t times one fixed vector w, and
+LN(w x_t) = sign(x_t) LN(w) keeps only the sign of x_t (measured: the airline forecaster gets
+worse with it; ``benchmarks/bench_tasks.py``).
+
 Backward of LN, for upstream ∂L/∂y (means over the F features)::
 
     ∂L/∂α = Σ ∂L/∂y ⊙ ẑ      ∂L/∂β = Σ ∂L/∂y      g = ∂L/∂y ⊙ α
