@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lstm import GATE_NAMES, _gate_scales, _slot  # noqa: F401  (same gates, same order)
+from .lstm import GATE_NAMES, _slot, activate_gates  # noqa: F401  (same gates, same order)
 
 GATES = 4
 STATE = ("h", "c")
@@ -117,13 +117,7 @@ def step(xw, state, W_hh, b_hh=None, out=None, params=None):
     a += xw
     if b_hh is not None:
         a += b_hh
-    # σ on i, f, o and tanh on g through one tanh, as in cells/lstm.py
-    scale, shift = _gate_scales(H, a.dtype)
-    np.multiply(a, scale, out=gates)
-    np.tanh(gates, out=gates)
-    gates *= scale
-    gates += shift
-    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    i, f, g, o = activate_gates(a, gates)  # σ on i, f, o; tanh on g = C̃
     np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     c += i * g
     c_n, ln_c = layer_norm(c, params["ln_c_gain"], params["ln_c_bias"])

@@ -62,19 +62,26 @@ def step(xw, state, W_hh, b_hh=None, out=None):
     z += xw
     if b_hh is not None:
         z += b_hh
-    # one tanh over the 4H columns: σ(z) = ½ tanh(z/2) + ½ for i, f, o and tanh(z) for g = C̃
-    scale, shift = _gate_scales(H, z.dtype)
-    np.multiply(z, scale, out=gates)
-    np.tanh(gates, out=gates)
-    gates *= scale
-    gates += shift
-    i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    i, f, g, o = activate_gates(z, gates)
     np.multiply(f, c_prev, out=c)  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     c += np.multiply(i, g, out=h)  # (h used as scratch)
     np.tanh(c, out=tanh_c)
     np.multiply(o, tanh_c, out=h)  # h_t = o_t ⊙ tanh(C_t)
     cache = {"h_prev": h_prev, "c_prev": c_prev, "z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "h": h}
     return (h, c), cache
+
+
+def activate_gates(z, gates):
+    """σ on the i, f, o blocks of the pre-activations ``z (B, 4H)`` and tanh on g = C̃, written
+    into ``gates``; returns the views ``i, f, g, o``. One tanh over the 4H columns does both:
+    σ(z) = ½ tanh(z/2) + ½."""
+    H = z.shape[-1] // 4
+    scale, shift = _gate_scales(H, z.dtype)
+    np.multiply(z, scale, out=gates)
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+    return gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
 
 
 def step_backward(d_state, cache, W_hh, out=None):
