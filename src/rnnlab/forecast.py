@@ -132,8 +132,10 @@ def score(series: Series, train_end: int, one_step, recursive) -> dict:
     return scores
 
 
-def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, callback=None) -> Forecast:
-    """Train a forecaster on the training span of ``series`` and score it on the test span."""
+def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, callback=None,
+                   checkpoint=None) -> Forecast:
+    """Train a forecaster on the training span of ``series`` and score it on the test span;
+    ``checkpoint``: see :func:`rnnlab.tasks.train_model` (save the run, resume it)."""
     s, scaler, train_end, d = prepare(series, config)
     X, y = windows(s, config.window, series.source)
     n_train = train_end - d - config.window  # windows whose target y[n + w + d] < train_end
@@ -150,7 +152,7 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
         pred = m(X_train.T[:, :, None].astype(m.dtype))[:, 0]
         return {"mse": float(np.mean((pred - y_train) ** 2))}
 
-    history = train_model(model, draw, train, evaluate, callback)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint)
     one = one_step_forecasts(model, series, s, scaler, config, d)
     rec = np.full(len(series), np.nan)
     rec[train_end:] = recursive_forecast(model, series, s, scaler, config, d, train_end, len(series) - train_end)

@@ -60,40 +60,79 @@ def copy_back(net, model):
         np.copyto(model.params[name], to_numpy(p), casting="unsafe")
 
 
-def train_model(model, draw_batch, config, evaluate=None, callback=None, *, device="cpu", amp=None):
+def pull_optimizer_state(torch_optimizer, net, optimizer, steps):
+    """Copy the buffers of ``torch_optimizer`` (over ``net``) into rnnlab's ``optimizer``, whose
+    state names are torch's (what checkpoints hold); ``steps`` updates done."""
+    state = {s: {} for s in optimizer.state_names}
+    for name, p in net.named_parameters():
+        for s, value in torch_optimizer.state.get(p, {}).items():
+            if s in state and torch.is_tensor(value):
+                state[s][name] = to_numpy(value)
+    optimizer.load_state_dict(dict(optimizer.state_dict(), steps=steps, state=state))
+
+
+def push_optimizer_state(optimizer, torch_optimizer, net):
+    """The inverse of :func:`pull_optimizer_state` (after a checkpoint was read into ``optimizer``)."""
+    if not optimizer.steps:  # a fresh optimiser keeps torch's own initial state (Adagrad's sums)
+        return
+    torch_optimizer.state.clear()
+    for name, p in net.named_parameters():
+        entry = {s: torch.tensor(table[name], device=p.device) for s, table in optimizer.state.items() if name in table}
+        if optimizer.name != "sgd":
+            entry["step"] = torch.tensor(float(optimizer.steps))
+        torch_optimizer.state[p] = entry
+
+
+def train_model(model, draw_batch, config, evaluate=None, callback=None, *, checkpoint=None, device="cpu", amp=None):
     """:func:`rnnlab.tasks.train_model` on PyTorch: same arguments, same :class:`History`;
     ``model`` (NumPy) holds the trained weights on return.
 
     ``amp``: bfloat16 autocast of the forward (default: on for CUDA with float32 weights;
-    refused on the CPU).
+    refused on the CPU). ``checkpoint``: the same checkpoints as the NumPy loop (the weights and
+    torch's optimiser buffers are copied into the NumPy model and rnnlab's optimiser before each
+    save, and back when resuming); refused with dropout, whose masks come from torch's generator,
+    which a checkpoint does not hold.
     """
-    from ..tasks import History, record_step
+    from ..tasks import TrainingRun
 
     device = resolve_device(device)
     amp = (device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None else bool(amp)
     if amp and device.type != "cuda":
         raise ConfigError(say("mixed precision (--amp) needs --device cuda", "la précision mixte (--amp) demande --device cuda"))
+    if checkpoint is not None and model.config.dropout > 0:
+        raise ConfigError(say(f"checkpoints of the torch backend: dropout={model.config.dropout} draws its masks from "
+                              "torch's generator, which they do not hold; use --backend numpy",
+                              f"points de reprise du backend torch : dropout={model.config.dropout} tire ses masques du "
+                              "générateur de torch, qu'ils ne gardent pas ; utiliser --backend numpy"))
     rng = np.random.default_rng(config.seed)
+    optimizer = make_optimizer(config.optimizer, model.params, lr=config.lr)  # rnnlab's twin: what checkpoints hold
+    run = TrainingRun(model, optimizer, rng, config, checkpoint)  # restores model, optimizer, rng when resuming
     net = seqmodel_to_torch(model, device).train()
-    optimizer = torch_optimizer_like(make_optimizer(config.optimizer, model.params, lr=config.lr), net)
-    history = History()
-    for step in range(1, config.steps + 1):
+    torch_optimizer = torch_optimizer_like(optimizer, net)
+    push_optimizer_state(optimizer, torch_optimizer, net)
+
+    def sync():
+        copy_back(net, model)
+        pull_optimizer_state(torch_optimizer, net, optimizer, run.step)
+
+    run.sync = sync
+
+    def one_step():
         net.train()
         x, y, lengths = draw_batch(rng, config.batch_size)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             loss = torch_loss(net, x, y, lengths, device)
-        optimizer.zero_grad(set_to_none=True)
+        torch_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.clip_norm:
             nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
-        optimizer.step()
-        loss = float(loss.detach())
-        if not record_step(history, model, step, loss, config, evaluate, callback,
-                           before_eval=lambda: copy_back(net, model)):
-            break
+        torch_optimizer.step()
+        return float(loss.detach())
+
+    run.loop(one_step, evaluate, callback, before_eval=lambda: copy_back(net, model))
     copy_back(net, model)
     model.eval()
-    return history
+    return run.history
 
 
 @contextlib.contextmanager

@@ -1,15 +1,19 @@
 """What ``rnnlab forecast``, ``task``, ``sweep`` and ``classify`` share: training options, a rich
-progress bar, result tables, checkpoints (:mod:`rnnlab.checkpoint`) and the output folder."""
+progress bar, result tables, checkpoints (:mod:`rnnlab.checkpoint`), the output folder, and
+``--resume RUN_DIR`` (task, classify, forecast): the run's own options read back from
+``RUN_DIR/last.json``, Ctrl-C saving the run and printing the command that continues it."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import shlex
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from ..i18n import say, set_language
 from ..tasks import TrainConfig
 
@@ -70,6 +74,14 @@ def backend(args):
 
 
 def setup(args):
+    """The language, and for a parser passed to :func:`add_resume_args`: ``args.given`` (the
+    options given on the command line) and the defaults of the others put back."""
+    defaults = getattr(args, "_defaults", None)
+    if defaults is not None and not hasattr(args, "given"):
+        args.given = {dest for dest in defaults if getattr(args, dest, None) is not None}
+        for dest, value in defaults.items():
+            if getattr(args, dest, None) is None:
+                setattr(args, dest, value)
     if getattr(args, "lang", None):
         set_language(args.lang)
 
@@ -93,10 +105,18 @@ def console():
     return Console()
 
 
+def line_console():
+    """A console that prints paths and commands as they are, each on one line (copy-paste)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True, markup=False, highlight=False)
+
+
 @contextlib.contextmanager
-def progress(args, total: int, description: str):
+def progress(args, total: int, description: str, completed: int = 0):
     """Yields ``update(advance=1, description=None, loss=None)``; a rich bar on stderr unless
-    ``--no-progress`` or stderr is not a terminal-like stream."""
+    ``--no-progress`` or stderr is not a terminal-like stream; ``completed`` steps already done
+    (a resumed run)."""
     if args.no_progress:
         yield lambda *a, **k: None
         return
@@ -107,7 +127,7 @@ def progress(args, total: int, description: str):
                    TextColumn("{task.fields[loss]}"), TimeElapsedColumn(),
                    console=Console(file=sys.stderr), transient=True)
     with bar:
-        task = bar.add_task(description, total=total, loss="")
+        task = bar.add_task(description, total=total, completed=completed, loss="")
 
         def update(advance=1, description=None, loss=None):
             fields = {} if loss is None else {"loss": say(f"loss {loss:.4g}", f"perte {loss:.4g}")}
@@ -116,6 +136,155 @@ def progress(args, total: int, description: str):
             bar.update(task, advance=advance, **fields)
 
         yield update
+
+
+# --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
+
+NOT_OF_THE_RUN = ("resume", "out", "no_progress", "lang", "backend", "device", "amp")  # not saved with a run
+MAY_CHANGE_ON_RESUME = ("resume", "steps", "no_progress", "lang", "backend", "device", "amp")
+
+
+def add_resume_args(p):
+    """``--resume RUN_DIR``; call it last in ``register``: from then on every option of ``p``
+    defaults to None, so :func:`setup` can tell which were given (a resumed run refuses those
+    that contradict its own) before it puts the defaults back."""
+    p.add_argument("--resume", metavar="RUN_DIR", help=say(
+        "continue the run saved in RUN_DIR (with its own options; --steps may extend it)",
+        "reprendre le run sauvegardé dans RUN_DIR (avec ses propres options ; --steps peut le prolonger)"))
+    defaults, names = {}, {}
+    for action in p._actions:
+        if action.dest in ("help", "run") or action.default is argparse.SUPPRESS:
+            continue
+        defaults[action.dest] = action.default
+        names[action.dest] = next((o for o in action.option_strings if o.startswith("--")), action.dest)
+        action.default = None
+    p.set_defaults(_defaults=defaults, _names=names)
+
+
+def run_settings(args, command: str, **extra) -> dict:
+    """What a checkpoint keeps of the command line: the command and the run's options (all but
+    :data:`NOT_OF_THE_RUN`), and ``extra`` (a fingerprint of the data)."""
+    options = {dest: getattr(args, dest) for dest in args._defaults if dest not in NOT_OF_THE_RUN}
+    return {"command": command, "options": options, **extra}
+
+
+def resume_options(args, command: str):
+    """With ``--resume RUN_DIR``: read the run's checkpoint (:func:`rnnlab.tasks.load_training_state`),
+    refuse given options that contradict the run's, put the run's options into ``args`` (``--steps``,
+    if given, is the new total), say where the run goes on. Returns the checkpoint's meta, or None
+    without ``--resume``."""
+    if not args.resume:
+        return None
+    from ..tasks import CHECKPOINT_NAME, load_training_state
+
+    directory = Path(args.resume)
+    _, meta = load_training_state(directory)
+    where = directory / f"{CHECKPOINT_NAME}.json"
+    settings = meta["settings"]
+    options = settings.get("options")
+    if settings.get("command") != command or not isinstance(options, dict):
+        raise CheckpointError(say(f"{where}: a run of rnnlab {settings.get('command')}, not of rnnlab {command}",
+                                  f"{where} : un run de rnnlab {settings.get('command')}, pas de rnnlab {command}"))
+    contradict = [args._names[d] for d in sorted(args.given)
+                  if d not in MAY_CHANGE_ON_RESUME and (d not in options or options[d] != getattr(args, d))]
+    if contradict:
+        raise ConfigError(say(f"--resume continues a run with its own options; remove {', '.join(contradict)} "
+                              "(only --steps may change its total budget)",
+                              f"--resume reprend un run avec ses propres options ; retirer {', '.join(contradict)} "
+                              "(seul --steps peut changer son budget total)"))
+    for dest, value in options.items():
+        if dest in args._defaults and dest not in args.given:
+            setattr(args, dest, value)
+    step = meta["step"]
+    if args.steps < step:
+        raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; give more "
+                              f"steps to continue it",
+                              f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; donner plus de "
+                              f"pas pour le poursuivre"))
+    if args.steps == step:
+        raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); give a "
+                              f"larger --steps to continue it",
+                              f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; donner un "
+                              f"--steps plus grand pour le poursuivre"))
+    line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
+                             f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
+    return meta
+
+
+def check_same_data(meta, fingerprint: str, what: str) -> None:
+    """A resumed run must see the data it began with (``fingerprint``: :func:`data_fingerprint`)."""
+    saved = meta["settings"].get("data_sha256")
+    if saved != fingerprint:
+        raise CheckpointError(say(f"{what}: the data differ from those the run began with (sha256 {str(saved)[:12]}…, "
+                                  f"now {fingerprint[:12]}…); resume with the same data",
+                                  f"{what} : les données diffèrent de celles du début du run (sha256 "
+                                  f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; reprendre avec les mêmes données"))
+
+
+def data_fingerprint(*arrays) -> str:
+    """sha256 of the arrays' dtypes, shapes and bytes."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def run_folder(args, default: str, command: str) -> Path:
+    """The folder of the run: ``--resume``'s, or ``--out`` (default ``default``), which must not
+    hold an unfinished run (a finished one is replaced)."""
+    if args.resume:
+        return Path(args.resume)
+    path = out_dir(args, default)
+    from ..checkpoint import read_checkpoint_json
+    from ..tasks import CHECKPOINT_FORMAT, CHECKPOINT_NAME
+
+    try:
+        meta = read_checkpoint_json(path, CHECKPOINT_NAME)["meta"]
+        step, steps = meta["step"], meta["train"]["steps"]
+        unfinished = meta.get("format") == CHECKPOINT_FORMAT and step < steps
+    except (CheckpointError, KeyError, TypeError):
+        return path  # no run there, or one that cannot be resumed
+    if unfinished:
+        raise ConfigError(say(f"--out {path}: holds an unfinished run (step {step} of {steps}); continue it with: "
+                              f"rnnlab {command} --resume {shlex.quote(str(path))} (or choose another --out; nothing "
+                              "was overwritten)",
+                              f"--out {path} : contient un run inachevé (pas {step} sur {steps}) ; le reprendre avec : "
+                              f"rnnlab {command} --resume {shlex.quote(str(path))} (ou choisir un autre --out ; rien "
+                              "n'a été écrasé)"))
+    return path
+
+
+def checkpointing(out: Path, settings: dict, resumed):
+    """The context in which the command's training saves its run in ``out`` (and resumes it)."""
+    from ..tasks import checkpointing as context
+
+    return context(out, settings, resume=resumed is not None)
+
+
+def report_interrupted(stop, command: str) -> int:
+    """Ctrl-C (:class:`rnnlab.tasks.TrainingInterrupted`): where the run is saved and the
+    command that continues it; exit status 0, as ``rnnlab train``."""
+    con = line_console()
+    if stop.checkpoint is None:
+        con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
+                      f"Interrompu au pas {stop.step}, avant le premier point de reprise : rien à reprendre."))
+        return 0
+    again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
+    if stop.saved_step == stop.step:
+        con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
+                      f"Interrompu au pas {stop.step} ; sauvegardé dans {stop.checkpoint}. Reprendre avec : {again}"))
+    else:
+        con.print(say(f"Interrupted during step {stop.step + 1}; {stop.checkpoint} holds step {stop.saved_step}. "
+                      f"Continue with: {again}",
+                      f"Interrompu pendant le pas {stop.step + 1} ; {stop.checkpoint} contient le pas "
+                      f"{stop.saved_step}. Reprendre avec : {again}"))
+    return 0
 
 
 def save_run(directory: Path, name: str, model, meta: dict) -> Path:

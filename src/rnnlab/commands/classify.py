@@ -33,6 +33,7 @@ def register(subparsers):
     p.add_argument("--bidirectional", action="store_true", help=say("read each sequence in both directions",
                                                                     "lire chaque séquence dans les deux sens"))
     common.add_train_args(p, steps=300, lr=0.01, hidden=16)
+    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -40,8 +41,9 @@ def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
     from ..seqmodels import SeqModelConfig, build_model
-    from ..tasks import load_classification_csv, make_classification, plot_history, train_model
+    from ..tasks import TrainingInterrupted, load_classification_csv, make_classification, plot_history, train_model
 
+    resumed = common.resume_options(args, "classify")
     rng = np.random.default_rng(args.seed)
     if args.data == "synthetic":
         x, y, lengths = make_classification(args.samples, rng)
@@ -58,6 +60,9 @@ def run(args) -> int:
     K = int(y.max()) + 1
     config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, bidirectional=args.bidirectional)
     model = build_model(config, seed=args.seed)
+    fingerprint = common.data_fingerprint(x, y, lengths)
+    if resumed:
+        common.check_same_data(resumed, fingerprint, args.data)
 
     def draw(r, b):
         idx = r.choice(train_idx, size=min(b, len(train_idx)), replace=False)
@@ -69,9 +74,15 @@ def run(args) -> int:
         return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[test]))}
 
     train = common.train_config(args)
-    out = common.out_dir(args, "runs/classify")
-    with common.backend(args), common.progress(args, train.steps, say("training", "entraînement")) as update:
-        history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
+    out = common.run_folder(args, "runs/classify", "classify")
+    settings = common.run_settings(args, "classify", data_sha256=fingerprint)
+    done = resumed["step"] if resumed else 0
+    try:
+        with common.backend(args), common.checkpointing(out, settings, resumed), \
+                common.progress(args, train.steps, say("training", "entraînement"), done) as update:
+            history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
+    except TrainingInterrupted as stop:
+        return common.report_interrupted(stop, "classify")
     accuracy = history.eval_scores[-1]["accuracy"]
     majority = float(np.mean(y[test] == np.bincount(y[train_idx], minlength=K).argmax()))
     meta = {"task": "classify", "data": args.data, "features": names, "train": train,

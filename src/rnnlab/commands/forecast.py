@@ -30,9 +30,10 @@ def register(subparsers):
     p.add_argument("--test-fraction", type=float, default=0.2, help=say("last fraction of the series held out",
                                                                         "dernière fraction de la série mise de côté"))
     p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help=say("variational dropout on h_{t-1} (rnn, lstm, lnlstm)",
-                            "dropout variationnel sur h_{t-1} (rnn, lstm, lnlstm)"))
+                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)",
+                            "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
+    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -40,15 +41,26 @@ def run(args) -> int:
     common.setup(args)
     from ..data.series import load_series
     from ..forecast import ForecastConfig, fit_forecaster, plot_forecast
+    from ..tasks import TrainingInterrupted
 
+    resumed = common.resume_options(args, "forecast")
     series = load_series(args.series, args.column, args.period)
+    fingerprint = common.data_fingerprint(series.values)
+    if resumed:
+        common.check_same_data(resumed, fingerprint, f"{args.series} ({series.column})")
     config = ForecastConfig(window=args.window, transform=args.transform, test_fraction=args.test_fraction,
                             cell=args.cell, hidden_size=args.hidden,
                             recurrent_dropout=args.recurrent_dropout)
     train = common.train_config(args)
-    out = common.out_dir(args, f"runs/forecast-{series.name}")
-    with common.backend(args), common.progress(args, train.steps, say("training", "entraînement")) as update:
-        fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: update(loss=loss))
+    out = common.run_folder(args, f"runs/forecast-{series.name}", "forecast")
+    settings = common.run_settings(args, "forecast", data_sha256=fingerprint)
+    done = resumed["step"] if resumed else 0
+    try:
+        with common.backend(args), common.checkpointing(out, settings, resumed), \
+                common.progress(args, train.steps, say("training", "entraînement"), done) as update:
+            fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: update(loss=loss))
+    except TrainingInterrupted as stop:
+        return common.report_interrupted(stop, "forecast")
     common.save_run(out, "forecast", fc.model, {"task": "forecast", "train": train, **fc.meta()})
     figure = out / "forecast.png"
     plot_forecast(fc, figure)

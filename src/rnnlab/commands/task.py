@@ -17,13 +17,15 @@ def register(subparsers):
                                               "problème d'addition, ou la copie avec un délai T), la noter sur un jeu de "
                                               "test fixe, dire si elle a résolu la tâche, et sauvegarder le point de "
                                               "reprise, le résultat (JSON) et la courbe de perte."))
-    p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
-                                                                "problème d'addition ou tâche de copie (mémorisation)"))
+    p.add_argument("task", nargs="?", choices=["adding", "copy"],
+                   help=say("adding problem or copy (memorisation) task (with --resume: the run's)",
+                            "problème d'addition ou tâche de copie (mémorisation) (avec --resume : celle du run)"))
     p.add_argument("--length", "-T", type=int, default=30, help=say("sequence length T (copy: the delay)",
                                                                     "longueur T (copie : le délai)"))
     p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help=say("variational dropout on h_{t-1} (rnn, lstm)", "dropout variationnel sur h_{t-1} (rnn, lstm)"))
+                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)", "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
+    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -38,14 +40,24 @@ def describe(result) -> str:
 
 def run(args) -> int:
     common.setup(args)
-    from ..tasks import RUNNERS, plot_history
+    from ..errors import ConfigError
+    from ..tasks import RUNNERS, TrainingInterrupted, plot_history
 
+    resumed = common.resume_options(args, "task")
+    if args.task is None:
+        raise ConfigError(say("task: expected adding or copy (or --resume RUN_DIR)",
+                              "task : adding ou copy attendu (ou --resume RUN_DIR)"))
     train = common.train_config(args)
-    out = common.out_dir(args, f"runs/{args.task}-{args.cell}-T{args.length}")
-    with common.backend(args), common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}") as update:
-        result, model, history = RUNNERS[args.task](
-            args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
-            callback=lambda s, loss, sc: update(loss=loss), return_model=True)
+    out = common.run_folder(args, f"runs/{args.task}-{args.cell}-T{args.length}", "task")
+    done = resumed["step"] if resumed else 0
+    try:
+        with common.backend(args), common.checkpointing(out, common.run_settings(args, "task"), resumed), \
+                common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}", done) as update:
+            result, model, history = RUNNERS[args.task](
+                args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
+                callback=lambda s, loss, sc: update(loss=loss), return_model=True)
+    except TrainingInterrupted as stop:
+        return common.report_interrupted(stop, "task")
     common.save_run(out, args.task, model, {"task": args.task, "train": train, "result": result.to_json()})
     common.write_json(out / "result.json", result.to_json())
     figure = out / f"{args.task}-loss.png"
