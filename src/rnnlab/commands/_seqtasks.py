@@ -22,14 +22,23 @@ def add_lang(p):
     p.add_argument("--lang", choices=["en", "fr"], default=None, help=say("output language", "langue d'affichage"))
 
 
-def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32, cells=False):
+def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32, cells=False, copy_defaults=None):
+    """The training options; ``copy_defaults`` (``{"hidden": …, "steps": …}``) says in the help
+    that the copy task has its own defaults (the command applies them)."""
     if not cells:
         p.add_argument("--cell", default=cell, choices=["rnn", "lstm", "gru", "lnlstm"],
                        help=say(f"recurrent cell (default {cell})", f"cellule récurrente (défaut {cell})"))
-    p.add_argument("--hidden", type=int, default=hidden, help=say(f"hidden size (default {hidden})",
-                                                                   f"taille de l'état caché (défaut {hidden})"))
-    p.add_argument("--steps", type=int, default=steps, help=say(f"training steps (default {steps})",
-                                                                f"pas d'entraînement (défaut {steps})"))
+    copy = copy_defaults or {}
+
+    def for_copy(dest):  # the copy task's own default, in the help
+        return say(f"; copy: {copy[dest]}", f" ; copie : {copy[dest]}") if dest in copy else ""
+
+    p.add_argument("--hidden", type=int, default=hidden,
+                   help=say(f"hidden size (default {hidden}{for_copy('hidden')})",
+                            f"taille de l'état caché (défaut {hidden}{for_copy('hidden')})"))
+    p.add_argument("--steps", type=int, default=steps,
+                   help=say(f"training steps (default {steps}{for_copy('steps')})",
+                            f"pas d'entraînement (défaut {steps}{for_copy('steps')})"))
     p.add_argument("--batch-size", type=int, default=batch_size, help=say("batch size", "taille des lots"))
     p.add_argument("--lr", type=float, default=lr, help=say(f"learning rate (default {lr})",
                                                             f"taux d'apprentissage (défaut {lr})"))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ..i18n import say
 from . import _seqtasks as common
+from .task import TASK_DEFAULTS
+
+LENGTHS = {"adding": "10,50,100", "copy": "10,20,50"}  # default --lengths per task
 
 
 def register(subparsers):
@@ -18,9 +21,13 @@ def register(subparsers):
     p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
                                                                 "problème d'addition ou tâche de copie (mémorisation)"))
     p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells", "cellules, séparées par des virgules"))
-    p.add_argument("--lengths", default="10,50,100", help=say("comma-separated lengths T", "longueurs T, séparées par des virgules"))
-    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, cells=True)
-    p.set_defaults(run=run)
+    p.add_argument("--lengths", default=None,
+                   help=say(f"comma-separated lengths T (default {LENGTHS['adding']}; copy: {LENGTHS['copy']})",
+                            f"longueurs T, séparées par des virgules (défaut {LENGTHS['adding']} ; copie : "
+                            f"{LENGTHS['copy']})"))
+    common.add_train_args(p, steps=TASK_DEFAULTS["adding"]["steps"], lr=0.01, hidden=TASK_DEFAULTS["adding"]["hidden"],
+                          cells=True, copy_defaults=TASK_DEFAULTS["copy"])
+    p.set_defaults(run=run, hidden=None, steps=None)  # None: the task's default (TASK_DEFAULTS)
 
 
 def results_table(results, title):
@@ -45,7 +52,10 @@ def run(args) -> int:
     bad = [c for c in cells if c not in ("rnn", "lstm", "gru", "lnlstm")]
     if bad:
         raise ConfigError(f"--cells: expected rnn, lstm, gru or lnlstm, got {', '.join(bad)}")
-    lengths = common.parse_list(args.lengths, int, "--lengths")
+    for dest in ("hidden", "steps"):
+        if getattr(args, dest) is None:
+            setattr(args, dest, TASK_DEFAULTS[args.task][dest])
+    lengths = common.parse_list(args.lengths or LENGTHS[args.task], int, "--lengths")
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/sweep-{args.task}")
     total = train.steps * len(cells) * len(lengths)

@@ -33,12 +33,7 @@ def register(subparsers):
                             "délimiteur (défaut 20)"))
     p.add_argument("--recurrent-dropout", type=float, default=0.0,
                    help=say("variational dropout on h_{t-1} entering W_hh (every cell)", "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
-    common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
-    for action in p._actions:  # the help of the options whose default depends on the task
-        if action.dest == "hidden":
-            action.help = say("hidden size (default 32; copy: 64)", "taille de l'état caché (défaut 32 ; copie : 64)")
-        elif action.dest == "steps":
-            action.help = say("training steps (default 1500; copy: 2000)", "pas d'entraînement (défaut 1500 ; copie : 2000)")
+    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, copy_defaults=TASK_DEFAULTS["copy"])
     common.add_resume_args(p)
     p.set_defaults(run=run)
 
