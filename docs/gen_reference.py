@@ -57,6 +57,7 @@ MODULES = (
     ("rnnlab.sample", "generating text"),
     ("rnnlab.checkpoint", "checkpoints"),
     ("rnnlab.tasks", "training sequence models on tasks"),
+    ("rnnlab.taskrun", "a task run's history, checkpoints, Ctrl-C and resume"),
     ("rnnlab.forecast", "forecasting"),
     ("rnnlab.interop.pytorch", "PyTorch state dicts and modules, the corrected myRNN"),
     ("rnnlab.interop.torch_models", "PyTorch counterparts of the models"),

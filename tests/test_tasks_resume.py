@@ -17,8 +17,8 @@ from rnnlab.commands import _seqtasks
 from rnnlab.data.tasks import adding_problem, copy_task
 from rnnlab.errors import CheckpointError, ConfigError
 from rnnlab.seqmodels import SeqModelConfig, build_model
-from rnnlab.tasks import (Checkpointing, TrainConfig, TrainingInterrupted, load_training_state, make_classification,
-                          train_model)
+from rnnlab.taskrun import Checkpointing, TrainingInterrupted, load_training_state
+from rnnlab.tasks import TrainConfig, make_classification, train_model
 
 
 def adding_draw(rng, b):

@@ -84,7 +84,7 @@ def push_optimizer_state(optimizer, torch_optimizer, net):
 
 
 def train_model(model, draw_batch, config, evaluate=None, callback=None, *, checkpoint=None, device="cpu", amp=None):
-    """:func:`rnnlab.tasks.train_model` on PyTorch: same arguments, same :class:`History`;
+    """:func:`rnnlab.tasks.train_model` on PyTorch: same arguments, same :class:`~rnnlab.taskrun.History`;
     ``model`` (NumPy) holds the trained weights on return.
 
     ``amp``: bfloat16 autocast of the forward (default: on for CUDA with float32 weights;
@@ -93,7 +93,7 @@ def train_model(model, draw_batch, config, evaluate=None, callback=None, *, chec
     save, and back when resuming); refused with dropout, whose masks come from torch's generator,
     which a checkpoint does not hold.
     """
-    from ..tasks import TrainingRun
+    from ..taskrun import TrainingRun
 
     device = resolve_device(device)
     amp = (device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None else bool(amp)

@@ -178,13 +178,13 @@ def run_settings(args, command: str, **extra) -> dict:
 
 
 def resume_options(args, command: str):
-    """With ``--resume RUN_DIR``: read the run's checkpoint (:func:`rnnlab.tasks.load_training_state`),
+    """With ``--resume RUN_DIR``: read the run's checkpoint (:func:`rnnlab.taskrun.load_training_state`),
     refuse given options that contradict the run's, put the run's options into ``args`` (``--steps``,
     if given, is the new total), say where the run goes on. Returns the checkpoint's meta, or None
     without ``--resume``."""
     if not args.resume:
         return None
-    from ..tasks import CHECKPOINT_NAME, load_training_state
+    from ..taskrun import CHECKPOINT_NAME, load_training_state
 
     directory = Path(args.resume)
     _, meta = load_training_state(directory)
@@ -251,7 +251,7 @@ def run_folder(args, default: str, command: str) -> Path:
         return Path(args.resume)
     path = out_dir(args, default)
     from ..checkpoint import read_checkpoint_json
-    from ..tasks import CHECKPOINT_FORMAT, CHECKPOINT_NAME
+    from ..taskrun import CHECKPOINT_FORMAT, CHECKPOINT_NAME
 
     try:
         meta = read_checkpoint_json(path, CHECKPOINT_NAME)["meta"]
@@ -271,13 +271,13 @@ def run_folder(args, default: str, command: str) -> Path:
 
 def checkpointing(out: Path, settings: dict, resumed):
     """The context in which the command's training saves its run in ``out`` (and resumes it)."""
-    from ..tasks import checkpointing as context
+    from ..taskrun import checkpointing as context
 
     return context(out, settings, resume=resumed is not None)
 
 
 def report_interrupted(stop, command: str) -> int:
-    """Ctrl-C (:class:`rnnlab.tasks.TrainingInterrupted`): where the run is saved and the
+    """Ctrl-C (:class:`rnnlab.taskrun.TrainingInterrupted`): where the run is saved and the
     command that continues it; exit status 0, as ``rnnlab train``."""
     con = line_console()
     if stop.checkpoint is None:

@@ -41,7 +41,8 @@ def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
     from ..seqmodels import SeqModelConfig, build_model
-    from ..tasks import TrainingInterrupted, load_classification_csv, make_classification, plot_history, train_model
+    from ..taskrun import TrainingInterrupted
+    from ..tasks import load_classification_csv, make_classification, plot_history, train_model
 
     resumed = common.resume_options(args, "classify")
     rng = np.random.default_rng(args.seed)

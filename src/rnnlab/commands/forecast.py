@@ -41,7 +41,7 @@ def run(args) -> int:
     common.setup(args)
     from ..data.series import load_series
     from ..forecast import ForecastConfig, fit_forecaster, plot_forecast
-    from ..tasks import TrainingInterrupted
+    from ..taskrun import TrainingInterrupted
 
     resumed = common.resume_options(args, "forecast")
     series = load_series(args.series, args.column, args.period)

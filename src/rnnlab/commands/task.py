@@ -50,7 +50,8 @@ def describe(result) -> str:
 def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
-    from ..tasks import RUNNERS, TrainingInterrupted, plot_history
+    from ..taskrun import TrainingInterrupted
+    from ..tasks import RUNNERS, plot_history
 
     resumed = common.resume_options(args, "task")
     if args.task is None:
