@@ -39,3 +39,12 @@ def _english_unless_asked():
     set_language(None)
     yield
     set_language(None)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A small English text file for the language-model tests (30 repeats of one sentence).
+    A test module may define its own ``corpus`` fixture, which then takes precedence."""
+    path = tmp_path / "tiny.txt"
+    path.write_text("the quick brown fox jumps over the lazy dog. " * 30, encoding="utf-8")
+    return str(path)

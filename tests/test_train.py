@@ -16,14 +16,6 @@ from rnnlab.functional import cross_entropy
 from rnnlab.models import CharLM
 from rnnlab.train import TrainConfig, Trainer, evaluate, load_model
 
-TEXT = "the quick brown fox jumps over the lazy dog. " * 30
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    path = tmp_path / "tiny.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return str(path)
 
 
 def _config(corpus, **kw):

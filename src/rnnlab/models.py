@@ -20,6 +20,10 @@ The language model, for a stream of character ids ``x_1 … x_T`` and targets ``
     h_t = cell(e_t, h_{t-1})          stacked RNN / LSTM / GRU (the core's unroll)
     y_t = softmax(W_hy h_t + b_y)     head
     L   = −(1 / TB) Σ_t Σ_b log y_t[x_{t+1}]      mean cross-entropy, nats per character
+
+Regularisers (training only): ``dropout`` between layers and before the head; ``recurrent_dropout``
+feeds W_hh with h_{t-1} ⊙ m, one mask m per layer and window; ``layer_norm`` makes the cell Ba et
+al.'s layer-normalised LSTM (:mod:`rnnlab.cells.lnlstm`).
 """
 
 from __future__ import annotations
@@ -193,17 +197,28 @@ class CharLM(Module):
     hidden_size, num_layers : of the recurrent stack
     embedding_dim : E (default: min(V, 64))
     dropout : between recurrent layers and before the head (training only)
+    recurrent_dropout : variational dropout on h_{t-1} entering W_hh (Gal & Ghahramani 2016;
+        :class:`rnnlab.layers.Recurrent`): one mask per layer and per call of :meth:`forward`,
+        so with truncated BPTT one mask per window of T characters, the same at its T steps;
+        training only
+    layer_norm : the layer-normalised LSTM of Ba et al. 2016 (``cell="lstm"`` only; extra
+        parameters ``rnn.ln_ih_gain_l0``, ``rnn.ln_hh_gain_l0``, ``rnn.ln_c_gain_l0``,
+        ``rnn.ln_c_bias_l0`` …, no PyTorch counterpart)
     dtype : float32 for training, float64 for gradient checks
-    rng, seed : one ``numpy.random.Generator`` for initialisation and dropout masks
+    rng, seed : one ``numpy.random.Generator`` for initialisation and every dropout mask
 
     ``params`` and ``grads`` are flat dicts keyed like the equivalent PyTorch model's state dict
     (module names ``embedding``, ``rnn``, ``head``).
     """
 
     def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
-                 *, dtype=np.float32, rng=None, seed=None):
+                 recurrent_dropout=0.0, layer_norm=False, *, dtype=np.float32, rng=None, seed=None):
         if cell not in CELLS:
             raise ConfigError(f"cell: expected one of {', '.join(CELLS)}, got {cell!r}")
+        if not isinstance(layer_norm, (bool, np.bool_)):
+            raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
+        if layer_norm and cell != "lstm":
+            raise ConfigError(f"layer_norm: expected cell 'lstm' (the layer-normalised LSTM), got cell {cell!r}")
         for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
@@ -213,7 +228,9 @@ class CharLM(Module):
         self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
         self.dtype = np.dtype(dtype)
         self.embedding = Embedding(vocab_size, self.embedding_dim, dtype=dtype, rng=self.rng)
-        self.rnn = CELLS[cell](self.embedding_dim, hidden_size, num_layers, dropout=dropout, dtype=dtype, rng=self.rng)
+        rnn_options = {"layer_norm": True} if layer_norm else {}
+        self.rnn = CELLS[cell](self.embedding_dim, hidden_size, num_layers, dropout=dropout,
+                               recurrent_dropout=recurrent_dropout, dtype=dtype, rng=self.rng, **rnn_options)
         self.drop = Dropout(dropout, rng=self.rng)
         self.head = Linear(hidden_size, vocab_size, dtype=dtype, rng=self.rng)
         self.params = {f"{m}.{k}": v for m, mod in self._named() for k, v in mod.params.items()}
@@ -229,7 +246,13 @@ class CharLM(Module):
     def config(self) -> dict:
         """What it takes to build the same model again (stored in checkpoints)."""
         return {"vocab_size": self.vocab_size, "cell": self.cell_name, "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.drop.p}
+                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.drop.p,
+                "recurrent_dropout": self.rnn.recurrent_dropout, "layer_norm": self.layer_norm}
+
+    @property
+    def layer_norm(self) -> bool:
+        """Whether the recurrent stack is the layer-normalised LSTM."""
+        return self.rnn.mode == "lnlstm"
 
     def initial_state(self, batch_size):
         """Zeros: ``h_0 (L, B, H)``, or ``(h_0, c_0)`` for the LSTM."""
@@ -286,4 +309,5 @@ class CharLM(Module):
     def __repr__(self):
         return (f"CharLM(vocab_size={self.vocab_size}, cell={self.cell_name!r}, hidden_size={self.hidden_size}, "
                 f"num_layers={self.num_layers}, embedding_dim={self.embedding_dim}, dropout={self.drop.p}, "
+                f"recurrent_dropout={self.rnn.recurrent_dropout}, layer_norm={self.layer_norm}, "
                 f"dtype={self.dtype.name}, parameters={self.num_parameters():,})")

@@ -12,8 +12,9 @@ done the char-rnn way)::
 Validation runs on the held-out text, in nats per character L, bits per character L / ln 2,
 and perplexity e^L. Everything needed to continue is written to the run folder
 (``last.*``, ``best.*`` through :mod:`rnnlab.checkpoint`): weights, optimiser state, step,
-batcher position, carried hidden state, random-generator states and the loss history, so a
-resumed run reproduces the uninterrupted one step for step.
+batcher position, carried hidden state, random-generator states (the model's draws every
+dropout mask, recurrent ones included) and the loss history, so a resumed run reproduces the
+uninterrupted one step for step.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class TrainConfig:
     number of steps two CPU cores run in five minutes, ≈ 1,900 at ≈ 26k chars/s): LSTM 1×256
     beats 1×384 at equal compute (1.51 vs 1.56), and Adam's peak lr 1e-2 beats 6e-3 and 3e-3
     (1.44, 1.46, 1.51; at half the steps 1.49, 1.54, 1.63). ``benchmarks/bench_charlm.py
-    --minutes 5`` measures the default run.
+    --minutes 5`` measures the default run. ``recurrent_dropout`` and ``layer_norm`` are those of
+    :class:`~rnnlab.models.CharLM`; ``benchmarks/bench_regularisers.py`` measures them where the
+    model over-fits.
     """
 
     corpus: str = "shakespeare"
@@ -58,6 +61,8 @@ class TrainConfig:
     num_layers: int = 1
     embedding_dim: int = 64
     dropout: float = 0.0
+    recurrent_dropout: float = 0.0  # variational dropout on h_{t-1} entering W_hh (one mask per window)
+    layer_norm: bool = False  # the layer-normalised LSTM (cell "lstm" only)
     seq_len: int = 64
     batch_size: int = 64
     optimizer: str = "adam"
@@ -99,14 +104,22 @@ class TrainConfig:
         if self.steps == 0 and self.minutes == 0:
             raise ConfigError(say("budget: give --steps N or --minutes M (both are 0)",
                                   "budget : donner --steps N ou --minutes M (les deux valent 0)"))
-        if not 0.0 <= self.dropout < 1.0:
-            bad("dropout", say("a probability in [0, 1)", "une probabilité dans [0, 1["))
+        for name in ("dropout", "recurrent_dropout"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v < 1.0):
+                bad(name, say("a probability in [0, 1)", "une probabilité dans [0, 1["))
+        if not isinstance(self.layer_norm, bool):
+            bad("layer_norm", say("true or false", "true ou false"))
         if not 0.0 < self.val_fraction < 1.0:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             bad("min_lr_ratio", say("a ratio in [0, 1]", "un rapport dans [0, 1]"))
         if self.cell not in CELLS:
             bad("cell", " | ".join(CELLS))
+        if self.layer_norm and self.cell != "lstm":
+            raise ConfigError(say(f"layer_norm: expected cell 'lstm' (the layer-normalised LSTM), got cell {self.cell!r}",
+                                  f"layer_norm : cellule 'lstm' attendue (le LSTM normalisé par couche), reçu la "
+                                  f"cellule {self.cell!r}"))
         if self.decay not in ("none", "cosine"):
             bad("decay", "none | cosine")
         if self.dtype not in ("float32", "float64"):
@@ -265,7 +278,8 @@ class Trainer:
         self.batcher = StreamBatcher(self.train_ids, config.batch_size, config.seq_len)
         # 2. model, optimiser, random sources (one for the model's dropout, one for samples)
         self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers, config.embedding_dim,
-                            config.dropout, dtype=np.dtype(config.dtype), seed=config.seed)
+                            config.dropout, config.recurrent_dropout, config.layer_norm, dtype=np.dtype(config.dtype),
+                            seed=config.seed)
         self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr)
         self.sample_rng = np.random.default_rng([config.seed, 1])
         self.schedule = self._make_schedule()
@@ -373,8 +387,11 @@ class Trainer:
     def write_reports(self):
         cfg = self.config
         write_history_csv(self.run_dir / "loss.csv", self.history)
-        title = (f"{Path(cfg.corpus).name} · {cfg.cell.upper()} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "
-                 f"B={cfg.batch_size} · {cfg.optimizer} lr {cfg.lr:g}")
+        cell = ("LN-" if cfg.layer_norm else "") + cfg.cell.upper()
+        regularisers = "".join(f" · {name} {p:g}" for name, p in (("dropout", cfg.dropout),
+                                                                  ("rec. dropout", cfg.recurrent_dropout)) if p)
+        title = (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "
+                 f"B={cfg.batch_size} · {cfg.optimizer} lr {cfg.lr:g}{regularisers}")
         plot_history(self.run_dir / "loss.png", self.history, title)
 
     def save(self, name: str) -> None:
@@ -563,7 +580,7 @@ def load_model(run_dir, name=None):
         vocab = Vocabulary.from_json(meta["vocabulary"])
         cfg = meta["model"]
         model = CharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
-                       cfg["dropout"], seed=0)
+                       cfg["dropout"], cfg.get("recurrent_dropout", 0.0), cfg.get("layer_norm", False), seed=0)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(say(f"{where}: cannot rebuild the model ({e})",
                                   f"{where} : impossible de reconstruire le modèle ({e})")) from None

@@ -12,9 +12,10 @@ with the NumPy backend and the other way round.
 What changes: the model is :class:`~rnnlab.interop.torch_models.TorchCharLM` on ``device``
 (cuDNN's LSTM/GRU kernels on a GPU), gradients come from autograd, and on a GPU with float32
 weights the forward runs in bfloat16 autocast (``amp``; the loss and the weights stay float32).
-Dropout masks come from torch's generator (seeded from the config's seed and the rank when the
-trainer is built), so with dropout the two backends draw different masks, and a resumed run
-draws a fresh stream.
+Recurrent dropout and the layer-normalised LSTM exist only in the NumPy backend: asking for
+them here is a ConfigError. Dropout masks come from torch's generator (seeded from the config's
+seed and the rank when the trainer is built), so with dropout the two backends draw different
+masks, and a resumed run draws a fresh stream.
 
 Data parallel (``torchrun --nproc_per_node=N``, PyTorch DistributedDataParallel, NCCL on GPUs
 and gloo on CPUs): every rank reads the same global batch of B streams and keeps its B/N
@@ -73,6 +74,20 @@ def torch_optimizer_like(optimizer, module):
     return _TORCH_OPTIM[name](module.parameters(), **hyper)
 
 
+def refuse_numpy_only_options(config):
+    """ConfigError for the options torch's recurrent layers (cuDNN's kernels) do not have:
+    ``recurrent_dropout`` and ``layer_norm`` (rather than silently training another model)."""
+    wanted = [f"--{name.replace('_', '-')} ({name}={getattr(config, name)})"
+              for name in ("recurrent_dropout", "layer_norm") if getattr(config, name)]
+    if wanted:
+        raise ConfigError(say(f"--backend torch: no PyTorch counterpart for {' and '.join(wanted)} (torch's RNN, LSTM "
+                              "and GRU have neither recurrent dropout nor layer normalisation); train with --backend "
+                              "numpy, or without these options",
+                              f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} (les RNN, LSTM et "
+                              "GRU de torch n'ont ni dropout récurrent ni normalisation par couche) ; entraîner avec "
+                              "--backend numpy, ou sans ces options"))
+
+
 class Distributed:
     """Where this process stands in a ``torchrun`` job (rank, world size), from the environment."""
 
@@ -106,6 +121,7 @@ class TorchTrainer(Trainer):
     backend = "torch"
 
     def __init__(self, config, run_dir, *, device="cpu", amp=None, **kwargs):
+        refuse_numpy_only_options(config)
         super().__init__(config, run_dir, **kwargs)
         device = resolve_device(device)
         self.dist = Distributed.from_env(device)

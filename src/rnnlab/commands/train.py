@@ -48,7 +48,8 @@ natural_float = _number(float, 0)
 # command-line option -> TrainConfig field
 OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers": "num_layers",
            "embedding": "embedding_dim", "seq_len": "seq_len", "batch": "batch_size", "lr": "lr",
-           "optimizer": "optimizer", "dropout": "dropout", "seed": "seed", "eval_every": "eval_every"}
+           "optimizer": "optimizer", "dropout": "dropout", "recurrent_dropout": "recurrent_dropout",
+           "layer_norm": "layer_norm", "seed": "seed", "eval_every": "eval_every"}
 
 
 def register(subparsers):
@@ -76,6 +77,12 @@ def register(subparsers):
     a("--lr", type=positive_float, metavar="X", help=say(f"peak learning rate (default {d.lr:g})", f"taux d'apprentissage maximal (défaut {d.lr:g})"))
     a("--optimizer", choices=sorted(OPTIMIZERS), help=say(f"optimiser (default {d.optimizer})", f"optimiseur (défaut {d.optimizer})"))
     a("--dropout", type=dropout_float, metavar="P", help=say(f"dropout probability (default {d.dropout:g})", f"probabilité de dropout (défaut {d.dropout:g})"))
+    a("--recurrent-dropout", type=dropout_float, metavar="P",
+      help=say(f"variational dropout on the state entering the recurrence, one mask per window (default {d.recurrent_dropout:g})",
+               f"dropout variationnel sur l'état qui entre dans la récurrence, un masque par fenêtre (défaut {d.recurrent_dropout:g})"))
+    a("--layer-norm", action="store_true", default=None,
+      help=say("layer-normalised LSTM (Ba et al. 2016; --cell lstm only, NumPy backend only)",
+               "LSTM normalisé par couche (Ba et al. 2016 ; --cell lstm seulement, backend numpy seulement)"))
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=positive_float, metavar="M", help=say(f"time budget (default {d.minutes:g})", f"budget en temps (défaut {d.minutes:g})"))
     budget.add_argument("--steps", type=positive_int, metavar="N", help=say("step budget (exactly reproducible)", "budget en pas (reproductible exactement)"))
@@ -155,10 +162,11 @@ def run(args) -> int:
         trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
-        console.print(say(f"Training {m.cell_name.upper()} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} parameters) "
+        cell = ("LN-" if c.layer_norm else "") + m.cell_name.upper()
+        console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} parameters) "
                           f"on {c.corpus}: {len(trainer.train_ids):,} training / {len(trainer.val_ids):,} validation "
                           f"characters, vocabulary {trainer.vocab.size}; budget {budget} → {run_dir}",
-                          f"Entraînement {m.cell_name.upper()} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
+                          f"Entraînement {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
                           f"paramètres) sur {c.corpus} : {len(trainer.train_ids):,} caractères d'entraînement / "
                           f"{len(trainer.val_ids):,} de validation, vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))
     result = trainer.run()

@@ -58,9 +58,11 @@ class TorchCharLM(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size, **kw)
 
     def config(self) -> dict:
-        """The same dict as ``CharLM.config()`` (what a checkpoint stores)."""
+        """The same dict as ``CharLM.config()`` (what a checkpoint stores); torch's recurrent
+        layers have neither recurrent dropout nor layer normalisation."""
         return {"vocab_size": self.vocab_size, "cell": self.cell_name, "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.dropout}
+                "num_layers": self.num_layers, "embedding_dim": self.embedding_dim, "dropout": self.dropout,
+                "recurrent_dropout": 0.0, "layer_norm": False}
 
     def forward(self, ids, state=None):
         if ids.dim() != 2:
@@ -133,10 +135,23 @@ class TorchSequenceModel(nn.Module):
 
 
 def charlm_to_torch(model, device=None):
-    """A :class:`TorchCharLM` holding exactly the weights of an rnnlab ``CharLM``."""
+    """A :class:`TorchCharLM` holding exactly the weights of an rnnlab ``CharLM``.
+
+    As :func:`rnnlab.interop.to_torch` for a layer: a layer-normalised LSTM has no counterpart
+    (ConfigError); recurrent dropout is not carried over (a UserWarning; the weights, and the
+    model in eval mode, are the same)."""
+    import warnings
+
     from .pytorch import load_into_torch
 
     cfg = model.config()
+    if cfg["layer_norm"]:
+        raise ConfigError("to_torch: a CharLM with the layer-normalised LSTM (layer_norm=True) has no PyTorch "
+                          "counterpart (expected layer_norm=False)")
+    if cfg["recurrent_dropout"] > 0:
+        warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch counterpart "
+                      f"and is not carried over; the weights (and the model in eval mode) are the same",
+                      UserWarning, stacklevel=2)
     module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
                          cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
     load_into_torch(module, model.params)
