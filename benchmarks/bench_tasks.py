@@ -140,7 +140,9 @@ def forecasting(steps, out: Path):
 
 def regularisers(steps, out: Path, seeds=(0, 1)):
     """The same budget with and without each regulariser: adding T = 30 and the airline forecast."""
-    variants = (("LSTM", "lstm", 0.0), ("LSTM + variational dropout 0.25", "lstm", 0.25), ("LN-LSTM", "lnlstm", 0.0))
+    variants = (("LSTM", "lstm", 0.0), ("LSTM + recurrent dropout 0.25", "lstm", 0.25),
+                ("GRU", "gru", 0.0), ("GRU + recurrent dropout 0.25", "gru", 0.25),
+                ("LN-LSTM", "lnlstm", 0.0), ("LN-LSTM + recurrent dropout 0.25", "lnlstm", 0.25))
     rows = []
     for label, cell, p in variants:
         adding = [run_adding(cell, 30, TrainConfig(steps=steps, lr=0.01, eval_every=steps, seed=s), hidden_size=16,
