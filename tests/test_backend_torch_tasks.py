@@ -123,6 +123,7 @@ def test_device_and_amp_need_backend_torch(tmp_path, capsys, extra):
     code = main(["task", "adding", "--steps", "1", "--no-progress", "--out", str(tmp_path / "x"), *extra])
     assert code == 2
     assert "--device and --amp need --backend torch" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # nothing written for a mistake in the options
 
 
 def test_amp_on_cpu_and_unknown_device_are_clear_errors(torch, tmp_path, capsys):
@@ -131,6 +132,10 @@ def test_amp_on_cpu_and_unknown_device_are_clear_errors(torch, tmp_path, capsys)
     assert "needs --device cuda" in capsys.readouterr().err
     assert main([*base, "--device", "tpu"]) == 2
     assert "expected cpu or cuda" in capsys.readouterr().err
+    for command in (["classify"], ["forecast"], ["sweep", "adding"]):
+        assert main([*command, "--backend", "torch", "--device", "tpu", "--out", str(tmp_path / "y")]) == 2
+        assert "expected cpu or cuda" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()  # no empty run folder left behind
 
 
 def test_recurrent_dropout_has_no_torch_counterpart(torch, tmp_path, capsys):

@@ -70,15 +70,28 @@ def add_backend_args(p):
                             "backend torch seulement : autocast bfloat16 de la passe avant (défaut : activé avec CUDA)"))
 
 
+def check_backend(args):
+    """Clear errors for ``--device``/``--amp`` without ``--backend torch``, an unknown or absent
+    device, and ``--amp`` off CUDA: checked before the run's folder is made."""
+    if getattr(args, "backend", "numpy") == "torch":
+        from ..backends.torch_train import resolve_device
+
+        device = resolve_device(args.device or "cpu")
+        if args.amp and device.type != "cuda":
+            raise ConfigError(say("mixed precision (--amp) needs --device cuda",
+                                  "la précision mixte (--amp) demande --device cuda"))
+    elif getattr(args, "device", None) is not None or getattr(args, "amp", None) is not None:
+        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
+
+
 def backend(args):
-    """A context in which :func:`rnnlab.tasks.train_model` trains with ``--backend``; a clear
-    error for ``--device``/``--amp`` without ``--backend torch``."""
+    """A context in which :func:`rnnlab.tasks.train_model` trains with ``--backend``
+    (:func:`check_backend` first)."""
+    check_backend(args)
     if getattr(args, "backend", "numpy") == "torch":
         from ..backends.torch_tasks import active
 
         return active(args.device or "cpu", args.amp)
-    if getattr(args, "device", None) is not None or getattr(args, "amp", None) is not None:
-        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
     return contextlib.nullcontext()
 
 
@@ -101,6 +114,9 @@ def train_config(args) -> TrainConfig:
 
 
 def out_dir(args, default: str) -> Path:
+    """The output folder (``--out``, else ``default``), made once the backend options are known to
+    be right, so a mistake there leaves no empty folder behind."""
+    check_backend(args)
     path = Path(args.out or default)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--out {path}: expected a folder, got a file")
