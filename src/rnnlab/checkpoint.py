@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -383,3 +384,27 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}
     return tensors, doc["meta"]
+
+
+# --- Ctrl-C during a run that saves ---------------------------------------------------------
+
+
+def install_sigint(flag):
+    """Ctrl-C for a training loop that saves: the first sets ``flag["flag"]`` (the loop finishes
+    its step, saves and stops), a second raises KeyboardInterrupt at once. Returns the previous
+    handler, for :func:`restore_sigint`."""
+    def handler(signum, frame):
+        if flag["flag"]:
+            raise KeyboardInterrupt
+        flag["flag"] = True
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C keeps its default behaviour
+        return None
+
+
+def restore_sigint(previous):
+    """Put back the handler :func:`install_sigint` replaced."""
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)

@@ -143,10 +143,10 @@ class TrainingRun:
             if callback is not None:
                 callback(step, loss, scores)
 
-        from .train import _install_sigint, _restore_sigint
+        from .checkpoint import install_sigint, restore_sigint
 
         stop = {"flag": False}
-        previous = _install_sigint(stop) if checkpoint is not None else None
+        previous = install_sigint(stop) if checkpoint is not None else None
         try:
             for step in range(self.step + 1, cfg.steps + 1):
                 whole = False
@@ -162,7 +162,7 @@ class TrainingRun:
                 self.save()
             raise TrainingInterrupted(self.step, self.saved_step, self.saved) from None
         finally:
-            _restore_sigint(previous)
+            restore_sigint(previous)
 
 
 def save_training_state(directory, model, optimizer, rng, step, history, config, settings=None) -> Path:

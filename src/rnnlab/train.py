@@ -20,14 +20,13 @@ uninterrupted one step for step.
 from __future__ import annotations
 
 import math
-import signal
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from .checkpoint import atomic_write, install_sigint, restore_sigint
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
@@ -472,7 +471,7 @@ class Trainer:
         """Train until the budget is spent or Ctrl-C; evaluate, sample and save on the way."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         interrupted = {"flag": False}
-        previous = _install_sigint(interrupted)
+        previous = install_sigint(interrupted)
         session_start, session_chars = time.perf_counter(), 0
         base_elapsed, last_eval = self.elapsed, self.elapsed
         train_time = 0.0
@@ -498,7 +497,7 @@ class Trainer:
                         self.write_reports()
                         last_eval = self.elapsed = base_elapsed + time.perf_counter() - session_start
         finally:
-            _restore_sigint(previous)
+            restore_sigint(previous)
         speed = session_chars / max(train_time, 1e-9)
         if interrupted["flag"]:
             self.save("last")
@@ -596,21 +595,3 @@ def load_model(run_dir, name=None):
         raise CheckpointError(say(f"{where}: the weights do not fit the model it describes ({e})",
                                   f"{where} : les poids ne correspondent pas au modèle décrit ({e})")) from None
     return model.eval(), vocab, meta
-
-
-def _install_sigint(flag):
-    """First Ctrl-C: finish the step, save, stop. A second one interrupts at once."""
-    def handler(signum, frame):
-        if flag["flag"]:
-            raise KeyboardInterrupt
-        flag["flag"] = True
-
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: Ctrl-C keeps its default behaviour
-        return None
-
-
-def _restore_sigint(previous):
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)
