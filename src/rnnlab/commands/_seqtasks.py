@@ -56,6 +56,12 @@ def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32
     add_lang(p)
 
 
+def add_recurrent_dropout(p):
+    p.add_argument("--recurrent-dropout", type=float, default=0.0,
+                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)",
+                            "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
+
+
 def add_backend_args(p):
     import argparse
 
@@ -285,11 +291,17 @@ def run_folder(args, default: str, command: str) -> Path:
     return path
 
 
-def checkpointing(out: Path, settings: dict, resumed):
-    """The context in which the command's training saves its run in ``out`` (and resumes it)."""
-    from ..taskrun import checkpointing as context
+@contextlib.contextmanager
+def training(args, out: Path, settings: dict, resumed, total: int, description: str):
+    """The context of a command's training: the ``--backend``, the run saved in ``out`` (and
+    resumed from it when ``resumed``), and the progress bar, started at the resumed step. Yields
+    the bar's ``update``."""
+    from ..taskrun import checkpointing
 
-    return context(out, settings, resume=resumed is not None)
+    done = resumed["step"] if resumed else 0
+    with backend(args), checkpointing(out, settings, resume=resumed is not None), \
+            progress(args, total, description, done) as update:
+        yield update
 
 
 def report_interrupted(stop, command: str) -> int:

@@ -77,10 +77,8 @@ def run(args) -> int:
     train = common.train_config(args)
     out = common.run_folder(args, "runs/classify", "classify")
     settings = common.run_settings(args, "classify", data_sha256=fingerprint)
-    done = resumed["step"] if resumed else 0
     try:
-        with common.backend(args), common.checkpointing(out, settings, resumed), \
-                common.progress(args, train.steps, say("training", "entraînement"), done) as update:
+        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as update:
             history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "classify")

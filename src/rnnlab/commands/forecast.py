@@ -29,9 +29,7 @@ def register(subparsers):
                             "ce que voit le modèle (défaut logdiff : taux de croissance)"))
     p.add_argument("--test-fraction", type=float, default=0.2, help=say("last fraction of the series held out",
                                                                         "dernière fraction de la série mise de côté"))
-    p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)",
-                            "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
+    common.add_recurrent_dropout(p)
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
     common.add_resume_args(p)
     p.set_defaults(run=run)
@@ -54,10 +52,8 @@ def run(args) -> int:
     train = common.train_config(args)
     out = common.run_folder(args, f"runs/forecast-{series.name}", "forecast")
     settings = common.run_settings(args, "forecast", data_sha256=fingerprint)
-    done = resumed["step"] if resumed else 0
     try:
-        with common.backend(args), common.checkpointing(out, settings, resumed), \
-                common.progress(args, train.steps, say("training", "entraînement"), done) as update:
+        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as update:
             fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: update(loss=loss))
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "forecast")

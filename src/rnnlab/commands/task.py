@@ -31,8 +31,7 @@ def register(subparsers):
                    help=say("sequence length T (default 30); copy: the delay between the symbols and the delimiter "
                             "(default 20)", "longueur T (défaut 30) ; copie : le délai entre les symboles et le "
                             "délimiteur (défaut 20)"))
-    p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)", "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
+    common.add_recurrent_dropout(p)
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32, copy_defaults=TASK_DEFAULTS["copy"])
     common.add_resume_args(p)
     p.set_defaults(run=run)
@@ -64,10 +63,9 @@ def run(args) -> int:
                 setattr(args, dest, value)
     train = common.train_config(args)
     out = common.run_folder(args, f"runs/{args.task}-{args.cell}-T{args.length}", "task")
-    done = resumed["step"] if resumed else 0
     try:
-        with common.backend(args), common.checkpointing(out, common.run_settings(args, "task"), resumed), \
-                common.progress(args, train.steps, f"{args.task} {args.cell} T={args.length}", done) as update:
+        with common.training(args, out, common.run_settings(args, "task"), resumed, train.steps,
+                             f"{args.task} {args.cell} T={args.length}") as update:
             result, model, history = RUNNERS[args.task](
                 args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
                 callback=lambda s, loss, sc: update(loss=loss), return_model=True)
