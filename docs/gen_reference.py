@@ -34,6 +34,7 @@ MODULES = (
     ("rnnlab.cells.lnlstm", "the layer-normalised LSTM cell"),
     ("rnnlab.cells", "choosing a cell"),
     ("rnnlab.sequence", "the one unroll and its BPTT"),
+    ("rnnlab.module", "the one module base: live parameters, in-place state dicts"),
     ("rnnlab.layers", "RNN, LSTM, GRU layers (PyTorch's arguments and shapes)"),
     ("rnnlab.gradcheck", "finite-difference gradient checks"),
     ("rnnlab.errors", "the errors rnnlab raises"),

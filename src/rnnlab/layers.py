@@ -12,6 +12,7 @@ import numpy as np
 
 from .cells import make_cell
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
+from .module import Module
 from .sequence import unroll, unroll_backward
 
 
@@ -21,7 +22,7 @@ def _rng(rng=None, seed=None) -> np.random.Generator:
     return rng if rng is not None else np.random.default_rng(seed)
 
 
-class Recurrent:
+class Recurrent(Module):
     """A stack of recurrent layers (``num_layers``, ``bidirectional``), PyTorch's ``nn.RNNBase``.
 
     Parameters
@@ -53,6 +54,7 @@ class Recurrent:
             is_number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
             if not (is_number and 0.0 <= float(p) < 1.0):
                 raise ConfigError(f"{name}: expected a probability in [0, 1), got {p!r}")
+        super().__init__()
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
@@ -62,15 +64,13 @@ class Recurrent:
         self.num_directions = 2 if bidirectional else 1
         self.dtype = np.dtype(dtype)
         self.rng = _rng(rng, seed)
-        self.training = True
-        self.params = {}
         k = 1.0 / hidden_size
         for name, shape in self._param_shapes():
-            self.params[name] = self.rng.uniform(-np.sqrt(k), np.sqrt(k), size=shape).astype(self.dtype)
+            self._params[name] = self.rng.uniform(-np.sqrt(k), np.sqrt(k), size=shape).astype(self.dtype)
         if hasattr(self.cell.module, "initialise"):
             for layer in range(self.num_layers):
                 for direction in range(self.num_directions):
-                    self.cell.module.initialise(self.params, self._suffix(layer, direction), self.hidden_size)
+                    self.cell.module.initialise(self._params, self._suffix(layer, direction), self.hidden_size)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.d_hx = None
         self.recurrent_masks = None  # the last forward's, per (layer, direction)
@@ -94,41 +94,6 @@ class Recurrent:
                     yield f"bias_hh{s}", (GH,)
                 for name, width, _ in self.cell.extra_params:
                     yield f"{name}{s}", (width * H,)
-
-    def state_dict(self):
-        """Copies of the parameters, PyTorch's names and shapes."""
-        return {name: p.copy() for name, p in self.params.items()}
-
-    def load_state_dict(self, state_dict, strict=True):
-        """Load arrays keyed like :meth:`state_dict` (a torch state dict after ``.numpy()``).
-
-        Checks every name and shape before changing anything."""
-        expected = dict(self._param_shapes())
-        missing = [k for k in expected if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in expected]
-        if strict and (missing or unexpected):
-            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        new = {}
-        for name, shape in expected.items():
-            if name not in state_dict:
-                continue
-            value = np.asarray(state_dict[name])
-            if value.shape != shape:
-                raise ShapeError(f"load_state_dict: {name}: expected shape {describe_shape(shape)}, got {describe_shape(value.shape)}")
-            expect_finite(f"load_state_dict: {name}", value)
-            new[name] = value.astype(self.dtype, copy=True)
-        self.params.update(new)
-
-    def zero_grad(self):
-        for g in self.grads.values():
-            g.fill(0.0)
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())

@@ -1,8 +1,9 @@
 r"""Models built from the core layers: :class:`Linear`, :class:`Embedding`, :class:`Dropout` and the
 character-level language model :class:`CharLM` (seed 003, done properly).
 
-Every module keeps its parameters in ``params`` (live arrays, updated in place by the
-optimisers) and, after ``backward``, their gradients in ``grads`` under the same keys. A model's
+Every module is a :class:`rnnlab.module.Module`: its parameters in ``params`` (a live view of
+the arrays the optimisers update in place) and, after ``backward``, their gradients in
+``grads`` under the same keys. A model's
 keys are those of the state dict of the equivalent PyTorch module, so weights move across with
 no arithmetic::
 
@@ -33,55 +34,9 @@ import numpy as np
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape
 from .functional import cross_entropy
 from .layers import GRU, LSTM, RNN, _rng
+from .module import Module
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-
-
-class Module:
-    """What every model piece shares: ``params``/``grads`` dicts, train/eval mode, state dicts."""
-
-    params: dict
-    grads: dict
-    training: bool = True
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        for child in self.children():
-            child.train(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
-
-    def children(self):
-        return []
-
-    def zero_grad(self):
-        for g in self.grads.values():
-            g.fill(0.0)
-
-    def state_dict(self) -> dict:
-        """Copies of the parameters, keyed like the equivalent PyTorch module's state dict."""
-        return {name: p.copy() for name, p in self.params.items()}
-
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
-        """Copy arrays into the live parameters (in place: optimisers keep their references).
-
-        Checks every name and shape before changing anything."""
-        missing = [k for k in self.params if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in self.params]
-        if strict and (missing or unexpected):
-            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        for name, value in state_dict.items():
-            if name in self.params and np.shape(value) != self.params[name].shape:
-                raise ShapeError(f"load_state_dict: {name}: expected shape {describe_shape(self.params[name].shape)}, "
-                                 f"got {describe_shape(np.shape(value))}")
-        for name, value in state_dict.items():
-            if name in self.params:
-                np.copyto(self.params[name], np.asarray(value), casting="unsafe")
-
-    def num_parameters(self) -> int:
-        return int(sum(p.size for p in self.params.values()))
 
 
 class Linear(Module):
@@ -92,11 +47,12 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=np.float32, rng=None, seed=None):
+        super().__init__()
         rng = _rng(rng, seed)
         bound = 1.0 / np.sqrt(in_features)
-        self.params = {"weight": rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)}
+        self._params["weight"] = rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
         if bias:
-            self.params["bias"] = rng.uniform(-bound, bound, (out_features,)).astype(dtype)
+            self._params["bias"] = rng.uniform(-bound, bound, (out_features,)).astype(dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._x = None
 
@@ -131,8 +87,9 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, *, dtype=np.float32, rng=None, seed=None):
+        super().__init__()
         rng = _rng(rng, seed)
-        self.params = {"weight": rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)}
+        self._params["weight"] = rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)
         self.grads = {"weight": np.zeros_like(self.params["weight"])}
         self._ids = None
 
@@ -170,8 +127,8 @@ class Dropout(Module):
     def __init__(self, p=0.0, *, rng=None, seed=None):
         if not 0.0 <= float(p) < 1.0:
             raise ConfigError(f"dropout: expected a probability in [0, 1), got {p!r}")
+        super().__init__()
         self.p, self.rng = float(p), _rng(rng, seed)
-        self.params, self.grads = {}, {}
         self._scale = None
 
     def forward(self, x):
@@ -222,6 +179,7 @@ class CharLM(Module):
         for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        super().__init__()
         self.rng = _rng(rng, seed)
         self.vocab_size, self.cell_name = int(vocab_size), cell
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
@@ -233,15 +191,7 @@ class CharLM(Module):
                                recurrent_dropout=recurrent_dropout, dtype=dtype, rng=self.rng, **rnn_options)
         self.drop = Dropout(dropout, rng=self.rng)
         self.head = Linear(hidden_size, vocab_size, dtype=dtype, rng=self.rng)
-        self.params = {f"{m}.{k}": v for m, mod in self._named() for k, v in mod.params.items()}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._d_logits = None
-
-    def _named(self):
-        return (("embedding", self.embedding), ("rnn", self.rnn), ("head", self.head))
-
-    def children(self):
-        return [self.embedding, self.rnn, self.drop, self.head]
 
     def config(self) -> dict:
         """What it takes to build the same model again (stored in checkpoints)."""
@@ -297,7 +247,6 @@ class CharLM(Module):
         d_h = self.drop.backward(d_h)
         d_e = self.rnn.backward(d_h)  # (T, B, E)
         self.embedding.backward(d_e)
-        self.grads = {f"{m}.{k}": g for m, mod in self._named() for k, g in mod.grads.items()}
         self._d_logits = None
         return self.grads
 

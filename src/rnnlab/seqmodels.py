@@ -31,6 +31,7 @@ import numpy as np
 from .errors import ConfigError, ShapeError, describe_shape
 from .layers import GRU, LSTM, RNN
 from .models import Linear
+from .module import Module
 
 KINDS = ("classifier", "regressor", "tagger", "generator")
 CELLS = ("rnn", "lstm", "gru", "lnlstm")
@@ -86,62 +87,22 @@ def make_recurrent(config: SeqModelConfig, input_size: int, dtype, rng):
     return {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.cell](input_size, config.hidden_size, **opts)
 
 
-class _SequenceModel:
-    """A recurrent stack ``rnn`` and a linear ``head``; parameters in one flat dict."""
+class _SequenceModel(Module):
+    """A recurrent stack ``rnn`` and a linear ``head``; ``params`` keyed ``"rnn.…"``, ``"head.…"``."""
 
     def __init__(self, config: SeqModelConfig, *, dtype=np.float32, rng=None, seed=None):
         if rng is not None and seed is not None:
             raise ConfigError("give rng or seed, not both")
+        super().__init__()
         self.config = config
         self.dtype = np.dtype(dtype)
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.rnn = make_recurrent(config, self._rnn_input_size(), self.dtype, self.rng)
         dirs = 2 if config.bidirectional else 1
         self.head = Linear(dirs * config.hidden_size, config.output_size, dtype=self.dtype, rng=self.rng)
-        self.training = True
 
     def _rnn_input_size(self):
         return self.config.input_size
-
-    def _parts(self):
-        return {"rnn": self.rnn, "head": self.head}
-
-    @property
-    def params(self) -> dict:
-        """``{"rnn.weight_ih_l0": array, …, "head.weight": …}``: the live arrays."""
-        return {f"{p}.{k}": v for p, part in self._parts().items() for k, v in part.params.items()}
-
-    @property
-    def grads(self) -> dict:
-        return {f"{p}.{k}": v for p, part in self._parts().items() for k, v in part.grads.items()}
-
-    def state_dict(self) -> dict:
-        return {k: v.copy() for k, v in self.params.items()}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Check every name and shape, then copy the values in place (optimisers keep their arrays)."""
-        params = self.params
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        for k, p in params.items():
-            if np.shape(state[k]) != p.shape:
-                raise ShapeError(f"load_state_dict: {k}: expected shape {describe_shape(p.shape)}, "
-                                 f"got {describe_shape(np.shape(state[k]))}")
-        for k, p in params.items():
-            p[...] = state[k]
-
-    def num_parameters(self) -> int:
-        return int(sum(p.size for p in self.params.values()))
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        self.rnn.train(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def _time_major(self, x):
         x = np.asarray(x, dtype=self.dtype)
@@ -230,13 +191,12 @@ class SequenceGenerator(_SequenceModel):
     def __init__(self, config: SeqModelConfig, *, dtype=np.float32, rng=None, seed=None):
         super().__init__(config, dtype=dtype, rng=rng, seed=seed)
         LH = config.num_layers * config.hidden_size
+        rnn, head = self.rnn, self.head
         self.init = Linear(config.input_size, LH, dtype=self.dtype, rng=self.rng)
+        self.rnn, self.head = rnn, head  # keys in the order of the computation: init., rnn., head.
 
     def _rnn_input_size(self):
         return self.config.output_size
-
-    def _parts(self):
-        return {"init": self.init, "rnn": self.rnn, "head": self.head}
 
     @staticmethod
     def teacher_inputs(targets):
