@@ -8,6 +8,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.data.tasks import adding_problem, copy_task
+from rnnlab.errors import ConfigError
 from rnnlab.seqmodels import SeqModelConfig, build_model
 from rnnlab.tasks import TrainConfig, make_classification, train_model
 
@@ -67,20 +68,33 @@ def test_same_losses_and_weights_as_numpy(torch, case, optimizer):
     assert h_np.train_loss[0] != h_np.train_loss[-1]  # it trained
 
 
-def test_active_routes_train_model_and_restores(torch):
-    from rnnlab import tasks
-    from rnnlab.backends.torch_tasks import active
+def test_the_backend_is_an_explicit_argument(torch):
+    """``train_model(..., backend=Backend("torch"))`` trains on PyTorch; nothing else in the call
+    chooses the backend (no hidden context), so a later call without it is NumPy's again."""
+    from rnnlab.backends.torch_tasks import TorchTaskJob
+    from rnnlab.tasks import Backend
 
     calls = []
     config, draw = CASES["adding"]
     model = build_model(config, dtype=np.float64, seed=0)
     train = TrainConfig(steps=2, batch_size=3, eval_every=1, seed=0)
-    with active("cpu"):
-        assert tasks.TRAINING_LOOP.get() is not None
-        train_model(model, draw, train, callback=lambda s, loss, sc: calls.append(loss))
-    assert tasks.TRAINING_LOOP.get() is None
-    reference = train_model(build_model(config, dtype=np.float64, seed=0), draw, train)
+    made = []
+    original = TorchTaskJob.__init__
+
+    def spy(self, *a, **k):
+        made.append(self)
+        original(self, *a, **k)
+
+    TorchTaskJob.__init__ = spy
+    try:
+        train_model(model, draw, train, callback=lambda s, loss, sc: calls.append(loss), backend=Backend("torch"))
+        reference = train_model(build_model(config, dtype=np.float64, seed=0), draw, train)
+    finally:
+        TorchTaskJob.__init__ = original
+    assert len(made) == 1  # the torch job for the first call only
     np.testing.assert_allclose(calls, reference.train_loss, atol=1e-9)
+    with pytest.raises(ConfigError, match="backend: expected numpy or torch"):
+        Backend("jax")
 
 
 def test_cli_task_torch_checkpoint_loads_with_numpy(torch, tmp_path, capsys):

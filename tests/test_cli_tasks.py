@@ -53,7 +53,7 @@ def test_task_adding_and_copy(tmp_path, capsys):
     assert result["T"] == 8 and result["steps"] == 20
     model, meta = load_run(tmp_path / "a", "adding")
     assert meta["result"]["cell"] == "gru" and model.rnn.mode == "gru"
-    assert (tmp_path / "a" / "adding-loss.png").exists()
+    assert (tmp_path / "a" / "loss.png").exists() and (tmp_path / "a" / "loss.csv").exists()
     code, out, err = _run(capsys, "--lang", "fr", "task", "copy", "--length", "3", "--steps", "5", "--hidden", "4",
                           "--no-progress", "--out", str(tmp_path / "c"))
     assert code == 0, err

@@ -110,7 +110,9 @@ def test_checkpoint_from_another_model(run_dir, tmp_path, capsys):
     save_checkpoint(other, "best", tensors, {**meta, "model": {**meta["model"], "hidden_size": 32}})
     _fails(capsys, ["sample", str(other)], "best.json", "do not fit")
     save_checkpoint(other, "best", tensors, {"format": "something else"})
-    _fails(capsys, ["sample", str(other)], "best.json", "rnnlab.charlm-run")
+    _fails(capsys, ["sample", str(other)], "best.json", "expected a checkpoint of format 'rnnlab.run' version 2")
+    save_checkpoint(other, "best", tensors, {**meta, "format": "rnnlab.charlm-run"})  # a run of rnnlab 0.1
+    _fails(capsys, ["sample", str(other)], "best.json", "written by rnnlab 0.1", "train it again")
 
 
 def test_prime_with_unseen_characters(run_dir, capsys):

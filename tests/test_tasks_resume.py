@@ -17,7 +17,12 @@ from rnnlab.commands import _seqtasks
 from rnnlab.data.tasks import adding_problem, copy_task
 from rnnlab.errors import CheckpointError, ConfigError
 from rnnlab.seqmodels import SeqModelConfig, build_model
-from rnnlab.taskrun import Checkpointing, TrainingInterrupted, load_training_state
+from rnnlab.training import RunFolder as Checkpointing
+from rnnlab.training import TrainingInterrupted, load_run
+
+
+def load_training_state(directory):
+    return load_run(directory, "task")
 from rnnlab.tasks import TrainConfig, make_classification, train_model
 
 
@@ -76,7 +81,8 @@ def test_resume_after_ctrl_c_repeats_the_uninterrupted_run(case, tmp_path):
             train_model(part, draw, train, score, _interrupt_at(stop), checkpoint=Checkpointing(folder, {"k": 1}))
         assert (info.value.step, info.value.saved_step, info.value.checkpoint) == (stop, stop, folder / "last.json")
         _, meta = load_training_state(folder)
-        assert meta["step"] == stop and meta["settings"] == {"k": 1} and len(meta["history"]["train_loss"]) == stop
+        assert meta["step"] == stop and meta["settings"] == {"k": 1} and len(meta["history"]["rows"]) == stop
+        assert meta["kind"] == "task" and [r["step"] for r in meta["history"]["rows"]] == list(range(1, stop + 1))
         resumed = build_model(config, seed=99)  # other initial weights: all of them come from the checkpoint
         h = train_model(resumed, draw, train, score, checkpoint=Checkpointing(folder, resume=True))
         _same_run(whole, h_whole, resumed, h)
@@ -144,12 +150,12 @@ def test_resume_refuses_other_settings(tmp_path):
     config, draw, _ = CASES["adding-lstm-dropout"]
     train_model(build_model(config, seed=0), draw, TrainConfig(**TRAIN), score, checkpoint=Checkpointing(tmp_path))
     again = Checkpointing(tmp_path, resume=True)
-    with pytest.raises(ConfigError, match=r"last\.json: key 'train'.*lr=0\.03.*lr=0\.05"):
+    with pytest.raises(ConfigError, match=r"last\.json: key 'config'.*lr=0\.03.*lr=0\.05"):
         train_model(build_model(config, seed=0), draw, TrainConfig(**{**TRAIN, "lr": 0.05}), score, checkpoint=again)
     other = SeqModelConfig("regressor", 2, 6, 1, cell="lstm", recurrent_dropout=0.3)
     with pytest.raises(ConfigError, match=r"key 'model'.*hidden_size=5.*hidden_size=6"):
         train_model(build_model(other, seed=0), draw, TrainConfig(**TRAIN), score, checkpoint=again)
-    with pytest.raises(ConfigError, match=r"key 'dtype'.*float32.*float64"):
+    with pytest.raises(ConfigError, match=r"key 'model'.*dtype='float32'.*dtype='float64'"):
         train_model(build_model(config, dtype=np.float64, seed=0), draw, TrainConfig(**TRAIN), score, checkpoint=again)
     with pytest.raises(ConfigError, match=r"at step 24, beyond steps=20"):
         train_model(build_model(config, seed=0), draw, TrainConfig(**{**TRAIN, "steps": 20}), score, checkpoint=again)
@@ -161,7 +167,7 @@ def test_missing_corrupt_and_foreign_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match="no such directory"):
         load_training_state(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CheckpointError, match=r"empty/last\.json: no checkpoint to resume"):
+    with pytest.raises(CheckpointError, match=r"empty/last\.json: not found"):
         load_training_state(tmp_path / "empty")
     good = tmp_path / "good"
     train_model(model, draw, TrainConfig(**{**TRAIN, "steps": 5}), score, checkpoint=Checkpointing(good))
@@ -176,9 +182,11 @@ def test_missing_corrupt_and_foreign_checkpoints(tmp_path):
     (bad / "last.json").write_text("{not json")
     with pytest.raises(CheckpointError, match=r"last\.json: corrupt JSON"):
         load_training_state(bad)
-    save_checkpoint(bad, "last", tensors, {**meta, "format": "rnnlab.charlm-run"})
-    with pytest.raises(CheckpointError, match=r"last\.json: expected a checkpoint of format 'rnnlab.task-run', "
-                                              r"got 'rnnlab.charlm-run'"):
+    save_checkpoint(bad, "last", tensors, {**meta, "kind": "charlm"})
+    with pytest.raises(CheckpointError, match=r"last\.json: expected a run of kind 'task', got 'charlm'"):
+        load_training_state(bad)
+    save_checkpoint(bad, "last", tensors, {**meta, "format": "rnnlab.task-run"})  # written by rnnlab 0.1
+    with pytest.raises(CheckpointError, match=r"last\.json: a run written by rnnlab 0\.1.*format 'rnnlab\.run' version 2"):
         load_training_state(bad)
     save_checkpoint(bad, "last", tensors, {k: v for k, v in meta.items() if k != "rng"})
     with pytest.raises(CheckpointError, match=r"last\.json: key 'rng': expected a dict"):
@@ -278,8 +286,10 @@ def test_task_ctrl_c_then_resume_through_the_cli(tmp_path, capsys, ctrl_c_at):
     assert code == 0 and f"Resuming {split} at step 7 of 20" in out
     assert json.loads((split / "result.json").read_text())["steps"] == 20
     _same_weights(tmp_path / "whole", split, "adding")
-    whole, resumed = (json.loads((d / "last.json").read_text())["meta"]["history"] for d in (tmp_path / "whole", split))
-    assert resumed == whole
+    whole, resumed = ([{k: v for k, v in row.items() if k != "seconds"}  # the clock differs, nothing else
+                       for row in json.loads((d / "last.json").read_text())["meta"]["history"]["rows"]]
+                      for d in (tmp_path / "whole", split))
+    assert resumed == whole and len(whole) == 20
     code, out, err = _run(capsys, "task", "--resume", str(split), "--no-progress")
     assert code == 2 and "spent its budget (step 20 of 20)" in err and "--steps" in err
     code, out, err = _run(capsys, "task", "--resume", str(split), "--steps", "10")

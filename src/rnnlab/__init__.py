@@ -25,7 +25,7 @@ from .layers import GRU, LSTM, RNN, Recurrent
 __version__ = "0.1.0"
 
 _LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "data", "forecast", "gradcheck", "interop", "models",
-                 "optim", "plots", "sample", "seqmodels", "taskrun", "tasks", "trace", "train")
+                 "optim", "plots", "sample", "seqmodels", "tasks", "trace", "train", "training")
 
 
 def __getattr__(name):

@@ -205,6 +205,14 @@ def atomic_write(path, data: bytes | str) -> Path:
     return path
 
 
+def append_text(path, text: str) -> Path:
+    """Append ``text`` to a UTF-8 file through :func:`atomic_write`: the file holds its old text
+    or the old text and the new, never a part of it."""
+    path = Path(path)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return atomic_write(path, old + text)
+
+
 def _fsync_dir(directory: Path) -> None:
     if os.name == "posix":
         fd = os.open(directory, os.O_RDONLY)

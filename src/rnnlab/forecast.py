@@ -133,9 +133,10 @@ def score(series: Series, train_end: int, one_step, recursive) -> dict:
 
 
 def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, callback=None,
-                   checkpoint=None) -> Forecast:
+                   checkpoint=None, backend=None) -> Forecast:
     """Train a forecaster on the training span of ``series`` and score it on the test span;
-    ``checkpoint``: see :func:`rnnlab.tasks.train_model` (save the run, resume it)."""
+    ``checkpoint``, ``backend``: see :func:`rnnlab.tasks.train_model` (save the run, resume it;
+    NumPy or torch)."""
     s, scaler, train_end, d = prepare(series, config)
     X, y = windows(s, config.window, series.source)
     n_train = train_end - d - config.window  # windows whose target y[n + w + d] < train_end
@@ -152,7 +153,7 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
         pred = m(X_train.T[:, :, None].astype(m.dtype))[:, 0]
         return {"mse": float(np.mean((pred - y_train) ** 2))}
 
-    history = train_model(model, draw, train, evaluate, callback, checkpoint)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
     one = one_step_forecasts(model, series, s, scaler, config, d)
     rec = np.full(len(series), np.nan)
     rec[train_end:] = recursive_forecast(model, series, s, scaler, config, d, train_end, len(series) - train_end)

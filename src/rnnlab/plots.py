@@ -59,8 +59,12 @@ def save_figure(fig: Figure, path, dpi=150) -> Path:
     return path
 
 
-def _figure(width=7.0, height=4.5, **kw) -> Figure:
+def new_figure(width=7.0, height=4.5, **kw) -> Figure:
+    """An empty figure of matplotlib's object API (no pyplot, no backend switched)."""
     return Figure(figsize=(width, height), layout="constrained", **kw)
+
+
+_figure = new_figure
 
 
 # --- activations (seed 004, seed 001) --------------------------------------------------------

@@ -1,6 +1,6 @@
 """Training and evaluation of the sequence models on the long-memory tasks and on classification.
 
-One loop serves every task (:func:`train_model`): draw a batch, forward, loss, backward, clip
+One job serves every task (:class:`TaskJob`, trained by :func:`train_model`): draw a batch, forward, loss, backward, clip
 the global gradient norm, one optimiser step (:mod:`rnnlab.optim`), and every ``eval_every``
 steps a score on a fixed test set. The tasks only say how to draw a batch and how to score.
 
@@ -8,12 +8,12 @@ steps a score on a fixed test set. The tasks only say how to draw a batch and ho
   it solved the task; :func:`sweep` runs cells × lengths and :func:`plot_sweep` draws the final
   test loss against T per cell (the memorisation study of seed 004).
 - :func:`make_classification` and :func:`load_classification_csv`: data for ``rnnlab classify``.
-- the run's bookkeeping (history, checkpoints, Ctrl-C and ``--resume``): :mod:`rnnlab.taskrun`.
+- the run's bookkeeping (budget, history, checkpoints, Ctrl-C and ``--resume``): the training
+  engine, :mod:`rnnlab.training`; :class:`TaskJob` is what a task gives it.
 """
 
 from __future__ import annotations
 
-import contextvars
 import csv
 import math
 from dataclasses import asdict, dataclass
@@ -28,7 +28,6 @@ from .functional import cross_entropy, mse
 from .i18n import say
 from .optim import clip_grad_norm, make_optimizer
 from .seqmodels import SeqModelConfig, build_model
-from .taskrun import CHECKPOINTING, History, TrainingRun
 
 
 @dataclass(frozen=True)
@@ -82,47 +81,113 @@ def loss_and_grad(model, x, y, lengths=None, ignore_index=-1):
     return float(loss), out, d_out
 
 
-# the loop of another backend, set by rnnlab.backends.torch_tasks.active (None: NumPy's below)
-TRAINING_LOOP = contextvars.ContextVar("rnnlab_training_loop", default=None)
+@dataclass(frozen=True)
+class Backend:
+    """Where the gradients of a task run are computed: ``"numpy"`` (rnnlab's BPTT) or ``"torch"``
+    (the same model in PyTorch on ``device``, ``amp``: bfloat16 autocast; see
+    :mod:`rnnlab.backends.torch_tasks`)."""
+
+    name: str = "numpy"
+    device: str = "cpu"
+    amp: bool | None = None
+
+    def __post_init__(self):
+        if self.name not in ("numpy", "torch"):
+            raise ConfigError(f"backend: expected numpy or torch, got {self.name!r}")
 
 
-def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=None, checkpoint=None) -> History:
-    """Train ``model`` for ``config.steps`` steps.
+class TaskJob:
+    """A sequence task's job for the training engine (:class:`rnnlab.training.Run`): one step
+    draws a batch, runs forward, loss and backward, clips the global gradient norm and updates;
+    the evaluation is the task's ``evaluate(model)``, in eval mode."""
+
+    kind = "task"
+    best_key = None
+
+    def __init__(self, model, draw_batch, config: TrainConfig, evaluate=None):
+        self.model, self.draw_batch, self.train_config, self._evaluate = model, draw_batch, config, evaluate
+        self.rng = np.random.default_rng(config.seed)  # the batches
+        self.optimizer = make_optimizer(config.optimizer, model.params, lr=config.lr)
+        self.base_lr = config.lr
+
+    def train_step(self, run=None) -> dict:
+        model, config = self.model, self.train_config
+        model.train()
+        x, y, lengths = self.draw_batch(self.rng, config.batch_size)
+        loss, _, d_out = loss_and_grad(model, x, y, lengths)
+        if math.isfinite(loss):
+            model.backward(d_out)
+            grads = model.grads
+            if config.clip_norm:
+                clip_grad_norm(grads, config.clip_norm)
+            self.optimizer.step(grads)
+        return {"lr": config.lr, "train_loss": loss}
+
+    def evaluate(self) -> dict:
+        if self._evaluate is None:
+            return {}
+        self.model.eval()
+        return self._evaluate(self.model)
+
+    def sync(self) -> None:
+        """The NumPy backend trains the arrays checkpoints read."""
+
+    def generators(self) -> dict:
+        return {"batches": self.rng, "model": self.model.rng}
+
+    def describe(self) -> dict:
+        return asdict(self.train_config)
+
+    def model_config(self) -> dict:
+        return {**self.model.config.to_json(), "dtype": np.dtype(self.model.dtype).name}
+
+    def state(self):
+        return {}, {}
+
+    def restore(self, tensors, data, where) -> None:
+        """Nothing beyond the engine's: weights, optimiser and generators."""
+
+
+def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=None, checkpoint=None,
+                backend: Backend | None = None):
+    """Train ``model`` for ``config.steps`` steps with the training engine; returns its
+    :class:`~rnnlab.training.History`.
 
     ``draw_batch(rng, batch_size) -> (x, y, lengths)``; ``evaluate(model) -> dict`` of scores
     (run in eval mode every ``eval_every`` steps and at the end); ``callback(step, loss,
     scores_or_None)`` after each step (progress bars). Gradient clipping by global norm
     (``clip_norm``), then one step of ``config.optimizer``.
 
-    ``checkpoint``: a :class:`~rnnlab.taskrun.Checkpointing` (default: the one
-    :func:`~rnnlab.taskrun.checkpointing` set, if any). The state of the run is then saved at
-    every evaluation and on Ctrl-C, which lets the step in progress finish, saves, and raises
-    :class:`~rnnlab.taskrun.TrainingInterrupted`; with
-    ``resume=True`` the run goes on from the saved state and repeats the uninterrupted run step
-    for step (same batches, losses and weights, bit for bit).
+    ``checkpoint``: a :class:`~rnnlab.training.RunFolder`: the run is saved there at every
+    evaluation and on Ctrl-C, which lets the step in progress finish, saves, and raises
+    :class:`~rnnlab.training.TrainingInterrupted`; with ``resume=True`` the run goes on from the
+    saved state and repeats the uninterrupted run step for step (same batches, losses and
+    weights, bit for bit). ``backend``: :class:`Backend` (default NumPy). A non-finite loss stops
+    the run with :class:`~rnnlab.training.Diverged` (the last good checkpoint is kept).
     """
-    if checkpoint is None:
-        checkpoint = CHECKPOINTING.get()
-    loop = TRAINING_LOOP.get()
-    if loop is not None:  # another backend (rnnlab.backends.torch_tasks.active)
-        return loop(model, draw_batch, config, evaluate, callback, checkpoint=checkpoint)
-    rng = np.random.default_rng(config.seed)
-    optimizer = make_optimizer(config.optimizer, model.params, lr=config.lr)
-    run = TrainingRun(model, optimizer, rng, config, checkpoint)  # restores the saved state when resuming
+    from .training import Budget, Run
 
-    def one_step():
-        model.train()
-        x, y, lengths = draw_batch(rng, config.batch_size)
-        loss, _, d_out = loss_and_grad(model, x, y, lengths)
-        model.backward(d_out)
-        grads = model.grads
-        if config.clip_norm:
-            clip_grad_norm(grads, config.clip_norm)
-        optimizer.step(grads)
-        return loss
+    backend = backend or Backend()
+    if backend.name == "torch":
+        from .backends.torch_tasks import TorchTaskJob
 
-    run.loop(one_step, evaluate, callback)
-    model.eval()
+        job = TorchTaskJob(model, draw_batch, config, evaluate, device=backend.device, amp=backend.amp,
+                           checkpointed=checkpoint is not None)
+    else:
+        job = TaskJob(model, draw_batch, config, evaluate)
+
+    def on_step(run):
+        if callback is not None:
+            row = run.history.rows[-1]
+            scores = {k: row[k] for k in run.history.score_keys if k in row} or None
+            callback(run.step, row["train_loss"], scores)
+
+    run = Run(job, Budget(steps=config.steps, eval_every=config.eval_every), checkpoint, on_step_end=on_step)
+    try:
+        run.run()
+    finally:
+        job.sync()
+        model.eval()
     return run.history
 
 
@@ -148,7 +213,7 @@ class TaskResult:
 
 
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
-               recurrent_dropout=0.0, return_model=False):
+               recurrent_dropout=0.0, return_model=False, *, backend=None, checkpoint=None):
     """Train ``cell`` on the adding problem of length ``T``; solved when test MSE < 0.01 × 0.167.
 
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
@@ -166,7 +231,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
         return {"mse": float(np.mean((m(test_x) - test_y) ** 2))}
 
     start = time.perf_counter()
-    history = train_model(model, draw, train, evaluate, callback)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
     test_mse = history.eval_scores[-1]["mse"] if history.eval_scores else float("nan")
     result = TaskResult("adding", cell, T, test_mse, 1.0 / 6.0, bool(test_mse < adding_solved_threshold()),
                         len(history.train_loss), time.perf_counter() - start)
@@ -174,7 +239,8 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
 
 
 def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8, length=5, test_size=200,
-             callback=None, recurrent_dropout=0.0, return_model=False, recall_only=True, forget_bias=3.0):
+             callback=None, recurrent_dropout=0.0, return_model=False, recall_only=True, forget_bias=3.0, *,
+             backend=None, checkpoint=None):
     """Train ``cell`` on the copy task (delay ``T``); solved when ≥ 99 % of recalled symbols are right.
 
     ``recall_only``: the loss counts the ``length`` recall steps only (cross-entropy per recalled
@@ -208,7 +274,7 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
         return {"loss": loss, "accuracy": copy_recall_accuracy(logits, test_y, length)}
 
     start = time.perf_counter()
-    history = train_model(model, draw, train, evaluate, callback)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
     last = history.eval_scores[-1] if history.eval_scores else {"loss": float("nan"), "accuracy": 0.0}
     result = TaskResult("copy", cell, T, last["loss"], copy_baseline_loss(T, n_symbols, length, recall_only),
                         bool(last["accuracy"] >= 0.99), len(history.train_loss), time.perf_counter() - start,
@@ -219,10 +285,11 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
 RUNNERS = {"adding": run_adding, "copy": run_copy}
 
 
-def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None):
+def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None, *,
+          backend=None):
     """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
 
-    ``callback(cell, T, step, loss, scores)`` after each training step."""
+    ``callback(cell, T, step, loss, scores)`` after each training step; ``backend``: :class:`Backend`."""
     if task not in RUNNERS:
         raise ConfigError(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}")
     results = []
@@ -231,7 +298,7 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
             cfg = budget(T) if budget is not None else train
             cb = None if callback is None else (lambda s, l, sc, cell=cell, T=T: callback(cell, T, s, l, sc))
             kwargs = {} if hidden_size is None else {"hidden_size": hidden_size}
-            results.append(RUNNERS[task](cell, T, cfg, callback=cb, **kwargs))
+            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs))
     return results
 
 
@@ -264,38 +331,6 @@ def plot_sweep(results, path, title=None):
                       "perte finale de test (MSE)" if task == "adding" else "perte finale de test (entropie croisée)"))
     ax.set_title(title or say(f"{task}: final test loss against T (circled: solved)",
                               f"{task} : perte finale de test selon T (cerclé : résolu)"))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def plot_history(history: History, path, key="mse", title=""):
-    """Training loss per step and the test score at each evaluation (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .i18n import say
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    ax.plot(np.arange(1, len(history.train_loss) + 1), history.train_loss, lw=0.8, alpha=0.6,
-            label=say("training loss (batch)", "perte d'entraînement (lot)"))
-    ax.set_yscale("log")
-    if history.eval_scores and key in history.eval_scores[0]:
-        on = ax
-        if key == "accuracy":  # a score in [0, 1] gets its own linear axis
-            on = ax.twinx()
-            on.set_ylim(0, 1.02)
-            on.set_ylabel(say("test accuracy", "exactitude de test"))
-        on.plot(history.eval_steps, [s[key] for s in history.eval_scores], "o-", color="tab:red",
-                label=say(f"test {key}", f"{key} de test"))
-        if on is not ax:
-            on.legend(fontsize=8, loc="center right")
-    ax.set_xlabel(say("step", "pas"))
-    ax.set_ylabel(say("loss", "perte"))
-    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -10,23 +10,21 @@ done the char-rnn way)::
     5. h_0 ← h_T for the next batch (zeros when the streams restart at a new epoch)
 
 Validation runs on the held-out text, in nats per character L, bits per character L / ln 2,
-and perplexity e^L. Everything needed to continue is written to the run folder
-(``last.*``, ``best.*`` through :mod:`rnnlab.checkpoint`): weights, optimiser state, step,
-batcher position, carried hidden state, random-generator states (the model's draws every
-dropout mask, recurrent ones included) and the loss history, so a resumed run reproduces the
-uninterrupted one step for step.
+and perplexity e^L. The loop, the checkpoints (``last.*``, ``best.*``), the history and exact
+resume are the training engine's (:mod:`rnnlab.training`); :class:`Trainer` is the language
+model's job for it, and adds to each checkpoint the batcher position, the carried hidden state,
+the vocabulary and the samples' generator (the model's draws every dropout mask, recurrent ones
+included), so a resumed run reproduces the uninterrupted one step for step.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write, install_sigint, restore_sigint
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
@@ -176,60 +174,6 @@ def evaluate(model, ids, batch_size=32, seq_len=256, max_chars=None) -> float:
     return total / (B * L)
 
 
-# --- the loss history, as CSV and PNG ----------------------------------------------------------
-
-HISTORY_COLUMNS = ("step", "epoch", "chars", "seconds", "lr", "train_loss", "val_loss", "val_bpc")
-
-
-def write_history_csv(path: Path, rows: list) -> None:
-    """One row per step; ``val_loss``/``val_bpc`` empty except at evaluations. Atomic."""
-    lines = [",".join(HISTORY_COLUMNS)]
-    for r in rows:
-        lines.append(",".join("" if r.get(c) is None else repr(r[c]) if isinstance(r[c], float) else str(r[c])
-                              for c in HISTORY_COLUMNS))
-    atomic_write(path, "\n".join(lines) + "\n")
-
-
-def plot_history(path: Path, rows: list, title: str) -> None:
-    """Training loss (raw and smoothed) and validation loss against the step; right axis in
-    bits per character. PNG (matplotlib, Agg), written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = np.array([r["step"] for r in rows])
-    train = np.array([r["train_loss"] for r in rows], dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
-    if len(rows):
-        ax.plot(steps, train, color="tab:blue", alpha=0.25, lw=0.8, label=say("training (per batch)", "entraînement (par lot)"))
-        w = max(1, len(rows) // 50)
-        if len(rows) > w > 1:
-            smooth = np.convolve(train, np.ones(w) / w, mode="valid")
-            ax.plot(steps[w - 1:], smooth, color="tab:blue", lw=1.6,
-                    label=say(f"training (mean of {w})", f"entraînement (moyenne de {w})"))
-        val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
-        if val:
-            vs, vl = zip(*val)
-            ax.plot(vs, vl, "o-", color="tab:orange", lw=1.6, ms=4, label=say("validation", "validation"))
-            ax.annotate(f"{vl[-1]:.3f}", (vs[-1], vl[-1]), textcoords="offset points", xytext=(-4, 8), ha="right",
-                        color="tab:orange")
-    ax.set_xlabel(say("step", "pas"))
-    ax.set_ylabel(say("loss (nats per character)", "perte (nats par caractère)"))
-    sec = ax.secondary_yaxis("right", functions=(bits_per_char, lambda b: b * math.log(2.0)))
-    sec.set_ylabel(say("bits per character", "bits par caractère"))
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
-
-
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -249,13 +193,23 @@ class TrainResult:
 
 
 class Trainer:
-    """A training run in a folder: build it with ``Trainer(config, run_dir)`` or
-    :meth:`Trainer.resume`, then :meth:`run`.
+    """The language model's job for the training engine (:class:`rnnlab.training.Run`), in a run
+    folder: build it with ``Trainer(config, run_dir)`` or :meth:`Trainer.resume`, then :meth:`run`.
+
+    The engine owns the loop, the budget, the evaluations, the checkpoints (``last.*``,
+    ``best.*``: :mod:`rnnlab.training.run`), the history, Ctrl-C and the divergence stop; this
+    class says what one step is (steps 1–5 of the module docstring), how to evaluate
+    (validation nats and bits per character, then a sample), and what else a checkpoint holds
+    (vocabulary, batcher position, carried state, the samples' generator).
 
     ``console`` is a ``rich.console.Console`` (a quiet one for tests); ``progress=False`` hides
     the progress bar. ``on_step(trainer)`` is called after every step (tests use it to
     interrupt a run at a chosen step).
     """
+
+    kind = "charlm"
+    best_key = "val_loss"
+    is_main = True  # a data-parallel run's other processes neither print nor write
 
     def __init__(self, config: TrainConfig, run_dir, *, console=None, progress=True, on_step=None, _vocab=None):
         from rich.console import Console
@@ -263,10 +217,11 @@ class Trainer:
         from .data.corpora import load_corpus
         from .data.text import StreamBatcher, Vocabulary, split_train_val
         from .optim import make_optimizer
+        from .training import Budget, Progress, Run, RunFolder
 
         self.config, self.run_dir = config, Path(run_dir)
         self.console = console or Console()
-        self.show_progress, self.on_step = progress, on_step
+        self.show_progress = progress
         # 1. data: the whole corpus fixes the vocabulary; a contiguous 90/10 split
         text = load_corpus(config.corpus)
         self.vocab = _vocab or Vocabulary.from_text(text)
@@ -280,11 +235,24 @@ class Trainer:
                             config.dropout, config.recurrent_dropout, config.layer_norm, dtype=np.dtype(config.dtype),
                             seed=config.seed)
         self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr)
+        self.base_lr = config.lr
         self.sample_rng = np.random.default_rng([config.seed, 1])
         self.schedule = self._make_schedule()
-        # 3. the run's state
-        self.step, self.elapsed, self.carry = 0, 0.0, None
-        self.history, self.best_val, self.last_sample = [], None, ""
+        self.carry, self.last_sample = None, ""
+        # 3. the engine's run
+        budget = Budget(config.steps, 0.0 if config.budget_is_steps else config.minutes, config.eval_every,
+                        config.eval_seconds)
+        bar = Progress(say("training", "entraînement"), self.console, unit=say("chars", "car."),
+                       per_step=self.batcher.tokens_per_batch)
+        self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title()),
+                          progress=bar if progress else None,
+                          on_step=None if on_step is None else (lambda run: on_step(self)))
+
+    # the run's state, as the engine holds it
+    step = property(lambda self: self.engine.step, lambda self, v: setattr(self.engine, "step", v))
+    elapsed = property(lambda self: self.engine.elapsed, lambda self, v: setattr(self.engine, "elapsed", v))
+    history = property(lambda self: self.engine.history.rows)
+    best_val = property(lambda self: self.engine.best)
 
     # --- schedule and budget --------------------------------------------------------------
 
@@ -307,66 +275,59 @@ class Trainer:
         return self.schedule.lr_at(W + int(progress * (TIME_SCHEDULE_STEPS - W)))
 
     def budget_left(self) -> bool:
-        cfg = self.config
-        if cfg.budget_is_steps:
-            return self.step < cfg.steps
-        return self.elapsed < 60.0 * cfg.minutes
+        return self.engine.budget.left(self.step, self.elapsed)
 
-    def _eval_due(self, last_eval_time) -> bool:
-        cfg = self.config
-        if cfg.budget_is_steps:
-            every = cfg.eval_every or max(1, cfg.steps // 10)
-            return self.step % every == 0 and self.step < cfg.steps
-        if cfg.eval_every:
-            return self.step % cfg.eval_every == 0
-        return self.elapsed - last_eval_time >= cfg.eval_seconds
+    # --- the job: one step ------------------------------------------------------------------
 
-    # --- one step ---------------------------------------------------------------------------
+    def _epoch(self) -> float:
+        return round(self.batcher.epoch + self.batcher.position / self.batcher.batches_per_epoch, 4)
 
-    def train_step(self) -> float:
-        """Steps 1–5 of the module docstring; returns the batch loss (nats per character)."""
+    def _row(self, epoch, lr, loss) -> dict:
+        return {"epoch": epoch, "chars": (self.step + 1) * self.batcher.tokens_per_batch, "lr": lr, "train_loss": loss}
+
+    def train_step(self, run=None) -> dict:
+        """Steps 1–5 of the module docstring; returns the history row (loss in nats per character)."""
+        from .optim import clip_grad_norm
+        from .training import Diverged
+
         if self.batcher.position == 0:
             self.carry = None  # the streams restart: so does the state
-        epoch = self.batcher.epoch + self.batcher.position / self.batcher.batches_per_epoch
+        epoch = self._epoch()
         inputs, targets = self.batcher.next_batch()  # (T, B), (T, B)
         loss, carry = self.model.loss(inputs, targets, self.carry)
         if not math.isfinite(loss):
-            raise _Diverged(say(f"the training loss is {loss} at step {self.step + 1}",
-                                f"la perte d'entraînement vaut {loss} au pas {self.step + 1}"))
-        from .optim import clip_grad_norm
-
+            return self._row(epoch, self.learning_rate(), loss)  # the engine stops the run
         grads = self.model.backward()
         norm = clip_grad_norm(grads, self.config.clip_norm)
         if not math.isfinite(norm):
-            raise _Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
-                                f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
+            raise Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
+                               f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
         lr = self.learning_rate()
         self.optimizer.lr = lr
         self.optimizer.step(grads)
         self.carry = carry
-        self.step += 1
-        self.history.append({"step": self.step, "epoch": round(epoch, 4), "chars": self.step * self.batcher.tokens_per_batch,
-                             "seconds": round(self.elapsed, 3), "lr": lr, "train_loss": loss})
-        return loss
+        return self._row(epoch, lr, loss)
 
-    # --- evaluation, samples, checkpoints ---------------------------------------------------
+    # --- the job: evaluation and samples ------------------------------------------------------
 
     def validate(self) -> float:
         cfg = self.config
         return evaluate(self.model, self.val_ids, batch_size=cfg.batch_size, seq_len=max(cfg.seq_len, 128),
                         max_chars=cfg.eval_chars or None)
 
-    def evaluate_and_save(self, progress=None) -> float:
-        """Validation loss, a printed sample, ``best.*`` if it improved, ``last.*``, CSV and PNG."""
+    def evaluate(self) -> dict:
+        val = self.validate()
+        return {"val_loss": val, "val_bpc": bits_per_char(val)}
+
+    def after_evaluation(self, run, scores, improved) -> None:
+        """A sample, the validation line on the console, the sample appended to ``samples.txt``."""
         from rich.text import Text
 
-        val = self.validate()
-        if self.history:
-            self.history[-1]["val_loss"], self.history[-1]["val_bpc"] = val, bits_per_char(val)
-        improved = self.best_val is None or val < self.best_val
-        if improved:
-            self.best_val = val
-        cfg = self.config
+        from .checkpoint import append_text
+
+        if not self.is_main:
+            return
+        cfg, val = self.config, scores["val_loss"]
         self.last_sample = generate(self.model, self.vocab, cfg.sample_length, temperature=cfg.sample_temperature,
                                     rng=self.sample_rng)
         train = self.history[-1]["train_loss"] if self.history else float("nan")
@@ -376,64 +337,51 @@ class Trainer:
                    f"{bits_per_char(val):.3f} bits/car., perplexité {perplexity(val):.2f}")
         self.console.print(Text(line + ("  ★" if improved else ""), style="bold" if improved else ""))
         self.console.print(Text(self.last_sample.strip("\n"), style="dim"))
-        with open(self.run_dir / "samples.txt", "a", encoding="utf-8") as f:
-            f.write(f"--- step {self.step}, validation {val:.4f} nats/char ---\n{self.last_sample}\n\n")
-        if improved:
-            self.save("best")
-        self.save("last")
-        return val
+        append_text(self.run_dir / "samples.txt",
+                    f"--- step {self.step}, validation {val:.4f} nats/char ---\n{self.last_sample}\n\n")
 
-    def write_reports(self):
+    # --- the job: what else a checkpoint holds -------------------------------------------------
+
+    def sync(self) -> None:
+        """The NumPy backend trains the arrays checkpoints read: nothing to copy."""
+
+    def generators(self) -> dict:
+        return {"model": self.model.rng, "sample": self.sample_rng}
+
+    def describe(self) -> dict:
+        return asdict(self.config)
+
+    def model_config(self) -> dict:
+        return self.model.config()
+
+    def state(self):
+        tensors = {}
+        if self.carry is not None:
+            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
+            tensors = {f"carry.{label}": part for label, part in zip("hc", parts)}
+        data = {"vocabulary": self.vocab.to_json(), "batcher": self.batcher.state_dict()}
+        return tensors, data
+
+    def restore(self, tensors: dict, data: dict, where) -> None:
+        self.carry = None
+        if "carry.h" in tensors:
+            parts = tuple(np.array(tensors[f"carry.{k}"]) for k in ("h", "c") if f"carry.{k}" in tensors)
+            self.carry = parts if len(parts) == 2 else parts[0]
+        self.batcher.load_state_dict(data["batcher"])
+
+    def _title(self) -> str:
         cfg = self.config
-        write_history_csv(self.run_dir / "loss.csv", self.history)
         cell = ("LN-" if cfg.layer_norm else "") + cfg.cell.upper()
         regularisers = "".join(f" · {name} {p:g}" for name, p in (("dropout", cfg.dropout),
                                                                   ("rec. dropout", cfg.recurrent_dropout)) if p)
-        title = (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "
-                 f"B={cfg.batch_size} · {cfg.optimizer} lr {cfg.lr:g}{regularisers}")
-        plot_history(self.run_dir / "loss.png", self.history, title)
+        return (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "
+                f"B={cfg.batch_size} · {cfg.optimizer} lr {cfg.lr:g}{regularisers}")
+
+    def write_reports(self):
+        self.engine.write_reports()
 
     def save(self, name: str) -> None:
-        """``<run_dir>/<name>.safetensors`` + ``.json``: weights (PyTorch state-dict keys),
-        optimiser state, carried hidden state; config, vocabulary, step, RNG states, batcher
-        position, loss history."""
-        from .checkpoint import flatten_state, rng_state, save_checkpoint
-
-        opt_tensors, opt_skeleton = flatten_state("optimizer", self.optimizer.state_dict())
-        tensors = {**self.model.params, **opt_tensors}
-        if self.carry is not None:
-            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
-            for label, part in zip("hc", parts):
-                tensors[f"carry.{label}"] = part
-        meta = {
-            "format": CHECKPOINT_FORMAT, "config": asdict(self.config), "model": self.model.config(),
-            "vocabulary": self.vocab.to_json(), "step": self.step, "elapsed_seconds": self.elapsed,
-            "best_val": self.best_val, "batcher": self.batcher.state_dict(), "optimizer": opt_skeleton,
-            "rng": {"model": rng_state(self.model.rng), "sample": rng_state(self.sample_rng)},
-            "history": self.history,
-        }
-        save_checkpoint(self.run_dir, name, tensors, meta)
-
-    def restore(self, tensors: dict, meta: dict) -> None:
-        """Put a :meth:`save`\\ d state back (the config was already taken from ``meta``)."""
-        from .checkpoint import rng_from_state, unflatten_state
-
-        where = str(self.run_dir / "last.json")
-        try:
-            weights = {k: tensors[k] for k in self.model.params}
-        except KeyError as e:
-            raise CheckpointError(say(f"{where}: tensor {e.args[0]!r} is missing", f"{where} : tenseur {e.args[0]!r} absent")) from None
-        self.model.load_state_dict(weights)
-        self.optimizer.load_state_dict(unflatten_state(meta["optimizer"], tensors))
-        if "carry.h" in tensors:
-            self.carry = (tensors["carry.h"], tensors["carry.c"]) if "carry.c" in tensors else tensors["carry.h"]
-            self.carry = tuple(np.array(c) for c in self.carry) if isinstance(self.carry, tuple) else np.array(self.carry)
-        self.batcher.load_state_dict(meta["batcher"])
-        # in place: the model's layers share this generator
-        self.model.rng.bit_generator.state = rng_from_state(meta["rng"]["model"]).bit_generator.state
-        self.sample_rng = rng_from_state(meta["rng"]["sample"])
-        self.step, self.elapsed = int(meta["step"]), float(meta["elapsed_seconds"])
-        self.best_val, self.history = meta["best_val"], list(meta["history"])
+        self.engine.save(name)
 
     @classmethod
     def resume(cls, run_dir, *, steps=None, minutes=None, **kwargs) -> "Trainer":
@@ -450,8 +398,8 @@ class Trainer:
             config = TrainConfig.from_dict(meta["config"], where=str(where))
             if steps is not None or minutes is not None:
                 config = replace(config, steps=steps or 0, minutes=minutes or 0.0)
-            trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["vocabulary"]), **kwargs)
-            trainer.restore(tensors, meta)
+            trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["job"]["vocabulary"]), **kwargs)
+            trainer.engine.restore(tensors, meta, where)
         except RnnlabError as e:
             if isinstance(e, CheckpointError):
                 raise
@@ -465,104 +413,38 @@ class Trainer:
                                       f"{where} : impossible de reprendre ce run ({type(e).__name__} : {e})")) from None
         return trainer
 
-    # --- the loop ---------------------------------------------------------------------------
+    # --- the loop: the engine's ----------------------------------------------------------------
 
     def run(self) -> TrainResult:
         """Train until the budget is spent or Ctrl-C; evaluate, sample and save on the way."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        interrupted = {"flag": False}
-        previous = install_sigint(interrupted)
-        session_start, session_chars = time.perf_counter(), 0
-        base_elapsed, last_eval = self.elapsed, self.elapsed
-        train_time = 0.0
+        from .training import TrainingInterrupted
+
         try:
-            with self._progress() as bar:
-                task = bar.add_task(say("training", "entraînement"), total=self._progress_total(),
-                                    completed=self._progress_done(), loss="–", speed="–")
-                while self.budget_left() and not interrupted["flag"]:
-                    t0 = time.perf_counter()
-                    try:
-                        loss = self.train_step()
-                    except _Diverged as e:
-                        self._stop_diverged(str(e))
-                    train_time += time.perf_counter() - t0
-                    session_chars += self.batcher.tokens_per_batch
-                    self.elapsed = base_elapsed + time.perf_counter() - session_start
-                    speed = session_chars / max(train_time, 1e-9)
-                    bar.update(task, completed=self._progress_done(), loss=f"{loss:.3f}", speed=f"{speed:,.0f}")
-                    if self.on_step is not None:
-                        self.on_step(self)
-                    if self.budget_left() and not interrupted["flag"] and self._eval_due(last_eval):
-                        self.evaluate_and_save()
-                        self.write_reports()
-                        last_eval = self.elapsed = base_elapsed + time.perf_counter() - session_start
-        finally:
-            restore_sigint(previous)
-        speed = session_chars / max(train_time, 1e-9)
-        if interrupted["flag"]:
-            self.save("last")
-            self.write_reports()
+            self.engine.run()
+            stopped = "budget"
+            val = self.history[-1].get("val_loss") if self.history else None
+        except TrainingInterrupted:
             self.console.print(say(f"Interrupted at step {self.step}; saved {self.run_dir / 'last.json'}. Continue with: "
                                    f"rnnlab train --resume {self.run_dir}",
                                    f"Interrompu au pas {self.step} ; sauvegardé dans {self.run_dir / 'last.json'}. "
                                    f"Reprendre avec : rnnlab train --resume {self.run_dir}"))
             stopped, val = "interrupted", None
-        else:
-            val = self.evaluate_and_save() if self.step else None
-            self.write_reports()
-            stopped = "budget"
         train = self.history[-1]["train_loss"] if self.history else None
+        speed = self.engine.speed * self.batcher.tokens_per_batch
         return TrainResult(self.run_dir, self.step, stopped, train, val, self.best_val, self.last_sample, speed,
                            self.history)
 
-    def _stop_diverged(self, what: str):
-        self.history = [r for r in self.history if r["step"] <= self.step]
-        self.write_reports()
-        kept = self.run_dir / "last.json"
-        keep = (say(f"the last good checkpoint is kept: {kept}", f"le dernier point de reprise valide est conservé : {kept}")
-                if kept.exists() else say("no checkpoint was saved yet", "aucun point de reprise n'était encore sauvegardé"))
-        raise ValueRangeError(say(f"training stopped: {what}; {keep}. Try a smaller --lr (now {self.config.lr:g}).",
-                                  f"entraînement arrêté : {what} ; {keep}. Essayer un --lr plus petit "
-                                  f"(actuellement {self.config.lr:g})."))
-
-    def _progress_total(self):
-        return self.config.steps if self.config.budget_is_steps else 60.0 * self.config.minutes
-
-    def _progress_done(self):
-        return self.step if self.config.budget_is_steps else min(self.elapsed, 60.0 * self.config.minutes)
-
-    def _progress(self):
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        return Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                        TextColumn(say("loss {task.fields[loss]}", "perte {task.fields[loss]}")),
-                        TextColumn(say("{task.fields[speed]} chars/s", "{task.fields[speed]} car./s")),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                        console=self.console, disable=not self.show_progress, transient=False)
-
-
-class _Diverged(Exception):
-    """A non-finite loss or gradient (caught in :meth:`Trainer.run`)."""
-
 
 def load_run_checkpoint(run_dir, name="last"):
-    """``(tensors, meta)`` of a run's checkpoint; :class:`CheckpointError` for anything that is not
-    a run folder written by :class:`Trainer` (names the file and what is wrong)."""
-    from .checkpoint import load_checkpoint
+    """``(tensors, meta)`` of a language model's checkpoint (:func:`rnnlab.training.load_run`, kind
+    ``charlm``); :class:`CheckpointError` for anything else (names the file and what is wrong)."""
+    from .training import load_run
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise CheckpointError(say(f"run folder {run_dir}: no such directory",
-                                  f"dossier d'entraînement {run_dir} : introuvable"))
-    tensors, meta = load_checkpoint(run_dir, name)
-    where = run_dir / f"{name}.json"
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise CheckpointError(say(f"{where}: expected a checkpoint of format {CHECKPOINT_FORMAT!r}, got {got!r}",
-                                  f"{where} : point de reprise au format {CHECKPOINT_FORMAT!r} attendu, reçu {got!r}"))
-    for key in ("config", "model", "vocabulary", "step", "elapsed_seconds", "batcher", "optimizer", "rng", "history"):
-        if key not in meta:
-            raise CheckpointError(say(f"{where}: key {key!r} is missing", f"{where} : la clé {key!r} manque"))
+    tensors, meta = load_run(run_dir, Trainer.kind, name)
+    for key in ("vocabulary", "batcher"):
+        if key not in meta["job"]:
+            raise CheckpointError(say(f"{Path(run_dir) / (name + '.json')}: key 'job.{key}' is missing",
+                                      f"{Path(run_dir) / (name + '.json')} : la clé 'job.{key}' manque"))
     return tensors, meta
 
 
@@ -576,7 +458,7 @@ def load_model(run_dir, name=None):
     tensors, meta = load_run_checkpoint(run_dir, name)
     where = run_dir / f"{name}.json"
     try:
-        vocab = Vocabulary.from_json(meta["vocabulary"])
+        vocab = Vocabulary.from_json(meta["job"]["vocabulary"])
         cfg = meta["model"]
         model = CharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
                        cfg["dropout"], cfg.get("recurrent_dropout", 0.0), cfg.get("layer_norm", False), seed=0)

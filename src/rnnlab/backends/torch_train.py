@@ -33,46 +33,12 @@ import numpy as np
 from ..errors import ConfigError
 from ..i18n import say
 from ..interop.pytorch import load_into_torch, nn, to_numpy, to_torch, torch
-from ..train import Trainer, _Diverged
+from ..train import Trainer
+from ..training import Diverged
+from ..training.torch_bridge import (copy_back, pull_optimizer_state, push_optimizer_state, resolve_device,
+                                     torch_optimizer_like)
 
 F = nn.functional
-
-# rnnlab optimiser name -> torch.optim class (same equations, same state names)
-_TORCH_OPTIM = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
-                "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-
-
-def resolve_device(device) -> "torch.device":
-    """``"cpu"``, ``"cuda"``, ``"cuda:1"`` … as a torch device; ConfigError if CUDA is asked for
-    and absent."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ConfigError(say(f"--device: expected cpu or cuda[:N], got {device!r}",
-                              f"--device : cpu ou cuda[:N] attendu, reçu {device!r}")) from e
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(say(f"--device {device}: expected a CUDA GPU, got none (torch {torch.__version__}, "
-                              "CUDA not available); use --device cpu",
-                              f"--device {device} : GPU CUDA attendu, aucun trouvé (torch {torch.__version__}, "
-                              "CUDA indisponible) ; utiliser --device cpu"))
-    if dev.type not in ("cpu", "cuda"):
-        raise ConfigError(say(f"--device: expected cpu or cuda[:N], got {device!r}",
-                              f"--device : cpu ou cuda[:N] attendu, reçu {device!r}"))
-    return dev
-
-
-def torch_optimizer_like(optimizer, module):
-    """The ``torch.optim`` optimiser computing what rnnlab's ``optimizer`` computes, over
-    ``module``'s parameters (same order as the rnnlab model's ``params``)."""
-    name = optimizer.name
-    hyper = {h: getattr(optimizer, h) for h in optimizer.hyper_names}
-    if name == "adagrad" and hyper.pop("eps_inside_sqrt"):
-        raise ConfigError(say("adagrad with eps inside the square root (min-char-rnn's) has no torch counterpart",
-                              "adagrad avec ε sous la racine (celui de min-char-rnn) n'a pas d'équivalent torch"))
-    if name not in _TORCH_OPTIM:
-        raise ConfigError(say(f"optimizer {name!r}: no torch counterpart", f"optimiseur {name!r} : pas d'équivalent torch"))
-    return _TORCH_OPTIM[name](module.parameters(), **hyper)
-
 
 def refuse_numpy_only_options(config):
     """ConfigError for the options torch's recurrent layers (cuDNN's kernels) do not have:
@@ -139,6 +105,7 @@ class TorchTrainer(Trainer):
             from rich.console import Console
 
             self.console, self.show_progress = Console(quiet=True), False
+            self.engine.progress = None
         torch.manual_seed(config.seed * 1000 + self.dist.rank)  # dropout masks: torch's generator
         self.net = to_torch(self.model, device).train()
         self.ddp = self.net
@@ -147,6 +114,8 @@ class TorchTrainer(Trainer):
                 self.net, device_ids=[device.index] if device.type == "cuda" else None)
         self.torch_optimizer = torch_optimizer_like(self.optimizer, self.net)
         self._carry = None  # the hidden state carried between batches, on the device
+        self._synced_step = None  # the step whose state pull() copied to the NumPy side
+        self.is_main = self.dist.is_main
 
     # --- one step (steps 1–5 of rnnlab.train), in torch ---------------------------------------
 
@@ -156,10 +125,10 @@ class TorchTrainer(Trainer):
         part = ids[:, self.dist.rank * per:(self.dist.rank + 1) * per]
         return torch.from_numpy(np.ascontiguousarray(part)).to(self.device, torch.int64)
 
-    def train_step(self) -> float:
+    def train_step(self, run=None) -> dict:
         if self.batcher.position == 0:
             self._carry = None
-        epoch = self.batcher.epoch + self.batcher.position / self.batcher.batches_per_epoch
+        epoch = self._epoch()
         inputs, targets = self.batcher.next_batch()  # (T, B) global
         x, y = self._local(inputs), self._local(targets)  # (T, B/N)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
@@ -175,39 +144,28 @@ class TorchTrainer(Trainer):
             dist.all_reduce(loss_value)
             loss_value /= self.dist.world_size
         loss_value = float(loss_value)
+        lr = self.learning_rate()
         if not math.isfinite(loss_value):
-            raise _Diverged(say(f"the training loss is {loss_value} at step {self.step + 1}",
-                                f"la perte d'entraînement vaut {loss_value} au pas {self.step + 1}"))
+            return self._row(epoch, lr, loss_value)  # the engine stops the run
         norm = float(nn.utils.clip_grad_norm_(self.net.parameters(), self.config.clip_norm))
         if not math.isfinite(norm):
-            raise _Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
-                                f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
-        lr = self.learning_rate()
+            raise Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
+                               f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
         for group in self.torch_optimizer.param_groups:
             group["lr"] = lr
         self.optimizer.lr = lr
         self.torch_optimizer.step()
         self._carry = tuple(s.detach() for s in carry) if isinstance(carry, tuple) else carry.detach()
-        self.step += 1
-        self.history.append({"step": self.step, "epoch": round(epoch, 4), "chars": self.step * self.batcher.tokens_per_batch,
-                             "seconds": round(self.elapsed, 3), "lr": lr, "train_loss": loss_value})
-        return loss_value
+        self._synced_step = None
+        return self._row(epoch, lr, loss_value)
 
     # --- NumPy side: weights, optimiser state and carry, both ways ------------------------------
 
     def pull(self):
         """Copy the torch weights, optimiser state and carried state into the NumPy model,
         optimiser and ``carry`` (what checkpoints, evaluation and sampling read)."""
-        params = dict(self.net.named_parameters())
-        for name, p in params.items():
-            np.copyto(self.model.params[name], to_numpy(p), casting="unsafe")
-        state = {s: {} for s in self.optimizer.state_names}
-        for name, p in params.items():
-            for s, value in self.torch_optimizer.state.get(p, {}).items():
-                if s in state and torch.is_tensor(value):
-                    state[s][name] = to_numpy(value)
-        d = self.optimizer.state_dict()
-        self.optimizer.load_state_dict(dict(d, steps=self.step, state=state))
+        copy_back(self.net, self.model)
+        pull_optimizer_state(self.torch_optimizer, self.net, self.optimizer, self.step)
         if self._carry is not None:
             parts = self._carry if isinstance(self._carry, tuple) else (self._carry,)
             full = [self._gather_columns(p) for p in parts]
@@ -216,15 +174,7 @@ class TorchTrainer(Trainer):
     def push(self):
         """The inverse of :meth:`pull` (after :meth:`restore` read a checkpoint into NumPy)."""
         load_into_torch(self.net, self.model.params)
-        steps = self.optimizer.steps
-        if steps:  # a fresh optimiser keeps torch's own initial state (Adagrad's sums)
-            self.torch_optimizer.state.clear()
-            for name, p in self.net.named_parameters():
-                entry = {s: torch.tensor(table[name], device=self.device)
-                         for s, table in self.optimizer.state.items() if name in table}
-                if self.optimizer.name != "sgd":
-                    entry["step"] = torch.tensor(float(steps))
-                self.torch_optimizer.state[p] = entry
+        push_optimizer_state(self.optimizer, self.torch_optimizer, self.net)
         self._carry = None
         if self.carry is not None:
             parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
@@ -243,15 +193,24 @@ class TorchTrainer(Trainer):
         dist.all_gather(pieces, part.contiguous())
         return to_numpy(torch.cat(pieces, dim=1))
 
-    def restore(self, tensors, meta):
-        super().restore(tensors, meta)
+    def restore(self, tensors, data, where):
+        super().restore(tensors, data, where)
         self.push()
+
+    def sync(self):
+        """:meth:`pull`, once per step (under torchrun it is collective: every rank calls it at
+        each evaluation, before rank 0 alone saves)."""
+        if self._synced_step != self.step:
+            self.pull()
+            self._synced_step = self.step
 
     # --- evaluation, samples, checkpoints: rank 0, on the NumPy side -----------------------------
 
     def validate(self) -> float:
         """Validation loss computed with the torch model (eval mode, no dropout), same streams
-        as :func:`rnnlab.train.evaluate`."""
+        as :func:`rnnlab.train.evaluate`; NaN on the ranks other than 0."""
+        if not self.dist.is_main:
+            return float("nan")
         cfg = self.config
         ids = self.val_ids[: cfg.eval_chars + 1] if cfg.eval_chars else self.val_ids
         B = max(1, min(cfg.batch_size, len(ids) - 1))
@@ -271,21 +230,10 @@ class TorchTrainer(Trainer):
             self.net.train()
         return total / (B * L)
 
-    def evaluate_and_save(self, progress=None) -> float:
-        self.pull()  # every rank: the carry gather is collective
-        if not self.dist.is_main:
-            return float("nan")
-        return super().evaluate_and_save(progress)
-
-    def save(self, name):
-        if self.dist.world_size == 1:
-            self.pull()  # (under torchrun, evaluate_and_save has pulled on every rank)
-        if self.dist.is_main:
-            super().save(name)
-
     # --- decisions that read the clock: rank 0's, on every rank -------------------------------
 
-    def _agree(self, decision: bool) -> bool:
+    def agree(self, decision: bool) -> bool:
+        """Rank 0's decision (budget left, evaluation due) for every rank."""
         if self.dist.world_size == 1:
             return decision
         import torch.distributed as dist
@@ -293,9 +241,6 @@ class TorchTrainer(Trainer):
         flag = torch.tensor([1.0 if decision else 0.0], device=self.device)
         dist.broadcast(flag, src=0)
         return bool(flag.item())
-
-    def budget_left(self) -> bool:
-        return self._agree(super().budget_left())
 
     def learning_rate(self) -> float:
         """η of the schedule; with a time budget, rank 0's clock decides for every rank."""
@@ -307,13 +252,6 @@ class TorchTrainer(Trainer):
         value = torch.tensor([lr], dtype=torch.float64, device=self.device)
         dist.broadcast(value, src=0)
         return float(value.item())
-
-    def _eval_due(self, last_eval_time) -> bool:
-        return self._agree(super()._eval_due(last_eval_time))
-
-    def write_reports(self):
-        if self.dist.is_main:
-            super().write_reports()
 
     def run(self):
         try:

@@ -10,7 +10,7 @@ import contextlib
 import json
 import shlex
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
@@ -91,14 +91,12 @@ def check_backend(args):
 
 
 def backend(args):
-    """A context in which :func:`rnnlab.tasks.train_model` trains with ``--backend``
+    """The :class:`rnnlab.tasks.Backend` of ``--backend``/``--device``/``--amp``
     (:func:`check_backend` first)."""
-    check_backend(args)
-    if getattr(args, "backend", "numpy") == "torch":
-        from ..backends.torch_tasks import active
+    from ..tasks import Backend
 
-        return active(args.device or "cpu", args.amp)
-    return contextlib.nullcontext()
+    check_backend(args)
+    return Backend(getattr(args, "backend", "numpy"), getattr(args, "device", None) or "cpu", getattr(args, "amp", None))
 
 
 def setup(args):
@@ -200,17 +198,17 @@ def run_settings(args, command: str, **extra) -> dict:
 
 
 def resume_options(args, command: str):
-    """With ``--resume RUN_DIR``: read the run's checkpoint (:func:`rnnlab.taskrun.load_training_state`),
+    """With ``--resume RUN_DIR``: read the run's checkpoint (:func:`rnnlab.training.load_run`),
     refuse given options that contradict the run's, put the run's options into ``args`` (``--steps``,
     if given, is the new total), say where the run goes on. Returns the checkpoint's meta, or None
     without ``--resume``."""
     if not args.resume:
         return None
-    from ..taskrun import CHECKPOINT_NAME, load_training_state
+    from ..training import load_run
 
     directory = Path(args.resume)
-    _, meta = load_training_state(directory)
-    where = directory / f"{CHECKPOINT_NAME}.json"
+    _, meta = load_run(directory, "task")
+    where = directory / "last.json"
     settings = meta["settings"]
     options = settings.get("options")
     if settings.get("command") != command or not isinstance(options, dict):
@@ -273,12 +271,12 @@ def run_folder(args, default: str, command: str) -> Path:
         return Path(args.resume)
     path = out_dir(args, default)
     from ..checkpoint import read_checkpoint_json
-    from ..taskrun import CHECKPOINT_FORMAT, CHECKPOINT_NAME
+    from ..training import FORMAT
 
     try:
-        meta = read_checkpoint_json(path, CHECKPOINT_NAME)["meta"]
-        step, steps = meta["step"], meta["train"]["steps"]
-        unfinished = meta.get("format") == CHECKPOINT_FORMAT and step < steps
+        meta = read_checkpoint_json(path, "last")["meta"]
+        step, steps = meta["step"], meta["config"]["steps"]
+        unfinished = meta.get("format") == FORMAT and meta.get("kind") == "task" and step < steps
     except (CheckpointError, KeyError, TypeError):
         return path  # no run there, or one that cannot be resumed
     if unfinished:
@@ -291,21 +289,32 @@ def run_folder(args, default: str, command: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Session:
+    """What a command's training gets: the progress bar's ``update``, the ``--backend`` and the
+    run folder the engine saves in (and resumes from)."""
+
+    update: object
+    backend: object
+    checkpoint: object
+
+
 @contextlib.contextmanager
 def training(args, out: Path, settings: dict, resumed, total: int, description: str):
-    """The context of a command's training: the ``--backend``, the run saved in ``out`` (and
-    resumed from it when ``resumed``), and the progress bar, started at the resumed step. Yields
-    the bar's ``update``."""
-    from ..taskrun import checkpointing
+    """The context of a command's training: yields a :class:`Session` (the backend, the run saved in
+    ``out`` and resumed from it when ``resumed``, and the progress bar, started at the resumed
+    step)."""
+    from ..training import RunFolder
 
     done = resumed["step"] if resumed else 0
-    with backend(args), checkpointing(out, settings, resume=resumed is not None), \
-            progress(args, total, description, done) as update:
-        yield update
+    folder = RunFolder(out, settings, resume=resumed is not None, title=description)
+    chosen = backend(args)
+    with progress(args, total, description, done) as update:
+        yield Session(update, chosen, folder)
 
 
 def report_interrupted(stop, command: str) -> int:
-    """Ctrl-C (:class:`rnnlab.taskrun.TrainingInterrupted`): where the run is saved and the
+    """Ctrl-C (:class:`rnnlab.training.TrainingInterrupted`): where the run is saved and the
     command that continues it; exit status 0, as ``rnnlab train``."""
     con = line_console()
     if stop.checkpoint is None:

@@ -41,8 +41,9 @@ def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
     from ..seqmodels import SeqModelConfig, build_model
-    from ..taskrun import TrainingInterrupted
-    from ..tasks import load_classification_csv, make_classification, plot_history, train_model
+    from ..training import TrainingInterrupted
+    from ..tasks import load_classification_csv, make_classification, train_model
+    from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "classify")
     rng = np.random.default_rng(args.seed)
@@ -78,8 +79,9 @@ def run(args) -> int:
     out = common.run_folder(args, "runs/classify", "classify")
     settings = common.run_settings(args, "classify", data_sha256=fingerprint)
     try:
-        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as update:
-            history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: update(loss=loss))
+        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:
+            history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: session.update(loss=loss),
+                                  checkpoint=session.checkpoint, backend=session.backend)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "classify")
     accuracy = history.eval_scores[-1]["accuracy"]
@@ -88,9 +90,9 @@ def run(args) -> int:
             "result": {"accuracy": accuracy, "majority_baseline": majority, "n_train": len(train_idx), "n_test": n_test}}
     common.save_run(out, "classifier", model, meta)
     common.write_json(out / "result.json", meta["result"])
-    figure = out / "classify-loss.png"
-    plot_history(history, figure, key="accuracy", title=say(f"classifier: test accuracy {accuracy:.3f}",
-                                                        f"classifieur : exactitude de test {accuracy:.3f}"))
+    figure = out / "loss.png"  # the engine's figure, titled with the result
+    plot_loss(figure, history, say(f"classifier: test accuracy {accuracy:.3f}",
+                                   f"classifieur : exactitude de test {accuracy:.3f}"), "accuracy")
     con = common.console()
     con.print(say(f"{n} sequences ({len(train_idx)} train, {n_test} test), {K} classes, lengths "
                   f"{lengths.min()}–{lengths.max()}: test accuracy {accuracy:.3f} (majority class {majority:.3f})",

@@ -39,7 +39,7 @@ def run(args) -> int:
     common.setup(args)
     from ..data.series import load_series
     from ..forecast import ForecastConfig, fit_forecaster, plot_forecast
-    from ..taskrun import TrainingInterrupted
+    from ..training import TrainingInterrupted
 
     resumed = common.resume_options(args, "forecast")
     series = load_series(args.series, args.column, args.period)
@@ -53,8 +53,9 @@ def run(args) -> int:
     out = common.run_folder(args, f"runs/forecast-{series.name}", "forecast")
     settings = common.run_settings(args, "forecast", data_sha256=fingerprint)
     try:
-        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as update:
-            fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: update(loss=loss))
+        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:
+            fc = fit_forecaster(series, config, train, callback=lambda s, loss, sc: session.update(loss=loss),
+                                checkpoint=session.checkpoint, backend=session.backend)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "forecast")
     common.save_run(out, "forecast", fc.model, {"task": "forecast", "train": train, **fc.meta()})

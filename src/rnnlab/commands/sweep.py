@@ -59,8 +59,9 @@ def run(args) -> int:
     train = common.train_config(args)
     out = common.out_dir(args, f"runs/sweep-{args.task}")
     total = train.steps * len(cells) * len(lengths)
-    with common.backend(args), common.progress(args, total, args.task) as update:
-        results = sweep(args.task, cells, lengths, train, hidden_size=args.hidden,
+    chosen = common.backend(args)
+    with common.progress(args, total, args.task) as update:
+        results = sweep(args.task, cells, lengths, train, hidden_size=args.hidden, backend=chosen,
                         callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
     common.write_json(out / "sweep.json", [r.to_json() for r in results])
     figure = out / f"sweep-{args.task}.png"

@@ -49,8 +49,9 @@ def describe(result) -> str:
 def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
-    from ..taskrun import TrainingInterrupted
-    from ..tasks import RUNNERS, plot_history
+    from ..training import TrainingInterrupted
+    from ..tasks import RUNNERS
+    from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "task")
     if args.task is None:
@@ -65,17 +66,17 @@ def run(args) -> int:
     out = common.run_folder(args, f"runs/{args.task}-{args.cell}-T{args.length}", "task")
     try:
         with common.training(args, out, common.run_settings(args, "task"), resumed, train.steps,
-                             f"{args.task} {args.cell} T={args.length}") as update:
+                             f"{args.task} {args.cell} T={args.length}") as session:
             result, model, history = RUNNERS[args.task](
                 args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
-                callback=lambda s, loss, sc: update(loss=loss), return_model=True)
+                callback=lambda s, loss, sc: session.update(loss=loss), return_model=True,
+                backend=session.backend, checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "task")
     common.save_run(out, args.task, model, {"task": args.task, "train": train, "result": result.to_json()})
     common.write_json(out / "result.json", result.to_json())
-    figure = out / f"{args.task}-loss.png"
-    plot_history(history, figure, key="mse" if args.task == "adding" else "loss",
-                 title=textwrap.fill(describe(result), 60))  # lines that fit the figure's width
+    figure = out / "loss.png"  # the engine's figure, titled with the verdict
+    plot_loss(figure, history, textwrap.fill(describe(result), 60), "mse" if args.task == "adding" else "loss")
     con = common.console()
     con.print(describe(result))
     con.print(say(f"checkpoint: {out / (args.task + '.safetensors')}  figure: {figure}",
