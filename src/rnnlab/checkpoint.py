@@ -34,9 +34,10 @@ import dataclasses
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
-import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -174,34 +175,87 @@ def rng_from_state(state: dict) -> np.random.Generator:
 # --- writing --------------------------------------------------------------------------------------
 
 
+def _new_temp(folder: Path, name: str) -> Path:
+    """A new empty file ``.<name>.<random>.tmp`` in ``folder``, created exclusively (never an
+    existing file) with the mode any new file gets (0666 less the umask)."""
+    while True:
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:  # another writer's temporary file: draw another name
+            continue
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file, quietly: the failure being reported matters more."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+@contextmanager
+def atomic_path(path):
+    """A temporary path to write ``path`` through, atomically::
+
+        with atomic_path("loss.png") as tmp:
+            fig.savefig(tmp, format="png")
+
+    ``tmp`` is a new empty file in the same folder. When the block ends normally it is flushed
+    to disk and renamed onto ``path`` (``os.replace``: readers see the old file or the new one,
+    never a half-written one). On any failure (an exception in the block, a full disk, a
+    refused rename, Ctrl-C) it is removed and ``path`` keeps its old content. The folder must
+    exist; errors are the ``OSError`` that happened."""
+    path = Path(path)
+    tmp = _new_temp(path.parent, path.name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
 def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
-    """``data`` in a new temporary file next to ``final_name``, flushed to disk."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{final_name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return Path(tmp)
+    """``data`` in a new temporary file next to ``final_name``, flushed to disk (removed again
+    if writing fails)."""
+    tmp = _new_temp(directory, final_name)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
 
 
 def atomic_write(path, data: bytes | str) -> Path:
-    """Write ``data`` (text is written as UTF-8) to ``path`` atomically: a temporary file in
-    the same directory, flushed, then ``os.replace``. Readers see the old file or the new one,
-    never a half-written one; on failure the temporary file is removed and the old file kept."""
+    """Write ``data`` (text is written as UTF-8) to ``path`` atomically through
+    :func:`atomic_path`, creating the folder if needed. On failure the temporary file is
+    removed, the old file kept, and an ``OSError`` becomes a
+    :class:`~rnnlab.errors.CheckpointError` naming the file."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _write_temp(path.parent, path.name, payload)
-        os.replace(tmp, path)
-        tmp = None
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(payload)
     except OSError as e:
         raise CheckpointError(say(f"{path}: could not write ({e.strerror or e}); the previous file is kept",
-                                  f"{path} : écriture impossible ({e.strerror or e}) ; le fichier précédent est conservé")) from e
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+                                  f"{path} : écriture impossible ({e.strerror or e}) ; "
+                                  f"le fichier précédent est conservé")) from e
     return path
 
 
@@ -277,10 +331,7 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
         except OSError:
             pass  # .prev still holds the old weights; load_checkpoint finds them there
         for tmp in temps:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
+            _discard(tmp)
         if isinstance(e, OSError):
             raise CheckpointError(say(
                 f"{json_path}: could not write the checkpoint ({e.strerror or e}); the previous checkpoint is kept",

@@ -17,6 +17,7 @@ The pipeline, each step a small function of :mod:`rnnlab.data.series`:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -160,18 +161,17 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
 
 
 def plot_forecast(fc: Forecast, path, title=None):
-    """Actual series, one-step and recursive forecasts; the training span shaded."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Actual series, one-step and recursive forecasts; the training span shaded. Written to
+    ``path`` (.png or .svg; the folder is created) by :func:`rnnlab.plots.save_figure`."""
+    from matplotlib.figure import Figure
 
     from .i18n import say
-    from .tasks import _save
+    from .plots import save_figure
 
     n = len(fc.series)
     t = np.arange(n)
-    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    fig = Figure(figsize=(8.0, 4.2))
+    ax = fig.add_subplot()
     ax.axvspan(-0.5, fc.train_end - 0.5, color="0.9", label=say("training span", "période d'entraînement"))
     ax.plot(t, fc.series.values, color="black", lw=1.2, label=say("actual", "observé"))
     ax.plot(t, fc.one_step, color="tab:blue", lw=1.0, label=say("one step ahead", "à un pas"))
@@ -188,4 +188,5 @@ def plot_forecast(fc: Forecast, path, title=None):
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, path, dpi=120)

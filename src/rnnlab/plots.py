@@ -7,14 +7,13 @@ Each figure speaks English or French (``lang``, else the current language of
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from . import analysis
+from .checkpoint import atomic_path
 from .errors import ConfigError
 from .i18n import say
 
@@ -39,23 +38,12 @@ def check_figure_path(path) -> Path:
 
 
 def save_figure(fig: Figure, path, dpi=150) -> Path:
-    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: a temporary file in the same
-    folder, then a rename."""
+    """Write ``fig`` to ``path`` (``.png`` or ``.svg``, in an existing folder) atomically, through
+    :func:`rnnlab.checkpoint.atomic_path`; returns the path. Only the figure object is used:
+    pyplot and the user's backend are never touched."""
     path = check_figure_path(path)
-    suffix = path.suffix.lower()
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure is an ordinary file
-    try:
-        fig.savefig(tmp, format=suffix[1:], dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lower()[1:], dpi=dpi, bbox_inches="tight")
     return path
 
 

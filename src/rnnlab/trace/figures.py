@@ -1,24 +1,22 @@
-"""The presets' figures, drawn with matplotlib (Agg): the hidden state over time (seed 000
-ex. 1.1) and the decay of the backpropagated gradient (ex. 1.2). Each function returns a
-``matplotlib.figure.Figure``; :mod:`rnnlab.trace.render` saves it (PNG, SVG) or inlines it."""
+"""The presets' figures, drawn with matplotlib's object API (no pyplot, the user's backend is
+never touched): the hidden state over time (seed 000 ex. 1.1) and the decay of the
+backpropagated gradient (ex. 1.2). Each function returns a ``matplotlib.figure.Figure``;
+:mod:`rnnlab.trace.render` saves it (PNG, SVG) or inlines it."""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..i18n import say  # noqa: E402
+from ..i18n import say
 
 
 def hidden_state_figure(trace, title=""):
     """h_t (each component) and y_t against t, from t = 0 (the initial state)."""
     h = np.vstack([trace.state0[0][None, :], trace.series("h")])  # (T+1, H)
     t = np.arange(h.shape[0])
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig = Figure(figsize=(6.4, 3.8))
+    ax = fig.add_subplot()
     for j in range(h.shape[1]):
         ax.plot(t, h[:, j], marker="o", label=f"h_t[{j + 1}]")
         for tt, v in zip(t, h[:, j]):
@@ -40,7 +38,8 @@ def hidden_state_figure(trace, title=""):
 
 def gradient_decay_figure(curves: dict, threshold=0.01, title=""):
     """``curves``: label -> (k values, norms). Log scale, with the threshold as a line."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
     for label, (k, values) in curves.items():
         ax.semilogy(k, values, marker=".", label=label)
     ax.axhline(threshold, color="red", linestyle=":", label=say(f"threshold {threshold}", f"seuil {threshold}"))
