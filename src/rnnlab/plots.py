@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import analysis
+from . import analysis, course
 from .checkpoint import atomic_path
 from .errors import ConfigError
 from .i18n import say
@@ -174,7 +174,7 @@ def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_sca
 def exercise_1_2_figure(lang=None) -> Figure:
     """Seed 000 ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
-    ex = analysis.exercise_1_2()
+    ex = course.exercise_1_2()
     title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
                 f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang)
     larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang), ex.larger[1.2])
@@ -343,7 +343,7 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
 def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
     """Seed 002's graph w_0 … w_n for h_t = tanh(U x_t + w h_{t−1}), with values, the local
     derivative on every edge and the adjoints w̄_i = ∂h_{T−1}/∂w_i under each node."""
-    from .autodiff import elman_scalar_graph
+    from .tape import elman_scalar_graph
 
     if not 1 <= len(xs) <= 4:
         raise ConfigError(say(f"unrolled graph: expected 1 to 4 inputs for a readable drawing, got {len(xs)}",
@@ -399,7 +399,7 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
 
 
 def _elman_layout(nodes):
-    """Positions for the nodes of :func:`rnnlab.autodiff.elman_scalar_graph`, one column per
+    """Positions for the nodes of :func:`rnnlab.tape.elman_scalar_graph`, one column per
     time step: x_t at the bottom, then U x_t, (w h_{t−1} to the left,) z_t, and h_t on top;
     U at the far left."""
     pos = {}
