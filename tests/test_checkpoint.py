@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import rnnlab.checkpoint as ckpt
-from rnnlab.checkpoint import (atomic_path, atomic_write, flatten_state, load_checkpoint, rng_from_state, rng_state,
-                               save_checkpoint, unflatten_state)
+from rnnlab.checkpoint import (atomic_path, atomic_write, flatten_state, load_checkpoint, rng_from_state,
+                               rng_state, save_checkpoint, unflatten_state)
 from rnnlab.data import Vocabulary
 from rnnlab.errors import CheckpointError
 from rnnlab.optim import make_optimizer

@@ -25,7 +25,8 @@ from .layers import GRU, LSTM, RNN, Recurrent
 __version__ = "0.1.0"
 
 _LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "course", "data", "forecast", "gradcheck", "interop",
-                 "models", "optim", "plots", "sample", "seqmodels", "tape", "taskrun", "tasks", "trace", "train")
+                 "models", "optim", "plots", "sample", "seqmodels", "tape", "taskrun", "tasks", "trace",
+                 "train")
 
 
 def __getattr__(name):

@@ -96,7 +96,8 @@ class Value:
             raise ConfigError(f"power: expected a constant number as exponent, got {type(n).__name__}")
         a = self
         if (a.data < 0 and n != int(n)) or (a.data == 0 and n < 1):
-            raise ValueRangeError(f"power: a^{n:g} with a = {a.data:g} has no real derivative; expected a > 0")
+            raise ValueRangeError(f"power: a^{n:g} with a = {a.data:g} has no real derivative; "
+                                  f"expected a > 0")
         # ∂(a^n)/∂a = n a^(n−1)
         return _node(a.data**n, "{0}^" + f"{n:g}", (a,), (n * a.data ** (n - 1),),
                      (f"{n:g} × {{0}}^{n - 1:g}",))

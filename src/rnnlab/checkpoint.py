@@ -56,7 +56,8 @@ def checkpoint_paths(directory, name: str) -> tuple[Path, Path]:
     """(``<directory>/<name>.safetensors``, ``<directory>/<name>.json``)."""
     if not isinstance(name, str) or not name or name in (".", "..") or any(s in name for s in "/\\\0"):
         raise CheckpointError(say(f"checkpoint name: expected a plain file name, got {name!r}",
-                                  f"nom de point de sauvegarde : nom de fichier simple attendu, reçu {name!r}"))
+                                  f"nom de point de sauvegarde : nom de fichier simple attendu, "
+                                  f"reçu {name!r}"))
     directory = Path(directory)
     return directory / (name + WEIGHTS_SUFFIX), directory / (name + JSON_SUFFIX)
 
@@ -80,14 +81,17 @@ def to_jsonable(obj, where: str = "meta"):
         out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), got {type(k).__name__}")
+                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), "
+                                      f"got {type(k).__name__}")
             out[k] = to_jsonable(v, f"{where}[{k!r}]")
         return out
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     if isinstance(obj, np.ndarray):
-        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; put arrays in the tensors")
-    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), got {type(obj).__name__}")
+        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; "
+                              f"put arrays in the tensors")
+    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
+                          f"got {type(obj).__name__}")
 
 
 # --- optimiser state into tensors + skeleton ----------------------------------------------------
@@ -126,7 +130,8 @@ def unflatten_state(skeleton, tensors: dict[str, np.ndarray]):
             key = skeleton["__tensor__"]
             if key not in tensors:
                 raise CheckpointError(say(f"checkpoint: tensor {key!r} is missing from the weights file",
-                                          f"point de sauvegarde : le tenseur {key!r} manque au fichier de poids"))
+                                          f"point de sauvegarde : le tenseur {key!r} manque au fichier "
+                                          f"de poids"))
             return tensors[key]
         return {k: unflatten_state(v, tensors) for k, v in skeleton.items()}
     if isinstance(skeleton, list):
@@ -154,8 +159,10 @@ def rng_from_state(state: dict) -> np.random.Generator:
     """A new Generator continuing exactly where the one saved by :func:`rng_state` stopped."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if name not in BIT_GENERATORS:
-        raise CheckpointError(say(f"rng state: key 'bit_generator': expected one of {BIT_GENERATORS}, got {name!r}",
-                                  f"état du générateur : clé 'bit_generator' : une valeur parmi {BIT_GENERATORS} attendue, reçu {name!r}"))
+        raise CheckpointError(say(f"rng state: key 'bit_generator': expected one of {BIT_GENERATORS}, "
+                                  f"got {name!r}",
+                                  f"état du générateur : clé 'bit_generator' : une valeur parmi "
+                                  f"{BIT_GENERATORS} attendue, reçu {name!r}"))
 
     def arrays(v):
         if isinstance(v, dict):
@@ -168,7 +175,8 @@ def rng_from_state(state: dict) -> np.random.Generator:
         bit_generator.state = arrays(state)
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(say(f"rng state: cannot restore a {name} generator ({e})",
-                                  f"état du générateur : impossible de restaurer un générateur {name} ({e})")) from None
+                                  f"état du générateur : impossible de restaurer un générateur {name} "
+                                  f"({e})")) from None
     return np.random.Generator(bit_generator)
 
 
@@ -187,8 +195,9 @@ def _new_temp(folder: Path, name: str) -> Path:
             continue
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR)
+def _fsync(path: Path, flags=os.O_RDWR) -> None:
+    """Flush a file (or, read-only, a folder) to disk."""
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -219,7 +228,7 @@ def atomic_path(path):
     tmp = _new_temp(path.parent, path.name)
     try:
         yield tmp
-        _fsync_file(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         _discard(tmp)
@@ -261,11 +270,7 @@ def atomic_write(path, data: bytes | str) -> Path:
 
 def _fsync_dir(directory: Path) -> None:
     if os.name == "posix":
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(directory, os.O_RDONLY)
 
 
 def _tensor_bytes(tensors: dict) -> bytes:
@@ -290,7 +295,8 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
     doc = {"format": FORMAT, "version": VERSION,
            "weights": {"file": weights_path.name, "sha256": hashlib.sha256(weights).hexdigest(),
                        "bytes": len(weights),
-                       "tensors": {k: {"dtype": str(a.dtype), "shape": list(a.shape)} for k, a in tensors.items()}},
+                       "tensors": {k: {"dtype": str(a.dtype), "shape": list(a.shape)}
+                                   for k, a in tensors.items()}},
            "meta": to_jsonable(meta, "meta")}
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     backup = weights_path.with_name(weights_path.name + PREV_SUFFIX)
@@ -334,7 +340,8 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
             _discard(tmp)
         if isinstance(e, OSError):
             raise CheckpointError(say(
-                f"{json_path}: could not write the checkpoint ({e.strerror or e}); the previous checkpoint is kept",
+                f"{json_path}: could not write the checkpoint ({e.strerror or e}); "
+                f"the previous checkpoint is kept",
                 f"{json_path} : écriture du point de sauvegarde impossible ({e.strerror or e}) ; "
                 f"le précédent est conservé")) from e
         raise
@@ -359,11 +366,13 @@ def read_checkpoint_json(directory, name: str) -> dict:
         _fail(json_path, f"corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
               f"JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")
     except UnicodeDecodeError as e:
-        _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})", f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
+        _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})",
+              f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
     except OSError as e:
         _fail(json_path, f"cannot read ({e.strerror})", f"lecture impossible ({e.strerror})")
     if not isinstance(doc, dict):
-        _fail(json_path, f"expected a JSON object, got {type(doc).__name__}", f"objet JSON attendu, reçu {type(doc).__name__}")
+        _fail(json_path, f"expected a JSON object, got {type(doc).__name__}",
+              f"objet JSON attendu, reçu {type(doc).__name__}")
     for key in ("format", "version", "weights", "meta"):
         if key not in doc:
             _fail(json_path, f"key {key!r} is missing", f"la clé {key!r} manque")
@@ -382,8 +391,9 @@ def read_checkpoint_json(directory, name: str) -> dict:
     w = doc["weights"]
     for key, kind in (("sha256", str), ("bytes", int), ("tensors", dict)):
         if not isinstance(w, dict) or not isinstance(w.get(key), kind):
-            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {w.get(key) if isinstance(w, dict) else w!r}",
-                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {w.get(key) if isinstance(w, dict) else w!r}")
+            got = w.get(key) if isinstance(w, dict) else w
+            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {got!r}",
+                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {got!r}")
     if not isinstance(doc["meta"], dict):
         _fail(json_path, "key 'meta': expected a JSON object", "clé 'meta' : objet JSON attendu")
     return doc
@@ -423,7 +433,8 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
     if set(tensors) != set(w["tensors"]):
         missing = sorted(set(w["tensors"]) - set(tensors))
         extra = sorted(set(tensors) - set(w["tensors"]))
-        _fail(weights_path, f"tensors differ from key 'weights.tensors': missing {missing}, unexpected {extra}",
+        _fail(weights_path, f"tensors differ from key 'weights.tensors': missing {missing}, "
+                            f"unexpected {extra}",
               f"tenseurs différents de la clé 'weights.tensors' : manquants {missing}, en trop {extra}")
     for k, a in tensors.items():
         record = w["tensors"][k]

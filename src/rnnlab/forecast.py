@@ -180,10 +180,9 @@ def plot_forecast(fc: Forecast, path, title=None):
     ticks = np.linspace(0, n - 1, 7).astype(int)
     ax.set_xticks(ticks, [fc.series.labels[k] for k in ticks], fontsize=8)
     ax.set_xlim(-0.5, n - 0.5)
-    sc = fc.scores
-    ax.set_title(title or say(
-        f"{fc.series.name}: test RMSE one-step {sc['one-step']['rmse']:.3g}, naive {sc['naive']['rmse']:.3g}",
-        f"{fc.series.name} : RMSE de test à un pas {sc['one-step']['rmse']:.3g}, naïve {sc['naive']['rmse']:.3g}"))
+    one, naive = fc.scores["one-step"]["rmse"], fc.scores["naive"]["rmse"]
+    ax.set_title(title or say(f"{fc.series.name}: test RMSE one-step {one:.3g}, naive {naive:.3g}",
+                              f"{fc.series.name} : RMSE de test à un pas {one:.3g}, naïve {naive:.3g}"))
     ax.set_ylabel(fc.series.column)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, alpha=0.3)

@@ -69,7 +69,8 @@ class Tape:
         for n in self.nodes:
             if n.label == label:
                 return n
-        raise ConfigError(f"tape: no node labelled {label!r}; labels: {[n.label for n in self.nodes if n.label]}")
+        labels = [n.label for n in self.nodes if n.label]
+        raise ConfigError(f"tape: no node labelled {label!r}; labels: {labels}")
 
     def backward(self, output: Value | None = None) -> Value:
         """Fresh adjoints ``w̄_i = ∂output/∂w_i`` for every node (``output``: the last node)."""
@@ -96,7 +97,8 @@ class Tape:
             return "\n".join(lines)
         out = self.output
         lines.append("")
-        target = f"∂{out.label}/∂w_i, {_name(out)} = {out.label}" if out.label else f"∂{_name(out)}/∂w_i"
+        target = (f"∂{out.label}/∂w_i, {_name(out)} = {out.label}" if out.label
+                  else f"∂{_name(out)}/∂w_i")
         lines.append(say(f"reverse mode (adjoints w̄_i = {target}):",
                          f"mode inverse (adjoints w̄_i = {target}) :", lang))
         in_graph = {id(n) for n in topological_order(out)}
@@ -184,7 +186,8 @@ def expression_tape(text: str, variables: dict):
               ast.Div: Value.__truediv__}
 
     def build(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in leaves:
@@ -263,7 +266,8 @@ def elman_scalar_graph(xs, U, w, w_on_tape=False):
 def elman_dh_dU(xs, U, w):
     r"""The seed's recurrence, forward in time::
 
-        h_t = tanh(U x_t + w h_{t−1}),   ∂h_t/∂U = (1 − h_t²)(x_t + w ∂h_{t−1}/∂U),   h_{−1} = 0
+        h_t = tanh(U x_t + w h_{t−1}),    h_{−1} = 0
+        ∂h_t/∂U = (1 − h_t²)(x_t + w ∂h_{t−1}/∂U)
 
     Returns two lists: ``h_t`` and ``∂h_t/∂U`` for t = 0 … T−1.
     """
@@ -285,4 +289,5 @@ def elman_dh1_dU_closed_form(x0, x1, U, w):
     return (1.0 - h1 * h1) * (x1 + w * (1.0 - h0 * h0) * x0)
 
 
-__all__ = ["Tape", "expression_tape", "elman_scalar_graph", "elman_dh_dU", "elman_dh1_dU_closed_form", "FUNCTIONS"]
+__all__ = ["Tape", "expression_tape", "elman_scalar_graph", "elman_dh_dU", "elman_dh1_dU_closed_form",
+           "FUNCTIONS"]

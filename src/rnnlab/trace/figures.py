@@ -24,7 +24,8 @@ def hidden_state_figure(trace, title=""):
     if "y" in trace.steps[0].values:
         y = trace.series("y")
         for k in range(y.shape[1]):
-            ax.plot(t[1:], y[:, k], marker="s", linestyle="--", label=f"y_t[{k + 1}]" if y.shape[1] > 1 else "y_t")
+            label = f"y_t[{k + 1}]" if y.shape[1] > 1 else "y_t"
+            ax.plot(t[1:], y[:, k], marker="s", linestyle="--", label=label)
     ax.set_xticks(t)
     ax.set_xlabel("t")
     ax.set_ylabel(say("value", "valeur"))
@@ -42,9 +43,11 @@ def gradient_decay_figure(curves: dict, threshold=0.01, title=""):
     ax = fig.add_subplot()
     for label, (k, values) in curves.items():
         ax.semilogy(k, values, marker=".", label=label)
-    ax.axhline(threshold, color="red", linestyle=":", label=say(f"threshold {threshold}", f"seuil {threshold}"))
+    ax.axhline(threshold, color="red", linestyle=":",
+               label=say(f"threshold {threshold}", f"seuil {threshold}"))
     ax.set_xlabel(say("steps back in time k", "pas remontés dans le temps k"))
-    ax.set_ylabel(say("gradient factor (norm of the Jacobian product)", "facteur du gradient (norme du produit des jacobiennes)"))
+    ax.set_ylabel(say("gradient factor (norm of the Jacobian product)",
+                      "facteur du gradient (norme du produit des jacobiennes)"))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     ax.set_title(title or say("Vanishing and exploding gradient", "Gradient qui disparaît ou explose"))

@@ -56,7 +56,8 @@ def save_figure(block, figure_dir, stem, formats=("png", "svg")) -> list:
 
     os.makedirs(figure_dir, exist_ok=True)
     fig = block.draw()
-    return [str(save(fig, os.path.join(figure_dir, f"{stem}-{block.name}.{ext}"), dpi=120)) for ext in formats]
+    paths = [os.path.join(figure_dir, f"{stem}-{block.name}.{ext}") for ext in formats]
+    return [str(save(fig, path, dpi=120)) for path in paths]
 
 
 def figure_svg(block) -> str:
