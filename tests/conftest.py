@@ -1,14 +1,15 @@
 """Shared test set-up: the PyTorch oracle is optional on a user's machine but required in CI.
 
-Tests that need torch use the ``torch`` fixture (or ``pytest.importorskip`` through
-:func:`require_torch`): without torch they skip, unless ``RNNLAB_REQUIRE_TORCH=1``, where a
-missing torch fails them.
+Tests that need torch use the ``torch`` fixture (:func:`require_torch`): without torch they
+skip, unless ``RNNLAB_REQUIRE_TORCH=1``, where a missing torch fails them. Helpers shared by
+several test modules are in ``helpers.py``.
 """
 
 import os
 
 import matplotlib
 import pytest
+from helpers import torch_or_none
 
 matplotlib.use("Agg")
 # Messages are asserted in English: a French locale on the test machine must not change that.
@@ -16,11 +17,8 @@ os.environ.setdefault("RNNLAB_LANG", "en")
 
 
 def require_torch():
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("RNNLAB_REQUIRE_TORCH") == "1":
-            pytest.fail("RNNLAB_REQUIRE_TORCH=1 but torch cannot be imported")
+    torch = torch_or_none()
+    if torch is None:
         pytest.skip("torch is not installed")
     torch.set_num_threads(1)
     return torch

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnlab
-from rnnlab.analysis import (_make_layer, _new_readout, _recall_loss, compare_cells, exercise_1_2, first_input_task,
+from rnnlab.analysis import (_make_layer, _new_readout, _recall_loss, compare_cells, first_input_task,
                              linearised_flow, matrix_norm, recurrent_matrix, rnn_with_spectral_radius, sigmoid_chain,
                              state_jacobians, train_first_input)
+from rnnlab.course import exercise_1_2
 from rnnlab.errors import ConfigError, ShapeError
 from rnnlab.gradcheck import check_gradients
 

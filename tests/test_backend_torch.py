@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from rnnlab.errors import ConfigError
 from rnnlab.train import Trainer, TrainConfig, load_model
+
+from helpers import quiet
 
 TEXT = ("Le corbeau et le renard. Maître corbeau, sur un arbre perché, tenait en son bec un fromage. "
         "Maître renard, par l'odeur alléché, lui tint à peu près ce langage. ") * 12
@@ -29,10 +30,6 @@ def make_config(tmp_path, **kw):
                 dtype="float64", lr=1e-2, seed=3)
     opts.update(kw)
     return TrainConfig(**opts)
-
-
-def quiet():
-    return {"console": Console(quiet=True), "progress": False}
 
 
 def losses(trainer):

@@ -8,19 +8,19 @@ Proof of the gradients: float64 central differences in training mode with the ma
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from rnnlab.cli import main
 from rnnlab.errors import CheckpointError, ConfigError
 from rnnlab.gradcheck import check_gradients
 from rnnlab.models import CharLM
 from rnnlab.train import TrainConfig, Trainer, load_model
+
+from helpers import quiet
 
 SMALL = ["--hidden", "16", "--embedding", "8", "--batch", "4", "--seq-len", "12", "--no-progress"]
 
@@ -30,10 +30,6 @@ def _config(corpus, **kw):
                 eval_every=10, sample_length=20, lr=0.01, warmup_steps=3, num_layers=2, recurrent_dropout=0.3,
                 layer_norm=True)
     return TrainConfig(**{**base, **kw})
-
-
-def _quiet():
-    return {"console": Console(file=io.StringIO(), width=100), "progress": False}
 
 
 def _model(rng, cell="lstm", **kw):
@@ -184,7 +180,7 @@ def test_resume_equals_uninterrupted_run(corpus, tmp_path):
     cfg = _config(corpus, dropout=0.1)
     drawn = []  # after each training step: did the last forward draw recurrent masks?
     whole = Trainer(cfg, tmp_path / "whole", on_step=lambda t: drawn.append(t.model.rnn.recurrent_masks[1] is not None),
-                    **_quiet())
+                    **quiet())
     result = whole.run()
     assert whole.model.layer_norm and len(drawn) == 30 and all(drawn)
     assert result.history[-1]["epoch"] > 1.0
@@ -193,12 +189,12 @@ def test_resume_equals_uninterrupted_run(corpus, tmp_path):
         if trainer.step == 13:
             signal.raise_signal(signal.SIGINT)
 
-    part = Trainer(cfg, tmp_path / "split", on_step=interrupt_at_13, **_quiet()).run()
+    part = Trainer(cfg, tmp_path / "split", on_step=interrupt_at_13, **quiet()).run()
     assert part.stopped == "interrupted" and part.step == 13
     meta = json.loads((tmp_path / "split" / "last.json").read_text())["meta"]
     assert meta["config"]["recurrent_dropout"] == 0.3 and meta["config"]["layer_norm"] is True
     assert meta["model"]["recurrent_dropout"] == 0.3 and meta["model"]["layer_norm"] is True
-    rest = Trainer.resume(tmp_path / "split", **_quiet()).run()
+    rest = Trainer.resume(tmp_path / "split", **quiet()).run()
     assert [r["train_loss"] for r in rest.history] == [r["train_loss"] for r in result.history]
     assert rest.val_loss == result.val_loss and rest.sample == result.sample
     m1, _, _ = load_model(tmp_path / "whole", "last")
@@ -207,7 +203,7 @@ def test_resume_equals_uninterrupted_run(corpus, tmp_path):
     for k in m1.params:
         np.testing.assert_array_equal(m1.params[k], m2.params[k], err_msg=k)
     # same weights at step 0 (same seed), no recurrent dropout: the losses part after the first step
-    plain = Trainer(_config(corpus, dropout=0.1, recurrent_dropout=0.0, steps=3), tmp_path / "plain", **_quiet())
+    plain = Trainer(_config(corpus, dropout=0.1, recurrent_dropout=0.0, steps=3), tmp_path / "plain", **quiet())
     plain.run()
     assert plain.history[1]["train_loss"] != result.history[1]["train_loss"]
 
@@ -216,7 +212,7 @@ def test_checkpoints_written_before_these_options_still_load(corpus, tmp_path):
     """A run folder whose JSON has no ``recurrent_dropout``/``layer_norm`` keys (written before
     they existed) loads as the plain model and resumes."""
     Trainer(_config(corpus, steps=4, eval_every=2, num_layers=1, recurrent_dropout=0.0, layer_norm=False),
-            tmp_path / "old", **_quiet()).run()
+            tmp_path / "old", **quiet()).run()
     for name in ("last", "best"):
         path = tmp_path / "old" / f"{name}.json"
         doc = json.loads(path.read_text())
@@ -225,13 +221,13 @@ def test_checkpoints_written_before_these_options_still_load(corpus, tmp_path):
         path.write_text(json.dumps(doc))
     model, _, _ = load_model(tmp_path / "old")
     assert model.config()["recurrent_dropout"] == 0.0 and not model.layer_norm
-    resumed = Trainer.resume(tmp_path / "old", steps=6, **_quiet())
+    resumed = Trainer.resume(tmp_path / "old", steps=6, **quiet())
     assert resumed.step == 4 and resumed.config.layer_norm is False
     assert resumed.run().step == 6
 
 
 def test_a_checkpoint_asking_for_an_impossible_model_is_a_checkpoint_error(corpus, tmp_path):
-    Trainer(_config(corpus, steps=2, eval_every=1), tmp_path / "r", **_quiet()).run()
+    Trainer(_config(corpus, steps=2, eval_every=1), tmp_path / "r", **quiet()).run()
     path = tmp_path / "r" / "last.json"
     doc = json.loads(path.read_text())
     doc["meta"]["model"]["cell"] = "gru"
@@ -299,7 +295,7 @@ def test_torch_backend_refuses_the_options(torch, corpus, tmp_path, capsys):
     for kw, needle in (({"recurrent_dropout": 0.2, "layer_norm": False}, "--recurrent-dropout"),
                        ({"recurrent_dropout": 0.0, "layer_norm": True}, "--layer-norm")):
         with pytest.raises(ConfigError, match=f"--backend torch: no PyTorch counterpart for {needle}"):
-            TorchTrainer(_config(corpus, **kw), tmp_path / "t", **_quiet())
+            TorchTrainer(_config(corpus, **kw), tmp_path / "t", **quiet())
     assert main(["train", "--backend", "torch", "--corpus", corpus, "--steps", "2", "--recurrent-dropout", "0.2",
                  "--out", str(tmp_path / "r"), *SMALL]) == 2
     err = capsys.readouterr().err

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import rnnlab.checkpoint as ckpt
-from rnnlab.checkpoint import (atomic_write, flatten_state, load_checkpoint, rng_from_state, rng_state,
-                               save_checkpoint, unflatten_state)
+from rnnlab.checkpoint import (atomic_path, atomic_write, flatten_state, load_checkpoint, rng_from_state,
+                               rng_state, save_checkpoint, unflatten_state)
 from rnnlab.data import Vocabulary
 from rnnlab.errors import CheckpointError
 from rnnlab.optim import make_optimizer
@@ -163,6 +163,24 @@ def test_failed_rename_keeps_the_previous_checkpoint(tmp_path, monkeypatch, fail
     assert load_checkpoint(tmp_path, "last")[1] == {"step": 2}
 
 
+def _full_disk_while_flushing(monkeypatch, exc=OSError(28, "No space left on device")):
+    """Every fsync fails, as on a full disk: the data never reaches it."""
+    def fsync(fd):
+        raise exc
+
+    monkeypatch.setattr(ckpt.os, "fsync", fsync)
+
+
+def test_full_disk_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path, "last", _tensors(0), {"step": 1})
+    _full_disk_while_flushing(monkeypatch)
+    with pytest.raises(CheckpointError, match="No space left"):
+        save_checkpoint(tmp_path, "last", _tensors(1), {"step": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path, "last")[1] == {"step": 1}
+    assert _listing(tmp_path) == ["last.json", "last.safetensors"]  # the temporary files are gone
+
+
 def test_ctrl_c_during_the_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     save_checkpoint(tmp_path, "last", _tensors(0), {"step": 1})
     _fail_replace_into(monkeypatch, "last.json", KeyboardInterrupt())
@@ -268,3 +286,37 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert target.read_text(encoding="utf-8") == "step,loss\n1,2.5\n"
     assert _listing(tmp_path / "sub") == ["history.csv"]
+
+
+@pytest.mark.parametrize("failure", ["full disk", "rename refused", "Ctrl-C at the rename"])
+def test_atomic_write_removes_its_temporary_file_on_every_failure(tmp_path, monkeypatch, failure):
+    target = tmp_path / "history.csv"
+    atomic_write(target, "step,loss\n1,2.5\n")
+    if failure == "full disk":
+        _full_disk_while_flushing(monkeypatch)
+    else:
+        _fail_replace_into(monkeypatch, "history.csv", KeyboardInterrupt() if "Ctrl-C" in failure else
+                           OSError(13, "Permission denied"))
+    with pytest.raises(KeyboardInterrupt if "Ctrl-C" in failure else CheckpointError):
+        atomic_write(target, "step,loss\n1,2.5\n2,2.0\n")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "step,loss\n1,2.5\n"
+    assert _listing(tmp_path) == ["history.csv"]
+
+
+def test_atomic_path_renames_on_success_and_removes_on_an_error(tmp_path):
+    target = tmp_path / "figure.svg"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".figure.svg.") and tmp.exists()
+        tmp.write_text("<svg/>", encoding="utf-8")
+        assert not target.exists()  # nothing at the final name before the block ends
+    assert target.read_text(encoding="utf-8") == "<svg/>"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file's mode, not mkstemp's 0600
+    with pytest.raises(ValueError, match="drawing failed"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("<sv", encoding="utf-8")
+            raise ValueError("drawing failed")
+    assert target.read_text(encoding="utf-8") == "<svg/>"
+    assert _listing(tmp_path) == ["figure.svg"]

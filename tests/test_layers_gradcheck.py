@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 import rnnlab
 from rnnlab.gradcheck import check_gradients, check_layer
 
+from helpers import layer_case
+
 TOL = 1e-6
 
 CELLS = {
@@ -24,7 +26,7 @@ CELLS = {
 }
 
 T, B, D, H = 4, 3, 3, 4
-LENGTHS = np.array([4, 2, 3])  # one full, two padded
+LENGTHS = [4, 2, 3]  # one full, two padded
 
 OPTIONS = {
     "one_layer": ({}, {}),
@@ -32,41 +34,22 @@ OPTIONS = {
     "bidirectional": ({"bidirectional": True}, {}),
     "batch_first": ({"batch_first": True}, {}),
     "no_bias": ({"bias": False, "num_layers": 2}, {}),
-    "lengths": ({}, {"lengths": True}),
+    "lengths": ({}, {"lengths": LENGTHS}),
     "given_hx": ({}, {"hx": True}),
     "unbatched": ({"num_layers": 2}, {"unbatched": True, "hx": True}),
-    "lengths_bidirectional": ({"bidirectional": True}, {"lengths": True}),
+    "lengths_bidirectional": ({"bidirectional": True}, {"lengths": LENGTHS}),
     "everything": ({"num_layers": 2, "bidirectional": True, "batch_first": True, "bias": False},
-                   {"lengths": True, "hx": True}),
+                   {"lengths": LENGTHS, "hx": True}),
     "dropout_in_eval": ({"num_layers": 2, "dropout": 0.5, "eval": True}, {"hx": True}),
     # training mode: check_layer replays the layer's rng, so the masks are the same in every evaluation
     "recurrent_dropout": ({"num_layers": 2, "bidirectional": True, "dropout": 0.3, "recurrent_dropout": 0.3},
-                          {"lengths": True, "hx": True}),
+                          {"lengths": LENGTHS, "hx": True}),
 }
 
 
 def _case(cell, option, seed=0, T=T, B=B, D=D, H=H):
-    cls, cell_opts = CELLS[cell]
-    layer_opts, run = OPTIONS[option] if isinstance(option, str) else option
-    layer_opts = dict(layer_opts)
-    to_eval = layer_opts.pop("eval", False)
-    layer = cls(D, H, **layer_opts, **cell_opts, dtype=np.float64, seed=seed)
-    if to_eval:
-        layer.eval()
-    rng = np.random.default_rng(seed + 100)
-    LD = layer.num_layers * layer.num_directions
-    if run.get("unbatched"):
-        x = rng.normal(size=(T, D))
-        state_shape = (LD, H)
-    else:
-        x = rng.normal(size=(B, T, D) if layer.batch_first else (T, B, D))
-        state_shape = (LD, B, H)
-    hx = None
-    if run.get("hx"):
-        hx = tuple(rng.normal(size=state_shape) * 0.5 for _ in layer.cell.state_names)
-        hx = hx if len(hx) == 2 else hx[0]
-    lengths = LENGTHS[:B] if run.get("lengths") else None
-    return layer, x, hx, lengths
+    option = OPTIONS[option] if isinstance(option, str) else option
+    return layer_case(CELLS[cell], option, seed=seed, data_seed=seed + 100, T=T, B=B, D=D, H=H, hx_scale=0.5)
 
 
 @pytest.mark.parametrize("cell", list(CELLS))

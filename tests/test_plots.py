@@ -1,5 +1,10 @@
 """Every figure is drawn (PNG and SVG, English and French) and ``rnnlab plot`` works."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -44,6 +49,66 @@ def test_bad_figure_requests_raise_clear_errors(tmp_path):
         make_figure("nope")
     with pytest.raises(ConfigError, match="1 to 4"):
         unrolled_graph_figure(xs=[0.1] * 5)
+
+
+def test_a_failed_save_keeps_the_old_figure_and_leaves_no_temporary_file(tmp_path):
+    target = save_figure(make_figure("tanh", lang="en"), tmp_path / "t.png")
+    before = target.read_bytes()
+    fig = make_figure("sigmoid", lang="en")
+
+    def half_written(fname, **kw):  # matplotlib writes part of the file, then the disk is full
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    fig.savefig = half_written
+    with pytest.raises(OSError, match="No space left"):
+        save_figure(fig, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t.png"]
+
+
+# Every kind of figure rnnlab draws, made and saved in a fresh interpreter whose matplotlib
+# backend is "svg" (any backend but Agg): a notebook user's backend must come out unchanged, and
+# pyplot (global figure state) is never imported.
+BACKEND_SCRIPT = """
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("svg")
+out = Path(sys.argv[1])
+import rnnlab
+from rnnlab.data.series import load_series
+from rnnlab.forecast import ForecastConfig, fit_forecaster, plot_forecast
+from rnnlab.plots import FIGURES, make_figure, save_figure
+from rnnlab.tasks import TrainConfig
+from rnnlab.trace.presets import build
+from rnnlab.trace.render import render
+
+small = {"cell-comparison": dict(hidden=3, steps=6, train_steps=2, batch=2, probes=1),
+         "spectral-radius": dict(hidden=4, steps=10)}
+for name in FIGURES:
+    save_figure(make_figure(name, **small.get(name, {})), out / f"{name}.png")
+for pid in ("000-1.1", "000-1.2"):
+    for fmt in ("md", "html"):  # saved PNG/SVG files, and the SVG inlined in the page
+        render(build(pid), fmt, figure_dir=str(out), figure_stem=f"{pid}-{fmt}")
+fc = fit_forecaster(load_series("airline"), ForecastConfig(window=12, hidden_size=4),
+                    TrainConfig(steps=2, eval_every=2, seed=0))
+plot_forecast(fc, out / "forecast.png")
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules, len(list(out.iterdir())))
+"""
+
+
+def test_figures_never_switch_the_users_backend_nor_use_pyplot(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(rnnlab.__file__).parents[1]), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", BACKEND_SCRIPT, str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    backend, pyplot, files = done.stdout.split()
+    assert backend == "svg" and pyplot == "False"
+    assert int(files) == len(FIGURES) + 1 + 2 * 2  # each figure, the forecast, the presets' PNG and SVG (md)
 
 
 def test_exercise_1_1_states_are_the_hand_computation():

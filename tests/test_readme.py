@@ -14,6 +14,10 @@ The README's code blocks are read in order:
 
 Commands that are long by design get a small budget appended (:data:`BUDGET`): argparse keeps
 the last value of a repeated option, so the command shown still runs with every option it shows.
+
+What needs PyTorch (the ``torchrun`` line, a Python block that imports torch) is skipped without
+it, as the README promises: everything else runs, then the test reports the skip; with
+``RNNLAB_REQUIRE_TORCH=1`` (CI) a missing torch fails the test instead.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ import contextlib
 import io
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import torch_or_none
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -73,6 +80,13 @@ def readme_items() -> list:
     return items
 
 
+def needs_torch(kind: str, body: str) -> bool:
+    """Whether a README item cannot run without PyTorch."""
+    if kind == "python":
+        return re.search(r"^\s*(import|from)\s+torch\b", body, re.M) is not None
+    return shlex.split(body)[0] == "torchrun"
+
+
 def _normalise(line: str) -> str:
     return " ".join(line.split())
 
@@ -114,8 +128,12 @@ def test_readme_commands_and_code_run(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("COLUMNS", "100")
     namespace = {"__name__": "__main__"}
-    ran = 0
+    ran, without_torch = 0, []
+    have_torch = torch_or_none() is not None
     for kind, body, shown in readme_items():
+        if not have_torch and needs_torch(kind, body):
+            without_torch.append(body.strip().splitlines()[0])
+            continue
         if kind == "python":
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(body, "README.md (python block)", "exec"), namespace)
@@ -143,6 +161,18 @@ def test_readme_commands_and_code_run(tmp_path, monkeypatch):
                 if line.strip() and line.strip() != "…":
                     assert _normalise(line) in printed, f"`{body}`: the README shows {line!r}, rnnlab prints:\n{output}"
     assert ran >= 10, f"only {ran} README blocks/commands ran"
+    if without_torch:
+        pytest.skip(f"torch is not installed: skipped {without_torch}")
+
+
+def test_what_needs_torch_is_recognised():
+    items = readme_items()
+    torch_items = [body for kind, body, _ in items if needs_torch(kind, body)]
+    assert any(body.startswith("torchrun ") for body in torch_items)
+    assert any("import torch" in body for body in torch_items)
+    assert not needs_torch("command", "rnnlab train --backend numpy")
+    assert not needs_torch("python", "import torchvision\nx = 1")
+    assert not needs_torch("python", "# from torch import nn, in a comment\nx = 1")
 
 
 @pytest.mark.parametrize("bad", ["rnnlab exercise 000-9.9", "rnnlab train --no-such-option"])
@@ -150,3 +180,12 @@ def test_a_wrong_command_fails(bad):
     """The check that runs the README's commands can fail."""
     code, _ = run_rnnlab(shlex.split(bad)[1:])
     assert code != 0
+
+
+def test_without_torch_its_items_skip_unless_torch_is_required(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    monkeypatch.delenv("RNNLAB_REQUIRE_TORCH", raising=False)
+    assert torch_or_none() is None
+    monkeypatch.setenv("RNNLAB_REQUIRE_TORCH", "1")
+    with pytest.raises(pytest.fail.Exception, match="RNNLAB_REQUIRE_TORCH=1"):
+        torch_or_none()

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 import rnnlab
 
+from helpers import layer_case
+
 TOL = 1e-9
 
 CELLS = {
@@ -112,25 +114,8 @@ def compare_with_torch(torch, layer, x, hx=None, lengths=None, seed=0):
 
 
 def _case(cell, option, seed=0, T=T, B=B, D=D, H=H):
-    cls, cell_opts = CELLS[cell]
-    layer_opts, run = OPTIONS[option] if isinstance(option, str) else option
-    layer_opts = dict(layer_opts)
-    to_eval = layer_opts.pop("eval", False)
-    layer = cls(D, H, **layer_opts, **cell_opts, dtype=np.float64, seed=seed)
-    if to_eval:
-        layer.eval()
-    rng = np.random.default_rng(seed + 1)
-    LD = layer.num_layers * layer.num_directions
-    if run.get("unbatched"):
-        x, state_shape = rng.normal(size=(T, D)), (LD, H)
-    else:
-        x, state_shape = rng.normal(size=(B, T, D) if layer.batch_first else (T, B, D)), (LD, B, H)
-    hx = None
-    if run.get("hx"):
-        hx = tuple(rng.normal(size=state_shape) for _ in layer.cell.state_names)
-        hx = hx if len(hx) == 2 else hx[0]
-    lengths = None if run.get("lengths") is None else np.array(run["lengths"])
-    return layer, x, hx, lengths
+    option = OPTIONS[option] if isinstance(option, str) else option
+    return layer_case(CELLS[cell], option, seed=seed, data_seed=seed + 1, T=T, B=B, D=D, H=H)
 
 
 @pytest.mark.parametrize("option", list(OPTIONS))

@@ -2,19 +2,19 @@
 for step, Ctrl-C saves, a non-finite loss stops and keeps the last good checkpoint, the
 schedule and the evaluation compute what they say, the loss curve is written."""
 
-import io
 import json
 import math
 import signal
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.functional import cross_entropy
 from rnnlab.models import CharLM
 from rnnlab.train import TrainConfig, Trainer, evaluate, load_model
+
+from helpers import quiet
 
 
 
@@ -24,14 +24,10 @@ def _config(corpus, **kw):
     return TrainConfig(**{**base, **kw})
 
 
-def _quiet():
-    return Console(file=io.StringIO(), width=100)
-
-
 def test_tiny_corpus_is_memorised(corpus, tmp_path):
     """45 distinct characters repeated: after 150 steps the model predicts the text almost surely."""
     trainer = Trainer(_config(corpus, steps=150, eval_every=50, hidden_size=48, lr=0.02), tmp_path / "run",
-                      console=_quiet(), progress=False)
+                      **quiet())
     result = trainer.run()
     first = np.mean([r["train_loss"] for r in result.history[:5]])
     last = np.mean([r["train_loss"] for r in result.history[-10:]])
@@ -46,18 +42,18 @@ def test_resume_equals_uninterrupted_run(corpus, tmp_path, cell, dropout):
     and identical final weights. 30 steps over 2 epochs (14 batches each) so the carried state,
     the epoch wrap, dropout masks, Adam's moments and the samples' generator all matter."""
     cfg = _config(corpus, cell=cell, dropout=dropout, num_layers=2)
-    whole = Trainer(cfg, tmp_path / "whole", console=_quiet(), progress=False).run()
+    whole = Trainer(cfg, tmp_path / "whole", **quiet()).run()
     assert whole.history[-1]["epoch"] > 1.0  # the run crosses an epoch boundary
 
     def interrupt_at_13(trainer):
         if trainer.step == 13:
             signal.raise_signal(signal.SIGINT)
 
-    part = Trainer(cfg, tmp_path / "split", console=_quiet(), progress=False, on_step=interrupt_at_13).run()
+    part = Trainer(cfg, tmp_path / "split", **quiet(), on_step=interrupt_at_13).run()
     assert part.stopped == "interrupted" and part.step == 13
     assert json.loads((tmp_path / "split" / "last.json").read_text())["meta"]["step"] == 13
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
-    resumed = Trainer.resume(tmp_path / "split", console=_quiet(), progress=False)
+    resumed = Trainer.resume(tmp_path / "split", **quiet())
     assert resumed.step == 13
     rest = resumed.run()
     assert [r["train_loss"] for r in rest.history] == [r["train_loss"] for r in whole.history]
@@ -74,7 +70,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(corpus, tmp_pa
         if trainer.step == 12:
             trainer.model.params["head.weight"][0, 0] = np.nan
 
-    trainer = Trainer(_config(corpus), tmp_path / "run", console=_quiet(), progress=False, on_step=poison_at_12)
+    trainer = Trainer(_config(corpus), tmp_path / "run", **quiet(), on_step=poison_at_12)
     with pytest.raises(ValueRangeError, match=r"step 13.*last good checkpoint is kept.*--lr"):
         trainer.run()
     saved = json.loads((tmp_path / "run" / "last.json").read_text())
@@ -85,7 +81,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(corpus, tmp_pa
 
 
 def test_loss_csv_and_png(corpus, tmp_path):
-    result = Trainer(_config(corpus), tmp_path / "run", console=_quiet(), progress=False).run()
+    result = Trainer(_config(corpus), tmp_path / "run", **quiet()).run()
     lines = (tmp_path / "run" / "loss.csv").read_text().splitlines()
     assert lines[0].split(",") == ["step", "epoch", "chars", "seconds", "lr", "train_loss", "val_loss", "val_bpc"]
     assert len(lines) == 31
@@ -101,7 +97,7 @@ def test_loss_csv_and_png(corpus, tmp_path):
 
 def test_schedule_warmup_then_cosine_by_steps_and_by_time(corpus, tmp_path):
     t = Trainer(_config(corpus, steps=103, warmup_steps=3, min_lr_ratio=0.1, lr=0.01), tmp_path / "a",
-                console=_quiet(), progress=False)
+                **quiet())
     lrs = []
     for s in range(104):
         t.step = s
@@ -110,7 +106,7 @@ def test_schedule_warmup_then_cosine_by_steps_and_by_time(corpus, tmp_path):
     assert lrs[53] == pytest.approx(0.0055)  # half-way down the cosine: (η₀ + η_min) / 2
     assert lrs[103] == pytest.approx(0.001) and all(a >= b - 1e-15 for a, b in zip(lrs[2:], lrs[3:]))
     t = Trainer(_config(corpus, steps=0, minutes=2.0, warmup_steps=3, min_lr_ratio=0.1, lr=0.01), tmp_path / "b",
-                console=_quiet(), progress=False)
+                **quiet())
     t.step = 50
     got = []
     for elapsed in (0.0, 60.0, 120.0):
@@ -147,6 +143,6 @@ def test_config_errors(corpus):
 def test_time_budget_stops_and_evaluates(corpus, tmp_path):
     """A budget of 0.6 s: the run stops by itself, evaluates and saves (no claim on the speed)."""
     cfg = _config(corpus, steps=0, minutes=0.01, eval_every=0, eval_seconds=0.2)
-    result = Trainer(cfg, tmp_path / "run", console=_quiet(), progress=False).run()
+    result = Trainer(cfg, tmp_path / "run", **quiet()).run()
     assert result.stopped == "budget" and result.step >= 1 and result.val_loss is not None
     assert json.loads((tmp_path / "run" / "last.json").read_text())["meta"]["step"] == result.step

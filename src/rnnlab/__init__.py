@@ -3,9 +3,9 @@
 The public API, re-exported: the layers (:class:`RNN`, :class:`LSTM`, :class:`GRU`), the
 course-notation views and the errors. The other modules load on first use, so
 ``import rnnlab`` stays light (no matplotlib, no torch): ``rnnlab.trace``, ``rnnlab.analysis``,
-``rnnlab.autodiff``, ``rnnlab.plots``, ``rnnlab.models``, ``rnnlab.train``, ``rnnlab.sample``,
-``rnnlab.data``, ``rnnlab.optim``, ``rnnlab.checkpoint``, ``rnnlab.seqmodels``, ``rnnlab.tasks``,
-``rnnlab.forecast``, ``rnnlab.gradcheck``, ``rnnlab.interop``.
+``rnnlab.course``, ``rnnlab.autodiff``, ``rnnlab.tape``, ``rnnlab.plots``, ``rnnlab.models``,
+``rnnlab.train``, ``rnnlab.sample``, ``rnnlab.data``, ``rnnlab.optim``, ``rnnlab.checkpoint``,
+``rnnlab.seqmodels``, ``rnnlab.tasks``, ``rnnlab.forecast``, ``rnnlab.gradcheck``, ``rnnlab.interop``.
 """
 
 import importlib
@@ -24,8 +24,9 @@ from .layers import GRU, LSTM, RNN, Recurrent
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "data", "forecast", "gradcheck", "interop", "models",
-                 "optim", "plots", "sample", "seqmodels", "tasks", "trace", "train", "training")
+_LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "course", "data", "forecast", "gradcheck", "interop",
+                 "models", "module", "optim", "plots", "sample", "seqmodels", "tape", "tasks", "trace",
+                 "train", "training")
 
 
 def __getattr__(name):

@@ -15,7 +15,7 @@ What is here:
   layer on any input, by feeding the identity through the cell's ``step_backward``;
 - :func:`linearised_flow`: the course's view ``J = diag(tanh') W_hh`` with eigenvalues,
   spectral radius, spectral norm and the number of steps until a norm falls below a
-  threshold; :func:`exercise_1_2` answers ex. 1.2;
+  threshold (:mod:`rnnlab.course` answers the TP's ex. 1.2 with it);
 - :func:`sigmoid_chain`: seed 001's chain of sigmoids (σ' ≤ 1/4 per layer);
 - :func:`compare_cells`: RNN vs LSTM vs GRU, gradient norm against distance, at
   initialisation and after a short training on a long-dependency task (recall a marked bit
@@ -276,35 +276,6 @@ def linearised_flow(W_hh, slope=0.9) -> LinearisedFlow:
     return LinearisedFlow(W, slope, J, np.linalg.eigvals(J), np.linalg.eigvals(W))
 
 
-EXERCISE_1_2_W_HH = ((0.8, 0.1), (-0.1, 0.8))
-
-
-@dataclass(frozen=True)
-class Exercise12:
-    """The answers of seed 000, ex. 1.2 (see :func:`exercise_1_2`)."""
-
-    flow: LinearisedFlow
-    steps: tuple
-    threshold: float
-    norms: dict  # ord -> (len(steps),) values of ‖J^n‖
-    steps_below: dict  # ord -> first n with ‖J^n‖ < threshold
-    larger: dict = field(default_factory=dict)  # |λ(W_hh)| -> LinearisedFlow with W_hh rescaled
-
-
-def exercise_1_2(W_hh=EXERCISE_1_2_W_HH, slope=0.9, steps=(3, 5, 10), threshold=0.01,
-                 larger_radii=(1.05, 1.2, 1.5)) -> Exercise12:
-    """Ex. 1.2: the product of n factors ``W_hh diag(0.9)`` after 3, 5, 10 steps, in three
-    norms; the first step where each is below 0.01; and, for question 3, the same W_hh rescaled
-    so that its eigenvalues have modulus 1.05, 1.2, 1.5 (growth needs ``|λ| · tanh' > 1``,
-    i.e. |λ| > 1/0.9 ≈ 1.11 here: eigenvalues just above 1 still vanish)."""
-    flow = linearised_flow(W_hh, slope)
-    n_max = max(steps)
-    norms = {o: flow.norms(n_max, o)[list(steps)] for o in NORMS}
-    below = {o: flow.steps_below(threshold, o) for o in NORMS}
-    larger = {r: linearised_flow(flow.W_hh * (r / flow.W_spectral_radius), slope) for r in larger_radii}
-    return Exercise12(flow, tuple(steps), threshold, norms, below, larger)
-
-
 def recurrent_matrix(hidden_size, spectral_radius, rng: np.random.Generator) -> np.ndarray:
     """A random ``W_hh (H, H)`` (Gaussian entries) rescaled to the given spectral radius."""
     if spectral_radius < 0:
@@ -337,8 +308,8 @@ class SigmoidChain:
 
 
 def sigmoid_chain(layers=10, x=1.0, weight=1.0, bias=0.0) -> SigmoidChain:
-    """Seed 001's vanishing gradient: L sigmoid layers, differentiated by :mod:`rnnlab.autodiff`."""
-    from .autodiff import Tape
+    """Seed 001's vanishing gradient: L sigmoid layers, differentiated by :class:`rnnlab.tape.Tape`."""
+    from .tape import Tape
 
     if layers < 1:
         raise ConfigError(f"sigmoid chain: expected at least 1 layer, got {layers}")
@@ -495,6 +466,6 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
 
 
 __all__ = ["NORMS", "matrix_norm", "StateJacobians", "state_jacobians", "LinearisedFlow", "linearised_flow",
-           "Exercise12", "exercise_1_2", "EXERCISE_1_2_W_HH", "recurrent_matrix", "rnn_with_spectral_radius",
+           "recurrent_matrix", "rnn_with_spectral_radius",
            "SigmoidChain", "sigmoid_chain", "first_input_task", "train_first_input", "CellComparison",
            "compare_cells"]

@@ -34,9 +34,10 @@ import dataclasses
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
-import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,8 @@ def checkpoint_paths(directory, name: str) -> tuple[Path, Path]:
     """(``<directory>/<name>.safetensors``, ``<directory>/<name>.json``)."""
     if not isinstance(name, str) or not name or name in (".", "..") or any(s in name for s in "/\\\0"):
         raise CheckpointError(say(f"checkpoint name: expected a plain file name, got {name!r}",
-                                  f"nom de point de sauvegarde : nom de fichier simple attendu, reçu {name!r}"))
+                                  f"nom de point de sauvegarde : nom de fichier simple attendu, "
+                                  f"reçu {name!r}"))
     directory = Path(directory)
     return directory / (name + WEIGHTS_SUFFIX), directory / (name + JSON_SUFFIX)
 
@@ -79,14 +81,17 @@ def to_jsonable(obj, where: str = "meta"):
         out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), got {type(k).__name__}")
+                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), "
+                                      f"got {type(k).__name__}")
             out[k] = to_jsonable(v, f"{where}[{k!r}]")
         return out
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     if isinstance(obj, np.ndarray):
-        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; put arrays in the tensors")
-    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), got {type(obj).__name__}")
+        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; "
+                              f"put arrays in the tensors")
+    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
+                          f"got {type(obj).__name__}")
 
 
 # --- optimiser state into tensors + skeleton ----------------------------------------------------
@@ -125,7 +130,8 @@ def unflatten_state(skeleton, tensors: dict[str, np.ndarray]):
             key = skeleton["__tensor__"]
             if key not in tensors:
                 raise CheckpointError(say(f"checkpoint: tensor {key!r} is missing from the weights file",
-                                          f"point de sauvegarde : le tenseur {key!r} manque au fichier de poids"))
+                                          f"point de sauvegarde : le tenseur {key!r} manque au fichier "
+                                          f"de poids"))
             return tensors[key]
         return {k: unflatten_state(v, tensors) for k, v in skeleton.items()}
     if isinstance(skeleton, list):
@@ -153,8 +159,10 @@ def rng_from_state(state: dict) -> np.random.Generator:
     """A new Generator continuing exactly where the one saved by :func:`rng_state` stopped."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if name not in BIT_GENERATORS:
-        raise CheckpointError(say(f"rng state: key 'bit_generator': expected one of {BIT_GENERATORS}, got {name!r}",
-                                  f"état du générateur : clé 'bit_generator' : une valeur parmi {BIT_GENERATORS} attendue, reçu {name!r}"))
+        raise CheckpointError(say(f"rng state: key 'bit_generator': expected one of {BIT_GENERATORS}, "
+                                  f"got {name!r}",
+                                  f"état du générateur : clé 'bit_generator' : une valeur parmi "
+                                  f"{BIT_GENERATORS} attendue, reçu {name!r}"))
 
     def arrays(v):
         if isinstance(v, dict):
@@ -167,41 +175,96 @@ def rng_from_state(state: dict) -> np.random.Generator:
         bit_generator.state = arrays(state)
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(say(f"rng state: cannot restore a {name} generator ({e})",
-                                  f"état du générateur : impossible de restaurer un générateur {name} ({e})")) from None
+                                  f"état du générateur : impossible de restaurer un générateur {name} "
+                                  f"({e})")) from None
     return np.random.Generator(bit_generator)
 
 
 # --- writing --------------------------------------------------------------------------------------
 
 
+def _new_temp(folder: Path, name: str) -> Path:
+    """A new empty file ``.<name>.<random>.tmp`` in ``folder``, created exclusively (never an
+    existing file) with the mode any new file gets (0666 less the umask)."""
+    while True:
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:  # another writer's temporary file: draw another name
+            continue
+
+
+def _fsync(path: Path, flags=os.O_RDWR) -> None:
+    """Flush a file (or, read-only, a folder) to disk."""
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file, quietly: the failure being reported matters more."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+@contextmanager
+def atomic_path(path):
+    """A temporary path to write ``path`` through, atomically::
+
+        with atomic_path("loss.png") as tmp:
+            fig.savefig(tmp, format="png")
+
+    ``tmp`` is a new empty file in the same folder. When the block ends normally it is flushed
+    to disk and renamed onto ``path`` (``os.replace``: readers see the old file or the new one,
+    never a half-written one). On any failure (an exception in the block, a full disk, a
+    refused rename, Ctrl-C) it is removed and ``path`` keeps its old content. The folder must
+    exist; errors are the ``OSError`` that happened."""
+    path = Path(path)
+    tmp = _new_temp(path.parent, path.name)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
 def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
-    """``data`` in a new temporary file next to ``final_name``, flushed to disk."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{final_name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return Path(tmp)
+    """``data`` in a new temporary file next to ``final_name``, flushed to disk (removed again
+    if writing fails)."""
+    tmp = _new_temp(directory, final_name)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
 
 
 def atomic_write(path, data: bytes | str) -> Path:
-    """Write ``data`` (text is written as UTF-8) to ``path`` atomically: a temporary file in
-    the same directory, flushed, then ``os.replace``. Readers see the old file or the new one,
-    never a half-written one; on failure the temporary file is removed and the old file kept."""
+    """Write ``data`` (text is written as UTF-8) to ``path`` atomically through
+    :func:`atomic_path`, creating the folder if needed. On failure the temporary file is
+    removed, the old file kept, and an ``OSError`` becomes a
+    :class:`~rnnlab.errors.CheckpointError` naming the file."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _write_temp(path.parent, path.name, payload)
-        os.replace(tmp, path)
-        tmp = None
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(payload)
     except OSError as e:
         raise CheckpointError(say(f"{path}: could not write ({e.strerror or e}); the previous file is kept",
-                                  f"{path} : écriture impossible ({e.strerror or e}) ; le fichier précédent est conservé")) from e
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+                                  f"{path} : écriture impossible ({e.strerror or e}) ; "
+                                  f"le fichier précédent est conservé")) from e
     return path
 
 
@@ -215,11 +278,7 @@ def append_text(path, text: str) -> Path:
 
 def _fsync_dir(directory: Path) -> None:
     if os.name == "posix":
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(directory, os.O_RDONLY)
 
 
 def _tensor_bytes(tensors: dict) -> bytes:
@@ -244,7 +303,8 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
     doc = {"format": FORMAT, "version": VERSION,
            "weights": {"file": weights_path.name, "sha256": hashlib.sha256(weights).hexdigest(),
                        "bytes": len(weights),
-                       "tensors": {k: {"dtype": str(a.dtype), "shape": list(a.shape)} for k, a in tensors.items()}},
+                       "tensors": {k: {"dtype": str(a.dtype), "shape": list(a.shape)}
+                                   for k, a in tensors.items()}},
            "meta": to_jsonable(meta, "meta")}
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     backup = weights_path.with_name(weights_path.name + PREV_SUFFIX)
@@ -285,13 +345,11 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
         except OSError:
             pass  # .prev still holds the old weights; load_checkpoint finds them there
         for tmp in temps:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
+            _discard(tmp)
         if isinstance(e, OSError):
             raise CheckpointError(say(
-                f"{json_path}: could not write the checkpoint ({e.strerror or e}); the previous checkpoint is kept",
+                f"{json_path}: could not write the checkpoint ({e.strerror or e}); "
+                f"the previous checkpoint is kept",
                 f"{json_path} : écriture du point de sauvegarde impossible ({e.strerror or e}) ; "
                 f"le précédent est conservé")) from e
         raise
@@ -316,11 +374,13 @@ def read_checkpoint_json(directory, name: str) -> dict:
         _fail(json_path, f"corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
               f"JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")
     except UnicodeDecodeError as e:
-        _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})", f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
+        _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})",
+              f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
     except OSError as e:
         _fail(json_path, f"cannot read ({e.strerror})", f"lecture impossible ({e.strerror})")
     if not isinstance(doc, dict):
-        _fail(json_path, f"expected a JSON object, got {type(doc).__name__}", f"objet JSON attendu, reçu {type(doc).__name__}")
+        _fail(json_path, f"expected a JSON object, got {type(doc).__name__}",
+              f"objet JSON attendu, reçu {type(doc).__name__}")
     for key in ("format", "version", "weights", "meta"):
         if key not in doc:
             _fail(json_path, f"key {key!r} is missing", f"la clé {key!r} manque")
@@ -339,8 +399,9 @@ def read_checkpoint_json(directory, name: str) -> dict:
     w = doc["weights"]
     for key, kind in (("sha256", str), ("bytes", int), ("tensors", dict)):
         if not isinstance(w, dict) or not isinstance(w.get(key), kind):
-            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {w.get(key) if isinstance(w, dict) else w!r}",
-                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {w.get(key) if isinstance(w, dict) else w!r}")
+            got = w.get(key) if isinstance(w, dict) else w
+            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {got!r}",
+                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {got!r}")
     if not isinstance(doc["meta"], dict):
         _fail(json_path, "key 'meta': expected a JSON object", "clé 'meta' : objet JSON attendu")
     return doc
@@ -380,7 +441,8 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
     if set(tensors) != set(w["tensors"]):
         missing = sorted(set(w["tensors"]) - set(tensors))
         extra = sorted(set(tensors) - set(w["tensors"]))
-        _fail(weights_path, f"tensors differ from key 'weights.tensors': missing {missing}, unexpected {extra}",
+        _fail(weights_path, f"tensors differ from key 'weights.tensors': missing {missing}, "
+                            f"unexpected {extra}",
               f"tenseurs différents de la clé 'weights.tensors' : manquants {missing}, en trop {extra}")
     for k, a in tensors.items():
         record = w["tensors"][k]

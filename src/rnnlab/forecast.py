@@ -17,6 +17,7 @@ The pipeline, each step a small function of :mod:`rnnlab.data.series`:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -161,18 +162,17 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
 
 
 def plot_forecast(fc: Forecast, path, title=None):
-    """Actual series, one-step and recursive forecasts; the training span shaded."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Actual series, one-step and recursive forecasts; the training span shaded. Written to
+    ``path`` (.png or .svg; the folder is created) by :func:`rnnlab.plots.save_figure`."""
+    from matplotlib.figure import Figure
 
     from .i18n import say
-    from .tasks import _save
+    from .plots import save_figure
 
     n = len(fc.series)
     t = np.arange(n)
-    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    fig = Figure(figsize=(8.0, 4.2))
+    ax = fig.add_subplot()
     ax.axvspan(-0.5, fc.train_end - 0.5, color="0.9", label=say("training span", "période d'entraînement"))
     ax.plot(t, fc.series.values, color="black", lw=1.2, label=say("actual", "observé"))
     ax.plot(t, fc.one_step, color="tab:blue", lw=1.0, label=say("one step ahead", "à un pas"))
@@ -181,12 +181,12 @@ def plot_forecast(fc: Forecast, path, title=None):
     ticks = np.linspace(0, n - 1, 7).astype(int)
     ax.set_xticks(ticks, [fc.series.labels[k] for k in ticks], fontsize=8)
     ax.set_xlim(-0.5, n - 0.5)
-    sc = fc.scores
-    ax.set_title(title or say(
-        f"{fc.series.name}: test RMSE one-step {sc['one-step']['rmse']:.3g}, naive {sc['naive']['rmse']:.3g}",
-        f"{fc.series.name} : RMSE de test à un pas {sc['one-step']['rmse']:.3g}, naïve {sc['naive']['rmse']:.3g}"))
+    one, naive = fc.scores["one-step"]["rmse"], fc.scores["naive"]["rmse"]
+    ax.set_title(title or say(f"{fc.series.name}: test RMSE one-step {one:.3g}, naive {naive:.3g}",
+                              f"{fc.series.name} : RMSE de test à un pas {one:.3g}, naïve {naive:.3g}"))
     ax.set_ylabel(fc.series.column)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, path, dpi=120)

@@ -96,8 +96,9 @@ class Module:
                 continue  # not strict: PyTorch ignores unexpected keys too
             value = np.asarray(value)
             if value.shape != params[name].shape:
-                raise ShapeError(f"load_state_dict: {name}: expected shape {describe_shape(params[name].shape)}, "
-                                 f"got {describe_shape(value.shape)}")
+                want = describe_shape(params[name].shape)
+                got = describe_shape(value.shape)
+                raise ShapeError(f"load_state_dict: {name}: expected shape {want}, got {got}")
             if not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)) \
                     or value.dtype == np.bool_:
                 raise ShapeError(f"load_state_dict: {name}: expected real numbers, got dtype {value.dtype}")

@@ -7,14 +7,13 @@ Each figure speaks English or French (``lang``, else the current language of
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import analysis
+from . import analysis, course
+from .checkpoint import atomic_path
 from .errors import ConfigError
 from .i18n import say
 
@@ -39,23 +38,12 @@ def check_figure_path(path) -> Path:
 
 
 def save_figure(fig: Figure, path, dpi=150) -> Path:
-    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: a temporary file in the same
-    folder, then a rename."""
+    """Write ``fig`` to ``path`` (``.png`` or ``.svg``, in an existing folder) atomically, through
+    :func:`rnnlab.checkpoint.atomic_path`; returns the path. Only the figure object is used:
+    pyplot and the user's backend are never touched."""
     path = check_figure_path(path)
-    suffix = path.suffix.lower()
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure is an ordinary file
-    try:
-        fig.savefig(tmp, format=suffix[1:], dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lower()[1:], dpi=dpi, bbox_inches="tight")
     return path
 
 
@@ -190,7 +178,7 @@ def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_sca
 def exercise_1_2_figure(lang=None) -> Figure:
     """Seed 000 ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
-    ex = analysis.exercise_1_2()
+    ex = course.exercise_1_2()
     title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
                 f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang)
     larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang), ex.larger[1.2])
@@ -359,7 +347,7 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
 def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
     """Seed 002's graph w_0 … w_n for h_t = tanh(U x_t + w h_{t−1}), with values, the local
     derivative on every edge and the adjoints w̄_i = ∂h_{T−1}/∂w_i under each node."""
-    from .autodiff import elman_scalar_graph
+    from .tape import elman_scalar_graph
 
     if not 1 <= len(xs) <= 4:
         raise ConfigError(say(f"unrolled graph: expected 1 to 4 inputs for a readable drawing, got {len(xs)}",
@@ -415,7 +403,7 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
 
 
 def _elman_layout(nodes):
-    """Positions for the nodes of :func:`rnnlab.autodiff.elman_scalar_graph`, one column per
+    """Positions for the nodes of :func:`rnnlab.tape.elman_scalar_graph`, one column per
     time step: x_t at the bottom, then U x_t, (w h_{t−1} to the left,) z_t, and h_t on top;
     U at the far left."""
     pos = {}

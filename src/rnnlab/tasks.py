@@ -305,14 +305,10 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
 def plot_sweep(results, path, title=None):
     """Final test loss against T, one line per cell, with the baseline and (adding) the solved
     threshold; log scale. Writes PNG or SVG by the suffix of ``path``."""
-    import matplotlib
+    from .plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .i18n import say
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = new_figure(6.4, 4.2)
+    ax = fig.add_subplot()
     task = results[0].task
     for cell in dict.fromkeys(r.cell for r in results):
         rs = sorted((r for r in results if r.cell == cell), key=lambda r: r.T)
@@ -333,22 +329,7 @@ def plot_sweep(results, path, title=None):
                               f"{task} : perte finale de test selon T (cerclé : résolu)"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def _save(fig, path):
-    """Write a figure atomically (temp file + rename)."""
-    import os
-
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=120)
 
 
 # --- classification data ---------------------------------------------------------------------------

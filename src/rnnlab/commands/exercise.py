@@ -32,6 +32,7 @@ def add_output_options(p):
 
 def emit(doc, args) -> None:
     """Render ``doc`` in ``args.format`` and print it or write it atomically to ``args.out``."""
+    from ..checkpoint import atomic_write
     from ..trace.render import render
 
     figure_dir, stem = args.figures, None
@@ -42,10 +43,7 @@ def emit(doc, args) -> None:
     if not args.out:
         print(text, end="")
         return
-    tmp = args.out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, text)
     print(say(f"wrote {args.out}", f"écrit : {args.out}"))
 
 

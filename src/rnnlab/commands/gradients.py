@@ -90,7 +90,7 @@ def _norm_name(ord_):
 def _exercise(args, console) -> int:
     from rich.table import Table
 
-    from ..analysis import exercise_1_2
+    from ..course import exercise_1_2
 
     ex = exercise_1_2(threshold=args.threshold)
     f = ex.flow

@@ -63,7 +63,7 @@ def _assignments(text):
 def run(args) -> int:
     from rich.console import Console
 
-    from ..autodiff import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph, expression_tape
+    from ..tape import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph, expression_tape
 
     if args.lang:
         set_language(args.lang)

@@ -8,5 +8,5 @@ from .history import History
 from .run import (FORMAT, VERSION, Budget, Diverged, Progress, Run, RunFolder, TrainingInterrupted, load_run,
                   save_run)
 
-__all__ = ["Budget", "Diverged", "FORMAT", "History", "Progress", "Run", "RunFolder", "TrainingInterrupted", "VERSION",
-           "load_run", "save_run"]
+__all__ = ["Budget", "Diverged", "FORMAT", "History", "Progress", "Run", "RunFolder", "TrainingInterrupted",
+           "VERSION", "load_run", "save_run"]

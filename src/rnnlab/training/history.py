@@ -95,7 +95,8 @@ def plot(path, history: History, title: str, score: str | None = None, bits_axis
     steps = np.array([r["step"] for r in rows])
     train = np.array([r["train_loss"] for r in rows], dtype=np.float64)
     if len(rows):
-        ax.plot(steps, train, color="tab:blue", alpha=0.3, lw=0.8, label=say("training (per batch)", "entraînement (par lot)"))
+        ax.plot(steps, train, color="tab:blue", alpha=0.3, lw=0.8,
+                label=say("training (per batch)", "entraînement (par lot)"))
         w = max(1, len(rows) // 50)
         if len(rows) > w > 1:
             smooth = np.convolve(train, np.ones(w) / w, mode="valid")
@@ -109,7 +110,8 @@ def plot(path, history: History, title: str, score: str | None = None, bits_axis
             on.set_ylim(0, 1.02)
             on.set_ylabel(say("accuracy", "exactitude"))
         xs, ys = zip(*points)
-        on.plot(xs, ys, "o-", color="tab:orange", lw=1.6, ms=4, label=say(f"evaluation: {score}", f"évaluation : {score}"))
+        on.plot(xs, ys, "o-", color="tab:orange", lw=1.6, ms=4,
+                label=say(f"evaluation: {score}", f"évaluation : {score}"))
         on.annotate(f"{ys[-1]:.3g}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(-4, 8), ha="right",
                     color="tab:orange")
         if on is not ax:
@@ -120,7 +122,8 @@ def plot(path, history: History, title: str, score: str | None = None, bits_axis
     ax.set_xlabel(say("step", "pas"))
     if bits_axis:
         ax.set_ylabel(say("loss (nats per character)", "perte (nats par caractère)"))
-        sec = ax.secondary_yaxis("right", functions=(lambda n: n / math.log(2.0), lambda b: b * math.log(2.0)))
+        ln2 = math.log(2.0)
+        sec = ax.secondary_yaxis("right", functions=(lambda n: n / ln2, lambda b: b * ln2))
         sec.set_ylabel(say("bits per character", "bits par caractère"))
     else:
         ax.set_ylabel(say("loss", "perte"))

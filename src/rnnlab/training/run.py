@@ -42,7 +42,8 @@ from .history import History, plot, write_csv
 
 FORMAT = "rnnlab.run"
 VERSION = 2
-OLD_FORMATS = {"rnnlab.charlm-run": "rnnlab 0.1 (rnnlab train)", "rnnlab.task-run": "rnnlab 0.1 (rnnlab task)"}
+OLD_FORMATS = {"rnnlab.charlm-run": "rnnlab 0.1 (rnnlab train)",
+               "rnnlab.task-run": "rnnlab 0.1 (rnnlab task)"}
 
 
 class Diverged(ValueRangeError):
@@ -159,10 +160,12 @@ def save_run(folder: RunFolder, name: str, job, run: "Run") -> Path:
     opt_tensors, opt_skeleton = flatten_state("optimizer", job.optimizer.state_dict())
     job_tensors, job_data = job.state()
     meta = {"format": FORMAT, "version": VERSION, "kind": job.kind, "step": run.step,
-            "elapsed_seconds": run.elapsed, "best": run.best, "config": job.describe(), "model": job.model_config(),
+            "elapsed_seconds": run.elapsed, "best": run.best, "config": job.describe(),
+            "model": job.model_config(),
             "optimizer": opt_skeleton, "rng": {k: rng_state(g) for k, g in job.generators().items()},
             "history": run.history.to_json(), "settings": folder.settings, "job": job_data}
-    return save_checkpoint(folder.directory, name, {**job.model.state_dict(), **opt_tensors, **job_tensors}, meta)
+    tensors = {**job.model.state_dict(), **opt_tensors, **job_tensors}
+    return save_checkpoint(folder.directory, name, tensors, meta)
 
 
 def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
@@ -174,23 +177,26 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     directory = Path(directory)
     where = directory / f"{name}.json"
     if not directory.is_dir():
-        raise CheckpointError(say(f"run folder {directory}: no such directory", f"dossier du run {directory} : introuvable"))
+        raise CheckpointError(say(f"run folder {directory}: no such directory",
+                                  f"dossier du run {directory} : introuvable"))
     if not where.is_file():
-        raise CheckpointError(say(f"{where}: not found (a run writes {name}.json and {name}.safetensors at each "
-                                  "evaluation)",
-                                  f"{where} : introuvable (un run écrit {name}.json et {name}.safetensors à chaque "
-                                  "évaluation)"))
+        raise CheckpointError(say(f"{where}: not found (a run writes {name}.json and {name}.safetensors "
+                                  "at each evaluation)",
+                                  f"{where} : introuvable (un run écrit {name}.json et {name}.safetensors "
+                                  "à chaque évaluation)"))
     tensors, meta = load_checkpoint(directory, name)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
     if fmt in OLD_FORMATS:
-        raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this rnnlab reads "
-                                  f"format {FORMAT!r} version {VERSION}: train it again",
-                                  f"{where} : un run écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; ce rnnlab lit le "
-                                  f"format {FORMAT!r} version {VERSION} : l'entraîner à nouveau"))
+        raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
+                                  f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
+                                  f"{where} : un run écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
+                                  f"ce rnnlab lit le format {FORMAT!r} version {VERSION} : "
+                                  "l'entraîner à nouveau"))
     if fmt != FORMAT or meta.get("version") != VERSION:
         got = f"{fmt!r}" + (f" version {meta.get('version')!r}" if fmt == FORMAT else "")
-        raise CheckpointError(say(f"{where}: expected a checkpoint of format {FORMAT!r} version {VERSION}, got {got}",
-                                  f"{where} : point de reprise au format {FORMAT!r} version {VERSION} attendu, reçu {got}"))
+        want = f"format {FORMAT!r} version {VERSION}"
+        raise CheckpointError(say(f"{where}: expected a checkpoint of {want}, got {got}",
+                                  f"{where} : point de reprise au {want} attendu, reçu {got}"))
     if meta.get("kind") != kind:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
                                   f"{where} : run de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
@@ -256,7 +262,8 @@ class Run:
             self.history = History.from_json(meta["history"])
             self.job.restore(tensors, meta["job"], where)
         except KeyError as e:
-            raise CheckpointError(say(f"{where}: {e.args[0]!r} is missing", f"{where} : {e.args[0]!r} manque")) from None
+            raise CheckpointError(say(f"{where}: {e.args[0]!r} is missing",
+                                      f"{where} : {e.args[0]!r} manque")) from None
         except DataError:
             raise  # the data changed since the run began: the job's caller explains
         except (CheckpointError, ConfigError, ValueRangeError, TypeError, ValueError) as e:
@@ -264,7 +271,8 @@ class Run:
                                       f"{where} : impossible de restaurer le run ({e})")) from None
         self.step, self.elapsed, self.best = meta["step"], float(meta["elapsed_seconds"]), meta.get("best")
         if len(self.history.rows) != self.step:
-            raise CheckpointError(say(f"{where}: key 'history': expected {self.step} rows, got {len(self.history.rows)}",
+            raise CheckpointError(say(f"{where}: key 'history': expected {self.step} rows, got "
+                                      f"{len(self.history.rows)}",
                                       f"{where} : clé 'history' : {self.step} lignes attendues, reçu "
                                       f"{len(self.history.rows)}"))
         self.saved, self.saved_step = where, self.step
@@ -279,15 +287,16 @@ class Run:
             if differ:
                 was = ", ".join(f"{k}={saved.get(k)!r}" for k in differ)
                 now = ", ".join(f"{k}={ours.get(k)!r}" for k in differ)
-                raise ConfigError(say(f"{where}: key {label!r}: the run was saved with {was}, resumed with {now} "
-                                      "(only its budget may change)",
-                                      f"{where} : clé {label!r} : le run a été sauvegardé avec {was}, repris avec {now} "
-                                      "(seul son budget peut changer)"))
+                raise ConfigError(say(f"{where}: key {label!r}: the run was saved with {was}, resumed with "
+                                      f"{now} (only its budget may change)",
+                                      f"{where} : clé {label!r} : le run a été sauvegardé avec {was}, "
+                                      f"repris avec {now} (seul son budget peut changer)"))
         if self.budget.by_steps and meta["step"] > self.budget.steps:
-            raise ConfigError(say(f"{where}: the run is at step {meta['step']}, beyond steps={self.budget.steps} "
-                                  f"(expected at least {meta['step']})",
-                                  f"{where} : le run est au pas {meta['step']}, au-delà de steps={self.budget.steps} "
-                                  f"(au moins {meta['step']} attendu)"))
+            step, steps = meta["step"], self.budget.steps
+            raise ConfigError(say(f"{where}: the run is at step {step}, beyond steps={steps} "
+                                  f"(expected at least {step})",
+                                  f"{where} : le run est au pas {step}, au-delà de steps={steps} "
+                                  f"(au moins {step} attendu)"))
 
     def write_reports(self) -> None:
         """``loss.csv`` and ``loss.png`` of the history so far."""
@@ -307,7 +316,8 @@ class Run:
         if self.history.rows:
             self.history.add_scores(scores)
         key = self.job.best_key
-        improved = key is not None and math.isfinite(scores[key]) and (self.best is None or scores[key] < self.best)
+        improved = (key is not None and math.isfinite(scores[key])
+                    and (self.best is None or scores[key] < self.best))
         if improved:
             self.best = scores[key]
         after = getattr(self.job, "after_evaluation", None)
@@ -341,9 +351,11 @@ class Run:
                     t0 = time.perf_counter()
                     try:
                         row = self.job.train_step(self)
-                        if not math.isfinite(row["train_loss"]):
-                            raise Diverged(say(f"the training loss is {row['train_loss']} at step {self.step + 1}",
-                                               f"la perte d'entraînement vaut {row['train_loss']} au pas {self.step + 1}"))
+                        loss = row["train_loss"]
+                        if not math.isfinite(loss):
+                            at = self.step + 1
+                            raise Diverged(say(f"the training loss is {loss} at step {at}",
+                                               f"la perte d'entraînement vaut {loss} au pas {at}"))
                     except Diverged as e:
                         whole = True
                         self._diverged(str(e))
@@ -390,11 +402,13 @@ class Run:
     def _diverged(self, what: str):
         self.write_reports()
         kept = self.saved
-        keep = (say(f"the last good checkpoint is kept: {kept}", f"le dernier point de reprise valide est conservé : {kept}")
-                if kept is not None else say("no checkpoint was saved yet", "aucun point de reprise n'était encore sauvegardé"))
+        keep = (say(f"the last good checkpoint is kept: {kept}",
+                    f"le dernier point de reprise valide est conservé : {kept}") if kept is not None
+                else say("no checkpoint was saved yet", "aucun point de reprise n'était encore sauvegardé"))
         lr = self.job.base_lr
         raise Diverged(say(f"training stopped: {what}; {keep}. Try a smaller --lr (now {lr:g}).",
-                           f"entraînement arrêté : {what} ; {keep}. Essayer un --lr plus petit (actuellement {lr:g})."))
+                           f"entraînement arrêté : {what} ; {keep}. Essayer un --lr plus petit "
+                           f"(actuellement {lr:g})."))
 
 
 # --- progress -------------------------------------------------------------------------------------
@@ -431,8 +445,8 @@ class Progress:
                        TextColumn("{task.fields[speed]} " + self.unit + say("/s", "/s")),
                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
             with RichProgress(*columns, console=self.console, transient=self.transient) as rich_bar:
-                task = rich_bar.add_task(self.description, total=budget.total(), completed=budget.done(step, elapsed),
-                                         loss="–", speed="–")
+                task = rich_bar.add_task(self.description, total=budget.total(),
+                                         completed=budget.done(step, elapsed), loss="–", speed="–")
                 first_step, first_elapsed = step, elapsed
 
                 def update(run, loss):

@@ -28,7 +28,8 @@ def resolve_device(device) -> "torch.device":
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(say(f"--device {device}: expected a CUDA GPU, got none (torch {torch.__version__}, "
                               "CUDA not available); use --device cpu",
-                              f"--device {device} : GPU CUDA attendu, aucun trouvé (torch {torch.__version__}, "
+                              f"--device {device} : GPU CUDA attendu, aucun trouvé "
+                              f"(torch {torch.__version__}, "
                               "CUDA indisponible) ; utiliser --device cpu"))
     if dev.type not in ("cpu", "cuda"):
         raise ConfigError(say(f"--device: expected cpu or cuda[:N], got {device!r}",
@@ -42,10 +43,13 @@ def torch_optimizer_like(optimizer, module):
     name = optimizer.name
     hyper = {h: getattr(optimizer, h) for h in optimizer.hyper_names}
     if name == "adagrad" and hyper.pop("eps_inside_sqrt"):
-        raise ConfigError(say("adagrad with eps inside the square root (min-char-rnn's) has no torch counterpart",
-                              "adagrad avec ε sous la racine (celui de min-char-rnn) n'a pas d'équivalent torch"))
+        raise ConfigError(say("adagrad with eps inside the square root (min-char-rnn's) has no torch "
+                              "counterpart",
+                              "adagrad avec ε sous la racine (celui de min-char-rnn) n'a pas d'équivalent "
+                              "torch"))
     if name not in _TORCH_OPTIM:
-        raise ConfigError(say(f"optimizer {name!r}: no torch counterpart", f"optimiseur {name!r} : pas d'équivalent torch"))
+        raise ConfigError(say(f"optimizer {name!r}: no torch counterpart",
+                              f"optimiseur {name!r} : pas d'équivalent torch"))
     return _TORCH_OPTIM[name](module.parameters(), **hyper)
 
 
@@ -73,7 +77,8 @@ def push_optimizer_state(optimizer, torch_optimizer, net):
         return
     torch_optimizer.state.clear()
     for name, p in net.named_parameters():
-        entry = {s: torch.tensor(table[name], device=p.device) for s, table in optimizer.state.items() if name in table}
+        entry = {s: torch.tensor(table[name], device=p.device)
+                 for s, table in optimizer.state.items() if name in table}
         if optimizer.name != "sgd":
             entry["step"] = torch.tensor(float(optimizer.steps))
         torch_optimizer.state[p] = entry

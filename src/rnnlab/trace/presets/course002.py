@@ -147,7 +147,7 @@ def ex2(precision=4) -> Document:
 
 
 def ex3(precision=4) -> Document:
-    from ...autodiff import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph
+    from ...tape import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph
 
     p = precision
     doc = Document("002-3", say("Seed 002, exercise 3: ∂h_1/∂U by backpropagation through time",

@@ -50,37 +50,21 @@ def trace_facts(trace, precision) -> list:
 
 
 def save_figure(block, figure_dir, stem, formats=("png", "svg")) -> list:
-    """Write the figure as ``<figure_dir>/<stem>-<name>.png`` (and .svg); returns the paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Write the figure as ``<figure_dir>/<stem>-<name>.png`` (and .svg) through
+    :func:`rnnlab.plots.save_figure` (atomic); returns the paths."""
+    from ...plots import save_figure as save
 
     os.makedirs(figure_dir, exist_ok=True)
     fig = block.draw()
-    paths = []
-    for ext in formats:
-        path = os.path.join(figure_dir, f"{stem}-{block.name}.{ext}")
-        tmp = path + ".tmp"
-        fig.savefig(tmp, format=ext, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    paths = [os.path.join(figure_dir, f"{stem}-{block.name}.{ext}") for ext in formats]
+    return [str(save(fig, path, dpi=120)) for path in paths]
 
 
 def figure_svg(block) -> str:
     """The figure as an inline ``<svg>`` element (for the self-contained HTML page)."""
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = block.draw()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    block.draw().savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
     return text[text.index("<svg"):]

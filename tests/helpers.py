@@ -1,0 +1,59 @@
+"""Helpers shared by the test modules (imported as ``from helpers import …``; pytest puts this
+folder on the path through ``conftest.py``)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+
+
+def torch_or_none():
+    """The ``torch`` module, or ``None`` when it cannot be imported; with
+    ``RNNLAB_REQUIRE_TORCH=1`` (CI) a missing torch fails the test instead."""
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("RNNLAB_REQUIRE_TORCH") == "1":
+            pytest.fail("RNNLAB_REQUIRE_TORCH=1 but torch cannot be imported")
+        return None
+    return torch
+
+
+def quiet() -> dict:
+    """Keyword arguments that keep a trainer silent: its console writes to a string, no progress bar."""
+    from rich.console import Console
+
+    return {"console": Console(file=io.StringIO(), width=100), "progress": False}
+
+
+def layer_case(cell, option, *, seed, data_seed, T, B, D, H, hx_scale=1.0):
+    """A float64 layer and inputs for one case of the layer tests: ``(layer, x, hx, lengths)``.
+
+    ``cell`` is ``(layer class, cell options)``; ``option`` is ``(layer options, run options)``.
+    The layer options go to the constructor (``"eval": True`` puts the layer in evaluation
+    mode); the run options say ``unbatched`` (x is ``(T, D)``), ``hx`` (a random initial state,
+    times ``hx_scale``) and ``lengths`` (the sequence lengths). The layer's weights come from
+    ``seed``, x and hx from ``data_seed``.
+    """
+    cls, cell_options = cell
+    layer_options, run = option
+    layer_options = dict(layer_options)
+    to_eval = layer_options.pop("eval", False)
+    layer = cls(D, H, **layer_options, **cell_options, dtype=np.float64, seed=seed)
+    if to_eval:
+        layer.eval()
+    rng = np.random.default_rng(data_seed)
+    LD = layer.num_layers * layer.num_directions
+    if run.get("unbatched"):
+        x, state_shape = rng.normal(size=(T, D)), (LD, H)
+    else:
+        x, state_shape = rng.normal(size=(B, T, D) if layer.batch_first else (T, B, D)), (LD, B, H)
+    hx = None
+    if run.get("hx"):
+        hx = tuple(rng.normal(size=state_shape) * hx_scale for _ in layer.cell.state_names)
+        hx = hx if len(hx) == 2 else hx[0]
+    lengths = None if run.get("lengths") is None else np.array(run["lengths"])
+    return layer, x, hx, lengths
