@@ -1,13 +1,13 @@
 r"""Why plain RNNs forget: gradient flow, measured on the core's own backward.
 
-BPTT carries ∂L/∂h_T back to h_t through a product of one-step Jacobians (seed 000 §1.2)::
+BPTT carries ∂L/∂h_T back to h_t through a product of one-step Jacobians (TP §1.2)::
 
     ∂h_T/∂h_t = Π_{k=t+1..T} ∂h_k/∂h_{k−1},      RNN:  ∂h_k/∂h_{k−1} = diag(tanh'(z_k)) W_hh
 
-(the seed writes ``W_hh × diag(1 − tanh²(z_t))``: the same factors, the diagonal on the other
-side, identical when tanh' is a constant). Seed 004 calls ``W_h^{t−t'} Π tanh'(o_k)`` the
+(the TP writes ``W_hh × diag(1 − tanh²(z_t))``: the same factors, the diagonal on the wrong
+side, identical only when tanh' is a constant). The Chapitre calls ``W_h^{t−t'} Π tanh'(o_k)`` the
 attenuation factor. For the LSTM the cell state has a direct path ``∂C_t/∂C_{t−1} = f_t``
-(seed 000 §2.3), for the GRU ``∂h_t/∂h_{t−1} ∋ z_t`` (PyTorch's z; the course's 1 − z_t).
+(TP §2.3), for the GRU ``∂h_t/∂h_{t−1} ∋ z_t`` (PyTorch's z; the course's 1 − z_t).
 
 What is here:
 
@@ -16,7 +16,7 @@ What is here:
 - :func:`linearised_flow`: the course's view ``J = diag(tanh') W_hh`` with eigenvalues,
   spectral radius, spectral norm and the number of steps until a norm falls below a
   threshold; :func:`exercise_1_2` answers ex. 1.2;
-- :func:`sigmoid_chain`: seed 001's chain of sigmoids (σ' ≤ 1/4 per layer);
+- :func:`sigmoid_chain`: the Cours' chain of sigmoids (σ' ≤ 1/4 per layer);
 - :func:`compare_cells`: RNN vs LSTM vs GRU, gradient norm against distance, at
   initialisation and after a short training on a long-dependency task (recall a marked bit
   among ±1 distractors, :func:`first_input_task`).
@@ -281,7 +281,7 @@ EXERCISE_1_2_W_HH = ((0.8, 0.1), (-0.1, 0.8))
 
 @dataclass(frozen=True)
 class Exercise12:
-    """The answers of seed 000, ex. 1.2 (see :func:`exercise_1_2`)."""
+    """The answers of the TP, ex. 1.2 (see :func:`exercise_1_2`)."""
 
     flow: LinearisedFlow
     steps: tuple
@@ -293,7 +293,7 @@ class Exercise12:
 
 def exercise_1_2(W_hh=EXERCISE_1_2_W_HH, slope=0.9, steps=(3, 5, 10), threshold=0.01,
                  larger_radii=(1.05, 1.2, 1.5)) -> Exercise12:
-    """Ex. 1.2: the product of n factors ``W_hh diag(0.9)`` after 3, 5, 10 steps, in three
+    """TP ex. 1.2: the product of n factors ``diag(0.9) W_hh`` after 3, 5, 10 steps, in three
     norms; the first step where each is below 0.01; and, for question 3, the same W_hh rescaled
     so that its eigenvalues have modulus 1.05, 1.2, 1.5 (growth needs ``|λ| · tanh' > 1``,
     i.e. |λ| > 1/0.9 ≈ 1.11 here: eigenvalues just above 1 still vanish)."""
@@ -322,7 +322,7 @@ def rnn_with_spectral_radius(hidden_size, spectral_radius, rng: np.random.Genera
     return layer
 
 
-# --- 3. seed 001's sigmoid chain ----------------------------------------------------------------
+# --- 3. the Cours' sigmoid chain ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ class SigmoidChain:
 
 
 def sigmoid_chain(layers=10, x=1.0, weight=1.0, bias=0.0) -> SigmoidChain:
-    """Seed 001's vanishing gradient: L sigmoid layers, differentiated by :mod:`rnnlab.autodiff`."""
+    """The Cours' vanishing gradient: L sigmoid layers, differentiated by :mod:`rnnlab.autodiff`."""
     from .autodiff import Tape
 
     if layers < 1:

@@ -63,11 +63,11 @@ def _figure(width=7.0, height=4.5, **kw) -> Figure:
     return Figure(figsize=(width, height), layout="constrained", **kw)
 
 
-# --- activations (seed 004, seed 001) --------------------------------------------------------
+# --- activations (Chapitre, Cours) -----------------------------------------------------------
 
 
 def tanh_figure(lang=None) -> Figure:
-    """tanh and tanh' = 1 − tanh² on [−4, 4] (seed 004): the slope is ≤ 1 and nearly 0 past |z| = 2."""
+    """tanh and tanh' = 1 − tanh² on [−4, 4] (Chapitre): the slope is ≤ 1 and nearly 0 past |z| = 2."""
     z = np.linspace(-4, 4, 401)
     fig = _figure()
     ax = fig.add_subplot()
@@ -83,7 +83,7 @@ def tanh_figure(lang=None) -> Figure:
 
 
 def sigmoid_figure(lang=None) -> Figure:
-    """σ and σ' = σ(1 − σ), with the bound σ' ≤ 1/4 (seed 001)."""
+    """σ and σ' = σ(1 − σ), with the bound σ' ≤ 1/4 (Cours)."""
     z = np.linspace(-8, 8, 401)
     s = 0.5 * (1 + np.tanh(z / 2))
     fig = _figure()

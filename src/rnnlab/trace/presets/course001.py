@@ -1,5 +1,5 @@
-"""Seed 001 (course notes): the LSTM unit walked through with numbers, reproduced exactly,
-with the seed's rounded values beside the exact ones."""
+"""The Cours (« RNN », the lecture notes): the LSTM unit walked through with numbers, reproduced exactly,
+with the lecture's rounded values beside the exact ones."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..record import trace_forward
 UNIT = dict(h0=1.0, C0=2.0, x=1.0, W_f=[2.7, 1.63], b_f=1.62, W_i=[2.00, 1.65], b_i=0.62,
             W_C=[1.41, 0.94], b_C=-0.32, W_o=[4.38, -0.19], b_o=0.59)
 
-# what the seed prints, at its own precision: (key, label, printed text, printed value, decimals)
+# what the lecture prints, at its own precision: (key, label, printed text, printed value, decimals)
 SEED_PRINTS = (
     ("z_f", "STM × 2.7 + input × 1.63 + 1.62", "5.95", 5.95, 2),
     ("f", "σ(5.95)", "0.997", 0.997, 3),
@@ -47,8 +47,8 @@ def exact_values(trace) -> dict:
 
 def lstm_unit(precision=4) -> Document:
     p = precision
-    doc = Document("001-lstm", say("Seed 001: the LSTM unit of the course notes, exactly",
-                                   "Document 001 : l'unité LSTM du cours, exactement"), precision=p)
+    doc = Document("cours-lstm", say("Cours: the LSTM unit of the lecture notes, exactly",
+                                     "Cours : l'unité LSTM du cours, exactement"), precision=p)
     trace = unit_trace()
     exact = exact_values(trace)
     rows = []
@@ -68,9 +68,9 @@ def lstm_unit(precision=4) -> Document:
                      "`W_C = [1.41, 0.94], b_C = -0.32`, `W_o = [4.38, -0.19], b_o = 0.59`. rnnlab fait passer cette unité "
                      "dans sa cellule LSTM et compare chaque nombre imprimé au nombre exact.")),
             TraceBlock(trace),
-            Table((say("quantity", "grandeur"), say("as in the notes", "comme dans le cours"), say("seed prints", "le cours imprime"),
-                   say("exact", "exact"), say("exact, seed's precision", "exact, précision du cours"), ""),
-                  tuple(rows), say("The seed's numbers beside the exact ones", "Les nombres du cours à côté des nombres exacts")),
+            Table((say("quantity", "grandeur"), say("as in the notes", "comme dans le cours"), say("the Cours prints", "le Cours imprime"),
+                   say("exact", "exact"), say("exact, at the Cours' precision", "exact, à la précision du Cours"), ""),
+                  tuple(rows), say("The Cours' numbers beside the exact ones", "Les nombres du cours à côté des nombres exacts")),
             Text(say(f"The forget gate keeps f = {fmt(exact['f'], 5)} of the long-term memory: 2 × f = {fmt(exact['fC'], 4)} "
                      f"(the notes: 1.99). The new long-term memory is C = {fmt(exact['C'], 4)}, not 2.96, and the final "
                      f"short-term memory (the unit's output) is h = {fmt(exact['h'], 4)}, which rounds to 0.99, not 0.98.",
@@ -80,31 +80,31 @@ def lstm_unit(precision=4) -> Document:
                      f"0,99, pas 0,98.")),
             Formula("z_f = 2.7 + 1.63 + 1.62 = 5.95     f = σ(5.95)          C̃ = tanh(1.41 + 0.94 − 0.32)\n"
                     "i = σ(2 + 1.65 + 0.62 = 4.27)      C = 2 f + i C̃         h = σ(4.38 − 0.19 + 0.59) tanh(C)"),
-            Erratum(say("seed 001, Input Gate", "document 001, Input Gate"), "σ(4.27) = 1.0",
+            Erratum(say("Cours, Input Gate", "Cours, porte d'entrée (Input Gate)"), "σ(4.27) = 1.0",
                     f"σ(4.27) = {fmt(exact['i'], 4)}",
                     say("σ never reaches 1; rounded to two decimals it is 0.99. The notes then add the whole 0.97 as if "
                         f"i = 1; the input gate actually lets through i × C̃ = {fmt(exact['iC'], 4)}.",
                         "σ n'atteint jamais 1 ; à deux décimales il vaut 0,99. Le cours ajoute ensuite 0,97 entier comme si "
                         f"i = 1 ; la porte d'entrée laisse en fait passer i × C̃ = {fmt(exact['iC'], 4)}.")),
-            Erratum(say("seed 001, Update Gate", "document 001, Update Gate"), "1.99 + 0.97 = 2.96",
+            Erratum(say("Cours, Update Gate", "Cours, mise à jour (Update Gate)"), "1.99 + 0.97 = 2.96",
                     f"C = {fmt(exact['fC'], 4)} + {fmt(exact['iC'], 4)} = {fmt(exact['C'], 4)} (2.95)",
                     say("The sum adds rounded terms and drops the input gate. (This step is not a gate: 'update gate' "
                         "is the GRU's z.)",
                         "La somme ajoute des termes arrondis et oublie la porte d'entrée. (Cette étape n'est pas une "
                         "porte : l'« update gate » est le z du GRU.)")),
-            Erratum(say("seed 001, Output Gate", "document 001, Output Gate"), "h = 0.98",
+            Erratum(say("Cours, Output Gate", "Cours, porte de sortie (Output Gate)"), "h = 0.98",
                     f"h = {fmt(exact['o'], 4)} × {fmt(exact['tanh_C'], 4)} = {fmt(exact['h'], 4)} (0.99)",
                     say("0.98 is 0.99 × 0.99 computed from rounded factors; the exact product rounds to 0.99. The notes "
                         "also write the input of σ as '4,78' (decimal comma) among decimal points.",
                         "0,98 est 0,99 × 0,99 calculé sur des facteurs arrondis ; le produit exact s'arrondit à 0,99. Le "
                         "cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu de points décimaux.")),
-            Erratum(say("seed 001, Forget Gate, text", "document 001, Forget Gate, texte"),
+            Erratum(say("Cours, Forget Gate, text", "Cours, porte d'oubli (Forget Gate), texte"),
                     say("for an input of −10 the sigmoid outputs 0", "pour une entrée de −10 la sigmoïde donne 0"),
                     f"σ(−10) = {1.0 / (1.0 + np.exp(10.0)):.2e}",
                     say("σ is never exactly 0 or 1: at −10 it keeps 0.005 % of the memory ('almost completely forgotten').",
                         "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0,005 % de la mémoire (« presque entièrement "
                         "oubliée »).")),
-            Erratum(say("seed 001, Input Gate, text", "document 001, Input Gate, texte"),
+            Erratum(say("Cours, Input Gate, text", "Cours, porte d'entrée (Input Gate), texte"),
                     say("the tanh determines the proportion of the potential memory to add",
                         "la tanh détermine la proportion de cette mémoire potentielle à ajouter"),
                     say("the sigmoid (input gate i) determines the proportion; tanh makes the candidate C̃",

@@ -42,7 +42,7 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
                                   f"figure « {block.name} » : l'écrire avec --out FICHIER ou --figures DOSSIER"))
         elif isinstance(block, Erratum):
             console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] ({escape(block.where)}): "
-                          + say("the seed says ", "le document dit ") + escape(block.seed_says) + "; "
+                          + say("the document says ", "le document dit ") + escape(block.seed_says) + "; "
                           + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. " + escape(block.why))
     return buf.getvalue()
 
