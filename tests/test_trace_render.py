@@ -23,8 +23,8 @@ def english():
     set_language(None)
 
 
-@pytest.mark.parametrize("preset,fmt,ext", [("000-2.1", "md", "md"), ("000-2.1", "latex", "tex"),
-                                            ("001-lstm", "md", "md"), ("001-lstm", "latex", "tex")])
+@pytest.mark.parametrize("preset,fmt,ext", [("tp-2.1", "md", "md"), ("tp-2.1", "latex", "tex"),
+                                            ("cours-lstm", "md", "md"), ("cours-lstm", "latex", "tex")])
 def test_golden_files(preset, fmt, ext):
     text = render(build(preset), fmt)
     path = os.path.join(GOLDEN, f"{preset}.{ext}")
