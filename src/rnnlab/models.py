@@ -1,5 +1,5 @@
 r"""Models built from the core layers: :class:`Linear`, :class:`Embedding`, :class:`Dropout` and the
-character-level language model :class:`CharLM` (seed 003, done properly).
+character-level language model :class:`CharLM` (the Notebook, done properly).
 
 Every module keeps its parameters in ``params`` (live arrays, updated in place by the
 optimisers) and, after ``backward``, their gradients in ``grads`` under the same keys. A model's

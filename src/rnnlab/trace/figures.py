@@ -1,4 +1,4 @@
-"""The presets' figures, drawn with matplotlib (Agg): the hidden state over time (seed 000
+"""The presets' figures, drawn with matplotlib (Agg): the hidden state over time (TP
 ex. 1.1) and the decay of the backpropagated gradient (ex. 1.2). Each function returns a
 ``matplotlib.figure.Figure``; :mod:`rnnlab.trace.render` saves it (PNG, SVG) or inlines it."""
 

@@ -120,9 +120,9 @@ MY_RNN_BUGS = (
       "Tourne, mais ce n'est pas la cellule du TD h_t = tanh(U x_t + W h_{t-1}) : d'autres nombres, des états "
       "non bornés.")),
     ("torch.softmax(self.V(h, dim=-1))", "torch.softmax(self.V(h), dim=-1)",
-     ("dim is an argument of softmax, not of the Linear layer: TypeError (forward() got an unexpected keyword "
+     ("dim is an argument of softmax, not of the Linear layer: TypeError (Linear.forward() got an unexpected keyword "
       "argument 'dim').",
-      "dim est un argument de softmax, pas de la couche Linear : TypeError (forward() got an unexpected keyword "
+      "dim est un argument de softmax, pas de la couche Linear : TypeError (Linear.forward() got an unexpected keyword "
       "argument 'dim').")),
 )
 
