@@ -588,3 +588,56 @@ def test_exercise_list_names_each_exercise_where_it_is(capsys):
         if pid.startswith("tp-"):
             assert f"ex. {number.group(0)}" in p.source
     assert "§2.2, ex. 2.1" in PRESETS["tp-2.1"].source and "000" not in out
+
+
+# --- the documents are called by their names -----------------------------------------------------
+
+FILE_NUMBER = re.compile(r"\bseed\s+0\d*\b|\bseeds/|\bdocument\s+00\d\b|\b00[0-4]-(?:\d|lstm|gru)|\b00[0-4]\s+§", re.I)
+# the training commands' help belongs to the training engine's branch
+NOT_HERE = {"train", "task", "classify", "forecast", "sweep"}
+
+
+def _user_facing_texts(capsys):
+    from pathlib import Path
+
+    from rnnlab.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    texts = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+             for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]}
+    reference = texts["docs/reference.md"]  # without the section of rnnlab.train, the training engine's branch
+    start = reference.index("## `rnnlab.train`")
+    texts["docs/reference.md"] = reference[:start] + reference[reference.index("\n## ", start + 1):]
+    for lang in ("en", "fr"):
+        runs = [["exercise", "list"], ["exercise", "errata"], ["gradients", "--exercise"], ["tape"], ["plot", "list"]]
+        runs += [["exercise", pid] for pid in PRESETS] + [["trace", "--example", c] for c in ("rnn", "lstm", "gru")]
+        for argv in runs:
+            assert main(["--lang", lang, *argv]) == 0, argv
+            texts[f"rnnlab {' '.join(argv)} [{lang}]"] = capsys.readouterr().out
+        with pytest.raises(SystemExit):
+            main(["--lang", lang, "--help"])
+        top = capsys.readouterr().out
+        texts[f"rnnlab --help [{lang}]"] = top
+        for command in sorted(set(re.findall(r"^    (\w+)\s", top, re.M)) - NOT_HERE):
+            with pytest.raises(SystemExit):
+                main(["--lang", lang, command, "--help"])
+            texts[f"rnnlab {command} --help [{lang}]"] = capsys.readouterr().out
+    return texts
+
+
+def test_no_user_facing_text_names_a_document_by_its_file_number(capsys):
+    texts = _user_facing_texts(capsys)
+    assert len(texts) > 40 and any("exercise --help" in k for k in texts)
+    found = {name: sorted(set(FILE_NUMBER.findall(text))) for name, text in texts.items() if FILE_NUMBER.search(text)}
+    assert not found, found
+    listing = texts["rnnlab exercise list [en]"]
+    for title in ("TP", "Cours", "TD", "Notebook", "Chapitre"):
+        assert title in listing
+
+
+def test_the_file_number_pattern_catches_what_users_never_saw():
+    for said in ("Seed 000, exercise 2.1", "(seed 004)", "document 002, ex. 3", "rnnlab exercise 000-2.1", "000 §2.2",
+                 "see seeds/003"):
+        assert FILE_NUMBER.search(said), said
+    for fine in ("--seed 0", "seed=0", "random seed", "w̄_8 = 1 (\"seed\")", "docs/en/000_tp.md", "1,003,854"):
+        assert not FILE_NUMBER.search(fine) or fine == "--seed 0", fine

@@ -1,4 +1,4 @@
-r"""Scalar reverse-mode automatic differentiation: the computational graph of seed 002, ex. 3.
+r"""Scalar reverse-mode automatic differentiation: the computational graph of the TD, ex. 3.
 
 The forward pass is a Wengert list: every intermediate result gets a name ``w_i``, in the order
 it is created, and is one elementary operation of earlier ones::
@@ -389,11 +389,11 @@ def expression_tape(text: str, variables: dict):
     return tape, result
 
 
-# --- seed 002, ex. 3: the Elman RNN with scalar weights ----------------------------------------
+# --- TD, ex. 3: the Elman RNN with scalar weights ----------------------------------------
 
 
 def elman_scalar_graph(xs, U, w, w_on_tape=False):
-    r"""The computational graph of seed 002 for ``h_t = tanh(U x_t + w h_{t−1})``, ``h_{−1} = 0``.
+    r"""The computational graph of the TD for ``h_t = tanh(U x_t + w h_{t−1})``, ``h_{−1} = 0``.
 
     Nodes in the seed's order: ``w_0 = U``, ``w_1 … w_T = x_0 … x_{T−1}``, then the products
     ``U x_t``, then ``h_0 = tanh(U x_0)`` and for each t ≥ 1 the three nodes ``w × h_{t−1}``,

@@ -4,7 +4,7 @@ in the current language (``rnnlab exercise ID``).
 The five documents of the course are named by their titles: the TP (lab sheet), the Cours (lecture
 notes), the TD (exercise sheet), the Notebook (char-level RNN from scratch) and the Chapitre (book
 chapter). Ids start with the document's short name (``tp-1.1``, ``cours-lstm``, ``td-3``,
-``notebook-code``, ``chapitre-gru``); the ids of the first release (``000-1.1`` …) still work.
+``notebook-code``, ``chapitre-gru``); the ids of the first release still work (:data:`ALIASES`).
 """
 
 from __future__ import annotations
