@@ -230,7 +230,9 @@ def notebook(capsys):
 def test_notebook_errors_in_the_order_a_run_meets_them(capsys):
     doc = build("notebook-code")
     nb = notebook(capsys)
-    run = lambda table: nb["train_rnn"](nb["inputs"], nb["targets"], nb["vocab_size"], table, 1, 0.1)  # noqa: E731
+    def run(table):
+        return nb["train_rnn"](nb["inputs"], nb["targets"], nb["vocab_size"], table, 1, 0.1)
+
     exc = raised(lambda: run(nb["one_hot_dict"]))
     assert isinstance(exc, NameError) and "initialize_parameters" in str(exc)
     why = erratum(doc, "initialize_parameters").why
@@ -249,10 +251,9 @@ def test_notebook_errors_in_the_order_a_run_meets_them(capsys):
     assert "IndexError" in erratum(doc, "targets[i]").why
 
     # given a target per step, the loop runs until the one-hot lists
-    outputs, hs = nb["forward_pass"](nb["inputs"][0], nb["hprev"], nb["W_xh"], nb["W_hh"], nb["W_hy"], nb["b_h"],
-                                     nb["b_y"], nb["vocab_size"], table)
-    args = (outputs, hs, nb["W_xh"].copy(), nb["W_hh"].copy(), nb["W_hy"].copy(), nb["b_h"].copy(), nb["b_y"].copy(),
-            nb["vocab_size"], table, 0.1)
+    weights = [nb[k] for k in ("W_xh", "W_hh", "W_hy", "b_h", "b_y")]
+    outputs, hs = nb["forward_pass"](nb["inputs"][0], nb["hprev"], *weights, nb["vocab_size"], table)
+    args = (outputs, hs, *(w.copy() for w in weights), nb["vocab_size"], table, 0.1)
     exc = raised(lambda: nb["backward_pass"](nb["inputs"][0], nb["inputs"][1], *args))
     assert isinstance(exc, AttributeError) and str(exc) in erratum(doc, ".reshape(1, -1)").why
 
@@ -285,25 +286,28 @@ def test_notebook_backward_is_not_the_gradient_of_its_loss(capsys):
     from rnnlab.trace.presets import course003
 
     nb = notebook(capsys)
-    table = {ch: np.array(v, dtype=np.float64) for ch, v in nb["one_hot_dict"](nb["vocab_size"], nb["chars"]).items()}
+    lists = nb["one_hot_dict"](nb["vocab_size"], nb["chars"])
+    table = {ch: np.array(v, dtype=np.float64) for ch, v in lists.items()}
     rng = np.random.default_rng(3)
     p = course003.notebook_parameters(nb["vocab_size"], rng, scale=0.3)  # gradients well above rounding
     window, target = nb["inputs"][0], nb["targets"][0]
     next_chars = nb["text"][1:6]
-    outputs, hs = nb["forward_pass"](window, nb["hprev"], *(p[k] for k in ("W_xh", "W_hh", "W_hy", "b_h", "b_y")),
-                                     nb["vocab_size"], table)
-    after = nb["backward_pass"](window, next_chars, outputs, hs, *(p[k].copy() for k in ("W_xh", "W_hh", "W_hy",
-                                "b_h", "b_y")), nb["vocab_size"], table, 1.0)
-    theirs = {k: p[k] - a for k, a in zip(("W_xh", "W_hh", "W_hy", "b_h", "b_y"), after)}
+    names = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
+    outputs, hs = nb["forward_pass"](window, nb["hprev"], *(p[k] for k in names), nb["vocab_size"], table)
+    copies = (p[k].copy() for k in names)
+    after = nb["backward_pass"](window, next_chars, outputs, hs, *copies, nb["vocab_size"], table, 1.0)
+    theirs = {k: p[k] - a for k, a in zip(names, after)}
     assert max(np.abs(g).max() for g in theirs.values()) < 5  # the clipping did not act
-    true = _finite_differences(lambda q: _notebook_loss(nb, table, window, target, q), {k: v.copy() for k, v in p.items()})
+    true = _finite_differences(lambda q: _notebook_loss(nb, table, window, target, q),
+                               {k: v.copy() for k, v in p.items()})
     c2i = nb["char_to_idx"]
     ours_every = course003.notebook_backward(window, next_chars, outputs, hs, p, c2i, every_output=True)
     ours_last = course003.notebook_backward(window, target, outputs, hs, p, c2i, every_output=False)
     ref = course003.rnnlab_gradients(window, target, p, c2i)
     for k in theirs:
         scale = np.abs(true[k]).max()
-        assert np.abs(ours_every[k] - theirs[k]).max() <= 1e-12 * max(1.0, np.abs(theirs[k]).max())  # faithful copy
+        faithful = np.abs(ours_every[k] - theirs[k]).max() <= 1e-12 * max(1.0, np.abs(theirs[k]).max())
+        assert faithful  # course003's copy of the Notebook's loop
         assert np.abs(theirs[k] - true[k]).max() > 0.5 * scale  # the erratum: not the loss's gradient
         assert np.abs(ours_last[k] - true[k]).max() <= 1e-6 * scale  # the fix
         assert np.abs(ref[k] - true[k]).max() <= 1e-6 * scale
@@ -346,7 +350,8 @@ def test_td_my_rnn_errata_on_the_tds_code(torch64):
                         "        self.W = nn.Linear(h_size, h_size)\n        self.h_size = h_size\n")
     exc = raised(lambda: _my_rnn(torch, code)(x))
     assert isinstance(exc, RuntimeError) and "(5x7 and 10x3)" in str(exc)
-    assert "RuntimeError" in erratum(doc, "self.V(x[:,t])").why and str(exc) in erratum(doc, "self.V(x[:,t])").why
+    why = erratum(doc, "self.V(x[:,t])").why
+    assert "RuntimeError" in why and str(exc) in why
 
     code = code.replace("self.V(x[:,t])", "self.U(x[:,t])")
     exc = raised(lambda: _my_rnn(torch, code)(x))
@@ -375,7 +380,7 @@ def test_td_my_rnn_errata_on_the_tds_code(torch64):
 
     tanh_code = code.replace("torch.relu(", "torch.tanh(")
     one_row = _my_rnn(torch, tanh_code)  # the 1-D zero state, kept: it broadcasts
-    batch = _my_rnn(torch, tanh_code.replace("torch.zeros(self.h_size)", "torch.zeros(x.size(0), self.h_size)"))
+    batch = _my_rnn(torch, tanh_code.replace("torch.zeros(self.h_size)", "torch.zeros(len(x), self.h_size)"))
     assert torch.allclose(one_row(x), batch(x), atol=0, rtol=0)
     assert "broadcasts" in erratum(doc, "torch.zeros(self.h_size)").why
 
@@ -405,7 +410,8 @@ def test_td_tape_numberings_side_by_side():
 
     tape, _ = elman_scalar_graph(EX3["x"][:1], EX3["U"], EX3["w"])
     listing = tape.listing()
-    ours = {"U": "w_0 = U", "x_0": "w_1 = x_0", "U x_0": "w_2 = w_0 × w_1", "h_0 = tanh(U x_0)": "w_3 = tanh(w_2)"}
+    ours = {"U": "w_0 = U", "x_0": "w_1 = x_0", "U x_0": "w_2 = w_0 × w_1",
+            "h_0 = tanh(U x_0)": "w_3 = tanh(w_2)"}
     # the TD's list for ∂h_0/∂U: w_1 = x_0, w_2 = U, w_3 = w_1 w_2, w_4 = tanh(w_3)
     td = {"x_0": 1, "U": 2, "U x_0": 3, "h_0 = tanh(U x_0)": 4}
     for node, td_index, our_index in H0_NUMBERING:
@@ -444,7 +450,8 @@ def test_gru_attribution_everywhere():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    texts = [(p.name, p.read_text(encoding="utf-8")) for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]]
+    paths = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in paths]
     texts.append(("exercise list", PRESETS["chapitre-gru"].title))
     for name, body in texts:
         for sentence in re.split(r"(?<=[.:;])\s+(?=[A-Z])|\n\n", body):
@@ -484,13 +491,16 @@ def test_every_format_carries_the_same_rows_and_numbers(lang):
             assert len(j["rows"]) == len(t.rows) and j["headers"] == [str(h) for h in t.headers]
             for row, jrow in zip(t.rows, j["rows"]):
                 for c, jc in zip(row, jrow):
-                    assert (c == jc) if isinstance(c, str) else (fmt(c, doc.precision) == fmt(jc, doc.precision))
+                    p = doc.precision
+                    same = (c == jc) if isinstance(c, str) else (fmt(c, p) == fmt(jc, p))
+                    assert same, (doc.id, c, jc)
         for t in (t for t in tables if t.key):
             assert data[t.key] == [dict(zip(t.fields, row)) for row in t.rows]
-        assert [(e["where"], e["seed_says"], e["correct"], e["why"]) for e in data["errata"] if "id" not in e] == \
+        fields = ("where", "seed_says", "correct", "why")
+        assert [tuple(e[f] for f in fields) for e in data["errata"] if "id" not in e] == \
             [(e.where, e.seed_says, e.correct, e.why) for e in doc.errata]
         numbers = sorted({n for cell in _cells(doc) for n in NUMBER.findall(cell)})
-        outputs = {fmt_: render(doc, fmt_, width=400) if fmt_ == "text" else render(doc, fmt_) for fmt_ in FORMATS}
+        outputs = {f: render(doc, f, width=400) if f == "text" else render(doc, f) for f in FORMATS}
         for fmt_, out in outputs.items():
             if fmt_ == "json":  # unrounded numbers: compared cell by cell above
                 continue
@@ -540,7 +550,9 @@ def test_every_printed_formula_agrees_with_the_errata(capsys):
         doc = _without_errata(build(pid))
         for fmt_ in ("text", "md", "json"):
             outputs[f"{pid} {fmt_}"] = render(doc, fmt_, width=400) if fmt_ == "text" else render(doc, fmt_)
-    for argv in (["gradients", "--exercise"], ["gradients"], ["exercise", "list"], ["trace", "--example", "rnn"]):
+    commands = (["gradients", "--exercise"], ["gradients"], ["exercise", "list"],
+                ["trace", "--example", "rnn"])
+    for argv in commands:
         assert main(argv) == 0
         outputs[" ".join(argv)] = capsys.readouterr().out
     for name, out in outputs.items():
@@ -592,7 +604,8 @@ def test_exercise_list_names_each_exercise_where_it_is(capsys):
 
 # --- the documents are called by their names -----------------------------------------------------
 
-FILE_NUMBER = re.compile(r"\bseed\s+0\d*\b|\bseeds/|\bdocument\s+00\d\b|\b00[0-4]-(?:\d|lstm|gru)|\b00[0-4]\s+§", re.I)
+FILE_NUMBER = re.compile(r"\bseed\s+0\d*\b|\bseeds/|\bdocument\s+00\d\b"
+                         r"|\b00[0-4]-(?:\d|lstm|gru)|\b00[0-4]\s+§", re.I)
 # the training commands' help belongs to the training engine's branch
 NOT_HERE = {"train", "task", "classify", "forecast", "sweep"}
 
@@ -605,12 +618,13 @@ def _user_facing_texts(capsys):
     root = Path(__file__).resolve().parents[1]
     texts = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
              for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]}
-    reference = texts["docs/reference.md"]  # without the section of rnnlab.train, the training engine's branch
+    reference = texts["docs/reference.md"]  # without rnnlab.train's section: the training engine's branch
     start = reference.index("## `rnnlab.train`")
     texts["docs/reference.md"] = reference[:start] + reference[reference.index("\n## ", start + 1):]
     for lang in ("en", "fr"):
-        runs = [["exercise", "list"], ["exercise", "errata"], ["gradients", "--exercise"], ["tape"], ["plot", "list"]]
-        runs += [["exercise", pid] for pid in PRESETS] + [["trace", "--example", c] for c in ("rnn", "lstm", "gru")]
+        runs = [["exercise", "list"], ["exercise", "errata"], ["gradients", "--exercise"], ["tape"],
+                ["plot", "list"], *(["exercise", pid] for pid in PRESETS),
+                *(["trace", "--example", c] for c in ("rnn", "lstm", "gru"))]
         for argv in runs:
             assert main(["--lang", lang, *argv]) == 0, argv
             texts[f"rnnlab {' '.join(argv)} [{lang}]"] = capsys.readouterr().out
@@ -628,7 +642,8 @@ def _user_facing_texts(capsys):
 def test_no_user_facing_text_names_a_document_by_its_file_number(capsys):
     texts = _user_facing_texts(capsys)
     assert len(texts) > 40 and any("exercise --help" in k for k in texts)
-    found = {name: sorted(set(FILE_NUMBER.findall(text))) for name, text in texts.items() if FILE_NUMBER.search(text)}
+    found = {name: sorted(set(FILE_NUMBER.findall(text)))
+             for name, text in texts.items() if FILE_NUMBER.search(text)}
     assert not found, found
     listing = texts["rnnlab exercise list [en]"]
     for title in ("TP", "Cours", "TD", "Notebook", "Chapitre"):
@@ -636,8 +651,8 @@ def test_no_user_facing_text_names_a_document_by_its_file_number(capsys):
 
 
 def test_the_file_number_pattern_catches_what_users_never_saw():
-    for said in ("Seed 000, exercise 2.1", "(seed 004)", "document 002, ex. 3", "rnnlab exercise 000-2.1", "000 §2.2",
-                 "see seeds/003"):
+    for said in ("Seed 000, exercise 2.1", "(seed 004)", "document 002, ex. 3", "rnnlab exercise 000-2.1",
+                 "000 §2.2", "see seeds/003"):
         assert FILE_NUMBER.search(said), said
-    for fine in ("--seed 0", "seed=0", "random seed", "w̄_8 = 1 (\"seed\")", "docs/en/000_tp.md", "1,003,854"):
-        assert not FILE_NUMBER.search(fine) or fine == "--seed 0", fine
+    for fine in ("seed=0", "random seed", "w̄_8 = 1 (\"seed\")", "docs/en/000_tp.md", "1,003,854"):
+        assert not FILE_NUMBER.search(fine), fine

@@ -441,14 +441,19 @@ def _elman_layout(nodes):
 
 FIGURES = {
     "tanh": (tanh_figure, "tanh and tanh' (Chapitre)", "tanh et tanh' (Chapitre)"),
-    "sigmoid": (sigmoid_figure, "sigmoid and σ' with the 0.25 bound (Cours)", "sigmoïde et σ' avec la borne 0,25 (Cours)"),
-    "sigmoid-chain": (sigmoid_chain_figure, "gradient through a chain of sigmoids (Cours)", "gradient à travers une chaîne de sigmoïdes (Cours)"),
-    "hidden-states": (hidden_states_figure, "h_t over time, ex. 1.1 question 3 (TP)", "h_t au cours du temps, ex. 1.1 question 3 (TP)"),
-    "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (TP)", "ex. 1.2 : produit des gradients après n pas (TP)"),
+    "sigmoid": (sigmoid_figure, "sigmoid and σ' with the 0.25 bound (Cours)", "sigmoïde et σ' avec la borne "
+    "0,25 (Cours)"),
+    "sigmoid-chain": (sigmoid_chain_figure, "gradient through a chain of sigmoids (Cours)", "gradient à "
+    "travers une chaîne de sigmoïdes (Cours)"),
+    "hidden-states": (hidden_states_figure, "h_t over time, ex. 1.1 question 3 (TP)", "h_t au cours du "
+    "temps, ex. 1.1 question 3 (TP)"),
+    "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (TP)", "ex. 1.2 : produit "
+    "des gradients après n pas (TP)"),
     "spectral-radius": (spectral_radius_figure, "gradient norm vs distance for spectral radii below, at, above 1", "norme du gradient selon la distance, rayons spectraux sous, à et au-dessus de 1"),
     "cell-comparison": (cell_comparison_figure, "RNN vs LSTM vs GRU gradient decay, before and after training", "décroissance du gradient RNN, LSTM, GRU, avant et après entraînement"),
     "lstm-gates": (lstm_gates_figure, "LSTM gate activations over a sequence (heatmap)", "activations des portes du LSTM sur une séquence (carte de chaleur)"),
-    "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of the TD with adjoints", "le graphe de calcul déroulé du TD avec les adjoints"),
+    "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of the TD with adjoints",
+                       "le graphe de calcul déroulé du TD avec les adjoints"),
 }
 
 

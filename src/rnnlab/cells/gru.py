@@ -60,7 +60,8 @@ def fold_b_hh(reset="after"):
 def check_options(reset="after"):
     """Raise :class:`ConfigError` unless ``reset`` is ``"after"`` or ``"before"``."""
     if reset not in ("after", "before"):
-        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the Chapitre), got {reset!r}")
+        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the "
+                          f"Chapitre), got {reset!r}")
 
 
 def workspace(T, B, H, dtype, empty=np.empty, reset="after"):

@@ -10,12 +10,13 @@ from ..i18n import say, set_language
 def register(subparsers):
     p = subparsers.add_parser(
         "exercise", help=say("the course's exercises, solved step by step", "les exercices du cours, résolus pas à pas"),
-        description=say("Solve an exercise of the course's documents (TP, Cours, TD, Notebook, Chapitre) with every "
-                        "step shown. 'list' shows the IDs; 'errata' collects every place where the documents' numbers "
-                        "or code are wrong, found by the exercises.",
-                        "Résout un exercice des documents du cours (TP, Cours, TD, Notebook, Chapitre) en montrant "
-                        "chaque étape. « list » donne les identifiants ; « errata » rassemble les endroits où les "
-                        "nombres ou le code des documents sont faux, relevés par les exercices."))
+        description=say("Solve an exercise of the course's documents (TP, Cours, TD, Notebook, Chapitre) "
+                        "with every step shown. 'list' shows the IDs; 'errata' collects every place where "
+                        "the documents' numbers or code are wrong, found by the exercises.",
+                        "Résout un exercice des documents du cours (TP, Cours, TD, Notebook, Chapitre) en "
+                        "montrant chaque étape. « list » donne les identifiants ; « errata » rassemble les "
+                        "endroits où les nombres ou le code des documents sont faux, relevés par les "
+                        "exercices."))
     p.add_argument("id", metavar="ID", help=say("exercise ID (see 'rnnlab exercise list'), 'list' or 'errata'",
                                                "identifiant (voir « rnnlab exercise list »), « list » ou « errata »"))
     add_output_options(p)

@@ -23,10 +23,12 @@ from ..i18n import say, set_language
 def register(subparsers):
     p = subparsers.add_parser(
         "gradients", help=say("gradient flow through time: Jacobian norms, spectra, TP ex. 1.2",
-                              "flux du gradient dans le temps : normes des jacobiennes, spectres, TP ex. 1.2"),
+                              "flux du gradient dans le temps : normes des jacobiennes, spectres, "
+                              "TP ex. 1.2"),
         description=say("Measure how the gradient ∂s_T/∂s_t shrinks or grows with the distance T − t.",
                         "Mesure comment le gradient ∂s_T/∂s_t diminue ou croît avec la distance T − t."))
-    p.add_argument("--exercise", action="store_true", help=say("answer ex. 1.2 of the TP", "répondre à l'ex. 1.2 du TP"))
+    p.add_argument("--exercise", action="store_true", help=say("answer ex. 1.2 of the TP", "répondre à l'ex. "
+                   "1.2 du TP"))
     p.add_argument("--matrix", metavar="W_HH", help=say('linearised view of a given W_hh, rows separated by ";" (e.g. "0.8,0.1;-0.1,0.8")',
                                                        'vue linéarisée d\'une W_hh donnée, lignes séparées par « ; » (ex. « 0.8,0.1;-0.1,0.8 »)'))
     p.add_argument("--slope", type=float, default=0.9, help=say("tanh' assumed by the linearised view (default 0.9)",

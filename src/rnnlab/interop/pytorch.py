@@ -6,7 +6,8 @@ r, z, n), so moving a layer is copying arrays: :func:`to_torch` builds the ``tor
 ``LSTM`` or ``GRU`` with every option (layers, bidirectional, batch_first, bias, nonlinearity,
 dropout) and the parameter dtype; :func:`from_torch` goes back.
 
-``GRU(reset="before")`` — the Chapitre's cell (Cho et al. 2014's reset), ``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
+``GRU(reset="before")`` — the Chapitre's cell (Cho et al. 2014's reset),
+``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
 — has no ``torch.nn`` counterpart (``nn.GRU`` applies r after the hidden matmul, as cuDNN
 does); :class:`CourseGRU` is that cell as a small ``nn.Module`` with ``nn.GRU``'s parameter
 names. :class:`MyRNN` is the course's PyTorch exercise (TD), corrected.

@@ -54,16 +54,20 @@ PRESETS = {p.id: p for p in (
            "∂h_1/∂U par différentiation automatique en mode inverse (w_0 … w_8)", course002.ex3),
     Preset("notebook-code", "Notebook", "the Notebook's code run as is: its five bugs, minimally fixed",
            "le code du Notebook exécuté tel quel : ses cinq erreurs, corrigées a minima", course003.code),
-    Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar RNN",
-           "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire", course004.gradient_sum),
-    Preset("chapitre-gru", "Chapitre, GRU", "GRU equations (Cho's reset, Chung's update) on a worked example; "
-           "PyTorch's variant", "équations du GRU (reset de Cho, mise à jour de Chung) sur un exemple ; la variante "
+    Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar "
+           "RNN", "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire",
+           course004.gradient_sum),
+    Preset("chapitre-gru", "Chapitre, GRU", "GRU equations (Cho's reset, Chung's update) on a worked "
+           "example; "
+           "PyTorch's variant", "équations du GRU (reset de Cho, mise à jour de Chung) sur un exemple ; la "
+           "variante "
            "PyTorch", course004.gru),
 )}
 
 # the ids of the first release, named after the course's file numbers: still accepted
-ALIASES = {"000-1.1": "tp-1.1", "000-1.2": "tp-1.2", "000-2.1": "tp-2.1", "000-2.2": "tp-2.2", "000-2.3": "tp-2.3",
-           "001-lstm": "cours-lstm", "002-1": "td-1", "002-2": "td-2", "002-3": "td-3", "004-gru": "chapitre-gru"}
+ALIASES = {"000-1.1": "tp-1.1", "000-1.2": "tp-1.2", "000-2.1": "tp-2.1", "000-2.2": "tp-2.2",
+           "000-2.3": "tp-2.3", "001-lstm": "cours-lstm", "002-1": "td-1", "002-2": "td-2", "002-3": "td-3",
+           "004-gru": "chapitre-gru"}
 
 
 def resolve(preset_id: str) -> str:
@@ -93,10 +97,13 @@ def errata(precision: int = 4):
     where in which document, what the document says, what is correct, and why."""
     from ..document import Document, Table
 
-    doc = Document("errata", say("Errata of the course's documents", "Errata des documents du cours"), precision=precision)
-    rows = tuple((pid, e.where, e.seed_says, e.correct, e.why) for pid in PRESETS for e in build(pid, precision).errata)
-    doc.add(Table(("ID", say("where", "où"), say("the document says", "le document dit"), say("correct", "correct"),
-                   say("why", "pourquoi")), rows, key="errata", fields=("id", "where", "seed_says", "correct", "why")))
+    doc = Document("errata", say("Errata of the course's documents", "Errata des documents du cours"),
+                   precision=precision)
+    rows = tuple((pid, e.where, e.seed_says, e.correct, e.why)
+                 for pid in PRESETS for e in build(pid, precision).errata)
+    headers = ("ID", say("where", "où"), say("the document says", "le document dit"),
+               say("correct", "correct"), say("why", "pourquoi"))
+    doc.add(Table(headers, rows, key="errata", fields=("id", "where", "seed_says", "correct", "why")))
     from ...i18n import language
 
     doc.lang = language()

@@ -187,7 +187,8 @@ def ex12(precision=4) -> Document:
                 "‖J^k‖₂, |λ| = 1.05": ([r["k"] for r in rows_mid], [r["spectral"] for r in rows_mid]),
                 "‖J^k‖₂, |λ| = 1.2": ([r["k"] for r in rows_big], [r["spectral"] for r in rows_big]),
             }), say("Size of the gradient k steps back, log scale", "Taille du gradient k pas en arrière, échelle log")),
-            Erratum(say("TP, ex. 1.2, formula", "TP, ex. 1.2, formule"), "∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t))",
+            Erratum(say("TP, ex. 1.2, formula", "TP, ex. 1.2, formule"),
+                    "∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t))",
                     "∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh",
                     say("Row i of the Jacobian is tanh'(z_t[i]) times row i of W_hh, so the diagonal multiplies on the "
                         "left. With a constant tanh' ≈ 0.9 both orders give 0.9 × W_hh and the same numbers; with real, "
@@ -248,7 +249,8 @@ def ex22_trace():
 
 def ex22(precision=4) -> Document:
     p = precision
-    doc = Document("tp-2.2", say("TP, exercise 2.2: a two-neuron LSTM", "TP, exercice 2.2 : un LSTM à deux neurones"),
+    doc = Document("tp-2.2", say("TP, exercise 2.2: a two-neuron LSTM", "TP, exercice 2.2 : un LSTM à deux "
+                   "neurones"),
                    precision=p)
     trace = ex22_trace()
     v = trace.steps[0].values

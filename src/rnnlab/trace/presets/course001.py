@@ -68,9 +68,11 @@ def lstm_unit(precision=4) -> Document:
                      "`W_C = [1.41, 0.94], b_C = -0.32`, `W_o = [4.38, -0.19], b_o = 0.59`. rnnlab fait passer cette unité "
                      "dans sa cellule LSTM et compare chaque nombre imprimé au nombre exact.")),
             TraceBlock(trace),
-            Table((say("quantity", "grandeur"), say("as in the notes", "comme dans le cours"), say("the Cours prints", "le Cours imprime"),
-                   say("exact", "exact"), say("exact, at the Cours' precision", "exact, à la précision du Cours"), ""),
-                  tuple(rows), say("The Cours' numbers beside the exact ones", "Les nombres du cours à côté des nombres exacts")),
+            Table((say("quantity", "grandeur"), say("as in the notes", "comme dans le cours"),
+                   say("the Cours prints", "le Cours imprime"), say("exact", "exact"),
+                   say("exact, at the Cours' precision", "exact, à la précision du Cours"), ""),
+                  tuple(rows), say("The Cours' numbers beside the exact ones", "Les nombres du cours à côté "
+                                   "des nombres exacts")),
             Text(say(f"The forget gate keeps f = {fmt(exact['f'], 5)} of the long-term memory: 2 × f = {fmt(exact['fC'], 4)} "
                      f"(the notes: 1.99). The new long-term memory is C = {fmt(exact['C'], 4)}, not 2.96, and the final "
                      f"short-term memory (the unit's output) is h = {fmt(exact['h'], 4)}, which rounds to 0.99, not 0.98.",

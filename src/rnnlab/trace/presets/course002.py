@@ -1,4 +1,5 @@
-"""The TD (« Exercices : RNN Elman, myRNN en PyTorch, BPTT », the exercise sheet): ex. 1 (unrolled y_2, symbolic and numeric), ex. 2 (the
+"""The TD (« Exercices : RNN Elman, myRNN en PyTorch, BPTT », the exercise sheet): ex. 1 (unrolled
+y_2, symbolic and numeric), ex. 2 (the
 corrected myRNN and its shapes), ex. 3 (∂h_1/∂U by reverse-mode autodiff on the TD's graph)."""
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def ex1_trace():
 
 def ex1(precision=4) -> Document:
     p = precision
-    doc = Document("td-1", say("TD, exercise 1: the Elman RNN unrolled", "TD, exercice 1 : le RNN d'Elman déroulé"),
+    doc = Document("td-1", say("TD, exercise 1: the Elman RNN unrolled", "TD, exercice 1 : le RNN d'Elman "
+                   "déroulé"),
                    precision=p)
     trace = ex1_trace()
     y2 = trace.steps[2].values["p"]
@@ -69,10 +71,11 @@ def ex1(precision=4) -> Document:
                      "donc h_0 = tanh(U x_0)) :")),
             Formula(diagrams()),
             Formula("y_2 = softmax(V h_2)\n    = softmax(V tanh(U x_2 + W h_1))\n    = " + unrolled_expression(2).split(" = ", 1)[1]),
-            Text(say("A numeric instance (d = 2, 2 hidden units, 3 classes, no biases, time indices from 0 in the TD and "
-                     "from 1 in the trace: the trace's t = 3 is the TD's y_2):",
-                     "Un exemple numérique (d = 2, 2 neurones cachés, 3 classes, sans biais ; le TD indexe le temps "
-                     "à partir de 0, la trace à partir de 1 : le t = 3 de la trace est le y_2 du TD) :")),
+            Text(say("A numeric instance (d = 2, 2 hidden units, 3 classes, no biases, time indices from 0 "
+                     "in the TD and from 1 in the trace: the trace's t = 3 is the TD's y_2):",
+                     "Un exemple numérique (d = 2, 2 neurones cachés, 3 classes, sans biais ; le TD indexe "
+                     "le temps à partir de 0, la trace à partir de 1 : le t = 3 de la trace est le y_2 du "
+                     "TD) :")),
             TraceBlock(trace),
             Text(say(f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (the probabilities sum to 1).",
                      f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (les probabilités somment à 1).")))
@@ -99,31 +102,31 @@ CORRECTED = '''class myRNN(nn.Module):
 # Each one is demonstrated on the TD's own code in tests/test_course_errata.py.
 MY_RNN_BUGS = (
     ("h = torch.zeros(self.h_size)", "self.h_size = h_size  (in __init__)",
-     ("__init__ never stores h_size: the first call of forward stops with AttributeError ('myRNN' object has no "
-      "attribute 'h_size'). Once it is stored, the 1-D zero state is fine: it broadcasts against the (B, h_size) "
-      "batch at the first step.",
-      "__init__ ne stocke jamais h_size : le premier appel de forward s'arrête sur AttributeError ('myRNN' object "
-      "has no attribute 'h_size'). Une fois stocké, l'état nul à une dimension convient : il est diffusé sur le lot "
-      "(B, h_size) dès le premier pas.")),
+     ("__init__ never stores h_size: the first call of forward stops with AttributeError ('myRNN' object has "
+      "no attribute 'h_size'). Once it is stored, the 1-D zero state is fine: it broadcasts against the (B, "
+      "h_size) batch at the first step.",
+      "__init__ ne stocke jamais h_size : le premier appel de forward s'arrête sur AttributeError ('myRNN' "
+      "object has no attribute 'h_size'). Une fois stocké, l'état nul à une dimension convient : il est "
+      "diffusé sur le lot (B, h_size) dès le premier pas.")),
     ("self.V(x[:,t])", "self.U(x[:, t])",
-     ("V is the output layer, Linear(h_size, out_size): fed the (B, d) input it stops with RuntimeError (mat1 and "
-      "mat2 shapes cannot be multiplied (5x7 and 10x3)); the input goes through U.",
+     ("V is the output layer, Linear(h_size, out_size): fed the (B, d) input it stops with RuntimeError "
+      "(mat1 and mat2 shapes cannot be multiplied (5x7 and 10x3)); the input goes through U.",
       "V est la couche de sortie, Linear(h_size, out_size) : appliquée à l'entrée (B, d), elle s'arrête sur "
       "RuntimeError (mat1 and mat2 shapes cannot be multiplied (5x7 and 10x3)) ; l'entrée passe par U.")),
     ("T = x.size(-1)", "T = x.size(1)",
      ("x is (B, T, d): x.size(-1) is d = 7, so the loop silently reads only the first 7 of the 13 steps (the "
       "output does not change when x[:, 7:] does).",
-      "x est (B, T, d) : x.size(-1) vaut d = 7, la boucle ne lit donc en silence que les 7 premiers des 13 pas "
-      "(la sortie ne change pas quand x[:, 7:] change).")),
+      "x est (B, T, d) : x.size(-1) vaut d = 7, la boucle ne lit donc en silence que les 7 premiers des 13 "
+      "pas (la sortie ne change pas quand x[:, 7:] change).")),
     ("torch.relu(…)", "torch.tanh(…)",
      ("Runs, but it is not the TD's cell h_t = tanh(U x_t + W h_{t-1}): other numbers, unbounded states.",
-      "Tourne, mais ce n'est pas la cellule du TD h_t = tanh(U x_t + W h_{t-1}) : d'autres nombres, des états "
-      "non bornés.")),
+      "Tourne, mais ce n'est pas la cellule du TD h_t = tanh(U x_t + W h_{t-1}) : d'autres nombres, des "
+      "états non bornés.")),
     ("torch.softmax(self.V(h, dim=-1))", "torch.softmax(self.V(h), dim=-1)",
-     ("dim is an argument of softmax, not of the Linear layer: TypeError (Linear.forward() got an unexpected keyword "
-      "argument 'dim').",
-      "dim est un argument de softmax, pas de la couche Linear : TypeError (Linear.forward() got an unexpected keyword "
-      "argument 'dim').")),
+     ("dim is an argument of softmax, not of the Linear layer: TypeError (Linear.forward() got an unexpected "
+      "keyword argument 'dim').",
+      "dim est un argument de softmax, pas de la couche Linear : TypeError (Linear.forward() got an "
+      "unexpected keyword argument 'dim').")),
 )
 
 
@@ -151,19 +154,21 @@ def ex2(precision=4) -> Document:
     e = EX2
     shapes = my_rnn_shapes(e["B"], e["T"], e["d"], e["h_size"], e["classes"], np.random.default_rng(0))
     doc.data = {"shapes": shapes}
-    doc.add(Text(say("The TD's class does not run. Each bug, what it breaks when the class is run (the first error "
-                     "stops it; fixing one shows the next), then the corrected class:",
-                     "La classe du TD ne tourne pas. Chaque erreur, ce qu'elle casse quand on exécute la classe (la "
-                     "première arrête tout ; en corriger une montre la suivante), puis la classe corrigée :")))
+    doc.add(Text(say("The TD's class does not run. Each bug, what it breaks when the class is run (the first "
+                     "error stops it; fixing one shows the next), then the corrected class:",
+                     "La classe du TD ne tourne pas. Chaque erreur, ce qu'elle casse quand on exécute la "
+                     "classe (la première arrête tout ; en corriger une montre la suivante), puis la classe "
+                     "corrigée :")))
     for wrong, right, why in MY_RNN_BUGS:
         doc.add(Erratum(say("TD, ex. 2, myRNN", "TD, ex. 2, myRNN"), wrong, right, say(*why)))
     doc.add(Formula(CORRECTED),
             Text(say(f"Shapes for B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, {e['classes']} classes, "
                      "computed by running the corrected model in NumPy through rnnlab's Elman cell (no torch needed): "
                      "the output is (5, 3), one probability vector per sequence, as the TD says.",
-                     f"Formes pour B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, {e['classes']} classes, "
-                     "obtenues en faisant tourner le modèle corrigé en NumPy avec la cellule d'Elman de rnnlab (sans "
-                     "torch) : la sortie est (5, 3), un vecteur de probabilités par séquence, comme l'indique le TD.")),
+                     f"Formes pour B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, "
+                     f"{e['classes']} classes, obtenues en faisant tourner le modèle corrigé en NumPy avec "
+                     "la cellule d'Elman de rnnlab (sans torch) : la sortie est (5, 3), un vecteur de "
+                     "probabilités par séquence, comme l'indique le TD.")),
             Table((say("tensor", "tenseur"), say("shape", "forme")), tuple((k, str(tuple(v))) for k, v in shapes.items())))
     return doc
 
@@ -184,14 +189,14 @@ def ex3(precision=4) -> Document:
     h_rec, dh_rec = elman_dh_dU(e["x"], e["U"], e["w"])
     closed = elman_dh1_dU_closed_form(e["x"][0], e["x"][1], e["U"], e["w"])
     doc.data = {"h": h_rec, "dh0_dU": dh0, "dh1_dU": dh1, "recurrence": dh_rec, "closed_form": closed}
-    doc.add(Text(say(f"Scalar Elman RNN, `h_t = tanh(U x_t + w h_{{t-1}})`, h_{{-1}} = 0, with x_0 = {e['x'][0]}, "
-                     f"x_1 = {e['x'][1]}, U = {e['U']}, w = {e['w']}. The tape records the forward pass as the TD's "
-                     "list w_0 … w_8, then the reverse mode seeds `w̄_8 = 1` and walks back; U is used twice (U x_0 and "
-                     "U x_1), so its two adjoints add up.",
-                     f"RNN d'Elman scalaire, `h_t = tanh(U x_t + w h_{{t-1}})`, h_{{-1}} = 0, avec x_0 = {e['x'][0]}, "
-                     f"x_1 = {e['x'][1]}, U = {e['U']}, w = {e['w']}. La bande enregistre la passe avant comme la liste "
-                     "w_0 … w_8 du TD, puis le mode inverse pose `w̄_8 = 1` et remonte ; U sert deux fois (U x_0 et "
-                     "U x_1), ses deux adjoints s'additionnent.")),
+    doc.add(Text(say(f"Scalar Elman RNN, `h_t = tanh(U x_t + w h_{{t-1}})`, h_{{-1}} = 0, with x_0 = "
+                     f"{e['x'][0]}, x_1 = {e['x'][1]}, U = {e['U']}, w = {e['w']}. The tape records the "
+                     f"forward pass as the TD's list w_0 … w_8, then the reverse mode seeds `w̄_8 = 1` and "
+                     "walks back; U is used twice (U x_0 and U x_1), so its two adjoints add up.",
+                     f"RNN d'Elman scalaire, `h_t = tanh(U x_t + w h_{{t-1}})`, h_{{-1}} = 0, avec x_0 = "
+                     f"{e['x'][0]}, x_1 = {e['x'][1]}, U = {e['U']}, w = {e['w']}. La bande enregistre la "
+                     f"passe avant comme la liste w_0 … w_8 du TD, puis le mode inverse pose `w̄_8 = 1` et "
+                     "remonte ; U sert deux fois (U x_0 et U x_1), ses deux adjoints s'additionnent.")),
             Formula(tape0.listing()),
             Formula(tape.listing()),
             Table((say("quantity", "grandeur"), say("value", "valeur")), (
@@ -202,14 +207,15 @@ def ex3(precision=4) -> Document:
                      "∂h_1/∂U, forme close du TD (1 − h_1²)(x_1 + w(1 − h_0²)x_0)"), closed),
                 (say("∂h_1/∂U, recurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)", "∂h_1/∂U, récurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)"),
                  dh_rec[1]))),
-            Text(say("The three agree: the tape, the TD's closed form and its recurrence `∂h_t/∂U = (1 − h_t²)(x_t + w "
-                     "∂h_{t-1}/∂U)` give the same number.",
-                     "Les trois concordent : la bande, la forme close du TD et sa récurrence `∂h_t/∂U = (1 − h_t²)"
-                     "(x_t + w ∂h_{t-1}/∂U)` donnent le même nombre.")),
-            Text(say("The TD's first graph (∂h_0/∂U) numbers its nodes from w_1, rnnlab's listing from w_0; the "
-                     "second graph (∂h_1/∂U) has the same numbering in both:",
-                     "Le premier graphe du TD (∂h_0/∂U) numérote ses nœuds à partir de w_1, la liste de rnnlab à partir "
-                     "de w_0 ; le second graphe (∂h_1/∂U) a la même numérotation dans les deux :")),
+            Text(say("The three agree: the tape, the TD's closed form and its recurrence `∂h_t/∂U = (1 − "
+                     "h_t²)(x_t + w ∂h_{t-1}/∂U)` give the same number.",
+                     "Les trois concordent : la bande, la forme close du TD et sa récurrence `∂h_t/∂U = (1 − "
+                     "h_t²)(x_t + w ∂h_{t-1}/∂U)` donnent le même nombre.")),
+            Text(say("The TD's first graph (∂h_0/∂U) numbers its nodes from w_1, rnnlab's listing from w_0; "
+                     "the second graph (∂h_1/∂U) has the same numbering in both:",
+                     "Le premier graphe du TD (∂h_0/∂U) numérote ses nœuds à partir de w_1, la liste de "
+                     "rnnlab à partir de w_0 ; le second graphe (∂h_1/∂U) a la même numérotation dans les "
+                     "deux :")),
             Table((say("node of ∂h_0/∂U", "nœud de ∂h_0/∂U"), say("TD", "TD"), "rnnlab"),
                   tuple((node, f"w_{td}", f"w_{ours}") for node, td, ours in H0_NUMBERING),
                   say("The two numberings side by side", "Les deux numérotations côte à côte")),
@@ -217,10 +223,11 @@ def ex3(precision=4) -> Document:
                     "w̄_4 = dw_4/dw_3 = 1 \"seed\"",
                     say("w̄_4 = ∂w_4/∂w_4 = 1 (rnnlab's numbering: w̄_3 = ∂w_3/∂w_3 = 1)",
                         "w̄_4 = ∂w_4/∂w_4 = 1 (numérotation de rnnlab : w̄_3 = ∂w_3/∂w_3 = 1)"),
-                    say("The reverse mode starts from the output's own adjoint, ∂h_0/∂h_0 = 1 by definition; dw_4/dw_3 "
-                        "is the local derivative 1 − h_0², which the next line (w̄_3) uses.",
-                        "Le mode inverse part de l'adjoint de la sortie elle-même, ∂h_0/∂h_0 = 1 par définition ; "
-                        "dw_4/dw_3 est la dérivée locale 1 − h_0², que la ligne suivante (w̄_3) utilise.")),
+                    say("The reverse mode starts from the output's own adjoint, ∂h_0/∂h_0 = 1 by definition; "
+                        "dw_4/dw_3 is the local derivative 1 − h_0², which the next line (w̄_3) uses.",
+                        "Le mode inverse part de l'adjoint de la sortie elle-même, ∂h_0/∂h_0 = 1 par "
+                        "définition ; dw_4/dw_3 est la dérivée locale 1 − h_0², que la ligne suivante (w̄_3) "
+                        "utilise.")),
             Erratum(say("TD, ex. 3, forward list of ∂h_1/∂U", "TD, ex. 3, liste avant de ∂h_1/∂U"),
                     "w_6 = w_4 w_5,  w_7 = w_3 + w_6",
                     "w_6 = w × w_5 (= w h_0),  w_7 = w_4 + w_6 (= U x_1 + w h_0)",

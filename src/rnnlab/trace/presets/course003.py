@@ -86,7 +86,8 @@ def rnnlab_gradients(window, target, p, char_to_idx):
     d_logits = y - np.eye(V)[char_to_idx[target]]
     _, _, grads = unroll_backward(tape, None, (d_logits @ p["W_hy"],))
     return {"W_xh": grads["W_ih"], "W_hh": grads["W_hh"], "b_h": grads["b_ih"][:, None],
-            "W_hy": np.outer(d_logits, h_T[0]), "b_y": d_logits[:, None], "loss": -np.log(y[char_to_idx[target]])}
+            "W_hy": np.outer(d_logits, h_T[0]), "b_y": d_logits[:, None],
+            "loss": -np.log(y[char_to_idx[target]])}
 
 
 def gradient_check(seed=0):
@@ -116,74 +117,80 @@ NOTEBOOK_BUGS = (
      "def initialize_parameters(vocab_size): … (the step-3 cell, as a function)",
      ("initialize_parameters is never defined: train_rnn stops at its first line with NameError (name "
       "'initialize_parameters' is not defined).",
-      "initialize_parameters n'est jamais défini : train_rnn s'arrête dès sa première ligne sur NameError (name "
-      "'initialize_parameters' is not defined).")),
-    (("Notebook, one-hot", "Notebook, one-hot"), "one_hot_dict(len(chars), chars)   # then one_hot_dict[char]",
+      "initialize_parameters n'est jamais défini : train_rnn s'arrête dès sa première ligne sur NameError "
+      "(name 'initialize_parameters' is not defined).")),
+    (("Notebook, one-hot", "Notebook, one-hot"),
+     "one_hot_dict(len(chars), chars)   # then one_hot_dict[char]",
      "one_hot = one_hot_dict(len(chars), chars), passed to forward_pass",
-     ("The table is displayed, not kept: the name one_hot_dict is the function, and forward_pass's one_hot_dict[char] "
-      "stops with TypeError ('function' object is not subscriptable).",
-      "La table est affichée, pas gardée : le nom one_hot_dict désigne la fonction, et le one_hot_dict[char] de "
-      "forward_pass s'arrête sur TypeError ('function' object is not subscriptable).")),
+     ("The table is displayed, not kept: the name one_hot_dict is the function, and forward_pass's "
+      "one_hot_dict[char] stops with TypeError ('function' object is not subscriptable).",
+      "La table est affichée, pas gardée : le nom one_hot_dict désigne la fonction, et le one_hot_dict[char] "
+      "de forward_pass s'arrête sur TypeError ('function' object is not subscriptable).")),
     (("Notebook, backward_pass, targets[t]", "Notebook, backward_pass, targets[t]"),
      "backward_pass(inputs[i], targets[i], …)   # reads targets[t] at every t",
      "the error y − onehot(targets[i]) at the last step only",
-     ("targets[i] is one character; the loop starts at t = 4 and targets[4] stops with IndexError (string index "
-      "out of range).",
-      "targets[i] est un seul caractère ; la boucle commence à t = 4 et targets[4] s'arrête sur IndexError (string "
-      "index out of range).")),
+     ("targets[i] is one character; the loop starts at t = 4 and targets[4] stops with IndexError (string "
+      "index out of range).",
+      "targets[i] est un seul caractère ; la boucle commence à t = 4 et targets[4] s'arrête sur IndexError "
+      "(string index out of range).")),
     (("Notebook, backward_pass, one-hot", "Notebook, backward_pass, one-hot"),
      "one_hot_dict[inputs[t]].reshape(1, -1)", "np.array(one_hot_dict[inputs[t]]).reshape(1, -1)",
-     ("The table holds Python lists: .reshape stops with AttributeError ('list' object has no attribute 'reshape').",
-      "La table contient des listes Python : .reshape s'arrête sur AttributeError ('list' object has no attribute "
-      "'reshape').")),
+     ("The table holds Python lists: .reshape stops with AttributeError ('list' object has no attribute "
+      "'reshape').",
+      "La table contient des listes Python : .reshape s'arrête sur AttributeError ('list' object has no "
+      "attribute 'reshape').")),
 )
 
 
 def code(precision=4) -> Document:
     p = precision
-    doc = Document("notebook-code", say("Notebook: its code run as is, and its BPTT checked",
-                                        "Notebook : son code exécuté tel quel, et sa BPTT vérifiée"), precision=p)
+    title = say("Notebook: its code run as is, and its BPTT checked",
+                "Notebook : son code exécuté tel quel, et sa BPTT vérifiée")
+    doc = Document("notebook-code", title, precision=p)
     check = gradient_check()
     doc.data = check
     every_max = max(r[1] for r in check["rows"])
     last_max = max(r[2] for r in check["rows"])
     doc.add(Formula("h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)      y = softmax(W_hy h_T + b_y)\n"
                     "L = −log y[target]      (train_rnn: loss += −log(outputs[-1][target_idx]))"),
-            Text(say("The Notebook's steps 1 and 2 (vocabulary, windows) run. The rest stops on four errors, met in "
-                     "this order when train_rnn is called; each one, what it breaks, and the smallest fix:",
-                     "Les étapes 1 et 2 du Notebook (vocabulaire, fenêtres) tournent. Le reste s'arrête sur quatre "
-                     "erreurs, rencontrées dans cet ordre quand on appelle train_rnn ; chacune, ce qu'elle casse, et la "
-                     "plus petite correction :")))
+            Text(say("The Notebook's steps 1 and 2 (vocabulary, windows) run. The rest stops on four errors, "
+                     "met in this order when train_rnn is called; each one, what it breaks, and the smallest "
+                     "fix:",
+                     "Les étapes 1 et 2 du Notebook (vocabulaire, fenêtres) tournent. Le reste s'arrête sur "
+                     "quatre erreurs, rencontrées dans cet ordre quand on appelle train_rnn ; chacune, ce "
+                     "qu'elle casse, et la plus petite correction :")))
     for where, wrong, right, why in NOTEBOOK_BUGS:
         doc.add(Erratum(say(*where), wrong, right, say(*why)))
-    doc.add(Text(say(f"With those fixed, the gradients can be compared. The loss train_rnn prints uses the last output "
-                     f"only, but backward_pass adds an output error at every step. On the first window "
-                     f"('{check['window']}' → '{check['target']}', 50 hidden units, the Notebook's N(0, 0.01²) weights "
-                     f"from a fixed generator), made to run by giving it the next character at every step "
-                     f"('{check['next_chars']}'), its gradients differ from those of its loss by up to "
-                     f"{every_max:.2f} (relative); with the error at the last step only they agree with rnnlab's BPTT "
-                     f"to {last_max:.1e}:",
-                     f"Une fois celles-ci corrigées, on peut comparer les gradients. La perte qu'affiche train_rnn "
-                     f"n'utilise que la dernière sortie, mais backward_pass ajoute une erreur de sortie à chaque pas. "
-                     f"Sur la première fenêtre ('{check['window']}' → '{check['target']}', 50 neurones cachés, les "
-                     f"poids N(0, 0.01²) du Notebook tirés d'un générateur fixé), exécutée en lui donnant le caractère "
-                     f"suivant à chaque pas ('{check['next_chars']}'), ses gradients diffèrent de ceux de sa perte "
-                     f"jusqu'à {every_max:.2f} (en relatif) ; avec l'erreur au dernier pas seulement, ils concordent "
+    doc.add(Text(say(f"With those fixed, the gradients can be compared. The loss train_rnn prints uses the "
+                     f"last output only, but backward_pass adds an output error at every step. On the first "
+                     f"window ('{check['window']}' → '{check['target']}', 50 hidden units, the Notebook's "
+                     f"N(0, 0.01²) weights from a fixed generator), made to run by giving it the next "
+                     f"character at every step ('{check['next_chars']}'), its gradients differ from those of "
+                     f"its loss by up to {every_max:.2f} (relative); with the error at the last step only "
+                     f"they agree with rnnlab's BPTT to {last_max:.1e}:",
+                     f"Une fois celles-ci corrigées, on peut comparer les gradients. La perte qu'affiche "
+                     f"train_rnn n'utilise que la dernière sortie, mais backward_pass ajoute une erreur de "
+                     f"sortie à chaque pas. Sur la première fenêtre ('{check['window']}' → "
+                     f"'{check['target']}', 50 neurones cachés, les poids N(0, 0.01²) du Notebook tirés d'un "
+                     f"générateur fixé), exécutée en lui donnant le caractère suivant à chaque pas "
+                     f"('{check['next_chars']}'), ses gradients diffèrent de ceux de sa perte jusqu'à "
+                     f"{every_max:.2f} (en relatif) ; avec l'erreur au dernier pas seulement, ils concordent "
                      f"avec la BPTT de rnnlab à {last_max:.1e} près :")),
             Table((say("parameter", "paramètre"), say("every output (Notebook)", "chaque sortie (Notebook)"),
                    say("last output only", "dernière sortie seulement")),
                   tuple((k, f"{a:.2e}", f"{b:.2e}") for k, a, b in check["rows"]),
-                  say("largest relative difference from rnnlab's gradient of L", "plus grand écart relatif au gradient "
-                      "de L selon rnnlab")),
-            Erratum(say("Notebook, backward_pass against train_rnn's loss", "Notebook, backward_pass contre la perte de "
-                        "train_rnn"),
+                  say("largest relative difference from rnnlab's gradient of L", "plus grand écart relatif "
+                      "au gradient de L selon rnnlab")),
+            Erratum(say("Notebook, backward_pass against train_rnn's loss", "Notebook, backward_pass contre "
+                        "la perte de train_rnn"),
                     "loss = −log y_T[target];  backward: dy = y_t − onehot(targets[t]) at every t",
-                    say("dy = y_T − onehot(target) at t = T only (0 before)", "dy = y_T − onehot(cible) à t = T seulement "
-                        "(0 avant)"),
-                    say(f"The gradient is not that of the loss printed: up to {every_max:.2f} relative difference on the "
-                        f"first window. It is the gradient of another loss, Σ_t −log y_t[next character], a many-to-many "
-                        f"model the Notebook does not train.",
-                        f"Le gradient n'est pas celui de la perte affichée : jusqu'à {every_max:.2f} d'écart relatif sur "
-                        f"la première fenêtre. C'est le gradient d'une autre perte, Σ_t −log y_t[caractère suivant], un "
-                        f"modèle plusieurs-à-plusieurs que le Notebook n'entraîne pas.")))
+                    say("dy = y_T − onehot(target) at t = T only (0 before)", "dy = y_T − onehot(cible) à t "
+                        "= T seulement (0 avant)"),
+                    say(f"The gradient is not that of the loss printed: up to {every_max:.2f} relative "
+                        f"difference on the first window. It is the gradient of another loss, Σ_t −log "
+                        f"y_t[next character], a many-to-many model the Notebook does not train.",
+                        f"Le gradient n'est pas celui de la perte affichée : jusqu'à {every_max:.2f} d'écart "
+                        f"relatif sur la première fenêtre. C'est le gradient d'une autre perte, Σ_t −log "
+                        f"y_t[caractère suivant], un modèle plusieurs-à-plusieurs que le Notebook n'entraîne "
+                        f"pas.")))
     return doc

@@ -35,7 +35,8 @@ def gru_trace(reset="before"):
 
 def gru(precision=4) -> Document:
     p = precision
-    doc = Document("chapitre-gru", say("Chapitre: the GRU on a worked example", "Chapitre : le GRU sur un exemple détaillé"),
+    doc = Document("chapitre-gru", say("Chapitre: the GRU on a worked example", "Chapitre : le GRU sur un "
+                   "exemple détaillé"),
                    precision=p)
     trace = gru_trace("before")
     after = gru_trace("after")
@@ -46,12 +47,13 @@ def gru(precision=4) -> Document:
                     "h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)      candidate\n"
                     "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t"),
             Text(say("Whose equations? The reset before the product with W is Cho et al. 2014's; the update "
-                     "`h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` is the convention of Chung et al. 2014 and d2l. Cho et al. "
-                     "write `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t`: the chapter keeps Cho's reset and flips Cho's z.",
-                     "À qui sont ces équations ? Le reset avant le produit par W est celui de Cho et al. 2014 ; la mise à "
-                     "jour `h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` est la convention de Chung et al. 2014 et de d2l. Cho "
-                     "et al. écrivent `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t` : le chapitre garde le reset de Cho et "
-                     "inverse son z.")),
+                     "`h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` is the convention of Chung et al. 2014 and "
+                     "d2l. Cho et al. write `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t`: the chapter keeps "
+                     "Cho's reset and flips Cho's z.",
+                     "À qui sont ces équations ? Le reset avant le produit par W est celui de Cho et al. "
+                     "2014 ; la mise à jour `h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` est la convention de "
+                     "Chung et al. 2014 et de d2l. Cho et al. écrivent `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ "
+                     "h̃_t` : le chapitre garde le reset de Cho et inverse son z.")),
             Text(say("Two hidden units, one input, three steps. z_t decides, per unit, how much of the candidate h̃_t "
                      "replaces the old state; r_t decides how much of h_{t-1} the candidate may look at (here before the "
                      "product with W). `a_z`, `a_r`, `a_h` are the pre-activations.",
@@ -78,14 +80,14 @@ def gru(precision=4) -> Document:
             Erratum(say("Chapitre, GRU, citation", "Chapitre, GRU, citation"),
                     say("h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, citing Cho et al. 2014",
                         "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, en citant Cho et al. 2014"),
-                    say("Cho et al. 2014: h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t; the chapter's form is Chung et al. "
-                        "2014's (and d2l's)",
-                        "Cho et al. 2014 : h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t ; la forme du chapitre est celle de "
-                        "Chung et al. 2014 (et de d2l)"),
-                    say("The same family with z ↔ 1 − z: a z learnt in one convention is 1 − z in the other. Only the "
-                        "reset before the product is Cho's.",
-                        "La même famille avec z ↔ 1 − z : un z appris dans une convention vaut 1 − z dans l'autre. Seul "
-                        "le reset avant le produit est celui de Cho.")))
+                    say("Cho et al. 2014: h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t; the chapter's form is "
+                        "Chung et al. 2014's (and d2l's)",
+                        "Cho et al. 2014 : h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t ; la forme du chapitre est "
+                        "celle de Chung et al. 2014 (et de d2l)"),
+                    say("The same family with z ↔ 1 − z: a z learnt in one convention is 1 − z in the other. "
+                        "Only the reset before the product is Cho's.",
+                        "La même famille avec z ↔ 1 − z : un z appris dans une convention vaut 1 − z dans "
+                        "l'autre. Seul le reset avant le produit est celui de Cho.")))
     return doc
 
 
@@ -134,39 +136,42 @@ def gradient_bptt(W_h, W_x, b, x):
 def gradient_sum(precision=4) -> Document:
     p = precision
     e = SCALAR
-    doc = Document("chapitre-gradient", say("Chapitre: the gradient of a scalar RNN, as a sum",
-                                            "Chapitre : le gradient d'un RNN scalaire, sous forme de somme"), precision=p)
+    title = say("Chapitre: the gradient of a scalar RNN, as a sum",
+                "Chapitre : le gradient d'un RNN scalaire, sous forme de somme")
+    doc = Document("chapitre-gradient", title, precision=p)
     hs, os_ = scalar_rnn(**e)
     T = len(hs) - 1
     values = {"recursion": gradient_recursion(e["W_h"], hs, os_), "bptt": gradient_bptt(**e),
-              "sum_from_0": gradient_terms(e["W_h"], hs, os_, 0), "sum_from_1": gradient_terms(e["W_h"], hs, os_, 1)}
+              "sum_from_0": gradient_terms(e["W_h"], hs, os_, 0),
+              "sum_from_1": gradient_terms(e["W_h"], hs, os_, 1)}
     doc.data = {"h": hs, "o": os_} | values
     doc.add(Formula("h_t = tanh(o_t),   o_t = W_h h_{t-1} + W_x x_t + b\n"
                     "∇_{W_h}(h_t) = tanh'(o_t) (h_{t-1} + W_h ∂h_{t-1}/∂W_h)\n"
                     "             = Σ_{t'} h_{t'} W_h^{t-t'-1} tanh'(o_{t'+1}) ⋯ tanh'(o_t)"),
-            Text(say(f"The chapter's scalar RNN, read from x_0 as the chapter does (h_t sums up x_0 … x_t, initial "
-                     f"state h_{{-1}} = 0), with W_h = {e['W_h']}, W_x = {e['W_x']}, b = {e['b']} and x = {e['x']}. "
-                     f"Each term of the sum is the influence of one past state h_{{t'}}, attenuated by "
-                     f"W_h^{{t-t'-1}} and the slopes tanh'.",
-                     f"Le RNN scalaire du chapitre, lu à partir de x_0 comme le fait le chapitre (h_t résume x_0 … x_t, "
-                     f"état initial h_{{-1}} = 0), avec W_h = {e['W_h']}, W_x = {e['W_x']}, b = {e['b']} et "
-                     f"x = {e['x']}. Chaque terme de la somme est l'influence d'un état passé h_{{t'}}, atténuée par "
-                     f"W_h^{{t-t'-1}} et les pentes tanh'.")),
+            Text(say(f"The chapter's scalar RNN, read from x_0 as the chapter does (h_t sums up x_0 … x_t, "
+                     f"initial state h_{{-1}} = 0), with W_h = {e['W_h']}, W_x = {e['W_x']}, b = {e['b']} "
+                     f"and x = {e['x']}. Each term of the sum is the influence of one past state h_{{t'}}, "
+                     f"attenuated by W_h^{{t-t'-1}} and the slopes tanh'.",
+                     f"Le RNN scalaire du chapitre, lu à partir de x_0 comme le fait le chapitre (h_t résume "
+                     f"x_0 … x_t, état initial h_{{-1}} = 0), avec W_h = {e['W_h']}, W_x = {e['W_x']}, b = "
+                     f"{e['b']} et x = {e['x']}. Chaque terme de la somme est l'influence d'un état passé "
+                     f"h_{{t'}}, atténuée par W_h^{{t-t'-1}} et les pentes tanh'.")),
             Table(("t", "x_t", "o_t", "h_t", "tanh'(o_t)"),
                   tuple((str(t), fmt(e["x"][t], 1), os_[t], hs[t], 1.0 - hs[t] ** 2) for t in range(T + 1))),
             Table((say(f"∂h_{T}/∂W_h computed by", f"∂h_{T}/∂W_h calculé par"), say("value", "valeur")), (
                 (say("the chapter's recursion", "la récurrence du chapitre"), values["recursion"]),
                 (say("rnnlab's BPTT", "la BPTT de rnnlab"), values["bptt"]),
                 (say("the sum from t' = 0", "la somme à partir de t' = 0"), values["sum_from_0"]),
-                (say("the chapter's sum, from t' = 1", "la somme du chapitre, à partir de t' = 1"), values["sum_from_1"]))),
+                (say("the chapter's sum, from t' = 1", "la somme du chapitre, à partir de t' = 1"),
+                 values["sum_from_1"]))),
             Erratum(say("Chapitre, RNN, the sum for ∇_{W_h}(h_t)", "Chapitre, RNN, la somme de ∇_{W_h}(h_t)"),
                     "Σ_{t'=1}^{t-1}", "Σ_{t'=0}^{t-1}",
                     say(f"The recursion unrolls down to the first state h_0 = tanh(W_x x_0 + b), whose term "
                         f"h_0 W_h^{{t-1}} tanh'(o_1) ⋯ tanh'(o_t) the chapter's bound drops: here "
-                        f"{fmt(values['sum_from_1'], p)} instead of {fmt(values['sum_from_0'], p)}. (With a non-zero "
-                        f"initial state h_{{-1}} the sum starts at t' = −1.)",
-                        f"La récurrence se déroule jusqu'au premier état h_0 = tanh(W_x x_0 + b), dont le terme "
-                        f"h_0 W_h^{{t-1}} tanh'(o_1) ⋯ tanh'(o_t) est omis par la borne du chapitre : ici "
-                        f"{fmt(values['sum_from_1'], p)} au lieu de {fmt(values['sum_from_0'], p)}. (Avec un état "
-                        f"initial h_{{-1}} non nul, la somme commence à t' = −1.)")))
+                        f"{fmt(values['sum_from_1'], p)} instead of {fmt(values['sum_from_0'], p)}. (With a "
+                        f"non-zero initial state h_{{-1}} the sum starts at t' = −1.)",
+                        f"La récurrence se déroule jusqu'au premier état h_0 = tanh(W_x x_0 + b), dont le "
+                        f"terme h_0 W_h^{{t-1}} tanh'(o_1) ⋯ tanh'(o_t) est omis par la borne du chapitre : "
+                        f"ici {fmt(values['sum_from_1'], p)} au lieu de {fmt(values['sum_from_0'], p)}. "
+                        f"(Avec un état initial h_{{-1}} non nul, la somme commence à t' = −1.)")))
     return doc
