@@ -122,19 +122,21 @@ def ex12(precision=4) -> Document:
     by_k = {r["k"]: r for r in rows}
     doc.add(Formula("∂L/∂h_0 = ∂L/∂h_k × (∂h_k/∂h_{k-1}) × … × (∂h_1/∂h_0)\n"
                     "∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh  ≈  0.9 × W_hh   (tanh' ≈ 0.9)"),
-            Text(say("With tanh' replaced by its average 0.9, every factor is the same matrix `J = 0.9 × W_hh = "
-                     f"{fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, so the gradient that reaches k steps back is "
-                     "`∂L/∂h_k × J^k`. How big is a matrix? We give three norms and the elementwise view: the spectral "
-                     "norm `‖J^k‖₂` (the largest factor by which any upstream gradient can be multiplied: the honest "
-                     "answer), the Frobenius norm `‖J^k‖_F` (all entries together), the largest entry `max|J^k|` and the "
-                     "scalar view `(0.8 × 0.9)^k` which keeps only the diagonal weight 0.8.",
-                     "En remplaçant tanh' par sa moyenne 0,9, chaque facteur est la même matrice `J = 0.9 × W_hh = "
-                     f"{fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, et le gradient qui remonte de k pas vaut "
-                     "`∂L/∂h_k × J^k`. Quelle taille pour une matrice ? Nous donnons trois normes et la vue élément par "
-                     "élément : la norme spectrale `‖J^k‖₂` (le plus grand facteur par lequel un gradient amont peut "
-                     "être multiplié : la réponse honnête), la norme de Frobenius `‖J^k‖_F` (tous les coefficients "
-                     "ensemble), le plus grand coefficient `max|J^k|` et la vue scalaire `(0.8 × 0.9)^k` qui ne garde que "
-                     "le poids diagonal 0,8.")),
+            Text(say("With tanh' replaced by its average 0.9, every factor is the same matrix `J = 0.9 × "
+                     f"W_hh = {fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, so the gradient that reaches k "
+                     f"steps back is `∂L/∂h_k × J^k`. How big is a matrix? We give three norms and the "
+                     "elementwise view: the spectral norm `‖J^k‖₂` (the largest factor by which any upstream "
+                     "gradient can be multiplied: the measure that answers the question), the Frobenius norm "
+                     "`‖J^k‖_F` (all entries together), the largest entry `max|J^k|` and the scalar view "
+                     "`(0.8 × 0.9)^k` which keeps only the diagonal weight 0.8.",
+                     "En remplaçant tanh' par sa moyenne 0,9, chaque facteur est la même matrice `J = 0.9 × "
+                     f"W_hh = {fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, et le gradient qui remonte de k "
+                     f"pas vaut `∂L/∂h_k × J^k`. Quelle taille pour une matrice ? Nous donnons trois normes "
+                     "et la vue élément par élément : la norme spectrale `‖J^k‖₂` (le plus grand facteur par "
+                     "lequel un gradient amont peut être multiplié : la mesure qui répond à la question), la "
+                     "norme de Frobenius `‖J^k‖_F` (tous les coefficients ensemble), le plus grand "
+                     "coefficient `max|J^k|` et la vue scalaire `(0.8 × 0.9)^k` qui ne garde que le poids "
+                     "diagonal 0,8.")),
             Heading(say("1. The gradient after 3, 5 and 10 steps", "1. Le gradient après 3, 5 et 10 pas")),
             Table((say("steps k", "pas k"), "‖J^k‖₂", "‖J^k‖_F", "max|J^k|", "(0.8×0.9)^k"),
                   tuple((str(k), by_k[k]["spectral"], by_k[k]["frobenius"], by_k[k]["max_entry"], by_k[k]["diagonal"])
@@ -310,18 +312,19 @@ def ex23(precision=4) -> Document:
                     + say("(h_{t-1} held fixed)", "(h_{t-1} fixé)") + "\n"
                     "∂L/∂W_f = Σ_t ∂L/∂f_t × σ'(z_f,t) × [h_{t-1}, x_t]"),
             Heading(say("1. Why does this gradient not vanish as in the RNN?", "1. Pourquoi ce gradient ne disparaît-il pas comme dans le RNN ?")),
-            Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight matrix and no "
-                     "squashing derivative (the RNN multiplies by `diag(tanh') × W_hh` at every step, 0.73 in ex. 1.2). "
-                     "The network sets f_t itself: when it learns f_t ≈ 1 the error flows back unchanged over many steps "
-                     "(the 'constant error carousel'), and it can still cut the flow where forgetting is useful. The "
-                     "other paths (through h_{t-1} and the gates) do decay like an RNN's; the cell path is the one that "
-                     "does not have to.",
-                     "Le long de l'état de cellule, un pas en arrière est un simple produit élément par élément par f_t : "
-                     "aucune matrice de poids ni dérivée d'écrasement (le RNN multiplie à chaque pas par "
-                     "`diag(tanh') × W_hh`, 0,73 dans l'ex. 1.2). C'est le réseau qui fixe f_t : s'il apprend f_t ≈ 1, "
-                     "l'erreur remonte intacte sur de nombreux pas (le « carrousel d'erreur constante »), et il peut "
-                     "couper le flux là où oublier est utile. Les autres chemins (par h_{t-1} et les portes) décroissent "
-                     "comme dans un RNN ; le chemin de la cellule n'y est pas obligé.")),
+            Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight "
+                     "matrix and no activation slope (the RNN multiplies by `diag(tanh') × W_hh` at every "
+                     "step, 0.73 in ex. 1.2). The network sets f_t itself: when it learns f_t ≈ 1 the error "
+                     "flows back unchanged over many steps (the 'constant error carousel'), and it can still "
+                     "cut the flow where forgetting is useful. The other paths (through h_{t-1} and the "
+                     "gates) do decay like an RNN's; the cell path is the one that does not have to.",
+                     "Le long de l'état de cellule, un pas en arrière est un simple produit élément par "
+                     "élément par f_t : aucune matrice de poids ni pente de la fonction d'activation (le RNN "
+                     "multiplie à chaque pas par `diag(tanh') × W_hh`, 0,73 dans l'ex. 1.2). C'est le réseau "
+                     "qui fixe f_t : s'il apprend f_t ≈ 1, l'erreur remonte intacte sur de nombreux pas (le "
+                     "« carrousel d'erreur constante »), et il peut couper le flux là où oublier est utile. "
+                     "Les autres chemins (par h_{t-1} et les portes) décroissent comme dans un RNN ; le "
+                     "chemin de la cellule n'y est pas obligé.")),
             Heading(say("2. f_t = 0.9 for 10 steps", "2. f_t = 0,9 pendant 10 pas")),
             Text(say(f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, about {fmt(f ** n, 2)}: a third of the gradient survives "
                      f"10 steps, against {fmt(rnn_rows[n - 1]['spectral'], p)} for the RNN of ex. 1.2 "
