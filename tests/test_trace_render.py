@@ -228,9 +228,10 @@ def test_dump_config_round_trips_any_config():
 
     leaves = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(), st.text(max_size=5),
                        st.booleans(), st.none())
-    trees = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                         st.dictionaries(st.text(max_size=4), inner, max_size=4)),
-                         max_leaves=20)
+    def branches(inner):
+        return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4))
+
+    trees = st.recursive(leaves, branches, max_leaves=20)
 
     @settings(max_examples=200, deadline=None)
     @given(trees)
