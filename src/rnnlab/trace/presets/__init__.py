@@ -46,6 +46,11 @@ PRESETS = {p.id: p for p in (
            "flux du gradient du LSTM : 0.9^10, explosion, ∂L/∂W_f par BPTT", course000.ex23),
     Preset("cours-lstm", "Cours, LSTM", "the lecture's LSTM unit (2.7/1.63/1.62 … 0.98), exact vs printed",
            "l'unité LSTM du cours (2.7/1.63/1.62 … 0.98), exacte contre imprimée", course001.lstm_unit),
+    Preset("cours-backprop", "Cours, Rappel", "the backpropagation recap: ∂E/∂w16 and ∂E/∂w7 through h4",
+           "le rappel de rétropropagation : ∂E/∂w16 et ∂E/∂w7 à travers h4", course001.backprop),
+    Preset("cours-days", "Cours, Résumé", "the LSTM unit over four days: day 5 for both sequences (≈ 0, ≈ "
+           "0.97)",
+           "l'unité LSTM sur quatre jours : le jour 5 des deux séquences (≈ 0, ≈ 0.97)", course001.days),
     Preset("td-1", "TD, ex. 1", "Elman RNN: y_2 unrolled, symbolic and numeric",
            "RNN d'Elman : y_2 déroulé, symbolique et numérique", course002.ex1),
     Preset("td-2", "TD, ex. 2", "myRNN corrected; shapes for B=5, T=13, d=7, 3 classes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import lstm_params_from_course
+from ...functional import sigmoid
 from ...i18n import say
 from ..document import Document, Erratum, Formula, Table, Text, TraceBlock, fmt
 from ..record import trace_forward
@@ -113,4 +114,182 @@ def lstm_unit(precision=4) -> Document:
                         "la sigmoïde (porte d'entrée i) détermine la proportion ; tanh fabrique le candidat C̃"),
                     say("tanh outputs values in (−1, 1): the candidate; σ outputs a fraction in (0, 1): how much of it is kept.",
                         "tanh donne une valeur dans (−1, 1) : le candidat ; σ donne une fraction dans (0, 1) : la part gardée.")))
+    return doc
+
+
+# --- the unit unrolled over four days (the Cours' closing figure) -------------------------------
+
+# the figure's two sequences: the same days 2–4, a different day 1; both start from h_0 = C_0 = 0
+DAYS = {"A": [0.0, 0.5, 0.25, 1.0], "B": [1.0, 0.5, 0.25, 1.0]}
+
+
+def days_trace(values):
+    """The Cours' LSTM unit (its weights, zero initial state) over the days ``values``."""
+    params = unit_trace().params
+    return trace_forward("lstm", params, np.array(values)[:, None], (np.zeros(1), np.zeros(1)))
+
+
+def days(precision=4) -> Document:
+    p = precision
+    title = say("Cours: the LSTM unit over four days, predicting day 5",
+                "Cours : l'unité LSTM sur quatre jours, pour prédire le jour 5")
+    doc = Document("cours-days", title, precision=p)
+    traces = {name: days_trace(v) for name, v in DAYS.items()}
+    h = {name: t.series("h")[:, 0] for name, t in traces.items()}
+    C = {name: t.series("C")[:, 0] for name, t in traces.items()}
+    f = {name: t.series("f")[:, 0] for name, t in traces.items()}
+    doc.data = {"h": h, "C": C, "f": f, "prediction": {name: float(v[-1]) for name, v in h.items()}}
+    doc.add(Text(say("The Cours closes by unrolling its LSTM unit over four days, with the same weights and "
+                     "biases at every step (those of its worked unit), to predict day 5 as the last "
+                     "short-term memory h_4. Its figure runs two sequences that differ only on day 1: A = "
+                     "[0, 0.5, 0.25, 1] and B = [1, 0.5, 0.25, 1], both from h_0 = C_0 = 0.",
+                     "Le Cours termine en déroulant son unité LSTM sur quatre jours, avec les mêmes poids et "
+                     "biais à chaque pas (ceux de son unité détaillée), pour prédire le jour 5 comme "
+                     "dernière mémoire à court terme h_4. Sa figure fait tourner deux séquences qui ne "
+                     "diffèrent que par le jour 1 : A = [0, 0.5, 0.25, 1] et B = [1, 0.5, 0.25, 1], toutes "
+                     "deux depuis h_0 = C_0 = 0.")),
+            Table(("t", "x_t (A)", "C_t (A)", "h_t (A)", "x_t (B)", "C_t (B)", "h_t (B)"),
+                  tuple((str(t + 1), fmt(DAYS["A"][t], 2), C["A"][t], h["A"][t],
+                         fmt(DAYS["B"][t], 2), C["B"][t], h["B"][t]) for t in range(4)),
+                  say("Long-term (C_t) and short-term (h_t) memory, day after day",
+                      "Mémoire à long terme (C_t) et à court terme (h_t), jour après jour")),
+            Text(say(f"Prediction for day 5: h_4 = {fmt(h['A'][-1], p)} for A (≈ 0) and {fmt(h['B'][-1], p)} "
+                     f"for B (≈ 0.97). The whole difference comes from day 1, carried by the long-term "
+                     f"memory. For A, x_1 = 0 leaves only the bias in the candidate, C̃_1 = tanh(−0.32) < 0: "
+                     f"C_1 = {fmt(C['A'][0], p)}, and the memory stays negative through day 3 (C_3 = "
+                     f"{fmt(C['A'][2], p)}); day 4's input adds about as much as that memory takes away, C_4 "
+                     f"= {fmt(C['A'][-1], p)} and h_4 ≈ 0. For B, x_1 = 1 gives C̃_1 = tanh(0.94 − 0.32) > "
+                     f"0: C_1 = {fmt(C['B'][0], p)}, which the forget gates keep (f_t ≥ "
+                     f"{fmt(f['B'].min(), 2)}) and the next days add to: C_4 = {fmt(C['B'][-1], p)}, so h_4 "
+                     f"= o_4 tanh(C_4) is close to 1. The same days 2–4 lead to opposite predictions because "
+                     f"the unit remembers day 1.",
+                     f"Prédiction du jour 5 : h_4 = {fmt(h['A'][-1], p)} pour A (≈ 0) et "
+                     f"{fmt(h['B'][-1], p)} pour B (≈ 0.97). Toute la différence vient du jour 1, portée par "
+                     f"la mémoire à long terme. Pour A, x_1 = 0 ne laisse que le biais dans le candidat, "
+                     f"C̃_1 = tanh(−0.32) < 0 : C_1 = {fmt(C['A'][0], p)}, et la mémoire reste négative "
+                     f"jusqu'au jour 3 (C_3 = {fmt(C['A'][2], p)}) ; l'entrée du jour 4 ajoute à peu près ce "
+                     f"que cette mémoire retire, C_4 = {fmt(C['A'][-1], p)} et h_4 ≈ 0. Pour B, x_1 = 1 "
+                     f"donne C̃_1 = tanh(0.94 − 0.32) > 0 : C_1 = {fmt(C['B'][0], p)}, que les portes "
+                     f"d'oubli conservent (f_t ≥ {fmt(f['B'].min(), 2)}) et auquel les jours suivants "
+                     f"s'ajoutent : C_4 = {fmt(C['B'][-1], p)}, donc h_4 = o_4 tanh(C_4) est proche de 1. "
+                     f"Les mêmes jours 2 à 4 mènent à des prédictions opposées parce que l'unité se souvient "
+                     f"du jour 1.")),
+            TraceBlock(traces["A"], say("Sequence A, gate by gate", "Séquence A, porte par porte")),
+            TraceBlock(traces["B"], say("Sequence B, gate by gate", "Séquence B, porte par porte")))
+    return doc
+
+
+# --- the backpropagation recap: w16, w7 and h4 ---------------------------------------------------
+
+# The Cours' recap names O_in = … + w16·h4 + …, h4_in = … + w7·h1 + … and h1 = σ(x1·w1 + x2·w4), on a
+# figure that is not in the text. The smallest network in which all three hold, weights numbered by
+# their source neuron: inputs x1, x2 → h1, h2, h3 (w1…w6) → h4, h5, h6 (w7…w15) → O (w16…w18), sigmoid
+# everywhere, no biases, E = (O_out − target)². The Cours gives no numbers: these are ours.
+BACKPROP = dict(x=[1.0, 0.5], target=1.0,
+                w=[0.2, -0.3, 0.4, 0.5, 0.1, -0.2,
+                   0.3, 0.6, -0.1, -0.4, 0.2, 0.5, 0.7, -0.3, 0.1,
+                   0.8, -0.5, 0.4])
+
+
+def backprop_layers(w):
+    """The three weight matrices of the recap's network from w1…w18 (row = target neuron)."""
+    w = np.asarray(w, dtype=np.float64)
+    W1 = w[0:6].reshape(2, 3).T  # h_j_in = x1 w_j + x2 w_{3+j}
+    W2 = w[6:15].reshape(3, 3).T  # h_{3+k}_in = h1 w_{6+k} + h2 w_{9+k} + h3 w_{12+k}
+    W3 = w[15:18].reshape(1, 3)  # O_in = h4 w16 + h5 w17 + h6 w18
+    return W1, W2, W3
+
+
+def backprop_numbers(x=None, target=None, w=None):
+    """Forward values and the chain-rule factors of ∂E/∂w16, ∂E/∂w7 and ∂E/∂w1."""
+    e = BACKPROP
+    x = np.asarray(e["x"] if x is None else x, dtype=np.float64)
+    target = e["target"] if target is None else target
+    W1, W2, W3 = backprop_layers(e["w"] if w is None else w)
+    a1 = W1 @ x
+    h1 = sigmoid(a1)
+    a2 = W2 @ h1
+    h2 = sigmoid(a2)
+    o_in = float((W3 @ h2)[0])
+    o = float(sigmoid(np.array([o_in]))[0])
+    d_o = 2.0 * (o - target)  # ∂E/∂O_out
+    d_o_in = d_o * o * (1 - o)  # ∂E/∂O_in
+    d_h2 = d_o_in * W3[0]  # ∂E/∂h4_out, ∂E/∂h5_out, ∂E/∂h6_out
+    d_a2 = d_h2 * h2 * (1 - h2)
+    d_h1 = W2.T @ d_a2  # ∂E/∂h1_out … (every path through the second layer)
+    d_a1 = d_h1 * h1 * (1 - h1)
+    return {"x": x, "a1": a1, "h1": h1, "a2": a2, "h2": h2, "o_in": o_in, "o": o, "E": (o - target) ** 2,
+            "dE_do": d_o, "do_doin": o * (1 - o), "dE_dw16": d_o_in * h2[0],
+            "dE_dh4": d_h2[0], "dh4_da4": h2[0] * (1 - h2[0]), "dE_dw7": d_a2[0] * h1[0],
+            "dE_dh1": d_h1[0], "dh1_da1": h1[0] * (1 - h1[0]), "dE_dw1": d_a1[0] * x[0]}
+
+
+def _op(v) -> str:
+    """A given number as an operand: negative ones in parentheses."""
+    return f"({v})" if v < 0 else f"{v}"
+
+
+def _layer1(x, w, j) -> str:
+    """``x1·w_j + x2·w_{j+3}`` with the numbers substituted (j from 0)."""
+    return f"x1·w{j + 1} + x2·w{j + 4} = {x[0]}·{_op(w[j])} + {x[1]}·{_op(w[j + 3])}"
+
+
+def backprop(precision=4) -> Document:
+    p = precision
+    title = say("Cours: the backpropagation recap, ∂E/∂w16 and ∂E/∂w7 step by step",
+                "Cours : le rappel de rétropropagation, ∂E/∂w16 et ∂E/∂w7 pas à pas")
+    doc = Document("cours-backprop", title, precision=p)
+    n = backprop_numbers()
+    e = BACKPROP
+    w = e["w"]
+    doc.data = n
+    doc.add(Text(say("The Cours recalls backpropagation on a small network it draws: O_in = … + w16·h4 + …, "
+                     "h4_in = … + w7·h1 + …, h1 = σ(x1·w1 + x2·w4), E = (output − target)². The smallest "
+                     "network where all three hold numbers the weights by their source neuron: inputs x1, x2 "
+                     "→ h1, h2, h3 (w1…w6) → h4, h5, h6 (w7…w15) → O (w16, w17, w18), sigmoid everywhere, no "
+                     "biases. The Cours gives no numbers; these are ours:",
+                     "Le Cours rappelle la rétropropagation sur un petit réseau qu'il dessine : O_in = … + "
+                     "w16·h4 + …, h4_in = … + w7·h1 + …, h1 = σ(x1·w1 + x2·w4), E = (sortie − cible)². Le "
+                     "plus petit réseau où les trois tiennent numérote les poids par leur neurone source : "
+                     "entrées x1, x2 → h1, h2, h3 (w1…w6) → h4, h5, h6 (w7…w15) → O (w16, w17, w18), "
+                     "sigmoïde partout, sans biais. Le Cours ne donne pas de nombres ; voici les nôtres :")),
+            Formula(f"x1 = {e['x'][0]}, x2 = {e['x'][1]}, target = {e['target']}\n"
+                    + ", ".join(f"w{k + 1} = {v}" for k, v in enumerate(w[:6])) + "\n"
+                    + ", ".join(f"w{k + 7} = {v}" for k, v in enumerate(w[6:15])) + "\n"
+                    + ", ".join(f"w{k + 16} = {v}" for k, v in enumerate(w[15:]))),
+            Table((say("neuron", "neurone"), say("input (weighted sum)", "entrée (somme pondérée)"), "in",
+                   "out = σ(in)"),
+                  (("h1", _layer1(e["x"], w, 0), n["a1"][0], n["h1"][0]),
+                   ("h2", _layer1(e["x"], w, 1), n["a1"][1], n["h1"][1]),
+                   ("h3", _layer1(e["x"], w, 2), n["a1"][2], n["h1"][2]),
+                   ("h4", "h1·w7 + h2·w10 + h3·w13", n["a2"][0], n["h2"][0]),
+                   ("h5", "h1·w8 + h2·w11 + h3·w14", n["a2"][1], n["h2"][1]),
+                   ("h6", "h1·w9 + h2·w12 + h3·w15", n["a2"][2], n["h2"][2]),
+                   ("O", "h4·w16 + h5·w17 + h6·w18", n["o_in"], n["o"])),
+                  say("Forward pass", "Passe avant")),
+            Text(say(f"E = (O_out − target)² = ({fmt(n['o'], p)} − {e['target']})² = {fmt(n['E'], p)}.",
+                     f"E = (O_out − cible)² = ({fmt(n['o'], p)} − {e['target']})² = {fmt(n['E'], p)}.")),
+            Table((say("factor", "facteur"), say("formula", "formule"), say("value", "valeur")), (
+                ("∂E/∂O_out", "2 (O_out − target)", n["dE_do"]),
+                ("∂O_out/∂O_in", "σ'(O_in) = O_out (1 − O_out)", n["do_doin"]),
+                ("∂O_in/∂w16", "h4", n["h2"][0]),
+                ("∂E/∂w16", say("product of the three", "produit des trois"), n["dE_dw16"]),
+                ("∂E/∂h4_out", "∂E/∂O_out × ∂O_out/∂O_in × w16", n["dE_dh4"]),
+                ("∂h4_out/∂h4_in", "σ'(h4_in) = h4 (1 − h4)", n["dh4_da4"]),
+                ("∂h4_in/∂w7", "h1", n["h1"][0]),
+                ("∂E/∂w7", say("product of the three", "produit des trois"), n["dE_dw7"])),
+                  say("The Cours' two chains", "Les deux chaînes du Cours")),
+            Text(say(f"∂E/∂w16 = {fmt(n['dE_do'], p)} × {fmt(n['do_doin'], p)} × {fmt(n['h2'][0], p)} = "
+                     f"{fmt(n['dE_dw16'], p)}: one σ' on the way. ∂E/∂w7 = {fmt(n['dE_dh4'], p)} × "
+                     f"{fmt(n['dh4_da4'], p)} × {fmt(n['h1'][0], p)} = {fmt(n['dE_dw7'], p)}: two σ', each ≤ "
+                     f"0.25. One layer further back, ∂E/∂w1 = {fmt(n['dE_dw1'], p)} (three σ', summed over "
+                     f"the three paths through h4, h5, h6): the deeper the weight, the more factors ≤ 0.25 "
+                     f"its gradient carries, which is the vanishing gradient the Cours turns to next.",
+                     f"∂E/∂w16 = {fmt(n['dE_do'], p)} × {fmt(n['do_doin'], p)} × {fmt(n['h2'][0], p)} = "
+                     f"{fmt(n['dE_dw16'], p)} : un σ' en chemin. ∂E/∂w7 = {fmt(n['dE_dh4'], p)} × "
+                     f"{fmt(n['dh4_da4'], p)} × {fmt(n['h1'][0], p)} = {fmt(n['dE_dw7'], p)} : deux σ', "
+                     f"chacun ≤ 0.25. Une couche plus loin, ∂E/∂w1 = {fmt(n['dE_dw1'], p)} (trois σ', sommés "
+                     f"sur les trois chemins par h4, h5, h6) : plus le poids est profond, plus son gradient "
+                     f"porte de facteurs ≤ 0.25 ; c'est le gradient qui disparaît, que le Cours aborde "
+                     f"ensuite.")))
     return doc
