@@ -71,3 +71,56 @@ def test_cours_backprop_chains_against_finite_differences():
     assert n["dE_dh4"] * n["dh4_da4"] * n["h1"][0] == pytest.approx(n["dE_dw7"], rel=1e-14)
     assert max(n["do_doin"], n["dh4_da4"], n["dh1_da1"]) <= 0.25
     assert abs(n["dE_dw1"]) < abs(n["dE_dw7"]) < abs(n["dE_dw16"])
+
+
+def test_notebook_steps_against_the_notebooks_own_code(capsys):
+    import numpy as np
+
+    from test_course_errata import NOTEBOOK_CODE
+
+    nb = {}
+    exec(NOTEBOOK_CODE, nb)
+    capsys.readouterr()
+    doc = build("notebook-steps")
+    d = doc.data
+    assert d["char_to_idx"] == nb["char_to_idx"]
+    assert d["inputs"] == nb["inputs"] and d["targets"] == nb["targets"]
+    from rnnlab.trace.presets.course003 import notebook_parameters
+
+    p = notebook_parameters(nb["vocab_size"], np.random.default_rng(0))
+    table = nb["one_hot_dict"](nb["vocab_size"], nb["chars"])
+    outputs, _ = nb["forward_pass"](nb["inputs"][0], nb["hprev"], p["W_xh"], p["W_hh"], p["W_hy"], p["b_h"],
+                                    p["b_y"], nb["vocab_size"], table)
+    assert np.abs(outputs[-1][:, 0] - d["y"]).max() < 1e-15
+    assert d["loss"] == pytest.approx(-np.log(outputs[-1][nb["char_to_idx"]["l"], 0]), rel=1e-14)
+    assert d["loss"] == pytest.approx(np.log(17), abs=0.01)
+    for k in p:  # the corrected Notebook's gradients are rnnlab's
+        assert np.abs(d["grads"][k] - d["rnnlab"][k]).max() <= 1e-12 * max(1.0, np.abs(d["rnnlab"][k]).max())
+
+
+def test_notebook_training_rates_and_generation():
+    import numpy as np
+
+    from rnnlab.cells import make_cell
+    from rnnlab.sequence import unroll
+    from rnnlab.trace.presets.course003 import SENTENCE, train
+
+    d = build("notebook-training").data
+    assert d["notebook_vs_rnnlab"] < 1e-10
+    for lr, losses in d["sweep"].items():
+        finite = bool(np.isfinite(losses).all())
+        expect = ("diverges" if not finite or losses[-1] > losses[0] else
+                  "converges" if losses[-1] < 0.05 * losses[0] else "slow")
+        assert d["verdicts"][lr] == expect
+    assert d["verdicts"][0.05] == "converges" and d["verdicts"][10.0] == "diverges"
+    assert d["sliding"] == SENTENCE
+    # the trained model's predictions, recomputed by rnnlab's core forward
+    _, p = train(d["best"], len(d["sweep"][d["best"]]))
+    chars = sorted(set(SENTENCE))
+    ids = np.array([chars.index(c) for c in SENTENCE])
+    X = np.eye(len(chars))[np.stack([ids[i:i + 5] for i in range(len(ids) - 5)])]  # (N, 5, V)
+    h0 = np.zeros((len(X), 50))
+    _, (h_T,), _ = unroll(make_cell("rnn"), X.transpose(1, 0, 2), (h0,), p["W_xh"], p["W_hh"], p["b_h"][:, 0],
+                          np.zeros(50))
+    predicted = np.argmax(h_T @ p["W_hy"].T + p["b_y"][:, 0], axis=1)
+    assert int((predicted == ids[5:]).sum()) == d["right"]

@@ -59,6 +59,12 @@ PRESETS = {p.id: p for p in (
            "∂h_1/∂U par différentiation automatique en mode inverse (w_0 … w_8)", course002.ex3),
     Preset("notebook-code", "Notebook", "the Notebook's code run as is: its five bugs, minimally fixed",
            "le code du Notebook exécuté tel quel : ses cinq erreurs, corrigées a minima", course003.code),
+    Preset("notebook-steps", "Notebook", "vocabulary, windows, one-hot, forward, loss, BPTT with clipping",
+           "vocabulaire, fenêtres, one-hot, passe avant, perte, BPTT avec écrêtage", course003.steps),
+    Preset("notebook-training", "Notebook", "its corrected train_rnn: learning rates that converge and "
+           "diverge; "
+           "generation", "son train_rnn corrigé : taux qui convergent et qui divergent ; génération",
+           course003.training),
     Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar "
            "RNN", "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire",
            course004.gradient_sum),
