@@ -124,3 +124,16 @@ def test_notebook_training_rates_and_generation():
                           np.zeros(50))
     predicted = np.argmax(h_T @ p["W_hy"].T + p["b_y"][:, 0], axis=1)
     assert int((predicted == ids[5:]).sum()) == d["right"]
+
+
+def test_cours_architectures_each_model_has_its_shape():
+    doc = build("cours-architectures")
+    shapes = doc.data["shapes"]
+    B, T, D, K, steps = 2, 6, 8, 5, 4
+    assert shapes["tagger"] == ((T, B, D), (T, B, K))  # many-to-many: one output per step
+    assert shapes["classifier"] == ((T, B, D), (B, K))  # many-to-one: one output per sequence
+    assert shapes["generator"] == ((B, D), (steps, B, K))  # one-to-many: a sequence from one vector
+    assert shapes["linear"] == ((B, D), (B, K))  # one-to-one
+    rows = [b for b in doc.blocks if type(b).__name__ == "Table"][0].rows
+    assert [r[0] for r in rows] == ["many-to-many", "many-to-one", "one-to-many", "one-to-one"]
+    assert "Générer une légende pour une image" in rows[2][3] or "caption" in rows[2][3]

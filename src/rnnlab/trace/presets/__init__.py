@@ -51,6 +51,8 @@ PRESETS = {p.id: p for p in (
     Preset("cours-days", "Cours, Résumé", "the LSTM unit over four days: day 5 for both sequences (≈ 0, ≈ "
            "0.97)",
            "l'unité LSTM sur quatre jours : le jour 5 des deux séquences (≈ 0, ≈ 0.97)", course001.days),
+    Preset("cours-architectures", "Cours, Types", "the four architectures with the Cours' examples, each run",
+           "les quatre architectures avec les exemples du Cours, chacune exécutée", course001.architectures),
     Preset("td-1", "TD, ex. 1", "Elman RNN: y_2 unrolled, symbolic and numeric",
            "RNN d'Elman : y_2 déroulé, symbolique et numérique", course002.ex1),
     Preset("td-2", "TD, ex. 2", "myRNN corrected; shapes for B=5, T=13, d=7, 3 classes",

@@ -293,3 +293,77 @@ def backprop(precision=4) -> Document:
                      f"porte de facteurs ≤ 0.25 ; c'est le gradient qui disparaît, que le Cours aborde "
                      f"ensuite.")))
     return doc
+
+
+# --- the architectures table ---------------------------------------------------------------------
+
+# (architecture, the Cours' input, output and example in French and English, rnnlab's model)
+ARCHITECTURES = (
+    (("many-to-many", "plusieurs-à-plusieurs (many-to-many)"),
+     ("a sequence", "une séquence"), ("a sequence", "une séquence"),
+     ("predict the next words in a sentence", "Prédire les mots suivants dans une phrase"), "tagger"),
+    (("many-to-one", "plusieurs-à-un (many-to-one)"),
+     ("a sequence", "une séquence"), ("one output", "une seule sortie"),
+     ("predict the next word in a sentence", "Prédire le prochain mot dans une phrase"), "classifier"),
+    (("one-to-many", "un-à-plusieurs (one-to-many)"),
+     ("one input", "une seule entrée"), ("a sequence", "une séquence"),
+     ("generate a caption for an image", "Générer une légende pour une image"), "generator"),
+    (("one-to-one", "un-à-un (one-to-one)"),
+     ("one input", "une seule entrée"), ("one output", "une seule sortie"),
+     ("classify a single image", "Classification d'image unique"), "linear"),
+)
+
+
+def architecture_shapes(B=2, T=6, D=8, H=16, K=5, steps=4, seed=0):
+    """Run each architecture's model once: ``{kind: (input shape, output shape)}``, time-major."""
+    from ...models import Linear
+    from ...seqmodels import SeqModelConfig, build_model
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((T, B, D))
+    shapes = {}
+    for kind in ("tagger", "classifier"):
+        model = build_model(SeqModelConfig(kind, D, H, K, cell="lstm"), dtype=np.float64, rng=rng)
+        shapes[kind] = (x.shape, model.forward(x).shape)
+    generator = build_model(SeqModelConfig("generator", D, H, K, cell="lstm"), dtype=np.float64, rng=rng)
+    v = rng.standard_normal((B, D))
+    shapes["generator"] = (v.shape, generator.generate(v, steps).shape)
+    linear = Linear(D, K, dtype=np.float64, rng=rng)
+    shapes["linear"] = (v.shape, linear.forward(v).shape)
+    return shapes
+
+
+def architectures(precision=4) -> Document:
+    title = say("Cours: the four architectures, with the Cours' examples", "Cours : les quatre "
+                "architectures, avec les exemples du Cours")
+    doc = Document("cours-architectures", title, precision=precision)
+    shapes = architecture_shapes()
+    doc.data = {"shapes": shapes}
+    models = {"tagger": "SequenceTagger", "classifier": "SequenceClassifier / SequenceRegressor",
+              "generator": "SequenceGenerator",
+              "linear": say("Linear (no recurrence)", "Linear (sans récurrence)")}
+    rows = tuple((say(*name), say(*inp), say(*out), say(*example), models[kind],
+                  f"{tuple(shapes[kind][0])} → {tuple(shapes[kind][1])}")
+                 for name, inp, out, example, kind in ARCHITECTURES)
+    doc.add(Text(say("The Cours lists four ways to arrange a recurrent network by what goes in and what "
+                     "comes out, each with an example. rnnlab has a model for each (rnnlab.seqmodels); each "
+                     "one is run here on a batch of B = 2 (time-major shapes: T = 6 steps, 8 input features, "
+                     "5 outputs; the generator unrolls 4 steps from one vector):",
+                     "Le Cours distingue quatre façons d'agencer un réseau récurrent selon ce qui entre et "
+                     "ce qui sort, chacune avec un exemple. rnnlab a un modèle pour chacune "
+                     "(rnnlab.seqmodels) ; chacun tourne ici sur un lot de B = 2 (formes en temps d'abord : "
+                     "T = 6 pas, 8 caractéristiques d'entrée, 5 sorties ; le générateur déroule 4 pas à "
+                     "partir d'un vecteur) :")),
+            Table((say("architecture", "architecture"), say("input", "entrée"), say("output", "sortie"),
+                   say("the Cours' example", "l'exemple du Cours"), say("rnnlab model", "modèle rnnlab"),
+                   say("shapes, run", "formes, exécuté")), rows),
+            Text(say("Predicting the next word is many-to-one when the model reads a whole sentence and "
+                     "gives one word, many-to-many when it predicts after every word (the language model of "
+                     "rnnlab train does the latter: one prediction per character). One-to-one has no "
+                     "sequence: a recurrent cell run for one step from a zero state is a feed-forward layer.",
+                     "Prédire le mot suivant est plusieurs-à-un quand le modèle lit une phrase entière et "
+                     "donne un mot, plusieurs-à-plusieurs quand il prédit après chaque mot (le modèle de "
+                     "langue de rnnlab train fait le second : une prédiction par caractère). Un-à-un n'a pas "
+                     "de séquence : une cellule récurrente qui tourne un seul pas depuis un état nul est une "
+                     "couche ordinaire.")))
+    return doc
