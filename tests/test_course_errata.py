@@ -551,7 +551,7 @@ def test_every_printed_formula_agrees_with_the_errata(capsys):
         for fmt_ in ("text", "md", "json"):
             outputs[f"{pid} {fmt_}"] = render(doc, fmt_, width=400) if fmt_ == "text" else render(doc, fmt_)
     commands = (["gradients", "--exercise"], ["gradients"], ["exercise", "list"],
-                ["trace", "--example", "rnn"])
+                ["trace", "--example", "rnn"], ["tape"], ["plot", "list"])
     for argv in commands:
         assert main(argv) == 0
         outputs[" ".join(argv)] = capsys.readouterr().out
@@ -656,3 +656,32 @@ def test_the_file_number_pattern_catches_what_users_never_saw():
         assert FILE_NUMBER.search(said), said
     for fine in ("seed=0", "random seed", "w̄_8 = 1 (\"seed\")", "docs/en/000_tp.md", "1,003,854"):
         assert not FILE_NUMBER.search(fine), fine
+
+
+# --- what compare_cells(T=20) shows, as the README says it ----------------------------------------
+
+
+def _short(value):
+    return f"{value:.1e}" if abs(value) < 0.01 else f"{value:.2f}"
+
+
+def test_readme_states_what_compare_cells_measures():
+    from pathlib import Path
+
+    from rnnlab.analysis import compare_cells
+
+    c = compare_cells(steps=20)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for cell in ("rnn", "lstm", "gru"):
+        before, after = c.profiles[cell]
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {cell.upper()} |"))
+        cells = [x.strip() for x in row.strip("|").split("|")]
+        assert cells[1] == _short(before[-1]) and cells[2] == _short(after[-1]), (row, before[-1], after[-1])
+        assert cells[3].split()[0] == _short(c.losses[cell][1]), (row, c.losses[cell])
+    # what the text explains: the GRU vanishes like the RNN at initialisation, the LSTM grows past 1
+    assert c.profiles["gru"][0][-1] < 1e-3 and c.profiles["rnn"][0][-1] < 1e-3
+    assert c.profiles["lstm"][0][-1] > 1 and c.profiles["lstm"][1][-1] > 1
+    root = Path(__file__).resolve().parents[1]
+    for path in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "keep a gradient of size 1" not in text and "gardent un gradient de taille 1" not in text, path
