@@ -1,5 +1,5 @@
 """The course's tape on the engine: the Wengert list and its listing, formulas typed by a user,
-seed 002's graph against the recurrence, the closed form, finite differences and the core BPTT."""
+the TD's graph against the recurrence, the closed form, finite differences and the core BPTT."""
 
 import math
 
@@ -51,7 +51,7 @@ def test_expression_tape_matches_torch_autograd(torch):
     assert tape.node("b").grad == pytest.approx(b.grad.item(), rel=1e-13)
 
 
-# --- seed 002, ex. 3 ---------------------------------------------------------------------------
+# --- TD, ex. 3 ---------------------------------------------------------------------------
 
 
 def test_seed_002_graph_for_h1_has_the_seed_nodes_and_the_closed_form():
@@ -164,7 +164,7 @@ def test_cli_tape_seed_example_and_checks(capsys):
     dU = elman_dh1_dU_closed_form(1.0, 0.5, 0.5, 0.8)
     assert "w_8 = tanh(w_7)" in out and "w̄_0 = w̄_3 × w_1 + w̄_4 × w_2" in out
     assert out.count(f"{dU:.6g}") >= 4  # tape, closed form, recurrence, core BPTT
-    assert "Seed 002 differs" in out
+    assert "The TD differs" in out
     assert cli.main(["--lang", "fr", "tape", "--x", "0.3,-1,2", "--U", "0.7", "--w", "0.9", "--w-on-tape"]) == 0
     out = capsys.readouterr().out
     assert "passe avant" in out and "de trois façons" in out and "∂h_2/∂w" in out

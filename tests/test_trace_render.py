@@ -23,8 +23,8 @@ def english():
     set_language(None)
 
 
-@pytest.mark.parametrize("preset,fmt,ext", [("000-2.1", "md", "md"), ("000-2.1", "latex", "tex"),
-                                            ("001-lstm", "md", "md"), ("001-lstm", "latex", "tex")])
+@pytest.mark.parametrize("preset,fmt,ext", [("tp-2.1", "md", "md"), ("tp-2.1", "latex", "tex"),
+                                            ("cours-lstm", "md", "md"), ("cours-lstm", "latex", "tex")])
 def test_golden_files(preset, fmt, ext):
     text = render(build(preset), fmt)
     path = os.path.join(GOLDEN, f"{preset}.{ext}")
@@ -203,3 +203,39 @@ def test_latex_compiles_with_pdflatex(tmp_path, preset, lang):
     out = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
                          capture_output=True, timeout=120)
     assert out.returncode == 0 and (tmp_path / "doc.pdf").exists(), out.stdout[-3000:].decode("latin-1")
+
+
+def test_trace_example_prints_a_matrix_one_row_per_line(capsys):
+    from rnnlab.trace.config import EXAMPLES
+
+    for cell, example in EXAMPLES.items():
+        assert main(["trace", "--example", cell]) == 0
+        text = capsys.readouterr().out
+        assert json.loads(text) == example  # it parses back unchanged
+        lines = [line.strip().rstrip(",") for line in text.splitlines()]
+        for name, value in example["weights"].items():
+            rows = value if isinstance(value[0], list) else [value]
+            for row in rows:  # each row of each matrix is one line of the file
+                assert json.dumps(row) in lines or f'"{name}": {json.dumps(row)}' in lines, (cell, name, row)
+        assert len(lines) <= 40, (cell, len(lines))
+
+
+def test_dump_config_round_trips_any_config():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rnnlab.trace.config import dump_config
+
+    leaves = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(), st.text(max_size=5),
+                       st.booleans(), st.none())
+    def branches(inner):
+        return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4))
+
+    trees = st.recursive(leaves, branches, max_leaves=20)
+
+    @settings(max_examples=200, deadline=None)
+    @given(trees)
+    def round_trip(value):
+        assert json.loads(dump_config(value)) == value
+
+    round_trip()

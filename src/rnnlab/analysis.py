@@ -1,13 +1,13 @@
 r"""Why plain RNNs forget: gradient flow, measured on the core's own backward.
 
-BPTT carries ∂L/∂h_T back to h_t through a product of one-step Jacobians (seed 000 §1.2)::
+BPTT carries ∂L/∂h_T back to h_t through a product of one-step Jacobians (TP §1.2)::
 
     ∂h_T/∂h_t = Π_{k=t+1..T} ∂h_k/∂h_{k−1},      RNN:  ∂h_k/∂h_{k−1} = diag(tanh'(z_k)) W_hh
 
-(the seed writes ``W_hh × diag(1 − tanh²(z_t))``: the same factors, the diagonal on the other
-side, identical when tanh' is a constant). Seed 004 calls ``W_h^{t−t'} Π tanh'(o_k)`` the
+(the TP writes ``W_hh × diag(1 − tanh²(z_t))``: the same factors, the diagonal on the wrong
+side, identical only when tanh' is a constant). The Chapitre calls ``W_h^{t−t'} Π tanh'(o_k)`` the
 attenuation factor. For the LSTM the cell state has a direct path ``∂C_t/∂C_{t−1} = f_t``
-(seed 000 §2.3), for the GRU ``∂h_t/∂h_{t−1} ∋ z_t`` (PyTorch's z; the course's 1 − z_t).
+(TP §2.3), for the GRU ``∂h_t/∂h_{t−1} ∋ z_t`` (PyTorch's z; the course's 1 − z_t).
 
 What is here:
 
@@ -16,7 +16,7 @@ What is here:
 - :func:`linearised_flow`: the course's view ``J = diag(tanh') W_hh`` with eigenvalues,
   spectral radius, spectral norm and the number of steps until a norm falls below a
   threshold (:mod:`rnnlab.course` answers the TP's ex. 1.2 with it);
-- :func:`sigmoid_chain`: seed 001's chain of sigmoids (σ' ≤ 1/4 per layer);
+- :func:`sigmoid_chain`: the Cours' chain of sigmoids (σ' ≤ 1/4 per layer);
 - :func:`compare_cells`: RNN vs LSTM vs GRU, gradient norm against distance, at
   initialisation and after a short training on a long-dependency task (recall a marked bit
   among ±1 distractors, :func:`first_input_task`).
@@ -293,7 +293,7 @@ def rnn_with_spectral_radius(hidden_size, spectral_radius, rng: np.random.Genera
     return layer
 
 
-# --- 3. seed 001's sigmoid chain ----------------------------------------------------------------
+# --- 3. the Cours' sigmoid chain ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,7 @@ class SigmoidChain:
 
 
 def sigmoid_chain(layers=10, x=1.0, weight=1.0, bias=0.0) -> SigmoidChain:
-    """Seed 001's vanishing gradient: L sigmoid layers, differentiated by :class:`rnnlab.tape.Tape`."""
+    """The Cours' vanishing gradient: L sigmoid layers, differentiated by :class:`rnnlab.tape.Tape`."""
     from .tape import Tape
 
     if layers < 1:

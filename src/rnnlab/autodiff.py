@@ -1,4 +1,4 @@
-r"""Scalar reverse-mode automatic differentiation: the engine (seed 002, ex. 3).
+r"""Scalar reverse-mode automatic differentiation: the engine (the TD, ex. 3).
 
 Every result is a :class:`Value` that remembers its parents and its local derivatives. The
 reverse mode seeds the output's adjoint ``w̄_n = 1`` and walks the graph backwards::
@@ -13,7 +13,7 @@ never meets Python's recursion limit.
 Each operation below states its local derivative right under the forward expression, in
 numbers (``partials``) and in the course's symbols (``rules``). The course's tools built on
 this engine (the Wengert list :class:`rnnlab.tape.Tape` and its listing, formulas typed by a
-user, seed 002's graph) are in :mod:`rnnlab.tape`: a tape is a *recorder*, an object with a
+user, the TD's graph) are in :mod:`rnnlab.tape`: a tape is a *recorder*, an object with a
 ``record(node)`` method, that numbers the nodes in the order they are created.
 """
 

@@ -33,7 +33,7 @@ class Exercise12:
 
 def exercise_1_2(W_hh=EXERCISE_1_2_W_HH, slope=0.9, steps=(3, 5, 10), threshold=0.01,
                  larger_radii=(1.05, 1.2, 1.5)) -> Exercise12:
-    """Ex. 1.2: the product of n factors ``W_hh diag(0.9)`` after 3, 5, 10 steps, in three
+    """TP ex. 1.2: the product of n factors ``diag(0.9) W_hh`` after 3, 5, 10 steps, in three
     norms; the first step where each is below 0.01; and, for question 3, the same W_hh rescaled
     so that its eigenvalues have modulus 1.05, 1.2, 1.5 (growth needs ``|λ| · tanh' > 1``,
     i.e. |λ| > 1/0.9 ≈ 1.11 here: eigenvalues just above 1 still vanish)."""

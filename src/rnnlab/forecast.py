@@ -1,4 +1,4 @@
-r"""Forecasting a series with a many-to-one recurrent regressor (seed 001's "day 5", for real).
+r"""Forecasting a series with a many-to-one recurrent regressor (the Cours' "day 5", for real).
 
 The pipeline, each step a small function of :mod:`rnnlab.data.series`:
 

@@ -318,7 +318,8 @@ class LSTM(Recurrent):
 
 class GRU(Recurrent):
     """GRU stack (gates r, z, n), as ``torch.nn.GRU`` with ``reset="after"`` (the default), or the
-    course's Cho-2014 cell with ``reset="before"`` (no PyTorch counterpart); ``recurrent_dropout``
+    Chapitre's cell (Cho et al. 2014's reset) with ``reset="before"`` (no PyTorch counterpart);
+    ``recurrent_dropout``
     as in :class:`Recurrent` (masks only the state entering W_hh)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,

@@ -1,5 +1,5 @@
 r"""Models built from the core layers: :class:`Linear`, :class:`Embedding`, :class:`Dropout` and the
-character-level language model :class:`CharLM` (seed 003, done properly).
+character-level language model :class:`CharLM` (the Notebook, done properly).
 
 Every module is a :class:`rnnlab.module.Module`: its parameters in ``params`` (a live view of
 the arrays the optimisers update in place) and, after ``backward``, their gradients in

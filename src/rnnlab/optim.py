@@ -352,7 +352,7 @@ def clip_grad_norm(grads: dict, max_norm: float, norm_type: float = 2.0) -> floa
 
 
 def clip_grad_value(grads: dict, clip: float) -> None:
-    """Clip every gradient coordinate to [−clip, clip] in place (seed 003: ``np.clip(dparam,
+    """Clip every gradient coordinate to [−clip, clip] in place (the Notebook: ``np.clip(dparam,
     -5, 5, out=dparam)``)."""
     if not clip > 0:
         raise ConfigError(f"clip_grad_value: expected clip > 0, got {clip!r}")

@@ -55,11 +55,11 @@ def new_figure(width=7.0, height=4.5, **kw) -> Figure:
 _figure = new_figure
 
 
-# --- activations (seed 004, seed 001) --------------------------------------------------------
+# --- activations (Chapitre, Cours) -----------------------------------------------------------
 
 
 def tanh_figure(lang=None) -> Figure:
-    """tanh and tanh' = 1 − tanh² on [−4, 4] (seed 004): the slope is ≤ 1 and nearly 0 past |z| = 2."""
+    """tanh and tanh' = 1 − tanh² on [−4, 4] (Chapitre): the slope is ≤ 1 and nearly 0 past |z| = 2."""
     z = np.linspace(-4, 4, 401)
     fig = _figure()
     ax = fig.add_subplot()
@@ -75,7 +75,7 @@ def tanh_figure(lang=None) -> Figure:
 
 
 def sigmoid_figure(lang=None) -> Figure:
-    """σ and σ' = σ(1 − σ), with the bound σ' ≤ 1/4 (seed 001)."""
+    """σ and σ' = σ(1 − σ), with the bound σ' ≤ 1/4 (Cours)."""
     z = np.linspace(-8, 8, 401)
     s = 0.5 * (1 + np.tanh(z / 2))
     fig = _figure()
@@ -92,7 +92,7 @@ def sigmoid_figure(lang=None) -> Figure:
 
 
 def sigmoid_chain_figure(layers=10, lang=None) -> Figure:
-    """∂a_L/∂a_l through a chain of sigmoids (seed 001), with the bound 0.25^(L−l)."""
+    """∂a_L/∂a_l through a chain of sigmoids (Cours), with the bound 0.25^(L−l)."""
     chain = analysis.sigmoid_chain(layers, x=0.0, weight=1.0)
     back = np.arange(layers + 1)  # layers between a_l and the output
     fig = _figure()
@@ -114,7 +114,7 @@ EXERCISE_1_1 = {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h"
 
 
 def exercise_1_1_states():
-    """h_0 … h_3 of seed 000 ex. 1.1, computed by ``rnnlab.RNN`` (float64): (4, 2)."""
+    """h_0 … h_3 of TP ex. 1.1, computed by ``rnnlab.RNN`` (float64): (4, 2)."""
     from .cells.rnn import params_from_course
     from .layers import RNN
 
@@ -126,7 +126,7 @@ def exercise_1_1_states():
 
 
 def hidden_states_figure(states=None, lang=None) -> Figure:
-    """The components of h_t against t (seed 000 ex. 1.1, question 3, by default)."""
+    """The components of h_t against t (TP ex. 1.1, question 3, by default)."""
     hs = exercise_1_1_states() if states is None else np.asarray(states, dtype=np.float64)
     t = np.arange(len(hs))
     fig = _figure()
@@ -176,7 +176,7 @@ def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_sca
 
 
 def exercise_1_2_figure(lang=None) -> Figure:
-    """Seed 000 ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
+    """TP ex. 1.2: ‖(W_hh · 0.9)^n‖ in three norms, the threshold 0.01, the steps 3, 5, 10;
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
     ex = course.exercise_1_2()
     title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
@@ -341,11 +341,11 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
     return fig
 
 
-# --- seed 002: the unrolled computational graph --------------------------------------------------
+# --- TD: the unrolled computational graph --------------------------------------------------
 
 
 def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
-    """Seed 002's graph w_0 … w_n for h_t = tanh(U x_t + w h_{t−1}), with values, the local
+    """The TD's graph w_0 … w_n for h_t = tanh(U x_t + w h_{t−1}), with values, the local
     derivative on every edge and the adjoints w̄_i = ∂h_{T−1}/∂w_i under each node."""
     from .tape import elman_scalar_graph
 
@@ -395,9 +395,9 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
     ax.set_xlim(min(xs_all) - 0.8, max(xs_all) + 1.6)
     ax.set_ylim(min(ys_all) - 0.9, max(ys_all) + 1.9)
     ax.axis("off")
-    ax.set_title(say(f"Computational graph of h_{len(xs) - 1} (seed 002): U = {U:g}, w = {w:g}, x = {list(xs)}; "
+    ax.set_title(say(f"Computational graph of h_{len(xs) - 1} (TD): U = {U:g}, w = {w:g}, x = {list(xs)}; "
                      f"red: adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, purple: local derivatives",
-                     f"Graphe de calcul de h_{len(xs) - 1} (seed 002) : U = {U:g}, w = {w:g}, x = {list(xs)} ; "
+                     f"Graphe de calcul de h_{len(xs) - 1} (TD) : U = {U:g}, w = {w:g}, x = {list(xs)} ; "
                      f"rouge : adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, violet : dérivées locales", lang), fontsize=9)
     return fig
 
@@ -432,15 +432,20 @@ def _elman_layout(nodes):
 # --- the registry behind ``rnnlab plot`` ---------------------------------------------------------
 
 FIGURES = {
-    "tanh": (tanh_figure, "tanh and tanh' (seed 004)", "tanh et tanh' (seed 004)"),
-    "sigmoid": (sigmoid_figure, "sigmoid and σ' with the 0.25 bound (seed 001)", "sigmoïde et σ' avec la borne 0,25 (seed 001)"),
-    "sigmoid-chain": (sigmoid_chain_figure, "gradient through a chain of sigmoids (seed 001)", "gradient à travers une chaîne de sigmoïdes (seed 001)"),
-    "hidden-states": (hidden_states_figure, "h_t over time, ex. 1.1 question 3 (seed 000)", "h_t au cours du temps, ex. 1.1 question 3 (seed 000)"),
-    "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (seed 000)", "ex. 1.2 : produit des gradients après n pas (seed 000)"),
+    "tanh": (tanh_figure, "tanh and tanh' (Chapitre)", "tanh et tanh' (Chapitre)"),
+    "sigmoid": (sigmoid_figure, "sigmoid and σ' with the 0.25 bound (Cours)", "sigmoïde et σ' avec la borne "
+    "0,25 (Cours)"),
+    "sigmoid-chain": (sigmoid_chain_figure, "gradient through a chain of sigmoids (Cours)", "gradient à "
+    "travers une chaîne de sigmoïdes (Cours)"),
+    "hidden-states": (hidden_states_figure, "h_t over time, ex. 1.1 question 3 (TP)", "h_t au cours du "
+    "temps, ex. 1.1 question 3 (TP)"),
+    "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (TP)", "ex. 1.2 : produit "
+    "des gradients après n pas (TP)"),
     "spectral-radius": (spectral_radius_figure, "gradient norm vs distance for spectral radii below, at, above 1", "norme du gradient selon la distance, rayons spectraux sous, à et au-dessus de 1"),
     "cell-comparison": (cell_comparison_figure, "RNN vs LSTM vs GRU gradient decay, before and after training", "décroissance du gradient RNN, LSTM, GRU, avant et après entraînement"),
     "lstm-gates": (lstm_gates_figure, "LSTM gate activations over a sequence (heatmap)", "activations des portes du LSTM sur une séquence (carte de chaleur)"),
-    "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of seed 002 with adjoints", "le graphe de calcul déroulé du seed 002 avec les adjoints"),
+    "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of the TD with adjoints",
+                       "le graphe de calcul déroulé du TD avec les adjoints"),
 }
 
 

@@ -1,4 +1,4 @@
-r"""Sequence models on top of ``rnnlab.RNN/LSTM/GRU``: the course's architectures (seed 001).
+r"""Sequence models on top of ``rnnlab.RNN/LSTM/GRU``: the course's architectures (Cours).
 
 =============  ==========================================  =====================================
 architecture   model                                       read-out
@@ -11,14 +11,14 @@ one-to-many    :class:`SequenceGenerator` (values (T, B, K)) one input vector se
                                                             previous output is the next input
 =============  ==========================================  =====================================
 
-Every model is a recurrent stack plus a linear head ``y = W h + b`` (seed 002's
+Every model is a recurrent stack plus a linear head ``y = W h + b`` (the TD's
 ``y_t = softmax(V h_t)``: the head's ``weight`` is the course's V and the softmax lives in the
 loss). ``forward`` returns the head's output; ``backward(d_output)`` returns ∂L/∂input and
 fills ``model.grads``, keyed like ``model.params`` (``"rnn.weight_ih_l0"``, ``"head.weight"``,
 …; the arrays in ``params`` are the live arrays of the layers, so an optimiser that updates
 them in place trains the model).
 
-Seed 002's classifier, corrected: ``SequenceClassifier(SeqModelConfig("classifier", 7, 10, 3,
+The TD's classifier, corrected: ``SequenceClassifier(SeqModelConfig("classifier", 7, 10, 3,
 cell="rnn", batch_first=True))`` maps an input (B=5, T=13, d=7) to logits (5, 3).
 """
 
@@ -143,7 +143,7 @@ class _ManyToOne(_SequenceModel):
 
 
 class SequenceClassifier(_ManyToOne):
-    """Many-to-one classifier: logits (B, K); ``predict_proba`` = softmax (seed 002's y)."""
+    """Many-to-one classifier: logits (B, K); ``predict_proba`` = softmax (the TD's y)."""
 
     def predict_proba(self, x, lengths=None):
         from .functional import softmax

@@ -1,4 +1,4 @@
-r"""The course's reverse-mode tools on the :mod:`rnnlab.autodiff` engine (seed 002, ex. 3).
+r"""The course's reverse-mode tools on the :mod:`rnnlab.autodiff` engine (the TD, ex. 3).
 
 The forward pass is a Wengert list: every intermediate result gets a name ``w_i``, in the order
 it is created, and is one elementary operation of earlier ones::
@@ -8,7 +8,7 @@ it is created, and is one elementary operation of earlier ones::
 :class:`Tape` records that list and :meth:`Tape.listing` writes it out as the course does: the
 forward values, then each adjoint ``w̄_i = Σ w̄_j × ∂w_j/∂w_i`` in symbols and in numbers.
 :func:`expression_tape` builds the tape of a formula typed by a user (a safe parser, no
-``eval``); :func:`elman_scalar_graph` builds seed 002's graph of the scalar Elman RNN, and
+``eval``); :func:`elman_scalar_graph` builds the TD's graph of the scalar Elman RNN, and
 :func:`elman_dh_dU`, :func:`elman_dh1_dU_closed_form` give the same gradient by the
 recurrence and by the seed's closed form.
 """
@@ -221,11 +221,11 @@ def expression_tape(text: str, variables: dict):
     return tape, result
 
 
-# --- seed 002, ex. 3: the Elman RNN with scalar weights ----------------------------------------
+# --- TD, ex. 3: the Elman RNN with scalar weights ----------------------------------------
 
 
 def elman_scalar_graph(xs, U, w, w_on_tape=False):
-    r"""The computational graph of seed 002 for ``h_t = tanh(U x_t + w h_{t−1})``, ``h_{−1} = 0``.
+    r"""The computational graph of the TD for ``h_t = tanh(U x_t + w h_{t−1})``, ``h_{−1} = 0``.
 
     Nodes in the seed's order: ``w_0 = U``, ``w_1 … w_T = x_0 … x_{T−1}``, then the products
     ``U x_t``, then ``h_0 = tanh(U x_0)`` and for each t ≥ 1 the three nodes ``w × h_{t−1}``,

@@ -6,7 +6,7 @@ steps a score on a fixed test set. The tasks only say how to draw a batch and ho
 
 - :func:`run_adding` / :func:`run_copy`: one cell at one length T, a result that says whether
   it solved the task; :func:`sweep` runs cells × lengths and :func:`plot_sweep` draws the final
-  test loss against T per cell (the memorisation study of seed 004).
+  test loss against T per cell (the memorisation study of the Chapitre).
 - :func:`make_classification` and :func:`load_classification_csv`: data for ``rnnlab classify``.
 - the run's bookkeeping (budget, history, checkpoints, Ctrl-C and ``--resume``): the training
   engine, :mod:`rnnlab.training`; :class:`TaskJob` is what a task gives it.

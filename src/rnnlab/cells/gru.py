@@ -1,7 +1,8 @@
-r"""GRU cell in both variants (seed 004; Cho et al. 2014).
+r"""GRU cell in both variants (the Chapitre's, and PyTorch's).
 
-The course (Cho 2014; Keras ``reset_after=False``) applies the reset gate *before* the
-hidden matmul::
+The Chapitre (like Cho et al. 2014 and Keras ``reset_after=False``) applies the reset gate
+*before* the hidden matmul; its update is the convention of Chung et al. 2014 and d2l (Cho et al.
+write ``h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t``, PyTorch's z)::
 
     z_t = σ(W_z × [h_{t-1}, x_t] + b_z)              update gate
     r_t = σ(W_r × [h_{t-1}, x_t] + b_r)              reset gate
@@ -59,7 +60,8 @@ def fold_b_hh(reset="after"):
 def check_options(reset="after"):
     """Raise :class:`ConfigError` unless ``reset`` is ``"after"`` or ``"before"``."""
     if reset not in ("after", "before"):
-        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho 2014, the course), got {reset!r}")
+        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the "
+                          f"Chapitre), got {reset!r}")
 
 
 def workspace(T, B, H, dtype, empty=np.empty, reset="after"):

@@ -1,4 +1,4 @@
-r"""LSTM cell (seed 000 §2, seed 001, seed 004; Hochreiter & Schmidhuber 1997).
+r"""LSTM cell (TP §2, Cours, Chapitre; Hochreiter & Schmidhuber 1997).
 
 Course notation, one matrix per gate over the concatenation ``[h_{t-1}, x_t]``::
 

@@ -1,12 +1,12 @@
-r"""Elman RNN cell (the course's "RNN simple", seed 000 §1.1 and seed 002).
+r"""Elman RNN cell (the course's "RNN simple", TP §1.1 and TD).
 
-Course notation (seed 000)::
+Course notation (TP)::
 
     z_t = W_xh × x_t + W_hh × h_{t-1} + b_h
     h_t = tanh(z_t)                  (or ReLU(z_t) with nonlinearity="relu")
     y_t = W_hy × h_t + b_y           (the output layer lives outside the cell)
 
-Seed 002 writes the same cell as ``h_t = tanh(U x_t + W h_{t-1})``: U = W_xh, W = W_hh.
+The TD writes the same cell as ``h_t = tanh(U x_t + W h_{t-1})``: U = W_xh, W = W_hh.
 
 Fused storage (PyTorch's ``nn.RNN``): ``weight_ih (H, D) = W_xh``, ``weight_hh (H, H) = W_hh``,
 two biases ``bias_ih + bias_hh = b_h``.

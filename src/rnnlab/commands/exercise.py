@@ -10,10 +10,13 @@ from ..i18n import say, set_language
 def register(subparsers):
     p = subparsers.add_parser(
         "exercise", help=say("the course's exercises, solved step by step", "les exercices du cours, résolus pas à pas"),
-        description=say("Solve an exercise of the course with every step shown. 'list' shows the IDs; 'errata' "
-                        "collects every place where the course's numbers or code are wrong.",
-                        "Résout un exercice du cours en montrant chaque étape. « list » donne les identifiants ; "
-                        "« errata » rassemble les endroits où les nombres ou le code du cours sont faux."))
+        description=say("Solve an exercise of the course's documents (TP, Cours, TD, Notebook, Chapitre) "
+                        "with every step shown. 'list' shows the IDs; 'errata' collects every place where "
+                        "the documents' numbers or code are wrong, found by the exercises.",
+                        "Résout un exercice des documents du cours (TP, Cours, TD, Notebook, Chapitre) en "
+                        "montrant chaque étape. « list » donne les identifiants ; « errata » rassemble les "
+                        "endroits où les nombres ou le code des documents sont faux, relevés par les "
+                        "exercices."))
     p.add_argument("id", metavar="ID", help=say("exercise ID (see 'rnnlab exercise list'), 'list' or 'errata'",
                                                "identifiant (voir « rnnlab exercise list »), « list » ou « errata »"))
     add_output_options(p)
@@ -48,8 +51,7 @@ def emit(doc, args) -> None:
 
 
 def run(args) -> int:
-    from ..trace.document import Document, Table
-    from ..trace.presets import PRESETS, build
+    from ..trace.presets import PRESETS, build, errata
 
     if getattr(args, "lang", None):
         set_language(args.lang)
@@ -58,23 +60,16 @@ def run(args) -> int:
         from rich.table import Table as RichTable
 
         table = RichTable(title=say("Exercises", "Exercices"))
-        for col in ("ID", say("seed", "document"), say("what it solves", "ce qu'il résout")):
+        for col in ("ID", say("document", "document"), say("what it solves", "ce qu'il résout")):
             table.add_column(col)
         for p in PRESETS.values():
-            table.add_row(p.id, p.seed, p.title)
+            table.add_row(p.id, p.source, p.title)
         Console(width=120).print(table)
         print(say("Run one: rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] [--lang fr|en] [--out FILE]",
                   "Lancer : rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] [--lang fr|en] [--out FICHIER]"))
         return 0
     if args.id == "errata":
-        doc = Document("errata", say("Errata of the course material", "Errata des documents du cours"), precision=args.precision)
-        rows = []
-        for pid in PRESETS:
-            for e in build(pid, args.precision).errata:
-                rows.append((pid, e.where, e.seed_says, e.correct, e.why))
-        doc.add(Table(("ID", say("where", "où"), say("seed says", "le document dit"), say("correct", "correct"),
-                       say("why", "pourquoi")), tuple(rows)))
-        emit(doc, args)
+        emit(errata(args.precision), args)
         return 0
     emit(build(args.id, args.precision), args)
     return 0

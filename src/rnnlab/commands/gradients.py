@@ -1,8 +1,8 @@
-"""``rnnlab gradients``: how far back does the gradient reach? (seed 000 §1.2, seed 004)
+"""``rnnlab gradients``: how far back does the gradient reach? (TP §1.2, Chapitre)
 
 Three uses::
 
-    rnnlab gradients --exercise                       # ex. 1.2 answered, question by question
+    rnnlab gradients --exercise                       # TP ex. 1.2 answered, question by question
     rnnlab gradients --matrix "0.8,0.1;-0.1,0.8" --slope 0.9
     rnnlab gradients --cell lstm --hidden 8 --steps 40 [--spectral-radius 1.1 | --weights FILE] [--plot FILE]
 
@@ -22,11 +22,13 @@ from ..i18n import say, set_language
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "gradients", help=say("gradient flow through time: Jacobian norms, spectra, ex. 1.2",
-                              "flux du gradient dans le temps : normes des jacobiennes, spectres, ex. 1.2"),
+        "gradients", help=say("gradient flow through time: Jacobian norms, spectra, TP ex. 1.2",
+                              "flux du gradient dans le temps : normes des jacobiennes, spectres, "
+                              "TP ex. 1.2"),
         description=say("Measure how the gradient ∂s_T/∂s_t shrinks or grows with the distance T − t.",
                         "Mesure comment le gradient ∂s_T/∂s_t diminue ou croît avec la distance T − t."))
-    p.add_argument("--exercise", action="store_true", help=say("answer ex. 1.2 of the course", "répondre à l'ex. 1.2 du cours"))
+    p.add_argument("--exercise", action="store_true", help=say("answer ex. 1.2 of the TP", "répondre à l'ex. "
+                   "1.2 du TP"))
     p.add_argument("--matrix", metavar="W_HH", help=say('linearised view of a given W_hh, rows separated by ";" (e.g. "0.8,0.1;-0.1,0.8")',
                                                        'vue linéarisée d\'une W_hh donnée, lignes séparées par « ; » (ex. « 0.8,0.1;-0.1,0.8 »)'))
     p.add_argument("--slope", type=float, default=0.9, help=say("tanh' assumed by the linearised view (default 0.9)",
@@ -94,8 +96,10 @@ def _exercise(args, console) -> int:
 
     ex = exercise_1_2(threshold=args.threshold)
     f = ex.flow
-    console.print(say("[bold]Ex. 1.2[/bold]: ∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t)), W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9",
-                      "[bold]Ex. 1.2[/bold] : ∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t)), W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9"))
+    console.print(say("[bold]TP, ex. 1.2[/bold]: ∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh, "
+                      "W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9",
+                      "[bold]TP, ex. 1.2[/bold] : ∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh, "
+                      "W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9"))
     console.print(say(f"eigenvalues of W_hh: {', '.join(_complex(z) for z in f.W_eigenvalues)} (modulus {f.W_spectral_radius:.6f})",
                       f"valeurs propres de W_hh : {', '.join(_complex(z) for z in f.W_eigenvalues)} (module {f.W_spectral_radius:.6f})"))
     console.print(say(f"one step J = 0.9 W_hh: spectral radius ρ = {f.spectral_radius:.6f}, spectral norm ‖J‖₂ = {f.spectral_norm:.6f}"

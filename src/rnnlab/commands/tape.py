@@ -1,8 +1,8 @@
-"""``rnnlab tape``: reverse-mode differentiation written out, as seed 002 ex. 3 does it.
+"""``rnnlab tape``: reverse-mode differentiation written out, as the TD's exercise 3 does it.
 
 ::
 
-    rnnlab tape                                  # seed 002: ∂h_1/∂U for x = [1.0, 0.5], U = 0.5, w = 0.8
+    rnnlab tape                                  # TD: ∂h_1/∂U for x = [1.0, 0.5], U = 0.5, w = 0.8
     rnnlab tape --x 0.3,-1,2 --U 0.7 --w 0.9     # h_2, and the recurrence checked
     rnnlab tape --expr "tanh(a*b) + a" --at a=0.5,b=2
 """
@@ -17,11 +17,13 @@ from ..i18n import say, set_language
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "tape", help=say("reverse-mode autodiff written out: Wengert list w_0 … w_n and adjoints (seed 002)",
-                         "différentiation en mode inverse écrite en entier : liste w_0 … w_n et adjoints (seed 002)"),
-        description=say("Without --expr: the Elman RNN of seed 002, h_t = tanh(U x_t + w h_{t-1}), differentiated "
-                        "with respect to U, checked against the seed's formulas and the core's BPTT.",
-                        "Sans --expr : le RNN d'Elman du seed 002, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
+        "tape", help=say("reverse-mode autodiff written out: Wengert list w_0 … w_n and adjoints (TD)",
+                         "différentiation en mode inverse écrite en entier : liste w_0 … w_n et adjoints "
+                         "(TD)"),
+        description=say("Without --expr: the Elman RNN of the TD, h_t = tanh(U x_t + w h_{t-1}), "
+                        "differentiated with respect to U, checked against the seed's formulas and the "
+                        "core's BPTT.",
+                        "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
                         "rapport à U, vérifié avec les formules du seed et la BPTT du cœur."))
     p.add_argument("--x", default="1.0,0.5", help=say("inputs x_0,x_1,… (default 1.0,0.5)", "entrées x_0,x_1,… (défaut 1.0,0.5)"))
     p.add_argument("--U", type=float, default=0.5, help=say("input weight U (default 0.5)", "poids d'entrée U (défaut 0,5)"))
@@ -90,11 +92,13 @@ def run(args) -> int:
                           f"({len(tape)} nœuds : liste omise au-delà de 12 pas)"), markup=False)
     _checks(console, tape, xs, args, elman_dh_dU, elman_dh1_dU_closed_form)
     if T == 2:
-        console.print(say("Seed 002 differs: it writes w_6 = w_4 w_5 and w_7 = w_3 + w_6, but its graph and its result need "
-                          "w_6 = w × w_5 (w h_0) and w_7 = w_4 + w_6 (U x_1 + w h_0); it writes w̄_7 = 1 − w̄_8 for "
-                          "w̄_8 (1 − w_8²) and w̄_5 = w̄_0 w_2 for w̄_6 × w. Its final formula is right.",
-                          "Le seed 002 diffère : il écrit w_6 = w_4 w_5 et w_7 = w_3 + w_6, mais son graphe et son résultat "
-                          "demandent w_6 = w × w_5 (w h_0) et w_7 = w_4 + w_6 (U x_1 + w h_0) ; il écrit w̄_7 = 1 − w̄_8 pour "
+        console.print(say("The TD differs: it writes w_6 = w_4 w_5 and w_7 = w_3 + w_6, but its graph and "
+                          "its result need w_6 = w × w_5 (w h_0) and w_7 = w_4 + w_6 (U x_1 + w h_0); it "
+                          "writes w̄_7 = 1 − w̄_8 for w̄_8 (1 − w_8²) and w̄_5 = w̄_0 w_2 for w̄_6 × w. Its "
+                          "final formula is right.",
+                          "Le TD diffère : il écrit w_6 = w_4 w_5 et w_7 = w_3 + w_6, mais son graphe et son "
+                          "résultat demandent w_6 = w × w_5 (w h_0) et w_7 = w_4 + w_6 (U x_1 + w h_0) ; il "
+                          "écrit w̄_7 = 1 − w̄_8 pour "
                           "w̄_8 (1 − w_8²) et w̄_5 = w̄_0 w_2 pour w̄_6 × w. Sa formule finale est juste."), markup=False)
     return 0
 

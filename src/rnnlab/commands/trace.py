@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..i18n import say, set_language
 from .exercise import add_output_options, emit
@@ -40,7 +39,7 @@ def run(args) -> int:
     if getattr(args, "lang", None):
         set_language(args.lang)
     if args.example:
-        print(json.dumps(config.EXAMPLES[args.example], indent=2))
+        print(config.dump_config(config.EXAMPLES[args.example]))
         return 0
     if not args.config:
         raise ConfigError(say("trace: expected a CONFIG file (or --example rnn|lstm|gru)",

@@ -1,6 +1,6 @@
 """Time series for forecasting: loading, transforms, scaling, windows, splits, baselines, scores.
 
-The course's "day 5" (seed 001): read the values of days 1–4, predict day 5. In general a
+The course's "day 5" (Cours): read the values of days 1–4, predict day 5. In general a
 window of ``w`` past values ``(y_{t−w}, …, y_{t−1})`` is the input sequence of a many-to-one
 regressor whose target is ``y_t``.
 

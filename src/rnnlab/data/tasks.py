@@ -1,6 +1,6 @@
 """Synthetic long-memory tasks: the adding problem and the copy (memorisation) task.
 
-They test what seed 004 explains: the gradient of a plain RNN reaching back T steps is a
+They test what the Chapitre explains: the gradient of a plain RNN reaching back T steps is a
 product of T Jacobians ``W_hᵀ diag(tanh′)`` and fades, so information from the start of a long
 sequence cannot be learnt; the LSTM's cell state (∂C_t/∂C_{t−1} = f_t) carries it.
 

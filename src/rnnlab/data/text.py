@@ -4,7 +4,7 @@ char-rnn batches (B parallel streams, truncated BPTT) and the seed's windowed da
 A *character* here is one Unicode code point after NFC normalisation: ``"e\\u0301"`` (e +
 combining acute accent) and ``"é"`` are the same character ``"é"``, so accented French
 encodes the same way whatever the editor that wrote it. The vocabulary is the sorted set of
-characters of the training text, as in seed 003 (``chars = sorted(list(set(text)))``).
+characters of the training text, as in the Notebook (``chars = sorted(list(set(text)))``).
 
 Characters unseen in training follow a declared policy (:attr:`Vocabulary.unknown`):
 
@@ -204,7 +204,7 @@ class Vocabulary:
 
 
 def one_hot(ids, size: int, dtype=np.float64) -> np.ndarray:
-    """x = e_{id}: (..., size) zeros with a 1 at each index, as seed 003's ``one_hot_dict``."""
+    """x = e_{id}: (..., size) zeros with a 1 at each index, as the Notebook's ``one_hot_dict``."""
     ids = np.asarray(ids, dtype=np.int64)
     out = np.zeros(ids.shape + (size,), dtype=dtype)
     np.put_along_axis(out, ids[..., None], 1, axis=-1)
@@ -352,7 +352,7 @@ class StreamBatcher:
 
 
 def windowed_dataset(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seed 003's pairs: X[i] = ids[i : i + window], y[i] = ids[i + window], for
+    """The Notebook's pairs: X[i] = ids[i : i + window], y[i] = ids[i + window], for
     i = 0 … N − window − 1 (N − window pairs): ``inputs.append(text[i:i+seq_length])``,
     ``targets.append(text[i+seq_length])``.
 

@@ -2,7 +2,7 @@
 
 * :mod:`rnnlab.interop.pytorch` — ``to_torch``/``from_torch`` for the layers (``torch.nn.RNN``,
   ``LSTM``, ``GRU``; :class:`~rnnlab.interop.pytorch.CourseGRU` for ``GRU(reset="before")``),
-  and the course's corrected ``myRNN`` (seed 002). The only module of rnnlab that imports
+  and the course's corrected ``myRNN`` (TD). The only module of rnnlab that imports
   torch; it is imported on first use, so ``import rnnlab.interop`` works without torch.
 * :mod:`rnnlab.interop.keras` — Keras LSTM / GRU / SimpleRNN arrays (pure NumPy).
 * :mod:`rnnlab.interop.charrnn` — char-rnn's (Lua) LSTM arrays, gate order i, f, o, g (pure NumPy).

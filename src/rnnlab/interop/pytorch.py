@@ -6,10 +6,11 @@ r, z, n), so moving a layer is copying arrays: :func:`to_torch` builds the ``tor
 ``LSTM`` or ``GRU`` with every option (layers, bidirectional, batch_first, bias, nonlinearity,
 dropout) and the parameter dtype; :func:`from_torch` goes back.
 
-``GRU(reset="before")`` — the course's Cho-2014 cell, ``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
+``GRU(reset="before")`` — the Chapitre's cell (Cho et al. 2014's reset),
+``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
 — has no ``torch.nn`` counterpart (``nn.GRU`` applies r after the hidden matmul, as cuDNN
 does); :class:`CourseGRU` is that cell as a small ``nn.Module`` with ``nn.GRU``'s parameter
-names. :class:`MyRNN` is the course's PyTorch exercise (seed 002), corrected.
+names. :class:`MyRNN` is the course's PyTorch exercise (TD), corrected.
 
 Importing this module without torch installed raises
 :class:`~rnnlab.interop.TorchNotInstalledError` (a :class:`~rnnlab.errors.ConfigError`).
@@ -65,7 +66,8 @@ def state_dict_from_torch(state_dict) -> dict:
 
 
 class CourseGRU(nn.Module):
-    r"""The course's GRU (Cho et al. 2014, seed 004), ``nn.GRU``'s interface and parameter names.
+    r"""The Chapitre's GRU (reset before the product, as Cho et al. 2014), ``nn.GRU``'s interface and
+    parameter names; its z is PyTorch's (and Cho's), the Chapitre's 1 − z.
 
     .. math::
 
@@ -281,11 +283,11 @@ def load_from_torch(layer, source):
     return layer
 
 
-# --- the course's myRNN (seed 002, exercise 2), corrected ---------------------------------------
+# --- the course's myRNN (TD, exercise 2), corrected ---------------------------------------
 
 
 class MyRNN(nn.Module):
-    r"""The course's Elman RNN in PyTorch (seed 002, exercise 2), many-to-one, corrected.
+    r"""The course's Elman RNN in PyTorch (TD, exercise 2), many-to-one, corrected.
 
     .. math::
 

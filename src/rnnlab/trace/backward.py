@@ -3,7 +3,7 @@ r"""Backward trace: backpropagation through time, step by step, with the course'
 Upstream gradients are ∂L/∂h_t at chosen steps (and, for an RNN with an output layer,
 ∂L/∂y_t). Each step calls the core's ``step_backward`` (the same function the fused layers
 use) for ∂L/∂z (the gate pre-activations), ∂L/∂h_{t-1} and ∂L/∂C_{t-1}; the trace records
-in addition the links of the chain in between, e.g. for the LSTM (seed 000 §2.3)::
+in addition the links of the chain in between, e.g. for the LSTM (TP §2.3)::
 
     ∂L/∂C_t  = ∂L/∂C_t(from t+1) + ∂L/∂h_t × o_t × (1 − tanh²(C_t))
     ∂L/∂f_t  = ∂L/∂C_t × C_{t-1}           ∂L/∂z_f,t = ∂L/∂f_t × f_t (1 − f_t)

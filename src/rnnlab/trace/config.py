@@ -71,6 +71,20 @@ EXAMPLES = {
 }
 
 
+def dump_config(value, indent: int = 0) -> str:
+    """A config as JSON for a person to edit: objects one key per line, a list of numbers on one line
+    (a vector, a row of a matrix), a matrix one row per line. ``json.loads`` reads it back unchanged."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {dump_config(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (list, tuple, dict)) for v in value):
+        return "[\n" + ",\n".join(inner + dump_config(v, indent + 2) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):

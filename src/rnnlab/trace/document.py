@@ -35,11 +35,17 @@ class Formula:
 
 @dataclass(frozen=True)
 class Table:
-    """``rows`` hold strings or numbers (numbers are formatted at the document's precision)."""
+    """``rows`` hold strings or numbers (numbers are formatted at the document's precision).
+
+    ``key`` and ``fields`` name the table and its columns for machines: JSON writes a keyed table
+    as ``"<key>": [{field: cell, …}, …]`` (the errata list, for instance); without a key it goes
+    to ``"tables"`` with its headers."""
 
     headers: tuple
     rows: tuple
     caption: str = ""
+    key: str = ""
+    fields: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The presets' figures, drawn with matplotlib's object API (no pyplot, the user's backend is
-never touched): the hidden state over time (seed 000 ex. 1.1) and the decay of the
-backpropagated gradient (ex. 1.2). Each function returns a ``matplotlib.figure.Figure``;
+never touched): the hidden state over time (TP ex. 1.1) and the decay of the backpropagated
+gradient (ex. 1.2). Each function returns a ``matplotlib.figure.Figure``;
 :mod:`rnnlab.trace.render` saves it (PNG, SVG) or inlines it."""
 
 from __future__ import annotations

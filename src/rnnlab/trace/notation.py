@@ -1,7 +1,7 @@
 """The course's names for every recorded quantity, in ASCII (JSON keys), Unicode (terminal,
 Markdown, HTML) and LaTeX, and the symbolic formula each one is computed by.
 
-One table per cell, in the order the course computes them (seed 000 §1.1 and §2.1, seed 004):
+One table per cell, in the order the course computes them (TP §1.1 and §2.1, Chapitre):
 
 * RNN: ``z, h, y`` (and ``p = softmax(y)`` where an exercise has one);
 * LSTM: ``z_f, f, z_i, i, z_C, C_tilde, C, z_o, o, tanh_C, h``;

@@ -1,4 +1,4 @@
-"""Seed 000 (TP RNN et LSTM): exercises 1.1, 1.2, 2.1, 2.2, 2.3, each solved in full."""
+"""The TP (« TP RNN et LSTM », the lab sheet): exercises 1.1, 1.2, 2.1, 2.2, 2.3, each solved in full."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..figures import gradient_decay_figure, hidden_state_figure
 from ..record import trace_forward
 from ... import lstm_params_from_course, rnn_params_from_course
 
-# --- the data of the exercises, as printed in the seed -----------------------------------------
+# --- the data of the exercises, as printed in the TP -------------------------------------------
 
 EX11 = dict(x=[0.5, 0.8, 0.2], h0=[0.0, 0.0], W_xh=[[0.3], [0.4]], W_hh=[[0.2, 0.1], [-0.1, 0.3]], b_h=[0.1, 0.0],
             W_hy=[[0.5, -0.2]], b_y=[0.1])
@@ -49,8 +49,8 @@ def ex11_trace():
 
 def ex11(precision=4) -> Document:
     p = precision
-    doc = Document("000-1.1", say("Seed 000, exercise 1.1: vanilla RNN, three steps by hand",
-                                  "Document 000, exercice 1.1 : RNN simple, trois pas à la main"), precision=p)
+    doc = Document("tp-1.1", say("TP, exercise 1.1: vanilla RNN, three steps by hand",
+                                  "TP, exercice 1.1 : RNN simple, trois pas à la main"), precision=p)
     trace = ex11_trace()
     h, y = trace.series("h"), trace.series("y")
     doc.data = {"h": h, "y": y[:, 0], "z": trace.series("z")}
@@ -77,8 +77,8 @@ def ex11(precision=4) -> Document:
                      f"h_t[2] passe de {fmt(h[0, 1], p)} à {fmt(h[1, 1], p)} puis {fmt(h[2, 1], p)} : sans biais, il est "
                      f"porté par 0,4 × x_t et garde un peu de son passé par W_hh[2,2] = 0,3 ; à t = 3 il reste au-dessus "
                      f"de 0,4 × 0,2 = 0,08. Les deux baissent à t = 3 quand l'entrée retombe à 0,2.")),
-            Figure("h", lambda: hidden_state_figure(trace), say("h_t and y_t for t = 0…3 (seed 000, ex. 1.1)",
-                                                                 "h_t et y_t pour t = 0…3 (document 000, ex. 1.1)")))
+            Figure("h", lambda: hidden_state_figure(trace), say("h_t and y_t for t = 0…3 (TP, ex. 1.1)",
+                                                                 "h_t et y_t pour t = 0…3 (TP, ex. 1.1)")))
     return doc
 
 
@@ -86,10 +86,10 @@ def ex11(precision=4) -> Document:
 
 
 def ex12_numbers(W_hh=None, slope=None, k_max=40):
-    """The Jacobian product (W_hh · diag(tanh'))^k for k = 1…k_max, and its norms."""
+    """The Jacobian product (diag(tanh') · W_hh)^k for k = 1…k_max, and its norms."""
     W = np.array(EX12["W_hh"] if W_hh is None else W_hh, dtype=np.float64)
     s = EX12["tanh_slope"] if slope is None else slope
-    J = W @ np.diag([s] * W.shape[0])  # ∂h_t/∂h_{t-1} = W_hh · diag(tanh'(z_t)), tanh' ≈ 0.9
+    J = np.diag([s] * W.shape[0]) @ W  # ∂h_t/∂h_{t-1} = diag(tanh'(z_t)) · W_hh, tanh' ≈ 0.9
     P = np.eye(W.shape[0])
     rows = []
     for k in range(1, k_max + 1):
@@ -105,8 +105,8 @@ def _first_below(rows, key, threshold):
 
 def ex12(precision=4) -> Document:
     p = precision
-    doc = Document("000-1.2", say("Seed 000, exercise 1.2: the vanishing gradient, in numbers",
-                                  "Document 000, exercice 1.2 : le gradient qui disparaît, en chiffres"), precision=p)
+    doc = Document("tp-1.2", say("TP, exercise 1.2: the vanishing gradient, in numbers",
+                                  "TP, exercice 1.2 : le gradient qui disparaît, en chiffres"), precision=p)
     W = np.array(EX12["W_hh"])
     J, rows = ex12_numbers(k_max=60)
     eig = np.linalg.eigvals(W)
@@ -122,19 +122,21 @@ def ex12(precision=4) -> Document:
     by_k = {r["k"]: r for r in rows}
     doc.add(Formula("∂L/∂h_0 = ∂L/∂h_k × (∂h_k/∂h_{k-1}) × … × (∂h_1/∂h_0)\n"
                     "∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh  ≈  0.9 × W_hh   (tanh' ≈ 0.9)"),
-            Text(say("With tanh' replaced by its average 0.9, every factor is the same matrix `J = 0.9 × W_hh = "
-                     f"{fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, so the gradient that reaches k steps back is "
-                     "`∂L/∂h_k × J^k`. How big is a matrix? We give three norms and the elementwise view: the spectral "
-                     "norm `‖J^k‖₂` (the largest factor by which any upstream gradient can be multiplied: the honest "
-                     "answer), the Frobenius norm `‖J^k‖_F` (all entries together), the largest entry `max|J^k|` and the "
-                     "scalar view `(0.8 × 0.9)^k` which keeps only the diagonal weight 0.8.",
-                     "En remplaçant tanh' par sa moyenne 0,9, chaque facteur est la même matrice `J = 0.9 × W_hh = "
-                     f"{fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, et le gradient qui remonte de k pas vaut "
-                     "`∂L/∂h_k × J^k`. Quelle taille pour une matrice ? Nous donnons trois normes et la vue élément par "
-                     "élément : la norme spectrale `‖J^k‖₂` (le plus grand facteur par lequel un gradient amont peut "
-                     "être multiplié : la réponse honnête), la norme de Frobenius `‖J^k‖_F` (tous les coefficients "
-                     "ensemble), le plus grand coefficient `max|J^k|` et la vue scalaire `(0.8 × 0.9)^k` qui ne garde que "
-                     "le poids diagonal 0,8.")),
+            Text(say("With tanh' replaced by its average 0.9, every factor is the same matrix `J = 0.9 × "
+                     f"W_hh = {fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, so the gradient that reaches k "
+                     f"steps back is `∂L/∂h_k × J^k`. How big is a matrix? We give three norms and the "
+                     "elementwise view: the spectral norm `‖J^k‖₂` (the largest factor by which any upstream "
+                     "gradient can be multiplied: the measure that answers the question), the Frobenius norm "
+                     "`‖J^k‖_F` (all entries together), the largest entry `max|J^k|` and the scalar view "
+                     "`(0.8 × 0.9)^k` which keeps only the diagonal weight 0.8.",
+                     "En remplaçant tanh' par sa moyenne 0,9, chaque facteur est la même matrice `J = 0.9 × "
+                     f"W_hh = {fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, et le gradient qui remonte de k "
+                     f"pas vaut `∂L/∂h_k × J^k`. Quelle taille pour une matrice ? Nous donnons trois normes "
+                     "et la vue élément par élément : la norme spectrale `‖J^k‖₂` (le plus grand facteur par "
+                     "lequel un gradient amont peut être multiplié : la mesure qui répond à la question), la "
+                     "norme de Frobenius `‖J^k‖_F` (tous les coefficients ensemble), le plus grand "
+                     "coefficient `max|J^k|` et la vue scalaire `(0.8 × 0.9)^k` qui ne garde que le poids "
+                     "diagonal 0,8.")),
             Heading(say("1. The gradient after 3, 5 and 10 steps", "1. Le gradient après 3, 5 et 10 pas")),
             Table((say("steps k", "pas k"), "‖J^k‖₂", "‖J^k‖_F", "max|J^k|", "(0.8×0.9)^k"),
                   tuple((str(k), by_k[k]["spectral"], by_k[k]["frobenius"], by_k[k]["max_entry"], by_k[k]["diagonal"])
@@ -187,7 +189,8 @@ def ex12(precision=4) -> Document:
                 "‖J^k‖₂, |λ| = 1.05": ([r["k"] for r in rows_mid], [r["spectral"] for r in rows_mid]),
                 "‖J^k‖₂, |λ| = 1.2": ([r["k"] for r in rows_big], [r["spectral"] for r in rows_big]),
             }), say("Size of the gradient k steps back, log scale", "Taille du gradient k pas en arrière, échelle log")),
-            Erratum(say("ex. 1.2, formula", "ex. 1.2, formule"), "∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t))",
+            Erratum(say("TP, ex. 1.2, formula", "TP, ex. 1.2, formule"),
+                    "∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t))",
                     "∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh",
                     say("Row i of the Jacobian is tanh'(z_t[i]) times row i of W_hh, so the diagonal multiplies on the "
                         "left. With a constant tanh' ≈ 0.9 both orders give 0.9 × W_hh and the same numbers; with real, "
@@ -208,8 +211,8 @@ def ex21_trace():
 
 def ex21(precision=4) -> Document:
     p = precision
-    doc = Document("000-2.1", say("Seed 000, exercise 2.1: a one-neuron LSTM, three steps",
-                                  "Document 000, exercice 2.1 : un LSTM à un neurone, trois pas"), precision=p)
+    doc = Document("tp-2.1", say("TP, exercise 2.1: a one-neuron LSTM, three steps",
+                                  "TP, exercice 2.1 : un LSTM à un neurone, trois pas"), precision=p)
     trace = ex21_trace()
     s1 = trace.steps[0].values
     doc.data = {k: trace.series(k)[:, 0] for k in trace.steps[0].values}
@@ -248,7 +251,8 @@ def ex22_trace():
 
 def ex22(precision=4) -> Document:
     p = precision
-    doc = Document("000-2.2", say("Seed 000, exercise 2.2: a two-neuron LSTM", "Document 000, exercice 2.2 : un LSTM à deux neurones"),
+    doc = Document("tp-2.2", say("TP, exercise 2.2: a two-neuron LSTM", "TP, exercice 2.2 : un LSTM à deux "
+                   "neurones"),
                    precision=p)
     trace = ex22_trace()
     v = trace.steps[0].values
@@ -292,8 +296,8 @@ def state_jacobian(trace, t):
 
 def ex23(precision=4) -> Document:
     p = precision
-    doc = Document("000-2.3", say("Seed 000, exercise 2.3: gradient flow in the LSTM",
-                                  "Document 000, exercice 2.3 : le flux du gradient dans le LSTM"), precision=p)
+    doc = Document("tp-2.3", say("TP, exercise 2.3: gradient flow in the LSTM",
+                                  "TP, exercice 2.3 : le flux du gradient dans le LSTM"), precision=p)
     f, n = EX23["f"], EX23["steps"]
     trace = ex21_trace()
     back = trace_backward(trace, d_h={1: [EX23["d_h1"]]})
@@ -308,18 +312,19 @@ def ex23(precision=4) -> Document:
                     + say("(h_{t-1} held fixed)", "(h_{t-1} fixé)") + "\n"
                     "∂L/∂W_f = Σ_t ∂L/∂f_t × σ'(z_f,t) × [h_{t-1}, x_t]"),
             Heading(say("1. Why does this gradient not vanish as in the RNN?", "1. Pourquoi ce gradient ne disparaît-il pas comme dans le RNN ?")),
-            Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight matrix and no "
-                     "squashing derivative (the RNN multiplies by `diag(tanh') × W_hh` at every step, 0.73 in ex. 1.2). "
-                     "The network sets f_t itself: when it learns f_t ≈ 1 the error flows back unchanged over many steps "
-                     "(the 'constant error carousel'), and it can still cut the flow where forgetting is useful. The "
-                     "other paths (through h_{t-1} and the gates) do decay like an RNN's; the cell path is the one that "
-                     "does not have to.",
-                     "Le long de l'état de cellule, un pas en arrière est un simple produit élément par élément par f_t : "
-                     "aucune matrice de poids ni dérivée d'écrasement (le RNN multiplie à chaque pas par "
-                     "`diag(tanh') × W_hh`, 0,73 dans l'ex. 1.2). C'est le réseau qui fixe f_t : s'il apprend f_t ≈ 1, "
-                     "l'erreur remonte intacte sur de nombreux pas (le « carrousel d'erreur constante »), et il peut "
-                     "couper le flux là où oublier est utile. Les autres chemins (par h_{t-1} et les portes) décroissent "
-                     "comme dans un RNN ; le chemin de la cellule n'y est pas obligé.")),
+            Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight "
+                     "matrix and no activation slope (the RNN multiplies by `diag(tanh') × W_hh` at every "
+                     "step, 0.73 in ex. 1.2). The network sets f_t itself: when it learns f_t ≈ 1 the error "
+                     "flows back unchanged over many steps (the 'constant error carousel'), and it can still "
+                     "cut the flow where forgetting is useful. The other paths (through h_{t-1} and the "
+                     "gates) do decay like an RNN's; the cell path is the one that does not have to.",
+                     "Le long de l'état de cellule, un pas en arrière est un simple produit élément par "
+                     "élément par f_t : aucune matrice de poids ni pente de la fonction d'activation (le RNN "
+                     "multiplie à chaque pas par `diag(tanh') × W_hh`, 0,73 dans l'ex. 1.2). C'est le réseau "
+                     "qui fixe f_t : s'il apprend f_t ≈ 1, l'erreur remonte intacte sur de nombreux pas (le "
+                     "« carrousel d'erreur constante »), et il peut couper le flux là où oublier est utile. "
+                     "Les autres chemins (par h_{t-1} et les portes) décroissent comme dans un RNN ; le "
+                     "chemin de la cellule n'y est pas obligé.")),
             Heading(say("2. f_t = 0.9 for 10 steps", "2. f_t = 0,9 pendant 10 pas")),
             Text(say(f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, about {fmt(f ** n, 2)}: a third of the gradient survives "
                      f"10 steps, against {fmt(rnn_rows[n - 1]['spectral'], p)} for the RNN of ex. 1.2 "

@@ -16,7 +16,8 @@ def trace_facts(trace, precision) -> list:
     """``[(label, text), …]``: what a reader needs to redo the computation by hand."""
     cell = CELL_NAMES[trace.cell]
     if trace.cell == "gru":
-        cell += " — " + (say("reset before the matmul (Cho 2014, the course)", "reset avant le produit (Cho 2014, le cours)")
+        cell += " — " + (say("reset before the matmul (Cho et al. 2014's reset, as in the Chapitre)",
+                                 "reset avant le produit (le reset de Cho et al. 2014, comme le Chapitre)")
                          if trace.options.get("reset") == "before" else
                          say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)"))
     if trace.cell == "rnn" and trace.options.get("nonlinearity") == "relu":

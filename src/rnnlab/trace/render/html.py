@@ -118,7 +118,7 @@ def render_html(doc) -> str:
             out.append(f"<figure>{figure_svg(block)}<figcaption>{escape(block.caption)}</figcaption></figure>")
         elif isinstance(block, Erratum):
             out.append('<div class="erratum"><b>Erratum</b> (' + escape(block.where) + "): "
-                       + escape(say("the seed says ", "le document dit ") + block.seed_says) + "; "
+                       + escape(say("the document says ", "le document dit ") + block.seed_says) + "; "
                        + escape(say("correct: ", "correct : ")) + f"<b>{escape(block.correct)}</b>. "
                        + _inline(block.why) + "</div>")
     out.append("</body></html>")

@@ -4,6 +4,10 @@ Each trace is ``{"cell", "options", "input_size", "hidden_size", "parameters", "
 "steps": [{"t": 1, "x": […], "z_f": […], "f": […], …}], "backward": {…}}`` with the course's
 names in ASCII (LSTM ``z_f, f, z_i, i, z_C, C_tilde, C, z_o, o, tanh_C, h``; RNN ``z, h, y``;
 GRU ``a_z, z, a_r, r, rh, a_h, h_tilde, h``); backward keys are ``d_<name>``.
+
+Every other block is kept too: paragraphs in ``"answers"``, displayed formulas in ``"formulas"``,
+tables in ``"tables"`` (``{"caption", "headers", "rows"}``, numbers unrounded), errata in
+``"errata"`` (and a table with a ``key`` under that key, one object per row).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 
 import numpy as np
 
-from ..document import Erratum, Text, TraceBlock
+from ..document import Erratum, Formula, Table, Text, TraceBlock
 
 
 def _plain(value):
@@ -58,17 +62,26 @@ def trace_to_dict(trace) -> dict:
     return out
 
 
+def table_to_dict(table) -> dict:
+    return {"caption": table.caption, "headers": [str(h) for h in table.headers], "rows": _plain(table.rows)}
+
+
 def document_to_dict(doc) -> dict:
-    return {
+    out = {
         "id": doc.id,
         "title": doc.title,
         "lang": doc.lang,
         "traces": [trace_to_dict(b.trace) for b in doc.blocks if isinstance(b, TraceBlock)],
         "answers": [b.text for b in doc.blocks if isinstance(b, Text)],
+        "formulas": [b.text for b in doc.blocks if isinstance(b, Formula)],
+        "tables": [table_to_dict(b) for b in doc.blocks if isinstance(b, Table) and not b.key],
         "errata": [{"where": e.where, "seed_says": e.seed_says, "correct": e.correct, "why": e.why}
                    for e in doc.blocks if isinstance(e, Erratum)],
-        "data": _plain(doc.data),
     }
+    for table in (b for b in doc.blocks if isinstance(b, Table) and b.key):
+        out.setdefault(table.key, []).extend(dict(zip(table.fields, _plain(row))) for row in table.rows)
+    out["data"] = _plain(doc.data)
+    return out
 
 
 def render_json(doc) -> str:

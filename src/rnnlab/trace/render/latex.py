@@ -118,7 +118,7 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
                 out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + ': ' + block.caption)}}}", ""]
         elif isinstance(block, Erratum):
             out += [r"\begin{quote}", rf"\textbf{{Erratum}} ({tex_text(block.where)}): "
-                    + tex_text(say("the seed says ", "le document dit ") + block.seed_says + "; "
+                    + tex_text(say("the document says ", "le document dit ") + block.seed_says + "; "
                                + say("correct: ", "correct : ")) + rf"\textbf{{{tex_text(block.correct)}}}. "
                     + tex_text(block.why), r"\end{quote}", ""]
     out += [r"\end{document}", ""]

@@ -52,7 +52,8 @@ def render_markdown(doc, figure_dir=None, figure_stem=None) -> str:
                 out += [f"*{say('Figure', 'Figure')}: {block.caption}* "
                         + say("(write it with `--out FILE.md`)", "(l'écrire avec `--out FICHIER.md`)"), ""]
         elif isinstance(block, Erratum):
-            out += [f"> **{say('Erratum', 'Erratum')}** ({block.where}): " + say("the seed says ", "le document dit ")
+            out += [f"> **{say('Erratum', 'Erratum')}** ({block.where}): " + say("the document says ", "le "
+                    "document dit ")
                     + f"{block.seed_says}; " + say("correct: ", "correct : ") + f"**{block.correct}**. {block.why}", ""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -42,7 +42,7 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
                                   f"figure « {block.name} » : l'écrire avec --out FICHIER ou --figures DOSSIER"))
         elif isinstance(block, Erratum):
             console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] ({escape(block.where)}): "
-                          + say("the seed says ", "le document dit ") + escape(block.seed_says) + "; "
+                          + say("the document says ", "le document dit ") + escape(block.seed_says) + "; "
                           + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. " + escape(block.why))
     return buf.getvalue()
 
@@ -50,7 +50,7 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
 def _table(headers, rows, caption, precision):
     table = RichTable(title=caption or None, box=box.SIMPLE_HEAVY, show_lines=False)
     for h in headers:
-        table.add_column(escape(str(h)))
+        table.add_column(escape(str(h)), overflow="fold")  # a long word wraps, never cut to "…"
     for row in rows:
         table.add_row(*(escape(c if isinstance(c, str) else fmt(c, precision)) for c in row))
     return table
