@@ -24,7 +24,7 @@ LONG_LINES_ALLOWED = {
     "data/text.py", "forecast.py", "gradcheck.py", "interop/_gates.py", "interop/charrnn.py",
     "interop/keras.py", "interop/pytorch.py", "interop/torch_models.py", "kernels.py", "layers.py",
     "models.py", "optim.py", "plots.py", "sample.py", "seqmodels.py", "sequence.py", "tasks.py",
-    "trace/backward.py", "trace/config.py", "trace/layout.py", "trace/presets/__init__.py",
+    "trace/backward.py", "trace/config.py", "trace/layout.py",
     "trace/presets/course000.py", "trace/presets/course001.py", "trace/presets/course002.py",
     "trace/presets/course004.py", "trace/record.py", "trace/render/common.py", "trace/render/html.py",
     "trace/render/latex.py", "trace/render/markdown.py", "trace/render/text.py", "train.py",
