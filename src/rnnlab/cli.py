@@ -63,9 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=say("Recurrent neural networks from scratch: traces, gradients, training, interop.",
                         "Réseaux récurrents faits main : traces, gradients, entraînement, interopérabilité."),
     )
-    parser.add_argument("--lang", choices=["en", "fr"], help=say("output language (default: from the locale)",
-                                                                  "langue d'affichage (par défaut : celle du système)"))
     from . import __version__
+    from .commands._options import add_common_options
+
+    add_common_options(parser, top_level=True)
 
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
+    for command in sub.choices.values():  # the options every command takes, after its name too
+        if not any("--lang" in action.option_strings for action in command._actions):
+            add_common_options(command)
     return parser
 
 

@@ -38,6 +38,7 @@ class ForecastConfig:
     cell: str = "lstm"
     hidden_size: int = 32
     num_layers: int = 1
+    dropout: float = 0.0
     recurrent_dropout: float = 0.0
 
 
@@ -143,7 +144,8 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
     n_train = train_end - d - config.window  # windows whose target y[n + w + d] < train_end
     X_train, y_train = X[:n_train], y[:n_train]
     model = build_model(SeqModelConfig("regressor", 1, config.hidden_size, 1, cell=config.cell,
-                                       num_layers=config.num_layers, recurrent_dropout=config.recurrent_dropout),
+                                       num_layers=config.num_layers, dropout=config.dropout,
+                                       recurrent_dropout=config.recurrent_dropout),
                         seed=train.seed)
 
     def draw(rng, b):

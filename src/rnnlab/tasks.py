@@ -32,9 +32,11 @@ from .seqmodels import SeqModelConfig, build_model
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The budget and the optimiser of one run."""
+    """The budget and the optimiser of one run: ``steps`` (exact, reproducible), or with
+    ``steps=0`` ``minutes`` of training time."""
 
     steps: int = 1000
+    minutes: float = 0.0
     batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 1e-2
@@ -43,9 +45,12 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_every"):
+        for name in ("batch_size", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        if not isinstance(self.steps, int) or self.steps < 0 or (self.steps == 0 and not self.minutes > 0):
+            raise ConfigError(f"steps: expected a positive integer (or 0 with minutes > 0), got {self.steps!r} "
+                              f"(minutes {self.minutes!r})")
         if not self.lr > 0:
             raise ConfigError(f"lr: expected a positive learning rate, got {self.lr!r}")
 
@@ -182,7 +187,8 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
             scores = {k: row[k] for k in run.history.score_keys if k in row} or None
             callback(run.step, row["train_loss"], scores)
 
-    run = Run(job, Budget(steps=config.steps, eval_every=config.eval_every), checkpoint, on_step_end=on_step)
+    budget = Budget(steps=config.steps, minutes=0.0 if config.steps else config.minutes, eval_every=config.eval_every)
+    run = Run(job, budget, checkpoint, on_step_end=on_step)
     try:
         run.run()
     finally:
@@ -213,14 +219,14 @@ class TaskResult:
 
 
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
-               recurrent_dropout=0.0, return_model=False, *, backend=None, checkpoint=None):
+               recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None, checkpoint=None):
     """Train ``cell`` on the adding problem of length ``T``; solved when test MSE < 0.01 × 0.167.
 
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
     import time
 
     test_x, test_y = adding_problem(test_size, T, np.random.default_rng(train.seed + 1_000_003))
-    model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell,
+    model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell, num_layers=num_layers, dropout=dropout,
                                        recurrent_dropout=recurrent_dropout), seed=train.seed)
 
     def draw(rng, b):
@@ -240,7 +246,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
 
 def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8, length=5, test_size=200,
              callback=None, recurrent_dropout=0.0, return_model=False, recall_only=True, forget_bias=3.0, *,
-             backend=None, checkpoint=None):
+             num_layers=1, dropout=0.0, backend=None, checkpoint=None):
     """Train ``cell`` on the copy task (delay ``T``); solved when ≥ 99 % of recalled symbols are right.
 
     ``recall_only``: the loss counts the ``length`` recall steps only (cross-entropy per recalled
@@ -261,7 +267,8 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
     test_x, test_y = copy_task(test_size, T, np.random.default_rng(train.seed + 1_000_003), n_symbols, length)
     test_targets = targets(test_y)
     model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
-                                       recurrent_dropout=recurrent_dropout), seed=train.seed)
+                                       num_layers=num_layers, dropout=dropout, recurrent_dropout=recurrent_dropout),
+                        seed=train.seed)
     if cell == "lstm" and forget_bias:
         model.params["rnn.bias_ih_l0"][hidden_size:2 * hidden_size] += forget_bias  # gate order i, f, g, o
 
@@ -286,10 +293,11 @@ RUNNERS = {"adding": run_adding, "copy": run_copy}
 
 
 def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None, *,
-          backend=None):
+          backend=None, **model_options):
     """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
 
-    ``callback(cell, T, step, loss, scores)`` after each training step; ``backend``: :class:`Backend`."""
+    ``callback(cell, T, step, loss, scores)`` after each training step; ``backend``: :class:`Backend`;
+    ``model_options``: ``num_layers``, ``dropout``, ``recurrent_dropout`` of every run."""
     if task not in RUNNERS:
         raise ConfigError(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}")
     results = []
@@ -298,7 +306,7 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
             cfg = budget(T) if budget is not None else train
             cb = None if callback is None else (lambda s, l, sc, cell=cell, T=T: callback(cell, T, s, l, sc))
             kwargs = {} if hidden_size is None else {"hidden_size": hidden_size}
-            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs))
+            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs, **model_options))
     return results
 
 

@@ -14,66 +14,24 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import say, set_language
+from ..i18n import say
 from ..tasks import TrainConfig
 
 
-def add_lang(p):
-    p.add_argument("--lang", choices=["en", "fr"], default=None, help=say("output language", "langue d'affichage"))
+def add_train_args(p, steps=1000, lr=0.01, batch=32, cell="lstm", hidden=32, cells=False, copy_defaults=None,
+                   skip=()):
+    """The shared training options (:func:`rnnlab.commands._options.add_training_options`) with this
+    command's defaults; ``copy_defaults`` (``{"hidden": …, "steps": …}``) says in the help that
+    the copy task has its own defaults (the command applies them); ``cells``: no ``--cell`` (the
+    command takes a list)."""
+    from ._options import add_training_options
 
-
-def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32, cells=False, copy_defaults=None):
-    """The training options; ``copy_defaults`` (``{"hidden": …, "steps": …}``) says in the help
-    that the copy task has its own defaults (the command applies them)."""
-    if not cells:
-        p.add_argument("--cell", default=cell, choices=["rnn", "lstm", "gru", "lnlstm"],
-                       help=say(f"recurrent cell (default {cell})", f"cellule récurrente (défaut {cell})"))
     copy = copy_defaults or {}
-
-    def for_copy(dest):  # the copy task's own default, in the help
-        return say(f"; copy: {copy[dest]}", f" ; copie : {copy[dest]}") if dest in copy else ""
-
-    p.add_argument("--hidden", type=int, default=hidden,
-                   help=say(f"hidden size (default {hidden}{for_copy('hidden')})",
-                            f"taille de l'état caché (défaut {hidden}{for_copy('hidden')})"))
-    p.add_argument("--steps", type=int, default=steps,
-                   help=say(f"training steps (default {steps}{for_copy('steps')})",
-                            f"pas d'entraînement (défaut {steps}{for_copy('steps')})"))
-    p.add_argument("--batch-size", type=int, default=batch_size, help=say("batch size", "taille des lots"))
-    p.add_argument("--lr", type=float, default=lr, help=say(f"learning rate (default {lr})",
-                                                            f"taux d'apprentissage (défaut {lr})"))
-    p.add_argument("--optimizer", default="adam", help=say("sgd, momentum, adagrad, rmsprop, adam, adamw",
-                                                           "sgd, momentum, adagrad, rmsprop, adam, adamw"))
-    p.add_argument("--clip", type=float, default=1.0, help=say("clip the global gradient norm (0: off)",
-                                                               "écrêter la norme globale du gradient (0 : non)"))
-    p.add_argument("--eval-every", type=int, default=100, help=say("steps between test scores",
-                                                                   "pas entre deux scores de test"))
-    p.add_argument("--seed", type=int, default=0, help=say("random seed", "graine aléatoire"))
-    p.add_argument("--out", default=None, help=say("folder for the checkpoint, figures and JSON results",
-                                                   "dossier du point de sauvegarde, des figures et des résultats JSON"))
-    p.add_argument("--no-progress", action="store_true", help=say("no progress bar", "pas de barre de progression"))
-    add_backend_args(p)
-    add_lang(p)
-
-
-def add_recurrent_dropout(p):
-    p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help=say("variational dropout on h_{t-1} entering W_hh (every cell)",
-                            "dropout variationnel sur h_{t-1} entrant dans W_hh (toute cellule)"))
-
-
-def add_backend_args(p):
-    import argparse
-
-    p.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
-                   help=say("numpy (rnnlab's own BPTT, default) or torch (the same model in PyTorch: GPU)",
-                            "numpy (la BPTT de rnnlab, défaut) ou torch (le même modèle sous PyTorch : GPU)"))
-    p.add_argument("--device", metavar="cpu|cuda[:N]",
-                   help=say("torch backend only: where to train (default cpu)",
-                            "backend torch seulement : où entraîner (défaut cpu)"))
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
-                   help=say("torch backend only: bfloat16 autocast of the forward (default: on with CUDA)",
-                            "backend torch seulement : autocast bfloat16 de la passe avant (défaut : activé avec CUDA)"))
+    notes = {dest: (f"; copy: {value}", f" ; copie : {value}") for dest, value in copy.items()}
+    defaults = {"cell": cell, "hidden": hidden, "layers": 1, "batch": batch, "lr": lr, "optimizer": "adam",
+                "clip": 1.0, "dropout": 0.0, "recurrent_dropout": 0.0, "layer_norm": False, "eval_every": 100,
+                "seed": 0, "out": "runs/<command>-<time>", "backend": "numpy", "steps": steps}
+    add_training_options(p, defaults, skip=(("cell",) if cells else ()) + tuple(skip), notes=notes)
 
 
 def check_backend(args):
@@ -100,32 +58,24 @@ def backend(args):
 
 
 def setup(args):
-    """The language, and for a parser passed to :func:`add_resume_args`: ``args.given`` (the
-    options given on the command line) and the defaults of the others put back."""
-    defaults = getattr(args, "_defaults", None)
-    if defaults is not None and not hasattr(args, "given"):
-        args.given = {dest for dest in defaults if getattr(args, dest, None) is not None}
-        for dest, value in defaults.items():
-            if getattr(args, dest, None) is None:
-                setattr(args, dest, value)
-    if getattr(args, "lang", None):
-        set_language(args.lang)
+    """``args.given`` (the options given on the command line) and the defaults of the others."""
+    from ._options import apply_defaults
+
+    apply_defaults(args)
 
 
 def train_config(args) -> TrainConfig:
-    return TrainConfig(steps=args.steps, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                       clip_norm=args.clip or None, eval_every=args.eval_every, seed=args.seed)
+    return TrainConfig(steps=args.steps, minutes=args.minutes or 0.0, batch_size=args.batch, optimizer=args.optimizer,
+                       lr=args.lr, clip_norm=args.clip or None, eval_every=args.eval_every, seed=args.seed)
 
 
-def out_dir(args, default: str) -> Path:
-    """The output folder (``--out``, else ``default``), made once the backend options are known to
-    be right, so a mistake there leaves no empty folder behind."""
+def out_dir(args, name: str, command: str) -> Path:
+    """The output folder of a new run (:func:`rnnlab.training.folders.new_run_folder`), made once the
+    backend options are known to be right, so a mistake there leaves no empty folder behind."""
+    from ..training.folders import new_run_folder
+
     check_backend(args)
-    path = Path(args.out or default)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {path}: expected a folder, got a file")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force)
 
 
 def console():
@@ -156,7 +106,7 @@ def progress(args, total: int, description: str, completed: int = 0):
                    TextColumn("{task.fields[loss]}"), TimeElapsedColumn(),
                    console=Console(file=sys.stderr), transient=True)
     with bar:
-        task = bar.add_task(description, total=total, completed=completed, loss="")
+        task = bar.add_task(description, total=total or None, completed=completed, loss="")
 
         def update(advance=1, description=None, loss=None):
             fields = {} if loss is None else {"loss": say(f"loss {loss:.4g}", f"perte {loss:.4g}")}
@@ -169,25 +119,8 @@ def progress(args, total: int, description: str, completed: int = 0):
 
 # --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
 
-NOT_OF_THE_RUN = ("resume", "out", "no_progress", "lang", "backend", "device", "amp")  # not saved with a run
-MAY_CHANGE_ON_RESUME = ("resume", "steps", "no_progress", "lang", "backend", "device", "amp")
-
-
-def add_resume_args(p):
-    """``--resume RUN_DIR``; call it last in ``register``: from then on every option of ``p``
-    defaults to None, so :func:`setup` can tell which were given (a resumed run refuses those
-    that contradict its own) before it puts the defaults back."""
-    p.add_argument("--resume", metavar="RUN_DIR", help=say(
-        "continue the run saved in RUN_DIR (with its own options; --steps may extend it)",
-        "reprendre le run sauvegardé dans RUN_DIR (avec ses propres options ; --steps peut le prolonger)"))
-    defaults, names = {}, {}
-    for action in p._actions:
-        if action.dest in ("help", "run") or action.default is argparse.SUPPRESS:
-            continue
-        defaults[action.dest] = action.default
-        names[action.dest] = next((o for o in action.option_strings if o.startswith("--")), action.dest)
-        action.default = None
-    p.set_defaults(_defaults=defaults, _names=names)
+NOT_OF_THE_RUN = ("resume", "out", "force", "no_progress", "lang", "threads", "backend", "device", "amp")
+MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "lang", "threads", "backend", "device", "amp")
 
 
 def run_settings(args, command: str, **extra) -> dict:
@@ -218,13 +151,27 @@ def resume_options(args, command: str):
                   if d not in MAY_CHANGE_ON_RESUME and (d not in options or options[d] != getattr(args, d))]
     if contradict:
         raise ConfigError(say(f"--resume continues a run with its own options; remove {', '.join(contradict)} "
-                              "(only --steps may change its total budget)",
+                              "(only --steps or --minutes may change its budget)",
                               f"--resume reprend un run avec ses propres options ; retirer {', '.join(contradict)} "
-                              "(seul --steps peut changer son budget total)"))
+                              "(seuls --steps ou --minutes peuvent changer son budget)"))
     for dest, value in options.items():
         if dest in args._defaults and dest not in args.given:
             setattr(args, dest, value)
+    if "minutes" in args.given and "steps" not in args.given:
+        args.steps = 0  # a time budget replaces the run's step budget
+    elif "steps" in args.given:
+        args.minutes = 0.0
     step = meta["step"]
+    if not args.steps:
+        spent = meta["elapsed_seconds"] / 60.0
+        if spent >= args.minutes:
+            raise ConfigError(say(f"{args.resume}: the run has spent {spent:.3g} minutes already; give a larger "
+                                  "--minutes (or --steps) to continue it",
+                                  f"{args.resume} : le run a déjà passé {spent:.3g} minutes ; donner un --minutes (ou "
+                                  "--steps) plus grand pour le poursuivre"))
+        line_console().print(say(f"Resuming {args.resume} at step {step} ({spent:.3g} of {args.minutes:g} minutes)",
+                                 f"Reprise de {args.resume} au pas {step} ({spent:.3g} min sur {args.minutes:g})"))
+        return meta
     if args.steps < step:
         raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; give more "
                               f"steps to continue it",
@@ -264,29 +211,11 @@ def data_fingerprint(*arrays) -> str:
     return h.hexdigest()
 
 
-def run_folder(args, default: str, command: str) -> Path:
-    """The folder of the run: ``--resume``'s, or ``--out`` (default ``default``), which must not
-    hold an unfinished run (a finished one is replaced)."""
+def run_folder(args, name: str, command: str) -> Path:
+    """The folder of the run: ``--resume``'s, or a new one (:func:`out_dir`)."""
     if args.resume:
         return Path(args.resume)
-    path = out_dir(args, default)
-    from ..checkpoint import read_checkpoint_json
-    from ..training import FORMAT
-
-    try:
-        meta = read_checkpoint_json(path, "last")["meta"]
-        step, steps = meta["step"], meta["config"]["steps"]
-        unfinished = meta.get("format") == FORMAT and meta.get("kind") == "task" and step < steps
-    except (CheckpointError, KeyError, TypeError):
-        return path  # no run there, or one that cannot be resumed
-    if unfinished:
-        raise ConfigError(say(f"--out {path}: holds an unfinished run (step {step} of {steps}); continue it with: "
-                              f"rnnlab {command} --resume {shlex.quote(str(path))} (or choose another --out; nothing "
-                              "was overwritten)",
-                              f"--out {path} : contient un run inachevé (pas {step} sur {steps}) ; le reprendre avec : "
-                              f"rnnlab {command} --resume {shlex.quote(str(path))} (ou choisir un autre --out ; rien "
-                              "n'a été écrasé)"))
-    return path
+    return out_dir(args, name, command)
 
 
 @dataclass(frozen=True)

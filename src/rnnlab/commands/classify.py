@@ -6,6 +6,7 @@ import numpy as np
 
 from ..i18n import say
 from . import _seqtasks as common
+from ._options import model_cell
 
 
 def register(subparsers):
@@ -33,7 +34,6 @@ def register(subparsers):
     p.add_argument("--bidirectional", action="store_true", help=say("read each sequence in both directions",
                                                                     "lire chaque séquence dans les deux sens"))
     common.add_train_args(p, steps=300, lr=0.01, hidden=16)
-    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -60,7 +60,9 @@ def run(args) -> int:
     order = rng.permutation(n)
     test, train_idx = order[:n_test], order[n_test:]
     K = int(y.max()) + 1
-    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, bidirectional=args.bidirectional)
+    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=model_cell(args), num_layers=args.layers,
+                            bidirectional=args.bidirectional, dropout=args.dropout,
+                            recurrent_dropout=args.recurrent_dropout)
     model = build_model(config, seed=args.seed)
     fingerprint = common.data_fingerprint(x, y, lengths)
     if resumed:
@@ -76,7 +78,7 @@ def run(args) -> int:
         return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[test]))}
 
     train = common.train_config(args)
-    out = common.run_folder(args, "runs/classify", "classify")
+    out = common.run_folder(args, "classify", "classify")
     settings = common.run_settings(args, "classify", data_sha256=fingerprint)
     try:
         with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:

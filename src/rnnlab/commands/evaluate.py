@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..i18n import say, set_language
+from ..i18n import say
 
 
 def register(subparsers):
@@ -18,7 +18,6 @@ def register(subparsers):
     src.add_argument("--corpus", metavar="NAME|PATH", help=say("a whole corpus (bundled name or file)", "un corpus entier (nom fourni ou fichier)"))
     src.add_argument("--text", metavar="FILE", help=say("a UTF-8 text file", "un fichier texte UTF-8"))
     p.add_argument("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)", "quel point de reprise (défaut best)"))
-    p.add_argument("--lang", choices=["en", "fr"], help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -30,8 +29,6 @@ def run(args) -> int:
     from ..data.text import split_train_val
     from ..train import bits_per_char, evaluate, load_model, perplexity
 
-    if getattr(args, "lang", None):
-        set_language(args.lang)
     model, vocab, meta = load_model(args.run_dir, args.checkpoint)
     cfg = meta["config"]
     if args.corpus or args.text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..i18n import say, set_language
+from ..i18n import say
 
 
 def register(subparsers):
@@ -27,7 +27,6 @@ def add_output_options(p):
     p.add_argument("--format", default="text", choices=("text", "md", "latex", "json", "html"),
                    help=say("output format (default: text)", "format de sortie (par défaut : text)"))
     p.add_argument("--precision", type=int, default=4, help=say("decimals shown (default: 4)", "décimales affichées (par défaut : 4)"))
-    p.add_argument("--lang", choices=("en", "fr"), help=say("language of labels and explanations", "langue des libellés et explications"))
     p.add_argument("--out", metavar="FILE", help=say("write to FILE (figures beside it) instead of the terminal",
                                                      "écrire dans FICHIER (figures à côté) au lieu du terminal"))
     p.add_argument("--figures", metavar="DIR", help=say("directory for the figures (PNG and SVG)", "dossier des figures (PNG et SVG)"))
@@ -53,8 +52,6 @@ def emit(doc, args) -> None:
 def run(args) -> int:
     from ..trace.presets import PRESETS, build, errata
 
-    if getattr(args, "lang", None):
-        set_language(args.lang)
     if args.id == "list":
         from rich.console import Console
         from rich.table import Table as RichTable

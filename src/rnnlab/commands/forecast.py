@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..i18n import say
 from . import _seqtasks as common
+from ._options import model_cell
 
 
 def register(subparsers):
@@ -29,9 +30,7 @@ def register(subparsers):
                             "ce que voit le modèle (défaut logdiff : taux de croissance)"))
     p.add_argument("--test-fraction", type=float, default=0.2, help=say("last fraction of the series held out",
                                                                         "dernière fraction de la série mise de côté"))
-    common.add_recurrent_dropout(p)
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
-    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -47,10 +46,10 @@ def run(args) -> int:
     if resumed:
         common.check_same_data(resumed, fingerprint, f"{args.series} ({series.column})")
     config = ForecastConfig(window=args.window, transform=args.transform, test_fraction=args.test_fraction,
-                            cell=args.cell, hidden_size=args.hidden,
-                            recurrent_dropout=args.recurrent_dropout)
+                            cell=model_cell(args), hidden_size=args.hidden, num_layers=args.layers,
+                            dropout=args.dropout, recurrent_dropout=args.recurrent_dropout)
     train = common.train_config(args)
-    out = common.run_folder(args, f"runs/forecast-{series.name}", "forecast")
+    out = common.run_folder(args, f"forecast-{series.name}", "forecast")
     settings = common.run_settings(args, "forecast", data_sha256=fingerprint)
     try:
         with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:

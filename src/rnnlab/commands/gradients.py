@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import say, set_language
+from ..i18n import say
 
 
 def register(subparsers):
@@ -52,15 +52,12 @@ def register(subparsers):
                                                                      "seuil pour « pas avant de passer sous » (défaut 0,01)"))
     p.add_argument("--seed", type=int, default=0, help=say("random seed", "graine aléatoire"))
     p.add_argument("--plot", metavar="FILE", help=say("also draw the figure (.png or .svg)", "tracer aussi la figure (.png ou .svg)"))
-    p.add_argument("--lang", choices=["en", "fr"], default=None, help=say("output language", "langue d'affichage"))
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from rich.console import Console
 
-    if args.lang:
-        set_language(args.lang)
     console = Console(width=110)
     if args.plot:
         from ..plots import check_figure_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import ConfigError
-from ..i18n import language, say, set_language
+from ..i18n import language, say
 
 
 def register(subparsers):
@@ -16,7 +16,6 @@ def register(subparsers):
     p.add_argument("name", metavar="NAME", help=say("figure name, or 'list'", "nom de la figure, ou « list »"))
     p.add_argument("--out", metavar="FILE", help=say("output file, .png or .svg (default NAME.png)",
                                                      "fichier de sortie, .png ou .svg (défaut NOM.png)"))
-    p.add_argument("--lang", choices=["en", "fr"], default=None, help=say("language of the labels", "langue des libellés"))
     p.set_defaults(run=run)
 
 
@@ -25,8 +24,6 @@ def run(args) -> int:
 
     from ..plots import FIGURES, check_figure_path, make_figure, save_figure
 
-    if args.lang:
-        set_language(args.lang)
     console = Console(width=110, highlight=False)
     if args.name == "list":
         from rich.table import Table

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..i18n import say, set_language
-from .train import _number, natural_int, positive_int, top_p_float
+from ..i18n import say
+from ._options import _number, natural_int, positive_int, top_p_float
 
 
 def register(subparsers):
@@ -28,7 +28,6 @@ def register(subparsers):
                "le modèle écrit d'abord N caractères (jetés) pour lire l'amorce depuis un état de milieu de texte, "
                "pas depuis zéro (défaut 200 ; 0 : partir de zéro)"))
     a("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)", "quel point de reprise (défaut best)"))
-    a("--lang", choices=["en", "fr"], help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -40,8 +39,6 @@ def run(args) -> int:
     from ..sample import default_prime, encode_prime, generate
     from ..train import load_model
 
-    if getattr(args, "lang", None):
-        set_language(args.lang)
     model, vocab, _ = load_model(args.run_dir, args.checkpoint)
     prime = default_prime(vocab) if args.prime is None else args.prime
     encode_prime(vocab, prime)  # unseen characters: a clear error before anything is printed

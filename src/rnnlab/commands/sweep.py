@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..i18n import say
 from . import _seqtasks as common
+from ._options import cell_choices
 from .task import TASK_DEFAULTS
 
 LENGTHS = {"adding": "10,50,100", "copy": "10,20,50"}  # default --lengths per task
@@ -26,8 +27,8 @@ def register(subparsers):
                             f"longueurs T, séparées par des virgules (défaut {LENGTHS['adding']} ; copie : "
                             f"{LENGTHS['copy']})"))
     common.add_train_args(p, steps=TASK_DEFAULTS["adding"]["steps"], lr=0.01, hidden=TASK_DEFAULTS["adding"]["hidden"],
-                          cells=True, copy_defaults=TASK_DEFAULTS["copy"])
-    p.set_defaults(run=run, hidden=None, steps=None)  # None: the task's default (TASK_DEFAULTS)
+                          cells=True, copy_defaults=TASK_DEFAULTS["copy"], skip=("resume",))
+    p.set_defaults(run=run)
 
 
 def results_table(results, title):
@@ -49,19 +50,26 @@ def run(args) -> int:
     from ..tasks import plot_sweep, sweep
 
     cells = common.parse_list(args.cells, str, "--cells")
-    bad = [c for c in cells if c not in ("rnn", "lstm", "gru", "lnlstm")]
+    choices = cell_choices()
+    bad = [c for c in cells if c not in choices]
     if bad:
-        raise ConfigError(f"--cells: expected rnn, lstm, gru or lnlstm, got {', '.join(bad)}")
+        raise ConfigError(say(f"--cells: expected cells among {', '.join(choices)}, got {', '.join(bad)}",
+                              f"--cells : cellules parmi {', '.join(choices)} attendues, reçu {', '.join(bad)}"))
+    if args.layer_norm and cells != ["lstm"]:
+        raise ConfigError(say("--layer-norm: expected --cells lstm (the layer-normalised LSTM)",
+                              "--layer-norm : --cells lstm attendu (le LSTM normalisé par couche)"))
     for dest in ("hidden", "steps"):
-        if getattr(args, dest) is None:
-            setattr(args, dest, TASK_DEFAULTS[args.task][dest])
+        if dest not in args.given and not (dest == "steps" and "minutes" in args.given):
+            setattr(args, dest, TASK_DEFAULTS[args.task][dest])  # the task's own default
     lengths = common.parse_list(args.lengths or LENGTHS[args.task], int, "--lengths")
     train = common.train_config(args)
-    out = common.out_dir(args, f"runs/sweep-{args.task}")
+    out = common.out_dir(args, f"sweep-{args.task}", "sweep")
     total = train.steps * len(cells) * len(lengths)
     chosen = common.backend(args)
     with common.progress(args, total, args.task) as update:
-        results = sweep(args.task, cells, lengths, train, hidden_size=args.hidden, backend=chosen,
+        results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train, hidden_size=args.hidden,
+                        backend=chosen, num_layers=args.layers, dropout=args.dropout,
+                        recurrent_dropout=args.recurrent_dropout,
                         callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
     common.write_json(out / "sweep.json", [r.to_json() for r in results])
     figure = out / f"sweep-{args.task}.png"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from ..i18n import say, set_language
+from ..i18n import say
 
 
 def register(subparsers):
@@ -33,7 +33,6 @@ def register(subparsers):
     p.add_argument("--expr", help=say('an expression instead, e.g. "tanh(a*b) + a"', 'une expression à la place, ex. « tanh(a*b) + a »'))
     p.add_argument("--at", default="", help=say("values of its variables, e.g. a=0.5,b=2", "valeurs de ses variables, ex. a=0.5,b=2"))
     p.add_argument("--digits", type=int, default=6, help=say("significant digits (default 6)", "chiffres significatifs (défaut 6)"))
-    p.add_argument("--lang", choices=["en", "fr"], default=None, help=say("output language", "langue d'affichage"))
     p.set_defaults(run=run)
 
 
@@ -67,8 +66,6 @@ def run(args) -> int:
 
     from ..tape import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph, expression_tape
 
-    if args.lang:
-        set_language(args.lang)
     if not 1 <= args.digits <= 17:
         raise ConfigError(say(f"--digits: expected 1 to 17, got {args.digits}", f"--digits : de 1 à 17 attendu, reçu {args.digits}"))
     console = Console(width=120, highlight=False)

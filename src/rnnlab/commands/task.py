@@ -6,6 +6,7 @@ import textwrap
 
 from ..i18n import say
 from . import _seqtasks as common
+from ._options import model_cell
 
 # The options whose default depends on the task (the others are shared). Copy: the default LSTM
 # solves T = 20 in about 1,300 of the 2,000 steps, well under a minute (benchmarks/README.md).
@@ -31,9 +32,7 @@ def register(subparsers):
                    help=say("sequence length T (default 30); copy: the delay between the symbols and the delimiter "
                             "(default 20)", "longueur T (défaut 30) ; copie : le délai entre les symboles et le "
                             "délimiteur (défaut 20)"))
-    common.add_recurrent_dropout(p)
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32, copy_defaults=TASK_DEFAULTS["copy"])
-    common.add_resume_args(p)
     p.set_defaults(run=run)
 
 
@@ -60,17 +59,18 @@ def run(args) -> int:
     if not resumed:  # a resumed run has its own options
         given = getattr(args, "given", set())
         for dest, value in TASK_DEFAULTS[args.task].items():
-            if dest not in given:
+            if dest not in given and not (dest == "steps" and "minutes" in given):
                 setattr(args, dest, value)
     train = common.train_config(args)
-    out = common.run_folder(args, f"runs/{args.task}-{args.cell}-T{args.length}", "task")
+    cell = model_cell(args)
+    out = common.run_folder(args, f"{args.task}-{cell}-T{args.length}", "task")
     try:
         with common.training(args, out, common.run_settings(args, "task"), resumed, train.steps,
-                             f"{args.task} {args.cell} T={args.length}") as session:
+                             f"{args.task} {cell} T={args.length}") as session:
             result, model, history = RUNNERS[args.task](
-                args.cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
-                callback=lambda s, loss, sc: session.update(loss=loss), return_model=True,
-                backend=session.backend, checkpoint=session.checkpoint)
+                cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
+                num_layers=args.layers, dropout=args.dropout, callback=lambda s, loss, sc: session.update(loss=loss),
+                return_model=True, backend=session.backend, checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "task")
     common.save_run(out, args.task, model, {"task": args.task, "train": train, "result": result.to_json()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..i18n import say, set_language
+from ..i18n import say
 from .exercise import add_output_options, emit
 
 
@@ -36,8 +36,6 @@ def run(args) -> int:
     from ..trace import config
     from ..trace.document import Document, TraceBlock
 
-    if getattr(args, "lang", None):
-        set_language(args.lang)
     if args.example:
         print(config.dump_config(config.EXAMPLES[args.example]))
         return 0
