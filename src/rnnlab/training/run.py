@@ -230,6 +230,7 @@ class Run:
         self.step, self.elapsed, self.best = 0, 0.0, None
         self.history = History()
         self.saved, self.saved_step = None, None  # the last `last` checkpoint written, and its step
+        self.saved_elapsed = None
         self.stopped = None  # "budget" or "interrupted" once run() returns
         self.session_steps, self.session_train_seconds = 0, 0.0  # this process's, for the speed
         if folder is not None and folder.resume:
@@ -243,7 +244,7 @@ class Run:
             return None  # data parallel: rank 0 alone writes
         path = save_run(self.folder, name, self.job, self)
         if name == "last":
-            self.saved, self.saved_step = path, self.step
+            self.saved, self.saved_step, self.saved_elapsed = path, self.step, self.elapsed
         return path
 
     def restore(self, tensors: dict, meta: dict, where) -> None:
@@ -382,6 +383,8 @@ class Run:
             self._interrupted(whole)
         if self.step and not (self.history.rows and self.history._evaluated(self.history.rows[-1])):
             self.evaluate()
+        elif self.folder is not None and self.saved_step == self.step and self.saved_elapsed != self.elapsed:
+            self.save("last")  # the last evaluation's time counts: a resumed time budget starts after it
         self.stopped = "budget"
         return self
 
