@@ -30,7 +30,8 @@ from .checkpoint import atomic_write, install_sigint, restore_sigint
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
-from .models import CELLS, CharLM
+from . import cells
+from .models import CharLM
 from .sample import generate
 
 CHECKPOINT_FORMAT = "rnnlab.charlm-run"
@@ -113,12 +114,9 @@ class TrainConfig:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             bad("min_lr_ratio", say("a ratio in [0, 1]", "un rapport dans [0, 1]"))
-        if self.cell not in CELLS:
-            bad("cell", " | ".join(CELLS))
-        if self.layer_norm and self.cell != "lstm":
-            raise ConfigError(say(f"layer_norm: expected cell 'lstm' (the layer-normalised LSTM), got cell {self.cell!r}",
-                                  f"layer_norm : cellule 'lstm' attendue (le LSTM normalisé par couche), reçu la "
-                                  f"cellule {self.cell!r}"))
+        if self.cell not in cells.names():
+            bad("cell", " | ".join(cells.names()))
+        cells.resolve(self.cell, self.layer_norm)  # layer_norm: only a cell with a layer-normalised variant
         if self.decay not in ("none", "cosine"):
             bad("decay", "none | cosine")
         if self.dtype not in ("float32", "float64"):

@@ -42,10 +42,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lstm import GATE_NAMES, _slot, activate_gates  # noqa: F401  (same gates, same order)
+from .lstm import FORGET_GATE, GATE_NAMES, _slot, activate_gates, direct_factor  # noqa: F401  (same gates)
 
-GATES = 4
+NAME = "lnlstm"
+LAYER_NORM_OF = "lstm"  # spelled cell "lstm" with layer_norm=True; not a --cell choice of its own
+LABEL = ("LN-LSTM", "LSTM normalisé (LN)")
 STATE = ("h", "c")
+DIRECT_LABEL = ("Π f (direct cell path)", "Π f (chemin direct de la cellule)")
+COLOR = "tab:purple"
+# no TORCH, no KERAS: neither has a layer-normalised LSTM; no TRACE: the generic trace (forward only)
 FOLD_B_HH = True  # b_hh is β_h: it adds to a_t like b_ih, so it is folded into xw once
 EPS = 1e-5
 # the cell's own parameters per layer and direction: (name, length in units of H, initial value)
