@@ -88,9 +88,19 @@ class CellSpec:
     def layer_norm(self) -> bool:
         return self.layer_norm_of is not None
 
-    @property
-    def has_extra_params(self) -> bool:
-        return bool(getattr(self.module, "PARAMS", ()))
+    def describe(self) -> str:
+        """``"the GRU cell ('gru')"``; ``"the layer-normalised LSTM (layer_norm=True)"``."""
+        if self.layer_norm:
+            return f"the layer-normalised {get(self.base).label[0]} (layer_norm=True)"
+        return f"the {self.label[0]} cell ({self.name!r})"
+
+    def default_options(self) -> dict:
+        """The cell's options with their default values (``{"reset": "after"}`` for the GRU)."""
+        check = getattr(self.module, "check_options", None)
+        if check is None:
+            return {}
+        return {k: p.default for k, p in inspect.signature(check).parameters.items()
+                if p.default is not inspect.Parameter.empty}
 
 
 REGISTRY: dict = {}  # name -> CellSpec, in registration order

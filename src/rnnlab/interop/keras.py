@@ -46,15 +46,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
-from ._gates import RNNLAB_ORDER, check_array, pick_dtype, reorder_gates
+from .. import cells
+from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
-# Keras's gate order, in rnnlab's gate names (Keras's LSTM "c" is g, its GRU "h" is n).
-KERAS_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("z", "r", "n")}
+
+def keras_order(mode):
+    """Keras's gate order of a registered cell, in rnnlab's gate names (its file's ``KERAS``:
+    Keras's LSTM "c" is g, its GRU "h" is n); ConfigError for a cell Keras does not have."""
+    spec = cells.REGISTRY.get(mode)
+    if spec is None or spec.keras is None:
+        able = ", ".join(repr(s.name) for s in cells.REGISTRY.values() if s.keras)
+        raise ConfigError(f"Keras weights: expected mode among {able} (SimpleRNN, LSTM, GRU), got {mode!r}"
+                          + ("" if spec is None else f": {spec.describe()} has no Keras counterpart"))
+    return spec.keras
 
 
 def _check_mode(mode):
-    if mode not in KERAS_ORDER:
-        raise ConfigError(f"Keras weights: expected mode 'rnn' (SimpleRNN), 'lstm' or 'gru', got {mode!r}")
+    keras_order(mode)
 
 
 def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0", reset_after=None,
@@ -66,7 +74,7 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
     read from the bias shape when ``reset_after`` is None. ``None`` for RNN and LSTM.
     """
     _check_mode(mode)
-    G = len(KERAS_ORDER[mode])
+    G = len(keras_order(mode))
     kernel = check_array(f"{name} kernel", kernel, 2)
     recurrent_kernel = check_array(f"{name} recurrent_kernel", recurrent_kernel, 2)
     GH = kernel.shape[1]
@@ -87,7 +95,7 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
         bias = check_array(f"{name} bias", bias, 1)
         if bias.shape != (GH,):
             raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, got {describe_shape(bias.shape)}")
-    order = (KERAS_ORDER[mode], RNNLAB_ORDER[mode])
+    order = (keras_order(mode), gate_order(mode))
     params = {
         f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=f"{name} kernel"),
         f"weight_hh{suffix}": reorder_gates(recurrent_kernel.T, *order, name=f"{name} recurrent_kernel"),
@@ -125,7 +133,7 @@ def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
     """Keras's ``[kernel, recurrent_kernel, bias]`` (no bias if ``params`` has none) for one
     layer and direction of rnnlab parameters; the inverse of :func:`params_from_keras`."""
     _check_mode(mode)
-    order = (RNNLAB_ORDER[mode], KERAS_ORDER[mode])
+    order = (gate_order(mode), keras_order(mode))
     W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
     out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]
     if f"bias_ih{suffix}" in params:
@@ -145,7 +153,7 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     recurrent_kernel]`` with ``bias=False``), and per ``Bidirectional`` wrapper the forward
     layer's arrays then the backward layer's. ``batch_first=True`` by default, as Keras.
     """
-    from ..layers import GRU, LSTM, RNN
+    from ..layers import make_layer
 
     _check_mode(mode)
     per = 3 if bias else 2
@@ -177,12 +185,12 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     first = next(iter(params.values()))
     opts = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
                 dtype=first.dtype)
-    if mode == "lstm":
-        layer = LSTM(sizes[0][1], H, **opts)
-    elif mode == "gru":
-        layer = GRU(sizes[0][1], H, reset=resets.pop(), **opts)
-    else:
-        layer = RNN(sizes[0][1], H, nonlinearity=nonlinearity, **opts)
+    reset = resets.pop()
+    if reset is not None:  # the GRU: read from the bias shape
+        opts["reset"] = reset
+    if "nonlinearity" in cells.get(mode).default_options():  # SimpleRNN's activation
+        opts["nonlinearity"] = nonlinearity
+    layer = make_layer(mode, sizes[0][1], H, **opts)
     layer.load_state_dict(params)
     return layer
 
