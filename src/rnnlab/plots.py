@@ -248,8 +248,10 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
         ax.semilogy(d, jac.mean_norms(), lw=2, label=f"‖∂({both[0]})/∂({both[1]})‖₂")
     for n, shown in zip(jac.state_names, states):
         ax.semilogy(d, jac.mean_norms(n, n), lw=2 if len(states) == 1 else 1.5, label=f"‖∂{shown}_T/∂{shown}_t‖₂")
-    en, fr = cells.get(jac.mode).direct_label
-    ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2, label=say(f"mean {en}", f"moyenne de {fr}", lang))
+    spec = cells.get(jac.mode)
+    en, fr = (f" ({n})" for n in spec.direct_note) if spec.direct_note else ("", "")
+    ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2,
+                label=say(f"mean {spec.direct_label}{en}", f"moyenne de {spec.direct_label}{fr}", lang))
     if linear_slope is not None:  # the course's linearised view of the Elman cell (the caller's choice)
         lin = analysis.linearised_flow(jac.W_hh, linear_slope)
         ax.semilogy(d, lin.norms(jac.steps), "--", color="0.3",

@@ -9,8 +9,10 @@ module-level names (the defaults in brackets)::
     GATE_NAMES    ("i", "f", "g", "o")         the blocks of H rows of weight_ih/weight_hh, in order
     STATE         ("h", "c")                   the state; h first (what the next layer reads)
     direct_factor(cache, H) -> (B, H)          the factor of ∂s_t/∂s_{t-1} along the cell's direct path
-    DIRECT_LABEL  (en, fr)                     its name in figures, e.g. "Π f"
+    DIRECT_LABEL  "Π f"                        its name in tables and figures
+    DIRECT_NOTE   (en, fr)  [None]             what it is, in figures ("direct cell path")
     FORGET_GATE   "f"  [None]                  the gate whose bias opens the direct path
+    LINEAR_VIEW   True  [False]                ∂h_t/∂h_{t-1} = diag(tanh') W_hh: the course's linearised view
     TORCH         {"LSTM": {}}  [{}]           torch classes computing the cell -> the cell options they fix
     TORCH_OPTIONS ("nonlinearity",)  [()]      cell options passed to the torch class as they are
     KERAS         ("i", "f", "g", "o")  [None] Keras's gate order, in rnnlab's gate names
@@ -49,8 +51,10 @@ class CellSpec:
     label: tuple  # (English, French)
     gate_names: tuple
     state_names: tuple
-    direct_label: tuple = ("Π direct factor", "Π facteur direct")
+    direct_label: str = "Π direct"
+    direct_note: tuple | None = None
     forget_gate: str | None = None
+    linear_view: bool = False
     torch: dict = field(default_factory=dict)
     torch_options: tuple = ()
     keras: tuple | None = None
@@ -122,8 +126,8 @@ def register(module) -> CellSpec:
     if variant_of is not None and variant_of not in REGISTRY:
         raise ConfigError(f"register: {name!r} is the layer-normalised variant of {variant_of!r}, not registered")
     spec = CellSpec(name, module, tuple(module.LABEL), tuple(module.GATE_NAMES), tuple(module.STATE),
-                    tuple(getattr(module, "DIRECT_LABEL", CellSpec.direct_label)),
-                    getattr(module, "FORGET_GATE", None), dict(getattr(module, "TORCH", {}) or {}),
+                    getattr(module, "DIRECT_LABEL", CellSpec.direct_label), getattr(module, "DIRECT_NOTE", None),
+                    getattr(module, "FORGET_GATE", None), bool(getattr(module, "LINEAR_VIEW", False)), dict(getattr(module, "TORCH", {}) or {}),
                     tuple(getattr(module, "TORCH_OPTIONS", ())), getattr(module, "KERAS", None),
                     getattr(module, "TRACE", None), variant_of, getattr(module, "COLOR", None))
     REGISTRY[name] = spec

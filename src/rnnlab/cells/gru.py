@@ -49,7 +49,8 @@ LABEL = ("GRU", "GRU")
 GATE_NAMES = ("r", "z", "n")
 STATE = ("h",)
 DIRECT_PATH = True  # h_{t-1} reaches h_t through z ⊙ h_{t-1} too: recurrent masks go through h_in
-DIRECT_LABEL = ("Π z (PyTorch z)", "Π z (z de PyTorch)")
+DIRECT_LABEL = "Π z"
+DIRECT_NOTE = ("PyTorch z", "z de PyTorch")
 # torch.nn.GRU is reset="after"; rnnlab.interop.pytorch.CourseGRU is the course's reset="before"
 TORCH = {"GRU": {"reset": "after"}, "CourseGRU": {"reset": "before"}}
 KERAS = ("z", "r", "n")  # Keras's "h" is n; reset_after=True is reset="after"

@@ -32,7 +32,8 @@ LABEL = ("RNN", "RNN")
 GATE_NAMES = ("h",)  # one block of H rows in weight_ih/weight_hh
 STATE = ("h",)
 FOLD_B_HH = True  # bias_hh can be added to the input projection once for all steps
-DIRECT_LABEL = ("Π tanh'", "Π tanh'")  # seed 004's attenuation factor
+DIRECT_LABEL = "Π tanh'"  # seed 004's attenuation factor
+LINEAR_VIEW = True  # ∂h_t/∂h_{t-1} = diag(tanh'(z_t)) W_hh: the course's linearised view (ex. 1.2) applies
 TORCH = {"RNN": {}}  # torch.nn.RNN computes it, with the same nonlinearity
 TORCH_OPTIONS = ("nonlinearity",)
 KERAS = ("h",)  # SimpleRNN

@@ -13,6 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from .. import cells as cell_registry
 from ..errors import CheckpointError, ConfigError
 from ..i18n import say, set_language
 from ..tasks import TrainConfig
@@ -26,8 +27,11 @@ def add_train_args(p, steps=1000, lr=0.01, batch_size=32, cell="lstm", hidden=32
     """The training options; ``copy_defaults`` (``{"hidden": …, "steps": …}``) says in the help
     that the copy task has its own defaults (the command applies them)."""
     if not cells:
-        p.add_argument("--cell", default=cell, choices=["rnn", "lstm", "gru", "lnlstm"],
+        p.add_argument("--cell", default=cell, choices=cell_registry.names(),
                        help=say(f"recurrent cell (default {cell})", f"cellule récurrente (défaut {cell})"))
+        p.add_argument("--layer-norm", action="store_true", default=False,
+                       help=say("layer-normalised LSTM (Ba et al. 2016; --cell lstm only)",
+                                "LSTM normalisé par couche (Ba et al. 2016 ; --cell lstm seulement)"))
     copy = copy_defaults or {}
 
     def for_copy(dest):  # the copy task's own default, in the help

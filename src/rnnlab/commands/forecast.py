@@ -37,6 +37,7 @@ def register(subparsers):
 
 def run(args) -> int:
     common.setup(args)
+    from .. import cells
     from ..data.series import load_series
     from ..forecast import ForecastConfig, fit_forecaster, plot_forecast
     from ..taskrun import TrainingInterrupted
@@ -47,7 +48,7 @@ def run(args) -> int:
     if resumed:
         common.check_same_data(resumed, fingerprint, f"{args.series} ({series.column})")
     config = ForecastConfig(window=args.window, transform=args.transform, test_fraction=args.test_fraction,
-                            cell=args.cell, hidden_size=args.hidden,
+                            cell=cells.resolve(args.cell, args.layer_norm), hidden_size=args.hidden,
                             recurrent_dropout=args.recurrent_dropout)
     train = common.train_config(args)
     out = common.run_folder(args, f"runs/forecast-{series.name}", "forecast")

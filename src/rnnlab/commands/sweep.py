@@ -45,13 +45,14 @@ def results_table(results, title):
 
 def run(args) -> int:
     common.setup(args)
+    from .. import cells as cell_registry
     from ..errors import ConfigError
     from ..tasks import plot_sweep, sweep
 
     cells = common.parse_list(args.cells, str, "--cells")
-    bad = [c for c in cells if c not in ("rnn", "lstm", "gru", "lnlstm")]
+    bad = [c for c in cells if c not in cell_registry.names()]
     if bad:
-        raise ConfigError(f"--cells: expected rnn, lstm, gru or lnlstm, got {', '.join(bad)}")
+        raise ConfigError(f"--cells: expected names among {', '.join(cell_registry.names())}, got {', '.join(bad)}")
     for dest in ("hidden", "steps"):
         if getattr(args, dest) is None:
             setattr(args, dest, TASK_DEFAULTS[args.task][dest])
