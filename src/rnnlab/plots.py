@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,36 @@ from .i18n import say
 SUFFIXES = (".png", ".svg")
 
 
+class _PerCell(Mapping):
+    """A read-only view of one fact of the registered cells (``COLORS["lstm"]``): the registry
+    (:mod:`rnnlab.cells`) holds the facts; iterating gives the cells a user chooses among."""
+
+    def __init__(self, fact):
+        self._fact = fact
+
+    def __getitem__(self, name):
+        if name not in cells.REGISTRY:
+            raise KeyError(name)
+        return self._fact(cells.get(name))
+
+    def __iter__(self):
+        return iter(cells.names())
+
+    def __len__(self):
+        return len(cells.names())
+
+
+COLORS = _PerCell(lambda spec: spec.color)  # each cell's colour in the figures (its file's COLOR)
+CELL_NAMES = _PerCell(lambda spec: spec.label[0])  # and its English label
+
+
 def _cell_name(mode, lang=None):
     """The cell's label from the registry (the name itself for an unregistered one)."""
     return cells.get(mode).label_in(lang) if mode in cells.REGISTRY else mode
 
 
 def _cell_color(mode):
-    return cells.get(mode).color if mode in cells.REGISTRY else None
+    return COLORS.get(mode)
 
 
 def check_figure_path(path) -> Path:
