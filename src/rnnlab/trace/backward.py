@@ -149,8 +149,11 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         if trace.arithmetic and t in loss_lines and t not in (d_y or {}):
             lines = loss_lines[t] + lines
         steps.append(BackwardStep(t, {k: values[k] for k in order}, lines))
-        for name, (d, v) in hook.weight_factors(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
-            d, v = d.copy(), None if v is None else v.copy()
+        for name, factor in hook.weight_factors(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
+            if isinstance(factor, np.ndarray):  # this step's term itself (the generic trace of some cells)
+                factors[name][t - 1], contributions[name][t - 1] = None, factor.copy()
+                continue
+            d, v = factor[0].copy(), None if factor[1] is None else factor[1].copy()
             factors[name][t - 1] = (d, v)
             contributions[name][t - 1] = d.copy() if v is None else np.outer(d, v)
         d_state = list(d_prev)

@@ -137,6 +137,7 @@ def trace_forward(cell: str, params: dict, x, state0=None, *, options=None, outp
         output_layer["b_y"] = np.broadcast_to(output_layer["b_y"], (output_layer["W_hy"].shape[0],)).copy()
     if arithmetic is None:
         arithmetic = H <= MAX_ARITHMETIC_UNITS and D <= MAX_ARITHMETIC_UNITS
+    arithmetic = bool(arithmetic) and getattr(hook, "ARITHMETIC", True)  # the generic trace records values only
     trace = Trace(cell, options, params, course, x, state0, [], output_layer, arithmetic=arithmetic)
     # the core's unroll over a batch of one: the same step functions as the fused layers
     cell_params = {name: params[f"{name}{SUFFIX}"] for name, _, _ in core.extra_params}  # the LN-LSTM's gains

@@ -22,6 +22,7 @@ without substituted arithmetic. A hooks module holds::
     record(trace, t, cache, x_t, h_prev)              -> (values, lines)
     record_backward(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, d_y) -> (values, lines)
     gradient_names(trace), weight_factors(trace, t, cache, d_xw, d_hw, d_y)
+    ARITHMETIC         whether its records carry substituted arithmetic (the generic ones do not)
 """
 
 from __future__ import annotations
@@ -47,9 +48,12 @@ class GenericHooks:
     under the cache's names, and backward the gate pre-activation gradients ``d_a_<gate>`` (the
     blocks of the core's ``d_xw``) and ``d_<state>_prev``. Weights in PyTorch's notation; the
     gradient of ``weight_hh`` is ``Σ_t d_hw_t h_{t-1}ᵀ``, so the backward needs a cell whose
-    W_hh multiplies h_{t-1} and that has no parameters of its own."""
+    the cell's own ``weight_hh_grad`` when it has one (a W_hh row block that multiplies
+    something else, as the GRU's reset "before"); a cell with parameters of its own (the
+    LN-LSTM's gains) has no backward trace here."""
 
     COURSE_WEIGHTS = None
+    ARITHMETIC = False  # no substituted arithmetic: the values only
     OUTPUT_LAYER = False
     EXAMPLE = None
     FORWARD_KEYS = None
@@ -81,9 +85,9 @@ class GenericHooks:
 
     def _check_backward(self, trace):
         module = self.spec.module
-        if getattr(module, "PARAMS", ()) or hasattr(module, "weight_hh_grad") or hasattr(module, "normalise_input"):
+        if getattr(module, "PARAMS", ()) or hasattr(module, "normalise_input"):
             raise ConfigError(f"{self.spec.describe()} has no backward trace hooks, and the generic backward trace "
-                              f"needs a cell whose W_hh multiplies h_{{t-1}} and that has no parameters of its own")
+                              f"needs a cell without parameters of its own")
 
     def record(self, trace, t, cache, x_t, h_prev):
         values = {k: np.array(v[0], dtype=np.float64) for k, v in cache.items()
@@ -103,7 +107,13 @@ class GenericHooks:
         return [k for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if f"{k}_l0" in trace.params]
 
     def weight_factors(self, trace, t, cache, d_xw, d_hw, d_y=None):
-        factors = {"weight_ih": (d_xw, trace.x[t - 1]), "weight_hh": (d_hw, cache["h_prev"][0])}
+        """``(∂L/∂pre-activation, input)`` pairs, or for W_hh of a cell with its own
+        ``weight_hh_grad`` this step's term itself (no single outer product)."""
+        cell, h_prev = trace.tape.cell, cache["h_prev"][0]
+        w_hh = (d_hw, h_prev)
+        if hasattr(cell.module, "weight_hh_grad"):
+            w_hh = cell.weight_hh_grad(d_hw[None, :], h_prev[None, :], [cache])  # (G·H, H), this step
+        factors = {"weight_ih": (d_xw, trace.x[t - 1]), "weight_hh": w_hh}
         if "bias_ih_l0" in trace.params:
             folded = trace.tape.cell.fold_b_hh  # a folded b_hh was added where b_ih was
             factors.update(bias_ih=(d_xw, None), bias_hh=(d_xw if folded else d_hw, None))
