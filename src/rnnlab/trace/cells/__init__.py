@@ -35,6 +35,17 @@ from ... import cells
 from ...errors import ConfigError
 
 
+def sizes_over_hx(src, weights, array, gate):
+    """``(H, D)`` from a course's gate weights over ``[h_{t-1}, x_t]``: W_g (H, H + D), b_g (H,)."""
+    H = np.atleast_1d(array(src, f"weights.b_{gate}", weights[f"b_{gate}"])).size
+    return H, array(src, f"weights.W_{gate}", weights[f"W_{gate}"]).size // max(H, 1) - H
+
+
+def shapes_over_hx(names, H, D):
+    """Every ``W_*`` over ``[h_{t-1}, x_t]`` is (H, H + D), every ``b_*`` (H,)."""
+    return {k: ((H, H + D) if k.startswith("W") else (H,)) for k in names}
+
+
 def hooks(cell: str):
     """The trace hooks of a registered cell (its file's ``TRACE``, else the generic ones)."""
     spec = cells.get(cell)

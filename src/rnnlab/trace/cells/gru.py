@@ -10,6 +10,7 @@ from ...cells import gru as gru_cell
 from ...errors import ConfigError
 from ...i18n import say
 from ..backward import _p
+from . import shapes_over_hx, sizes_over_hx
 from ..record import SUFFIX, Line, _affine, _unit
 
 STATE_KEYS = ("h",)
@@ -89,12 +90,11 @@ def config_options(src, options, notation):
 
 
 def course_sizes(src, weights, array):
-    H = np.atleast_1d(array(src, "weights.b_z", weights["b_z"])).size
-    return H, array(src, "weights.W_z", weights["W_z"]).size // max(H, 1) - H
+    return sizes_over_hx(src, weights, array, "z")
 
 
 def course_shapes(H, D):
-    return {k: ((H, H + D) if k.startswith("W") else (H,)) for k in COURSE_WEIGHTS}
+    return shapes_over_hx(COURSE_WEIGHTS, H, D)
 
 
 def record(trace, t, cache, x_t, h_prev):

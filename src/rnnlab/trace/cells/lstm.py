@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import cells
 from ...cells import lstm as lstm_cell
 from ..backward import _p
+from . import shapes_over_hx, sizes_over_hx
 from ..record import Line, _affine, _unit
 
 STATE_KEYS = ("h", "C")
@@ -50,8 +52,7 @@ params_from_course = lstm_cell.params_from_course
 def _blocks(H):
     """The course's gate -> its rows in the fused gates (the core's g is the course's C̃)."""
     fused = {"i": "i", "f": "f", "C": "g", "o": "o"}
-    spec = lstm_cell.GATE_NAMES
-    return {course: slice(spec.index(g) * H, (spec.index(g) + 1) * H) for course, g in fused.items()}
+    return {course: cells.get("lstm").gate_rows(g, H) for course, g in fused.items()}
 
 
 def describe(options):
@@ -75,12 +76,11 @@ def config_options(src, options, notation):
 
 
 def course_sizes(src, weights, array):
-    H = np.atleast_1d(array(src, "weights.b_f", weights["b_f"])).size
-    return H, array(src, "weights.W_f", weights["W_f"]).size // max(H, 1) - H
+    return sizes_over_hx(src, weights, array, "f")
 
 
 def course_shapes(H, D):
-    return {k: ((H, H + D) if k.startswith("W") else (H,)) for k in COURSE_WEIGHTS}
+    return shapes_over_hx(COURSE_WEIGHTS, H, D)
 
 
 def record(trace, t, cache, x_t, h_prev):
