@@ -384,7 +384,7 @@ class Trainer:
     def write_reports(self):
         cfg = self.config
         write_history_csv(self.run_dir / "loss.csv", self.history)
-        cell = ("LN-" if cfg.layer_norm else "") + cfg.cell.upper()
+        cell = cells.get(cells.resolve(cfg.cell, cfg.layer_norm)).label[0]  # "LSTM", "LN-LSTM", …
         regularisers = "".join(f" · {name} {p:g}" for name, p in (("dropout", cfg.dropout),
                                                                   ("rec. dropout", cfg.recurrent_dropout)) if p)
         title = (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "

@@ -20,8 +20,11 @@ module-level names (the defaults in brackets)::
     LAYER_NORM_OF "lstm"  [None]               this cell is the layer-normalised variant of that one
     COLOR         "tab:blue"  [None]           its colour in figures
 
-:func:`register` adds a cell file (or any object with these names: a test can define a cell
-in a few lines), :func:`get` returns its :class:`CellSpec`, :func:`names` the cells a user
+A new cell of rnnlab is its file plus its name in :data:`BUILT_IN` (and, for traces in the
+course's notation with substituted arithmetic, ``trace/cells/<name>.py``; without it the trace
+records the cache's quantities): the layers, models, ``--cell`` choices, analysis, figures,
+interop and traces read the rest from here. :func:`register` adds one at run time (a cell file,
+or any object with these names: ``tests/test_registry_new_cell.py`` defines one in a test), :func:`get` returns its :class:`CellSpec`, :func:`names` the cells a user
 chooses among. :class:`Cell` binds a cell to its options (``nonlinearity``, ``reset``) so that
 :mod:`rnnlab.sequence` can unroll any of them the same way.
 
@@ -32,12 +35,14 @@ The layer-normalised LSTM has one spelling, ``cell "lstm"`` with ``layer_norm=Tr
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..errors import ConfigError
-from . import gru, lnlstm, lstm, rnn
+
+BUILT_IN = ("rnn", "lstm", "gru", "lnlstm")  # THE registry line: the cell files of rnnlab, in this order
 
 _REQUIRED = ("NAME", "LABEL", "GATE_NAMES", "STATE", "step", "step_backward", "workspace", "direct_factor")
 
@@ -254,8 +259,8 @@ def make_cell(mode: str, **options) -> Cell:
     return Cell(mode, options)
 
 
-for _module in (rnn, lstm, gru, lnlstm):  # the registry: one line per cell
-    register(_module)
+for _name in BUILT_IN:
+    register(importlib.import_module(f".{_name}", __name__))
 
-__all__ = ["Cell", "CellSpec", "REGISTRY", "make_cell", "register", "unregister", "names", "get", "resolve",
-           "spelling", "rnn", "lstm", "gru", "lnlstm"]
+__all__ = ["Cell", "CellSpec", "REGISTRY", "BUILT_IN", "make_cell", "register", "unregister", "names", "get",
+           "resolve", "spelling", *BUILT_IN]

@@ -65,6 +65,11 @@ def _check_mode(mode):
     keras_order(mode)
 
 
+def _has_reset(mode):
+    """A cell with a ``reset`` option (the GRU): Keras's ``reset_after``, and two bias rows when it is True."""
+    return "reset" in cells.get(mode).default_options()
+
+
 def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0", reset_after=None,
                       dtype=None, name="keras"):
     """rnnlab parameters for one layer and direction from Keras's arrays.
@@ -88,7 +93,7 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
                          f"got {describe_shape(recurrent_kernel.shape)}")
     dtype = pick_dtype(dtype, kernel, recurrent_kernel, *([] if bias is None else [bias]))
     reset = None
-    if mode == "gru":
+    if _has_reset(mode):  # Keras's GRU: reset_after read from the bias shape
         reset_after = _gru_reset_after(bias, reset_after, H, name)
         reset = "after" if reset_after else "before"
     elif bias is not None:
@@ -138,7 +143,7 @@ def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
     out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]
     if f"bias_ih{suffix}" in params:
         b_ih, b_hh = params[f"bias_ih{suffix}"], params[f"bias_hh{suffix}"]
-        if mode == "gru" and reset == "after":
+        if _has_reset(mode) and reset == "after":
             out.append(np.stack([reorder_gates(b_ih, *order), reorder_gates(b_hh, *order)]))  # (2, 3H)
         else:
             out.append(reorder_gates(b_ih + b_hh, *order))  # (G·H,)
