@@ -189,15 +189,16 @@ def test_keras_stack_forward_equals_keras_equations(mode, bias, reset_after, see
 
 
 # every registered cell Keras has (its file's KERAS), both GRU resets, the RNN's other nonlinearity
-KERAS_CASES = [(name, cells.get(name).default_options()) for name in cells.names(variants=True) if cells.get(name).keras]
+KERAS_CASES = [(name, cells.get(name).default_options()) for name in cells.names(variants=True)
+               if cells.get(name).keras]
 KERAS_CASES += [("gru", {"reset": "before"}), ("rnn", {"nonlinearity": "relu"})]
 
 
 @pytest.mark.parametrize("mode,opts", KERAS_CASES)
 def test_rnnlab_to_keras_and_back_computes_the_same(mode, opts):
     rng = np.random.default_rng(7)
-    layer = rnnlab.layers.make_layer(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True, dtype=np.float64,
-                                     rng=rng, **opts)
+    layer = rnnlab.layers.make_layer(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True,
+                                     dtype=np.float64, rng=rng, **opts)
     back = from_keras(mode, to_keras(layer), bidirectional=True, nonlinearity=opts.get("nonlinearity", "tanh"))
     x = rng.normal(size=(2, 5, 3))
     out_a, st_a = layer(x)

@@ -24,7 +24,8 @@ WITHOUT_TORCH = [name for name in cells.names(variants=True) if not cells.get(na
 
 
 def make_layer(kind, opts, D, H, **kw):
-    return rnnlab.layers.make_layer(cells.get(kind).base, D, H, layer_norm=cells.get(kind).layer_norm, **opts, **kw)
+    spec = cells.get(kind)
+    return rnnlab.layers.make_layer(spec.base, D, H, layer_norm=spec.layer_norm, **opts, **kw)
 
 
 def run_torch(torch, module, x, hx=None):
@@ -51,7 +52,8 @@ def test_to_torch_and_back_is_exact(torch, kind, opts, seed, num_layers, bidirec
     module = to_torch(layer)
     expected = next(cls for cls, fixed in cells.get(kind).torch.items()  # the cell file's TORCH
                     if all(opts.get(k) == v for k, v in fixed.items()))
-    assert expected == {"rnn": "RNN", "lstm": "LSTM", "gru": "CourseGRU" if opts.get("reset") == "before" else "GRU"}[kind]
+    course_gru = opts.get("reset") == "before"
+    assert expected == {"rnn": "RNN", "lstm": "LSTM", "gru": "CourseGRU" if course_gru else "GRU"}[kind]
     assert type(module).__name__ == expected and not module.training
     for attr in ("num_layers", "bias", "batch_first", "dropout", "bidirectional", "input_size", "hidden_size"):
         assert getattr(module, attr) == getattr(layer, attr), attr
@@ -356,12 +358,13 @@ def test_every_cell_with_a_counterpart_moves_in_a_sequence_model(torch, cell):
     from rnnlab.interop import from_torch, to_torch
     from rnnlab.seqmodels import SeqModelConfig, build_model
 
-    model = build_model(SeqModelConfig("classifier", 3, 4, 2, cell=cell, bidirectional=True), dtype=np.float64,
-                        seed=2).eval()
+    cfg = SeqModelConfig("classifier", 3, 4, 2, cell=cell, bidirectional=True)
+    model = build_model(cfg, dtype=np.float64, seed=2).eval()
     module = to_torch(model)
     x, lengths = np.random.default_rng(2).normal(size=(5, 3, 3)), np.array([5, 1, 3])
     with torch.no_grad():
-        np.testing.assert_allclose(module(torch.from_numpy(x), lengths).numpy(), model(x, lengths), rtol=0, atol=1e-12)
+        got = module(torch.from_numpy(x), lengths).numpy()
+    np.testing.assert_allclose(got, model(x, lengths), rtol=0, atol=1e-12)
     assert from_torch(module).config == model.config
 
 
@@ -372,7 +375,8 @@ def test_every_cell_without_a_counterpart_is_refused_clearly(torch, name):
 
     spec = cells.get(name)
     layer = make_layer(name, {}, 2, 3)
-    with pytest.raises(ConfigError, match=f"to_torch: {re.escape(spec.describe())} has no PyTorch counterpart"):
+    says = re.escape(spec.describe())
+    with pytest.raises(ConfigError, match=f"to_torch: {says} has no PyTorch counterpart"):
         to_torch(layer)
     with pytest.raises(ConfigError, match=f"{re.escape(spec.describe())} has no PyTorch counterpart"):
         to_torch(rnnlab.models.CharLM(5, cell=spec.base, hidden_size=3, layer_norm=spec.layer_norm, seed=0))

@@ -53,7 +53,8 @@ def _step(xw, state, W_hh, b_hh=None, out=None, h_in=None):
     h_tilde = np.tanh(a_h, out=out["h_tilde"])
     h = out["h"]
     h[...] = h_prev + f * (h_tilde - h_prev)  # (1 − f) ⊙ h_{t-1} + f ⊙ h̃_t
-    cache = {"h_prev": h_prev, "h_in": h_in, "a_f": a_f, "f": f, "fh": fh, "a_h": a_h, "h_tilde": h_tilde, "h": h}
+    cache = {"h_prev": h_prev, "h_in": h_in, "a_f": a_f, "f": f, "fh": fh, "a_h": a_h, "h_tilde": h_tilde,
+             "h": h}
     return (h,), cache
 
 
@@ -83,7 +84,7 @@ def _weight_hh_grad(d_hw, h_prev, caches):
 MGU = types.SimpleNamespace(
     NAME="mgu", LABEL=("MGU", "MGU"), GATE_NAMES=("f", "h"), STATE=("h",),
     FOLD_B_HH=True,  # both hidden biases add outside any product
-    DIRECT_PATH=True,  # h_{t-1} reaches h_t through (1 − f) ⊙ h_{t-1}: the cell applies recurrent masks itself
+    DIRECT_PATH=True,  # h_{t-1} reaches h_t through (1 − f) ⊙ h_{t-1}: the cell masks only what enters W_hh
     DIRECT_LABEL="Π (1 − f)", COLOR="tab:orange",
     workspace=_workspace, step=_step, step_backward=_step_backward, weight_hh_grad=_weight_hh_grad,
     direct_factor=lambda cache, H: 1.0 - cache["f"],  # the diagonal of ∂h_t/∂h_{t-1} along (1 − f) ⊙ h_{t-1}
@@ -117,7 +118,8 @@ def test_unregistered_after_the_fixture():
 # --- a layer that passes the gradient check --------------------------------------------------------
 
 
-@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "bidirectional": True}, {"bias": False, "batch_first": True}])
+@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "bidirectional": True},
+                                     {"bias": False, "batch_first": True}])
 def test_layer_passes_the_float64_gradient_check(mgu, options):
     layer = rnnlab.layers.Recurrent("mgu", 3, 4, dtype=np.float64, seed=1, **options)
     assert layer.params["weight_hh_l0"].shape == (8, 4)
@@ -225,7 +227,8 @@ def test_rnnlab_trace_of_a_config_using_it(mgu, tmp_path, capsys):
     d_out[T - 1], d_out[1] = [1.0, -0.5], [0.3, 0.0]
     layer.backward(d_out)
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        np.testing.assert_allclose(trace.backward.grads[name], layer.grads[f"{name}_l0"], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(trace.backward.grads[name], layer.grads[f"{name}_l0"], rtol=1e-10,
+                                   atol=1e-13)
     np.testing.assert_allclose(trace.backward.d_state0[0], layer.d_hx[0], rtol=1e-10, atol=1e-13)
 
 
@@ -263,7 +266,8 @@ def test_gradient_flow_analysis(mgu):
     assert jac.mean_norms().shape == (6,)
     figure = gradient_profile_figure(jac, lang="en")
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
-    assert "mean Π (1 − f)" in labels and "‖∂h_T/∂h_t‖₂" in labels and figure.axes[0].get_title().startswith("MGU")
+    assert "mean Π (1 − f)" in labels and "‖∂h_T/∂h_t‖₂" in labels
+    assert figure.axes[0].get_title().startswith("MGU")
 
 
 def test_gradients_command_with_the_new_cell(mgu, capsys):

@@ -47,12 +47,14 @@ def test_seed_002_classifier_shapes():
 
 
 @settings(max_examples=6, deadline=None)
-@given(cell=st.sampled_from(REGISTERED), bidirectional=st.booleans(), kind=st.sampled_from(["classifier", "regressor"]),
-       layers=st.integers(1, 2), seed=st.integers(0, 10_000))
+@given(cell=st.sampled_from(REGISTERED), bidirectional=st.booleans(),
+       kind=st.sampled_from(["classifier", "regressor"]), layers=st.integers(1, 2),
+       seed=st.integers(0, 10_000))
 def test_many_to_one_gradcheck_with_lengths(cell, bidirectional, kind, layers, seed):
     rng = np.random.default_rng(seed)
     (cell, layer_norm) = cell
-    cfg = SeqModelConfig(kind, 3, 4, 2, cell=cell, num_layers=layers, bidirectional=bidirectional, layer_norm=layer_norm)
+    cfg = SeqModelConfig(kind, 3, 4, 2, cell=cell, num_layers=layers, bidirectional=bidirectional,
+                         layer_norm=layer_norm)
     model = build_model(cfg, dtype=np.float64, seed=seed)
     x = rng.normal(size=(5, 3, 3))
     lengths = np.array([5, 2, 4])
@@ -78,8 +80,9 @@ def test_many_to_one_reads_the_state_at_the_true_length():
 def test_tagger_gradcheck(cell, bidirectional, seed):
     rng = np.random.default_rng(seed)
     (cell, layer_norm) = cell
-    model = SequenceTagger(SeqModelConfig("tagger", 3, 4, 3, cell=cell, bidirectional=bidirectional,
-                                          batch_first=True, layer_norm=layer_norm), dtype=np.float64, seed=seed)
+    cfg = SeqModelConfig("tagger", 3, 4, 3, cell=cell, bidirectional=bidirectional, batch_first=True,
+                         layer_norm=layer_norm)
+    model = SequenceTagger(cfg, dtype=np.float64, seed=seed)
     x = rng.normal(size=(2, 4, 3))
     lengths = np.array([4, 3])
     assert model(x, lengths).shape == (2, 4, 3)
@@ -89,8 +92,8 @@ def test_tagger_gradcheck(cell, bidirectional, seed):
 @pytest.mark.parametrize("cell,layer_norm", REGISTERED)
 def test_generator_gradcheck_and_generate(cell, layer_norm):
     rng = np.random.default_rng(3)
-    model = SequenceGenerator(SeqModelConfig("generator", 2, 4, 3, cell=cell, num_layers=2, layer_norm=layer_norm),
-                              dtype=np.float64, seed=3)
+    cfg = SeqModelConfig("generator", 2, 4, 3, cell=cell, num_layers=2, layer_norm=layer_norm)
+    model = SequenceGenerator(cfg, dtype=np.float64, seed=3)
     v = rng.normal(size=(3, 2))
     targets = rng.normal(size=(5, 3, 3))
     inputs = SequenceGenerator.teacher_inputs(targets)
@@ -168,7 +171,8 @@ def test_models_with_regularised_layers():
                 SeqModelConfig("tagger", 3, 4, 2, cell="lstm", recurrent_dropout=0.25, num_layers=2),
                 SeqModelConfig("generator", 2, 4, 3, cell="lstm", layer_norm=True, recurrent_dropout=0.25),
                 SeqModelConfig("classifier", 3, 4, 2, cell="gru", recurrent_dropout=0.25, bidirectional=True),
-                SeqModelConfig("regressor", 3, 4, 2, cell="lstm", layer_norm=True, bidirectional=True, num_layers=2)):
+                SeqModelConfig("regressor", 3, 4, 2, cell="lstm", layer_norm=True, bidirectional=True,
+                               num_layers=2)):
         model = build_model(cfg, dtype=np.float64, seed=6)
         model.eval()
         if cfg.kind == "generator":
@@ -200,7 +204,8 @@ def test_an_old_checkpoint_with_cell_lnlstm_is_read_as_lstm_with_layer_norm(tmp_
     from rnnlab.commands._seqtasks import load_run
 
     old = {"kind": "regressor", "input_size": 2, "hidden_size": 3, "output_size": 1, "cell": "lnlstm",
-           "num_layers": 1, "bidirectional": False, "dropout": 0.0, "recurrent_dropout": 0.0, "batch_first": False}
+           "num_layers": 1, "bidirectional": False, "dropout": 0.0, "recurrent_dropout": 0.0,
+           "batch_first": False}
     cfg = SeqModelConfig(**old)
     assert (cfg.cell, cfg.layer_norm) == ("lstm", True)
     saved = build_model(cfg, seed=3)

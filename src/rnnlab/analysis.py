@@ -484,8 +484,9 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
         after = state_jacobians(layer, probe).mean_norms()
         profiles[mode] = (before, after)
         losses[mode] = (loss_before, _recall_loss(layer, readout, test_x, test_y)[0])
-    return CellComparison(steps, hidden, train_steps, profiles, losses,
-                          float(lstm_forget_bias) if any(cells.get(m).forget_gate for m in modes) else 0.0, curves, float(lr), int(window))
+    forget_bias = float(lstm_forget_bias) if any(cells.get(m).forget_gate for m in modes) else 0.0
+    return CellComparison(steps, hidden, train_steps, profiles, losses, forget_bias, curves, float(lr),
+                          int(window))
 
 
 __all__ = ["NORMS", "matrix_norm", "StateJacobians", "state_jacobians", "LinearisedFlow", "linearised_flow",

@@ -367,8 +367,9 @@ class LSTM(Recurrent, cell="lstm"):
                  seed=None):
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
-        super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)
+        super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, recurrent_dropout=recurrent_dropout,
+                         dtype=dtype, rng=rng, seed=seed)
 
     @property
     def layer_norm(self) -> bool:

@@ -271,7 +271,8 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
         both = ", ".join(f"{n}_T" for n in states), ", ".join(f"{n}_t" for n in states)
         ax.semilogy(d, jac.mean_norms(), lw=2, label=f"‖∂({both[0]})/∂({both[1]})‖₂")
     for n, shown in zip(jac.state_names, states):
-        ax.semilogy(d, jac.mean_norms(n, n), lw=2 if len(states) == 1 else 1.5, label=f"‖∂{shown}_T/∂{shown}_t‖₂")
+        ax.semilogy(d, jac.mean_norms(n, n), lw=2 if len(states) == 1 else 1.5,
+                    label=f"‖∂{shown}_T/∂{shown}_t‖₂")
     spec = cells.get(jac.mode)
     en, fr = (f" ({n})" for n in spec.direct_note) if spec.direct_note else ("", "")
     ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2,
@@ -368,7 +369,8 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
              ("C̃_t", say("candidate", "candidat", lang), "g", (-1, 1)),
              ("o_t", say("output gate", "porte de sortie", lang), "o", (0, 1))]
     for ax, (sym, label, gate, (lo, hi)) in zip(axes[1:], names):
-        im = ax.imshow(gates[:, cells.get("lstm").gate_rows(gate, H)].T, aspect="auto", cmap="viridis" if lo == 0 else "coolwarm",
+        im = ax.imshow(gates[:, cells.get("lstm").gate_rows(gate, H)].T, aspect="auto",
+                       cmap="viridis" if lo == 0 else "coolwarm",
                        vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_ylabel(f"{sym}\n{label}", fontsize=9)
         ax.set_yticks(range(H), [str(u + 1) for u in range(H)], fontsize=7)

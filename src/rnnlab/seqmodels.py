@@ -89,8 +89,9 @@ class SeqModelConfig:
 def make_recurrent(config: SeqModelConfig, input_size: int, dtype, rng):
     """The recurrent stack a config asks for (``layer_norm=True`` is ``LSTM(layer_norm=True)``)."""
     return make_layer(config.cell, input_size, config.hidden_size, layer_norm=config.layer_norm,
-                      num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout,
-                      recurrent_dropout=config.recurrent_dropout, dtype=dtype, rng=rng)
+                      num_layers=config.num_layers, bidirectional=config.bidirectional,
+                      dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, dtype=dtype,
+                      rng=rng)
 
 
 class _SequenceModel:

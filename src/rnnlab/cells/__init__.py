@@ -24,8 +24,9 @@ A new cell of rnnlab is its file plus its name in :data:`BUILT_IN` (and, for tra
 course's notation with substituted arithmetic, ``trace/cells/<name>.py``; without it the trace
 records the cache's quantities): the layers, models, ``--cell`` choices, analysis, figures,
 interop and traces read the rest from here. :func:`register` adds one at run time (a cell file,
-or any object with these names: ``tests/test_registry_new_cell.py`` defines one in a test), :func:`get` returns its :class:`CellSpec`, :func:`names` the cells a user
-chooses among. :class:`Cell` binds a cell to its options (``nonlinearity``, ``reset``) so that
+or any object with these names: ``tests/test_registry_new_cell.py`` defines one in a test),
+:func:`get` returns its :class:`CellSpec`, :func:`names` the cells a user chooses among.
+:class:`Cell` binds a cell to its options (``nonlinearity``, ``reset``) so that
 :mod:`rnnlab.sequence` can unroll any of them the same way.
 
 The layer-normalised LSTM has one spelling, ``cell "lstm"`` with ``layer_norm=True``
@@ -75,7 +76,8 @@ class CellSpec:
     def gate_rows(self, gate: str, H: int) -> slice:
         """The rows of gate ``gate`` in the fused matrices (and the columns of a cache's gate array)."""
         if gate not in self.gate_names:
-            raise ConfigError(f"{self.name} cell: expected a gate among {list(self.gate_names)}, got {gate!r}")
+            raise ConfigError(f"{self.name} cell: expected a gate among {list(self.gate_names)}, "
+                              f"got {gate!r}")
         k = self.gate_names.index(gate)
         return slice(k * H, (k + 1) * H)
 
@@ -120,8 +122,8 @@ def register(module) -> CellSpec:
     """Add a cell (a module, or any object with the names listed above) to the registry."""
     missing = [key for key in _REQUIRED if not hasattr(module, key)]
     if missing:
-        raise ConfigError(f"register: a cell needs {list(_REQUIRED)}, got {getattr(module, 'NAME', module)!r} "
-                          f"without {missing}")
+        raise ConfigError(f"register: a cell needs {list(_REQUIRED)}, "
+                          f"got {getattr(module, 'NAME', module)!r} without {missing}")
     name = module.NAME
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(f"register: expected a cell NAME that is an identifier, got {name!r}")
@@ -129,12 +131,14 @@ def register(module) -> CellSpec:
         raise ConfigError(f"register: a cell named {name!r} is already registered")
     variant_of = getattr(module, "LAYER_NORM_OF", None)
     if variant_of is not None and variant_of not in REGISTRY:
-        raise ConfigError(f"register: {name!r} is the layer-normalised variant of {variant_of!r}, not registered")
+        raise ConfigError(f"register: {name!r} is the layer-normalised variant of {variant_of!r}, "
+                          f"which is not registered")
+    given = lambda key, default=None: getattr(module, key, default)  # noqa: E731  (an optional fact)
     spec = CellSpec(name, module, tuple(module.LABEL), tuple(module.GATE_NAMES), tuple(module.STATE),
-                    getattr(module, "DIRECT_LABEL", CellSpec.direct_label), getattr(module, "DIRECT_NOTE", None),
-                    getattr(module, "FORGET_GATE", None), bool(getattr(module, "LINEAR_VIEW", False)), dict(getattr(module, "TORCH", {}) or {}),
-                    tuple(getattr(module, "TORCH_OPTIONS", ())), getattr(module, "KERAS", None),
-                    getattr(module, "TRACE", None), variant_of, getattr(module, "COLOR", None))
+                    given("DIRECT_LABEL", CellSpec.direct_label), given("DIRECT_NOTE"), given("FORGET_GATE"),
+                    bool(given("LINEAR_VIEW", False)), dict(given("TORCH") or {}),
+                    tuple(given("TORCH_OPTIONS", ())), given("KERAS"), given("TRACE"), variant_of,
+                    given("COLOR"))
     REGISTRY[name] = spec
     MODULES[name] = module
     return spec
@@ -180,8 +184,8 @@ def resolve(cell: str, layer_norm: bool = False) -> str:
     bases = " or ".join(repr(s.layer_norm_of) for s in REGISTRY.values() if s.layer_norm)
     raise ConfigError(say(f"layer_norm: expected cell {bases} (the cells with a layer-normalised variant), "
                           f"got cell {cell!r}",
-                          f"layer_norm : cellule {bases} attendue (les cellules ayant une variante normalisée par "
-                          f"couche), reçu la cellule {cell!r}"))
+                          f"layer_norm : cellule {bases} attendue (les cellules ayant une variante "
+                          f"normalisée par couche), reçu la cellule {cell!r}"))
 
 
 def spelling(name: str) -> tuple:

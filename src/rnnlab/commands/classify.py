@@ -59,8 +59,8 @@ def run(args) -> int:
     order = rng.permutation(n)
     test, train_idx = order[:n_test], order[n_test:]
     K = int(y.max()) + 1
-    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, bidirectional=args.bidirectional,
-                            layer_norm=args.layer_norm)
+    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell,
+                            bidirectional=args.bidirectional, layer_norm=args.layer_norm)
     model = build_model(config, seed=args.seed)
     fingerprint = common.data_fingerprint(x, y, lengths)
     if resumed:

@@ -32,8 +32,9 @@ def register(subparsers):
                                                        'vue linéarisée d\'une W_hh donnée, lignes séparées par « ; » (ex. « 0.8,0.1;-0.1,0.8 »)'))
     p.add_argument("--slope", type=float, default=0.9, help=say("tanh' assumed by the linearised view (default 0.9)",
                                                                 "tanh' supposée par la vue linéarisée (défaut 0,9)"))
-    p.add_argument("--cell", choices=cells.names(), default=None, help=say("cell (default rnn, or the weights file's)",
-                                                                                   "cellule (défaut rnn, ou celle du fichier de poids)"))
+    p.add_argument("--cell", choices=cells.names(), default=None,
+                   help=say("cell (default rnn, or the weights file's)",
+                            "cellule (défaut rnn, ou celle du fichier de poids)"))
     p.add_argument("--hidden", type=int, default=8, help=say("hidden size (default 8)", "taille de l'état caché (défaut 8)"))
     p.add_argument("--steps", type=int, default=30, help=say("sequence length T (default 30)", "longueur de séquence T (défaut 30)"))
     group = p.add_mutually_exclusive_group()
@@ -229,7 +230,8 @@ def layer_from_weights(arrays: dict, path, cell=None):
                                   f"fichier de poids {str(path)!r} : une clé finissant par « weight_hh_l0 » attendue, reçu {sorted(arrays)[:8]}"))
     prefix = hh[0][: -len("weight_hh_l0")]
     state = {k[len(prefix):]: np.asarray(v, dtype=np.float64) for k, v in arrays.items() if k.startswith(prefix)}
-    own = {name: spec for spec in cells.REGISTRY.values() for name, _, _ in getattr(spec.module, "PARAMS", ())}
+    own = {name: spec for spec in cells.REGISTRY.values()  # the cells' own parameters (the LN-LSTM's gains)
+           for name, _, _ in getattr(spec.module, "PARAMS", ())}
     names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", *own)
     key = re.compile(r"^(" + "|".join(names) + r")_l(\d+)(_reverse)?$")
     state = {k: v for k, v in state.items() if key.match(k)}
@@ -238,7 +240,8 @@ def layer_from_weights(arrays: dict, path, cell=None):
         raise CheckpointError(say(f"{str(path)!r}: {prefix}weight_hh_l0: expected shape (G·H, H), got {W_hh.shape}",
                                   f"{str(path)!r} : {prefix}weight_hh_l0 : forme (G·H, H) attendue, reçu {W_hh.shape}"))
     H = W_hh.shape[1]
-    fits = [name for name in ([cell] if cell else cells.names()) if cells.get(name).gates * H == W_hh.shape[0]]
+    candidates = [cell] if cell else cells.names()
+    fits = [name for name in candidates if cells.get(name).gates * H == W_hh.shape[0]]
     if not fits:
         want = cells.get(cell or "rnn").gates * H
         raise CheckpointError(say(f"{str(path)!r}: weight_hh_l0 has {W_hh.shape[0]} rows for H = {H}: expected "

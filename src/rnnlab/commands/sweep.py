@@ -52,7 +52,8 @@ def run(args) -> int:
     cells = common.parse_list(args.cells, str, "--cells")
     bad = [c for c in cells if c not in cell_registry.names()]
     if bad:
-        raise ConfigError(f"--cells: expected names among {', '.join(cell_registry.names())}, got {', '.join(bad)}")
+        choices = ", ".join(cell_registry.names())
+        raise ConfigError(f"--cells: expected names among {choices}, got {', '.join(bad)}")
     for dest in ("hidden", "steps"):
         if getattr(args, dest) is None:
             setattr(args, dest, TASK_DEFAULTS[args.task][dest])

@@ -71,7 +71,8 @@ def run(args) -> int:
         with common.training(args, out, common.run_settings(args, "task"), resumed, train.steps,
                              f"{args.task} {args.cell} T={args.length}") as update:
             result, model, history = RUNNERS[args.task](
-                cells.resolve(args.cell, args.layer_norm), args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
+                cells.resolve(args.cell, args.layer_norm), args.length, train, hidden_size=args.hidden,
+                recurrent_dropout=args.recurrent_dropout,
                 callback=lambda s, loss, sc: update(loss=loss), return_model=True)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "task")

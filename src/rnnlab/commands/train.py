@@ -68,7 +68,8 @@ def register(subparsers):
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", help=say(f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",
                                                f"shakespeare, hugo ou un fichier texte UTF-8 (défaut {d.corpus})"))
-    a("--cell", choices=cells.names(), help=say(f"recurrent cell (default {d.cell})", f"cellule récurrente (défaut {d.cell})"))
+    a("--cell", choices=cells.names(),
+      help=say(f"recurrent cell (default {d.cell})", f"cellule récurrente (défaut {d.cell})"))
     a("--hidden", type=positive_int, metavar="N", help=say(f"hidden size (default {d.hidden_size})", f"taille cachée (défaut {d.hidden_size})"))
     a("--layers", type=positive_int, metavar="N", help=say(f"stacked layers (default {d.num_layers})", f"couches empilées (défaut {d.num_layers})"))
     a("--embedding", type=positive_int, metavar="N", help=say(f"embedding size (default {d.embedding_dim})", f"taille du plongement (défaut {d.embedding_dim})"))

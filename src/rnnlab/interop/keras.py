@@ -66,7 +66,7 @@ def _check_mode(mode):
 
 
 def _has_reset(mode):
-    """A cell with a ``reset`` option (the GRU): Keras's ``reset_after``, and two bias rows when it is True."""
+    """A cell with a ``reset`` option (the GRU): Keras's ``reset_after`` (two bias rows when True)."""
     return "reset" in cells.get(mode).default_options()
 
 

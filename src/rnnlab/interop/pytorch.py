@@ -25,8 +25,9 @@ import warnings
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
-from ._torch import (CourseGRU, F, cell_of_torch_module, load_into_torch, nn, state_dict_from_torch,  # noqa: F401
-                     state_dict_to_torch, to_numpy, torch, torch_counterpart, torch_dtype)
+from ._torch import (CourseGRU, F, cell_of_torch_module, load_into_torch, nn,  # noqa: F401  (re-exported)
+                     state_dict_from_torch, state_dict_to_torch, to_numpy, torch, torch_counterpart,
+                     torch_dtype)
 from .torch_models import charlm_from_torch, charlm_to_torch, seqmodel_from_torch, seqmodel_to_torch
 
 
@@ -56,10 +57,10 @@ def to_torch(layer, device=None):
         warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart and is not "
                       f"carried over; the weights (and the layer in eval mode) are the same", UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dropout=layer.dropout,
-                bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype), **cell_kwargs)
+                bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype))
     with warnings.catch_warnings():  # torch warns about dropout with one layer; rnnlab allows it, as torch does
         warnings.simplefilter("ignore", UserWarning)
-        module = cls(layer.input_size, layer.hidden_size, **opts)
+        module = cls(layer.input_size, layer.hidden_size, **opts, **cell_kwargs)
     load_into_torch(module, layer.params)
     return module.train(layer.training)
 
@@ -79,9 +80,9 @@ def from_torch(module, dtype=None):
     arrays = state_dict_from_torch(module.state_dict())
     if dtype is None:
         dtype = next(iter(arrays.values())).dtype
-    layer = make_layer(mode, module.input_size, module.hidden_size, num_layers=module.num_layers, bias=module.bias,
-                       batch_first=module.batch_first, dropout=module.dropout, bidirectional=module.bidirectional,
-                       dtype=dtype, **cell_opts)
+    layer = make_layer(mode, module.input_size, module.hidden_size, num_layers=module.num_layers,
+                       bias=module.bias, batch_first=module.batch_first, dropout=module.dropout,
+                       bidirectional=module.bidirectional, dtype=dtype, **cell_opts)
     layer.load_state_dict(arrays)
     return layer.train(module.training)
 

@@ -83,8 +83,9 @@ class TorchSequenceModel(nn.Module):
         mode = cells.resolve(config.cell, config.layer_norm)
         if not cells.get(mode).torch or config.recurrent_dropout > 0:
             able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
-            raise ConfigError(f"torch model: cell {mode!r} with recurrent_dropout={config.recurrent_dropout} has no "
-                              f"torch counterpart (expected a cell among {able} and recurrent_dropout=0)")
+            raise ConfigError(f"torch model: cell {mode!r} with recurrent_dropout={config.recurrent_dropout} "
+                              f"has no torch counterpart (expected a cell among {able} and "
+                              f"recurrent_dropout=0)")
         self.config = config
         kw = {"dtype": dtype, "device": device}
         dirs = 2 if config.bidirectional else 1
@@ -125,9 +126,8 @@ class TorchSequenceModel(nn.Module):
     def initial_state(self, v):
         B, L, H = v.shape[0], self.config.num_layers, self.config.hidden_size
         h0 = torch.tanh(self.init(v)).reshape(B, L, H).transpose(0, 1).contiguous()  # (L, B, H)
-        if len(cells.get(self.config.cell).state_names) == 1:
-            return h0
-        return (h0, *(torch.zeros_like(h0) for _ in cells.get(self.config.cell).state_names[1:]))  # LSTM: C_0 = 0
+        others = cells.get(self.config.cell).state_names[1:]  # the LSTM's C, whose C_0 = 0
+        return (h0, *(torch.zeros_like(h0) for _ in others)) if others else h0
 
     def forward_generator(self, v, inputs):
         """``v (B, C)``, teacher-forced ``inputs (T, B, K)`` → ``y (T, B, K)``, time-major."""
@@ -146,8 +146,9 @@ def charlm_to_torch(model, device=None):
     cfg = model.config()
     spec = model.rnn.cell.spec
     if not spec.torch:
-        raise ConfigError(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart (expected a cell "
-                          f"among {', '.join(s.name for s in cells.REGISTRY.values() if s.torch)})")
+        able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
+        raise ConfigError(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart "
+                          f"(expected a cell among {able})")
     if cfg["recurrent_dropout"] > 0:
         warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch counterpart "
                       f"and is not carried over; the weights (and the model in eval mode) are the same",

@@ -151,7 +151,8 @@ def trace_from_config(cfg: dict, src: str = "config"):
     if notation not in ("course", "pytorch"):
         raise ConfigError(f"{src}: key 'notation': expected 'course' or 'pytorch', got {notation!r}")
     if notation == "course" and not hook.COURSE_WEIGHTS:
-        raise ConfigError(f"{src}: key 'notation': the {cell} cell has no course notation here; expected 'pytorch'")
+        raise ConfigError(f"{src}: key 'notation': the {cell} cell has no course notation here; "
+                          f"expected 'pytorch'")
     options = dict(cfg.get("options") or {})
     allowed = set(cells.get(cell).default_options())
     for key in options:

@@ -137,11 +137,12 @@ def trace_forward(cell: str, params: dict, x, state0=None, *, options=None, outp
         output_layer["b_y"] = np.broadcast_to(output_layer["b_y"], (output_layer["W_hy"].shape[0],)).copy()
     if arithmetic is None:
         arithmetic = H <= MAX_ARITHMETIC_UNITS and D <= MAX_ARITHMETIC_UNITS
-    arithmetic = bool(arithmetic) and getattr(hook, "ARITHMETIC", True)  # the generic trace records values only
+    arithmetic = bool(arithmetic) and getattr(hook, "ARITHMETIC", True)  # the generic trace: values only
     trace = Trace(cell, options, params, course, x, state0, [], output_layer, arithmetic=arithmetic)
     # the core's unroll over a batch of one: the same step functions as the fused layers
     cell_params = {name: params[f"{name}{SUFFIX}"] for name, _, _ in core.extra_params}  # the LN-LSTM's gains
-    output, final, tape = unroll(core, x[:, None, :], tuple(s[None, :] for s in state0), W_ih, W_hh, b_ih, b_hh,
+    state0_batch = tuple(s[None, :] for s in state0)  # a batch of one
+    output, final, tape = unroll(core, x[:, None, :], state0_batch, W_ih, W_hh, b_ih, b_hh,
                                  cell_params=cell_params)
     trace.tape = tape
     for t, cache in enumerate(tape.caches, start=1):

@@ -97,8 +97,8 @@ class GenericHooks:
     def _check_backward(self, trace):
         module = self.spec.module
         if getattr(module, "PARAMS", ()) or hasattr(module, "normalise_input"):
-            raise ConfigError(f"{self.spec.describe()} has no backward trace hooks, and the generic backward trace "
-                              f"needs a cell without parameters of its own")
+            raise ConfigError(f"{self.spec.describe()} has no backward trace hooks, and the generic "
+                              f"backward trace needs a cell without parameters of its own")
 
     def record(self, trace, t, cache, x_t, h_prev):
         values = {k: np.array(v[0], dtype=np.float64) for k, v in cache.items()

@@ -53,9 +53,10 @@ def _after(options):
 
 
 def describe(options):
-    return "GRU — " + (say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)") if _after(options)
-                       else say("reset before the matmul (Cho 2014, the course)",
-                                "reset avant le produit (Cho 2014, le cours)"))
+    if _after(options):
+        return "GRU — " + say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)")
+    return "GRU — " + say("reset before the matmul (Cho 2014, the course)",
+                          "reset avant le produit (Cho 2014, le cours)")
 
 
 def formula(key, options, backward=False):
@@ -76,7 +77,8 @@ def course_view(params, options):
 def given(trace):
     out = list(trace.course.items())
     if _after(trace.options):
-        out += [(key, trace.params[key]) for key in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+        fused = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")  # b_hn sits inside r ⊙ (…)
+        out += [(key, trace.params[key]) for key in fused]
     return out
 
 
