@@ -6,7 +6,8 @@ file and the key, with what was expected and what was got.
 Keys (``*`` = required)::
 
     cell*          a registered cell: "rnn" | "lstm" | "gru" | … (rnnlab.cells.names())
-    notation       "course" (default) | "pytorch"
+    notation       "course" (default) | "pytorch" (the only one of a cell without trace hooks, whose
+                   trace records its step's quantities without substituted arithmetic)
     input_size     optional, checked against the weights
     hidden_size    optional, checked against the weights
     options        RNN {"nonlinearity": "tanh" | "relu"}; GRU {"reset": "before" | "after"}
