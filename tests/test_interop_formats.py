@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnlab
+from rnnlab import cells
 from rnnlab.errors import ConfigError, RnnlabError, ShapeError
 from rnnlab.interop import (from_charrnn, from_keras, params_from_keras, state_dict_from_charrnn,
                             state_dict_to_charrnn, to_charrnn, to_keras)
@@ -187,12 +188,17 @@ def test_keras_stack_forward_equals_keras_equations(mode, bias, reset_after, see
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("mode,opts", [("lstm", {}), ("gru", {"reset": "after"}), ("gru", {"reset": "before"}),
-                                       ("rnn", {"nonlinearity": "relu"})])
+# every registered cell Keras has (its file's KERAS), both GRU resets, the RNN's other nonlinearity
+KERAS_CASES = [(name, cells.get(name).default_options()) for name in cells.names(variants=True)
+               if cells.get(name).keras]
+KERAS_CASES += [("gru", {"reset": "before"}), ("rnn", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("mode,opts", KERAS_CASES)
 def test_rnnlab_to_keras_and_back_computes_the_same(mode, opts):
     rng = np.random.default_rng(7)
-    cls = {"lstm": rnnlab.LSTM, "gru": rnnlab.GRU, "rnn": rnnlab.RNN}[mode]
-    layer = cls(3, 4, num_layers=2, bidirectional=True, batch_first=True, dtype=np.float64, rng=rng, **opts)
+    layer = rnnlab.layers.make_layer(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True,
+                                     dtype=np.float64, rng=rng, **opts)
     back = from_keras(mode, to_keras(layer), bidirectional=True, nonlinearity=opts.get("nonlinearity", "tanh"))
     x = rng.normal(size=(2, 5, 3))
     out_a, st_a = layer(x)
@@ -202,6 +208,13 @@ def test_rnnlab_to_keras_and_back_computes_the_same(mode, opts):
     for name in layer.params:  # the weights move exactly; single-bias formats sum bias_ih + bias_hh
         if name.startswith("weight") or (mode == "gru" and opts["reset"] == "after"):
             np.testing.assert_array_equal(back.params[name], layer.params[name])
+
+
+@pytest.mark.parametrize("name", [name for name in cells.names(variants=True) if not cells.get(name).keras])
+def test_every_cell_keras_lacks_is_refused_clearly(name):
+    layer = rnnlab.layers.make_layer(cells.get(name).base, 2, 3, layer_norm=cells.get(name).layer_norm)
+    with pytest.raises(ConfigError, match=f"got '{name}': .* has no Keras counterpart"):
+        to_keras(layer)
 
 
 def test_keras_float32_stays_float32():

@@ -2,6 +2,7 @@
 kept), the course's GRU as an nn.Module (forward and autograd gradients equal rnnlab's
 GRU(reset="before")), the corrected myRNN of seed 002, and clear errors."""
 
+import re
 import subprocess
 import sys
 
@@ -11,15 +12,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rnnlab
+from rnnlab import cells
 from rnnlab.errors import ConfigError, RnnlabError, ShapeError
 
-KINDS = [("rnn", {"nonlinearity": "tanh"}), ("rnn", {"nonlinearity": "relu"}), ("lstm", {}),
-         ("gru", {"reset": "after"}), ("gru", {"reset": "before"})]
-CLASSES = {"rnn": rnnlab.RNN, "lstm": rnnlab.LSTM, "gru": rnnlab.GRU}
+# every registered cell with a torch counterpart, with the options each counterpart fixes (GRU
+# reset "after": nn.GRU, "before": CourseGRU), and the RNN's other nonlinearity
+KINDS = [(name, {**cells.get(name).default_options(), **fixed}) for name in cells.names(variants=True)
+         for fixed in cells.get(name).torch.values()]
+KINDS += [("rnn", {"nonlinearity": "relu"})]
+WITHOUT_TORCH = [name for name in cells.names(variants=True) if not cells.get(name).torch]
 
 
 def make_layer(kind, opts, D, H, **kw):
-    return CLASSES[kind](D, H, **opts, **kw)
+    spec = cells.get(kind)
+    return rnnlab.layers.make_layer(spec.base, D, H, layer_norm=spec.layer_norm, **opts, **kw)
 
 
 def run_torch(torch, module, x, hx=None):
@@ -44,7 +50,10 @@ def test_to_torch_and_back_is_exact(torch, kind, opts, seed, num_layers, bidirec
     layer = make_layer(kind, opts, D, H, num_layers=num_layers, bias=bias, batch_first=batch_first, dropout=dropout,
                        bidirectional=bidirectional, dtype=dtype, rng=rng).eval()
     module = to_torch(layer)
-    expected = {"rnn": "RNN", "lstm": "LSTM", "gru": "CourseGRU" if opts.get("reset") == "before" else "GRU"}[kind]
+    expected = next(cls for cls, fixed in cells.get(kind).torch.items()  # the cell file's TORCH
+                    if all(opts.get(k) == v for k, v in fixed.items()))
+    course_gru = opts.get("reset") == "before"
+    assert expected == {"rnn": "RNN", "lstm": "LSTM", "gru": "CourseGRU" if course_gru else "GRU"}[kind]
     assert type(module).__name__ == expected and not module.training
     for attr in ("num_layers", "bias", "batch_first", "dropout", "bidirectional", "input_size", "hidden_size"):
         assert getattr(module, attr) == getattr(layer, attr), attr
@@ -281,7 +290,7 @@ def test_myrnn_reads_every_step_and_takes_a_batch_of_h0(torch):
 # --- whole models: CharLM and the sequence models --------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", sorted({kind for kind, _ in KINDS}))
 def test_charlm_to_torch_and_back(torch, cell):
     """Same keys, same logits, same loss and gradients (autograd vs rnnlab's BPTT), exact round trip."""
     from rnnlab.interop import from_torch, to_torch
@@ -342,6 +351,38 @@ def test_sequence_models_to_torch_and_back(torch, kind, cell, bidirectional):
     assert type(back) is type(model) and back.config == model.config
     for name, p in model.params.items():
         np.testing.assert_array_equal(back.params[name], p)
+
+
+@pytest.mark.parametrize("cell", sorted({kind for kind, _ in KINDS}))
+def test_every_cell_with_a_counterpart_moves_in_a_sequence_model(torch, cell):
+    from rnnlab.interop import from_torch, to_torch
+    from rnnlab.seqmodels import SeqModelConfig, build_model
+
+    cfg = SeqModelConfig("classifier", 3, 4, 2, cell=cell, bidirectional=True)
+    model = build_model(cfg, dtype=np.float64, seed=2).eval()
+    module = to_torch(model)
+    x, lengths = np.random.default_rng(2).normal(size=(5, 3, 3)), np.array([5, 1, 3])
+    with torch.no_grad():
+        got = module(torch.from_numpy(x), lengths).numpy()
+    np.testing.assert_allclose(got, model(x, lengths), rtol=0, atol=1e-12)
+    assert from_torch(module).config == model.config
+
+
+@pytest.mark.parametrize("name", WITHOUT_TORCH)
+def test_every_cell_without_a_counterpart_is_refused_clearly(torch, name):
+    from rnnlab.interop import to_torch
+    from rnnlab.seqmodels import SeqModelConfig, build_model
+
+    spec = cells.get(name)
+    layer = make_layer(name, {}, 2, 3)
+    says = re.escape(spec.describe())
+    with pytest.raises(ConfigError, match=f"to_torch: {says} has no PyTorch counterpart"):
+        to_torch(layer)
+    with pytest.raises(ConfigError, match=f"{re.escape(spec.describe())} has no PyTorch counterpart"):
+        to_torch(rnnlab.models.CharLM(5, cell=spec.base, hidden_size=3, layer_norm=spec.layer_norm, seed=0))
+    cfg = SeqModelConfig("classifier", 2, 3, 2, cell=spec.base, layer_norm=spec.layer_norm)
+    with pytest.raises(ConfigError, match=f"cell '{name}' .*no torch counterpart"):
+        to_torch(build_model(cfg, seed=0))
 
 
 def test_models_without_a_torch_counterpart(torch):

@@ -6,10 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnnlab import cells
 from rnnlab.errors import ConfigError, ShapeError, ValueRangeError
 from rnnlab.gradcheck import check_gradients
 from rnnlab.data.text import one_hot
 from rnnlab.models import CharLM, Dropout, Embedding, Linear
+
+
+# every registered cell as a user spells it: ("lstm", True) is the layer-normalised LSTM
+REGISTERED = [cells.spelling(name) for name in cells.names(variants=True)]
+WITH_TORCH = [cells.spelling(name) for name in cells.names(variants=True) if cells.get(name).torch]
 
 
 def _charlm_loss_fn(model, ids, targets, state):
@@ -77,11 +83,13 @@ def test_dropout_train_and_eval():
 # --- the language model ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_charlm_gradcheck(cell):
+@pytest.mark.parametrize("cell,layer_norm", REGISTERED)
+def test_charlm_gradcheck(cell, layer_norm):
     rng = np.random.default_rng(7)
     V, T, B = 5, 4, 2
-    model = CharLM(V, cell=cell, hidden_size=3, num_layers=2, embedding_dim=3, dtype=np.float64, seed=1)
+    model = CharLM(V, cell=cell, hidden_size=3, num_layers=2, embedding_dim=3, layer_norm=layer_norm,
+                   dtype=np.float64, seed=1)
+    assert model.rnn.mode == cells.resolve(cell, layer_norm) and model.layer_norm == layer_norm
     ids, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
     state = model.initial_state(B)
     state = tuple(s + 0.3 * rng.standard_normal(s.shape) for s in state) if isinstance(state, tuple) \
@@ -170,7 +178,7 @@ def _detach(torch, state):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", [cell for cell, layer_norm in WITH_TORCH if not layer_norm])
 def test_charlm_matches_torch_values_and_gradients(torch, cell):
     rng = np.random.default_rng(11)
     V, T, B = 7, 6, 3
@@ -185,8 +193,8 @@ def test_charlm_matches_torch_values_and_gradients(torch, cell):
     assert abs(loss - loss_t.item()) <= 1e-12
     for name, p in tm.named_parameters():
         np.testing.assert_allclose(grads[name], p.grad.numpy(), rtol=0, atol=1e-12, err_msg=name)
-    h_t = state_t[0] if cell == "lstm" else state_t
-    h = state[0] if cell == "lstm" else state
+    h_t = state_t[0] if isinstance(state_t, tuple) else state_t
+    h = state[0] if isinstance(state, tuple) else state
     np.testing.assert_allclose(h, h_t.detach().numpy(), rtol=0, atol=1e-12)
 
 

@@ -6,10 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnnlab import cells
 from rnnlab.errors import ConfigError, ShapeError
 from rnnlab.gradcheck import check_gradients
 from rnnlab.seqmodels import (SeqModelConfig, SequenceClassifier, SequenceGenerator, SequenceRegressor,
                               SequenceTagger, build_model)
+
+# every registered cell as a user spells it: ("lstm", True) is the layer-normalised LSTM
+REGISTERED = [cells.spelling(name) for name in cells.names(variants=True)]
 
 
 def _check_model(model, inputs: dict, forward, seed=0, tol=1e-6):
@@ -43,11 +47,14 @@ def test_seed_002_classifier_shapes():
 
 
 @settings(max_examples=6, deadline=None)
-@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), bidirectional=st.booleans(), kind=st.sampled_from(["classifier", "regressor"]),
-       layers=st.integers(1, 2), seed=st.integers(0, 10_000))
+@given(cell=st.sampled_from(REGISTERED), bidirectional=st.booleans(),
+       kind=st.sampled_from(["classifier", "regressor"]), layers=st.integers(1, 2),
+       seed=st.integers(0, 10_000))
 def test_many_to_one_gradcheck_with_lengths(cell, bidirectional, kind, layers, seed):
     rng = np.random.default_rng(seed)
-    cfg = SeqModelConfig(kind, 3, 4, 2, cell=cell, num_layers=layers, bidirectional=bidirectional)
+    (cell, layer_norm) = cell
+    cfg = SeqModelConfig(kind, 3, 4, 2, cell=cell, num_layers=layers, bidirectional=bidirectional,
+                         layer_norm=layer_norm)
     model = build_model(cfg, dtype=np.float64, seed=seed)
     x = rng.normal(size=(5, 3, 3))
     lengths = np.array([5, 2, 4])
@@ -69,21 +76,24 @@ def test_many_to_one_reads_the_state_at_the_true_length():
 
 
 @settings(max_examples=4, deadline=None)
-@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), bidirectional=st.booleans(), seed=st.integers(0, 10_000))
+@given(cell=st.sampled_from(REGISTERED), bidirectional=st.booleans(), seed=st.integers(0, 10_000))
 def test_tagger_gradcheck(cell, bidirectional, seed):
     rng = np.random.default_rng(seed)
-    model = SequenceTagger(SeqModelConfig("tagger", 3, 4, 3, cell=cell, bidirectional=bidirectional,
-                                          batch_first=True), dtype=np.float64, seed=seed)
+    (cell, layer_norm) = cell
+    cfg = SeqModelConfig("tagger", 3, 4, 3, cell=cell, bidirectional=bidirectional, batch_first=True,
+                         layer_norm=layer_norm)
+    model = SequenceTagger(cfg, dtype=np.float64, seed=seed)
     x = rng.normal(size=(2, 4, 3))
     lengths = np.array([4, 3])
     assert model(x, lengths).shape == (2, 4, 3)
     _check_model(model, {"input": x}, lambda: model(x, lengths), seed)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_generator_gradcheck_and_generate(cell):
+@pytest.mark.parametrize("cell,layer_norm", REGISTERED)
+def test_generator_gradcheck_and_generate(cell, layer_norm):
     rng = np.random.default_rng(3)
-    model = SequenceGenerator(SeqModelConfig("generator", 2, 4, 3, cell=cell, num_layers=2), dtype=np.float64, seed=3)
+    cfg = SeqModelConfig("generator", 2, 4, 3, cell=cell, num_layers=2, layer_norm=layer_norm)
+    model = SequenceGenerator(cfg, dtype=np.float64, seed=3)
     v = rng.normal(size=(3, 2))
     targets = rng.normal(size=(5, 3, 3))
     inputs = SequenceGenerator.teacher_inputs(targets)
@@ -157,11 +167,12 @@ def test_classifier_matches_torch_packed(torch, cell, bidirectional):
 
 def test_models_with_regularised_layers():
     rng = np.random.default_rng(6)
-    for cfg in (SeqModelConfig("classifier", 3, 4, 2, cell="lnlstm"),
+    for cfg in (SeqModelConfig("classifier", 3, 4, 2, cell="lstm", layer_norm=True),
                 SeqModelConfig("tagger", 3, 4, 2, cell="lstm", recurrent_dropout=0.25, num_layers=2),
-                SeqModelConfig("generator", 2, 4, 3, cell="lnlstm", recurrent_dropout=0.25),
+                SeqModelConfig("generator", 2, 4, 3, cell="lstm", layer_norm=True, recurrent_dropout=0.25),
                 SeqModelConfig("classifier", 3, 4, 2, cell="gru", recurrent_dropout=0.25, bidirectional=True),
-                SeqModelConfig("regressor", 3, 4, 2, cell="lnlstm", bidirectional=True, num_layers=2)):
+                SeqModelConfig("regressor", 3, 4, 2, cell="lstm", layer_norm=True, bidirectional=True,
+                               num_layers=2)):
         model = build_model(cfg, dtype=np.float64, seed=6)
         model.eval()
         if cfg.kind == "generator":
@@ -171,3 +182,35 @@ def test_models_with_regularised_layers():
             x = rng.normal(size=(4, 2, 3))
             _check_model(model, {"input": x}, lambda: model(x, np.array([4, 2])))
 
+
+# --- one spelling of the layer-normalised LSTM; the old one still read ----------------------------
+
+
+def test_layer_norm_is_an_option_of_the_lstm_config():
+    cfg = SeqModelConfig("classifier", 3, 4, 2, cell="lstm", layer_norm=True)
+    model = build_model(cfg, seed=0)
+    assert model.rnn.layer_norm and model.rnn.mode == "lnlstm" and "rnn.ln_hh_gain_l0" in model.params
+    assert cfg.to_json()["cell"] == "lstm" and cfg.to_json()["layer_norm"] is True
+    assert "lnlstm" not in cells.names() and "lnlstm" in cells.names(variants=True)
+    with pytest.raises(ConfigError, match="layer_norm: expected cell 'lstm' .* got cell 'gru'"):
+        SeqModelConfig("classifier", 3, 4, 2, cell="gru", layer_norm=True)
+    with pytest.raises(ConfigError, match="layer_norm: expected True or False, got 'yes'"):
+        SeqModelConfig("classifier", 3, 4, 2, cell="lstm", layer_norm="yes")
+
+
+def test_an_old_checkpoint_with_cell_lnlstm_is_read_as_lstm_with_layer_norm(tmp_path):
+    """Runs saved before the one spelling say ``"cell": "lnlstm"`` and have no ``layer_norm`` key."""
+    from rnnlab.checkpoint import save_checkpoint
+    from rnnlab.commands._seqtasks import load_run
+
+    old = {"kind": "regressor", "input_size": 2, "hidden_size": 3, "output_size": 1, "cell": "lnlstm",
+           "num_layers": 1, "bidirectional": False, "dropout": 0.0, "recurrent_dropout": 0.0,
+           "batch_first": False}
+    cfg = SeqModelConfig(**old)
+    assert (cfg.cell, cfg.layer_norm) == ("lstm", True)
+    saved = build_model(cfg, seed=3)
+    save_checkpoint(tmp_path, "model", saved.state_dict(), {"model": old})
+    model, meta = load_run(tmp_path, "model")
+    assert meta["model"]["cell"] == "lnlstm" and model.config == cfg and model.rnn.layer_norm
+    x = np.random.default_rng(1).normal(size=(4, 2, 2)).astype(np.float32)
+    np.testing.assert_array_equal(model(x), saved.eval()(x))

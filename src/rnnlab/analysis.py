@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import cells
 from .errors import ConfigError, ShapeError, describe_shape
 from .sequence import unroll
 
@@ -185,20 +186,12 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     for d, t in enumerate(order, start=1):
         _, _, d_state = cell.step_backward(d_state, tape.caches[t], W_hh, **extra)
         jac[:, d] = np.concatenate(d_state, axis=1).reshape(B, K, K)
-    # 3. the cell's direct path and the RNN's slopes, read from the caches
-    factors = np.stack([_direct_factor(cell.mode, tape.caches[t], H)[::K] for t in order])  # (T, B, H)
+    # 3. the cell's direct path (its file's direct_factor) and the RNN's slopes, read from the caches
+    factors = np.stack([cell.spec.direct_factor(tape.caches[t], H)[::K] for t in order])  # (T, B, H)
     direct = np.ones((B, T + 1, H))
     direct[:, 1:] = np.cumprod(factors, axis=0).transpose(1, 0, 2)
     slopes = np.stack([1.0 - tape.caches[t]["h"][::K] ** 2 for t in range(T)]).transpose(1, 0, 2)
     return StateJacobians(cell.mode, H, tuple(cell.state_names), jac, direct, slopes, W_hh)
-
-
-def _direct_factor(mode, cache, H):
-    if mode in ("lstm", "lnlstm"):
-        return cache["gates"][:, H:2 * H]  # f_t
-    if mode == "gru":
-        return cache["z"]  # PyTorch's z (the course's 1 − z_t)
-    return 1.0 - cache["h"] ** 2  # tanh'(z_t)
 
 
 # --- 2. the course's linearised view ------------------------------------------------------------
@@ -371,9 +364,9 @@ class CellComparison:
 
 
 def _make_layer(mode, hidden, rng, input_size=2):
-    from .layers import GRU, LSTM, RNN
+    from .layers import make_layer
 
-    return {"rnn": RNN, "lstm": LSTM, "gru": GRU}[mode](input_size, hidden, dtype=np.float64, rng=rng)
+    return make_layer(mode, input_size, hidden, dtype=np.float64, rng=rng)
 
 
 def _final_h(h_n):
@@ -446,14 +439,15 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
     probe, _ = first_input_task(np.random.default_rng(seed + 1), steps, probes, window)
     test_x, test_y = first_input_task(np.random.default_rng(seed + 2), steps, test_size, window)
     for mode in modes:
-        if mode not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"compare_cells: expected cells among rnn, lstm, gru, got {mode!r}")
+        if mode not in cells.names():
+            raise ConfigError(f"compare_cells: expected cells among {', '.join(cells.names())}, got {mode!r}")
         if progress is not None:
             progress(mode)
         rng = np.random.default_rng(seed)
         layer = _make_layer(mode, hidden, rng)
-        if mode == "lstm" and "bias_ih_l0" in layer.params:
-            layer.params["bias_ih_l0"][hidden:2 * hidden] += lstm_forget_bias  # rows of f (order i, f, g, o)
+        spec = cells.get(mode)
+        if spec.forget_gate and "bias_ih_l0" in layer.params:  # the LSTM's f: open the cell path
+            layer.params["bias_ih_l0"][spec.gate_rows(spec.forget_gate, hidden)] += lstm_forget_bias
         readout = _new_readout(hidden, rng)
         before = state_jacobians(layer, probe).mean_norms()
         loss_before = _recall_loss(layer, readout, test_x, test_y)[0]
@@ -461,8 +455,9 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
         after = state_jacobians(layer, probe).mean_norms()
         profiles[mode] = (before, after)
         losses[mode] = (loss_before, _recall_loss(layer, readout, test_x, test_y)[0])
-    return CellComparison(steps, hidden, train_steps, profiles, losses,
-                          float(lstm_forget_bias) if "lstm" in modes else 0.0, curves, float(lr), int(window))
+    forget_bias = float(lstm_forget_bias) if any(cells.get(m).forget_gate for m in modes) else 0.0
+    return CellComparison(steps, hidden, train_steps, profiles, losses, forget_bias, curves, float(lr),
+                          int(window))
 
 
 __all__ = ["NORMS", "matrix_norm", "StateJacobians", "state_jacobians", "LinearisedFlow", "linearised_flow",

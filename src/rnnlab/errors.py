@@ -27,6 +27,10 @@ class CheckpointError(RnnlabError, ValueError):
     """A checkpoint or weights file is missing, corrupt or does not fit the model."""
 
 
+class TorchNotInstalledError(ConfigError, ImportError):
+    """PyTorch is needed (``pip install 'rnnlab[torch]'``) and cannot be imported."""
+
+
 def describe_shape(shape) -> str:
     """``(3, 5, 7)`` -> ``'(3, 5, 7)'``, the way the messages print shapes."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

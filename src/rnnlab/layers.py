@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import cells
 from .cells import make_cell
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
 from .module import Module
@@ -27,7 +28,8 @@ class Recurrent(Module):
 
     Parameters
     ----------
-    mode : "rnn", "lstm", "gru" or "lnlstm" (the layer-normalised LSTM)
+    mode : a registered cell (:func:`rnnlab.cells.names`: "rnn", "lstm", "gru", …; "lnlstm" is
+        the layer-normalised LSTM, spelled ``LSTM(layer_norm=True)``)
     input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional :
         as PyTorch. ``dropout`` is applied to the output of every layer but the last, in
         training mode only, with masks drawn from the layer's ``rng``.
@@ -76,6 +78,11 @@ class Recurrent(Module):
         self.recurrent_masks = None  # the last forward's, per (layer, direction)
         self._tapes = None
 
+    def __init_subclass__(cls, cell=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cell is not None:
+            _LAYER_CLASSES[cell] = cls  # RNN, LSTM, GRU: the class make_layer builds for that cell
+
     # --- parameters ---------------------------------------------------------------------
 
     def _suffix(self, layer, direction):
@@ -99,7 +106,7 @@ class Recurrent(Module):
         opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())
         if self.recurrent_dropout:
             opts += f", recurrent_dropout={self.recurrent_dropout}"
-        if self.mode == "lnlstm":
+        if self.cell.spec.layer_norm:
             opts += ", layer_norm=True"
         return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
                 f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
@@ -285,7 +292,24 @@ class Recurrent(Module):
         return d.swapaxes(0, 1) if (swap and self.batch_first) else d
 
 
-class RNN(Recurrent):
+_LAYER_CLASSES = {}  # cell name -> its own layer class (RNN, LSTM, GRU), filled by the subclasses
+
+
+def make_layer(cell, input_size, hidden_size, *, layer_norm=False, **options):
+    """The layer of a registered cell: ``RNN``/``LSTM``/``GRU`` for the cells that have a class
+    here, ``Recurrent(cell, …)`` for any other (a cell registered at run time).
+    ``layer_norm=True`` asks for the cell's layer-normalised variant (:func:`rnnlab.cells.resolve`)."""
+    mode = cells.resolve(cell, layer_norm)
+    base = cells.get(mode).base
+    cls = _LAYER_CLASSES.get(base)
+    if cls is None:
+        return Recurrent(mode, input_size, hidden_size, **options)
+    if mode != base:
+        options["layer_norm"] = True
+    return cls(input_size, hidden_size, **options)
+
+
+class RNN(Recurrent, cell="rnn"):
     """Elman RNN stack, ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or ReLU), as ``torch.nn.RNN``;
     ``recurrent_dropout`` as in :class:`Recurrent`."""
 
@@ -296,7 +320,7 @@ class RNN(Recurrent):
                          nonlinearity=nonlinearity)
 
 
-class LSTM(Recurrent):
+class LSTM(Recurrent, cell="lstm"):
     """LSTM stack (gates i, f, g, o), as ``torch.nn.LSTM``; ``forward`` returns ``output, (h_n, c_n)``.
 
     ``layer_norm=True``: the layer-normalised LSTM of Ba et al. 2016 (:mod:`rnnlab.cells.lnlstm`;
@@ -308,15 +332,16 @@ class LSTM(Recurrent):
                  seed=None):
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
-        super().__init__("lnlstm" if layer_norm else "lstm", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)
+        super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, recurrent_dropout=recurrent_dropout,
+                         dtype=dtype, rng=rng, seed=seed)
 
     @property
     def layer_norm(self) -> bool:
-        return self.mode == "lnlstm"
+        return self.cell.spec.layer_norm
 
 
-class GRU(Recurrent):
+class GRU(Recurrent, cell="gru"):
     """GRU stack (gates r, z, n), as ``torch.nn.GRU`` with ``reset="after"`` (the default), or the
     Chapitre's cell (Cho et al. 2014's reset) with ``reset="before"`` (no PyTorch counterpart);
     ``recurrent_dropout``

@@ -33,10 +33,9 @@ import numpy as np
 
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape
 from .functional import cross_entropy
-from .layers import GRU, LSTM, RNN, _rng
+from . import cells
+from .layers import _rng, make_layer
 from .module import Module
-
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class Linear(Module):
@@ -150,7 +149,7 @@ class CharLM(Module):
     Parameters
     ----------
     vocab_size : number of characters V
-    cell : "rnn", "lstm" or "gru"
+    cell : a registered cell (:func:`rnnlab.cells.names`: "rnn", "lstm", "gru", …)
     hidden_size, num_layers : of the recurrent stack
     embedding_dim : E (default: min(V, 64))
     dropout : between recurrent layers and before the head (training only)
@@ -170,12 +169,11 @@ class CharLM(Module):
 
     def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
                  recurrent_dropout=0.0, layer_norm=False, *, dtype=np.float32, rng=None, seed=None):
-        if cell not in CELLS:
-            raise ConfigError(f"cell: expected one of {', '.join(CELLS)}, got {cell!r}")
+        if cell not in cells.names():
+            raise ConfigError(f"cell: expected one of {', '.join(cells.names())}, got {cell!r}")
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
-        if layer_norm and cell != "lstm":
-            raise ConfigError(f"layer_norm: expected cell 'lstm' (the layer-normalised LSTM), got cell {cell!r}")
+        cells.resolve(cell, bool(layer_norm))  # a cell with a layer-normalised variant (the LSTM)
         for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
@@ -186,9 +184,9 @@ class CharLM(Module):
         self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
         self.dtype = np.dtype(dtype)
         self.embedding = Embedding(vocab_size, self.embedding_dim, dtype=dtype, rng=self.rng)
-        rnn_options = {"layer_norm": True} if layer_norm else {}
-        self.rnn = CELLS[cell](self.embedding_dim, hidden_size, num_layers, dropout=dropout,
-                               recurrent_dropout=recurrent_dropout, dtype=dtype, rng=self.rng, **rnn_options)
+        self.rnn = make_layer(cell, self.embedding_dim, hidden_size, layer_norm=bool(layer_norm),
+                              num_layers=num_layers, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                              dtype=dtype, rng=self.rng)
         self.drop = Dropout(dropout, rng=self.rng)
         self.head = Linear(hidden_size, vocab_size, dtype=dtype, rng=self.rng)
         self._d_logits = None
@@ -202,14 +200,13 @@ class CharLM(Module):
     @property
     def layer_norm(self) -> bool:
         """Whether the recurrent stack is the layer-normalised LSTM."""
-        return self.rnn.mode == "lnlstm"
+        return self.rnn.cell.spec.layer_norm
 
     def initial_state(self, batch_size):
-        """Zeros: ``h_0 (L, B, H)``, or ``(h_0, c_0)`` for the LSTM."""
+        """Zeros: ``h_0 (L, B, H)``, or a tuple ``(h_0, c_0)`` for a cell with two states (the LSTM)."""
         shape = (self.num_layers, batch_size, self.hidden_size)
-        if self.cell_name == "lstm":
-            return (np.zeros(shape, self.dtype), np.zeros(shape, self.dtype))
-        return np.zeros(shape, self.dtype)
+        zeros = tuple(np.zeros(shape, self.dtype) for _ in self.rnn.cell.state_names)
+        return zeros if len(zeros) > 1 else zeros[0]
 
     def forward(self, ids, state=None):
         """``ids (T, B)`` -> ``logits (T, B, V)``, final state (the next batch's initial state)."""

@@ -7,19 +7,50 @@ Each figure speaks English or French (``lang``, else the current language of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import analysis, course
+from . import analysis, cells, course
 from .checkpoint import atomic_path
 from .errors import ConfigError
 from .i18n import say
 
 SUFFIXES = (".png", ".svg")
-COLORS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "lnlstm": "LN-LSTM"}
+
+
+class _PerCell(Mapping):
+    """A read-only view of one fact of the registered cells (``COLORS["lstm"]``): the registry
+    (:mod:`rnnlab.cells`) holds the facts; iterating gives the cells a user chooses among."""
+
+    def __init__(self, fact):
+        self._fact = fact
+
+    def __getitem__(self, name):
+        if name not in cells.REGISTRY:
+            raise KeyError(name)
+        return self._fact(cells.get(name))
+
+    def __iter__(self):
+        return iter(cells.names())
+
+    def __len__(self):
+        return len(cells.names())
+
+
+COLORS = _PerCell(lambda spec: spec.color)  # each cell's colour in the figures (its file's COLOR)
+CELL_NAMES = _PerCell(lambda spec: spec.label[0])  # and its English label
+
+
+def _cell_name(mode, lang=None):
+    """The cell's label from the registry (the name itself for an unregistered one)."""
+    return cells.get(mode).label_in(lang) if mode in cells.REGISTRY else mode
+
+
+def _cell_color(mode):
+    return COLORS.get(mode)
 
 
 def check_figure_path(path) -> Path:
@@ -226,17 +257,19 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
     d = jac.distance
     fig = _figure()
     ax = fig.add_subplot()
-    name = CELL_NAMES.get(jac.mode, jac.mode)
-    if jac.mode in ("lstm", "lnlstm"):
-        ax.semilogy(d, jac.mean_norms(), lw=2, label="‖∂(h_T, C_T)/∂(h_t, C_t)‖₂")
-        ax.semilogy(d, jac.mean_norms("h", "h"), lw=1.5, label="‖∂h_T/∂h_t‖₂")
-        ax.semilogy(d, jac.mean_norms("c", "c"), lw=1.5, label="‖∂C_T/∂C_t‖₂")
-        ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2, label=say("mean Π f (direct cell path)", "moyenne de Π f (chemin direct de la cellule)", lang))
-    else:
-        ax.semilogy(d, jac.mean_norms(), lw=2, label="‖∂h_T/∂h_t‖₂")
-        path = say("mean Π tanh'", "moyenne de Π tanh'", lang) if jac.mode == "rnn" else say("mean Π z (PyTorch z)", "moyenne de Π z (z de PyTorch)", lang)
-        ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2, label=path)
-    if linear_slope is not None and jac.mode == "rnn":
+    name = _cell_name(jac.mode, lang)
+    states = [n.upper() if n == "c" else n for n in jac.state_names]  # the course writes C
+    if len(states) > 1:
+        both = ", ".join(f"{n}_T" for n in states), ", ".join(f"{n}_t" for n in states)
+        ax.semilogy(d, jac.mean_norms(), lw=2, label=f"‖∂({both[0]})/∂({both[1]})‖₂")
+    for n, shown in zip(jac.state_names, states):
+        ax.semilogy(d, jac.mean_norms(n, n), lw=2 if len(states) == 1 else 1.5,
+                    label=f"‖∂{shown}_T/∂{shown}_t‖₂")
+    spec = cells.get(jac.mode)
+    en, fr = (f" ({n})" for n in spec.direct_note) if spec.direct_note else ("", "")
+    ax.semilogy(d, jac.direct_path.mean(axis=(0, 2)), ":", lw=2,
+                label=say(f"mean {spec.direct_label}{en}", f"moyenne de {spec.direct_label}{fr}", lang))
+    if linear_slope is not None:  # the course's linearised view of the Elman cell (the caller's choice)
         lin = analysis.linearised_flow(jac.W_hh, linear_slope)
         ax.semilogy(d, lin.norms(jac.steps), "--", color="0.3",
                     label=say(f"linear view ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", f"vue linéaire ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", lang))
@@ -261,7 +294,7 @@ def cell_comparison_figure(comparison: analysis.CellComparison | None = None, la
               say(f"after {cmp.train_steps} Adam steps", f"après {cmp.train_steps} pas d'Adam", lang))
     for stage, ax in enumerate(axes[:2]):
         for mode, profiles in cmp.profiles.items():
-            ax.semilogy(cmp.distance, np.maximum(profiles[stage], 1e-300), lw=2, color=COLORS.get(mode),
+            ax.semilogy(cmp.distance, np.maximum(profiles[stage], 1e-300), lw=2, color=_cell_color(mode),
                         label=_cell_label(cmp, mode, lang))
         ax.axvspan(cmp.steps - cmp.window, cmp.steps, color="0.85", zorder=0,
                    label=say("distance of the marked bit", "distance du bit marqué", lang))
@@ -275,8 +308,8 @@ def cell_comparison_figure(comparison: analysis.CellComparison | None = None, la
         before, after = cmp.losses[mode]
         width = min(10, len(curve))  # a moving average over 10 steps
         smooth = np.convolve(curve, np.ones(width) / width, mode="valid")
-        ax.plot(np.arange(width, len(curve) + 1), smooth, lw=2, color=COLORS.get(mode),
-                label=f"{CELL_NAMES.get(mode, mode)} ({say('test', 'test', lang)} {before:.2f} → {after:.2g})")
+        ax.plot(np.arange(width, len(curve) + 1), smooth, lw=2, color=_cell_color(mode),
+                label=f"{_cell_name(mode, lang)} ({say('test', 'test', lang)} {before:.2f} → {after:.2g})")
     ax.axhline(1.0, color="0.5", ls="--", lw=1, label=say("guessing 0 (E[y²] = 1)", "deviner 0 (E[y²] = 1)", lang))
     ax.set_title(say("training loss (mean (ŷ − y)², 10-step average)",
                      "perte d'entraînement (moyenne (ŷ − y)², sur 10 pas)", lang))
@@ -292,8 +325,8 @@ def cell_comparison_figure(comparison: analysis.CellComparison | None = None, la
 
 
 def _cell_label(cmp, mode, lang):
-    name = CELL_NAMES.get(mode, mode)
-    if mode == "lstm" and cmp.lstm_forget_bias:
+    name = _cell_name(mode, lang)
+    if mode in cells.REGISTRY and cells.get(mode).forget_gate and cmp.lstm_forget_bias:
         name += say(f" (forget bias + {cmp.lstm_forget_bias:g})", f" (biais d'oubli + {cmp.lstm_forget_bias:g})", lang)
     return name
 
@@ -318,17 +351,18 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
     H = layer.hidden_size
     _, _, tape = unroll(make_cell("lstm"), x, (np.zeros((1, H)), np.zeros((1, H))), p["weight_ih_l0"],
                         p["weight_hh_l0"], p.get("bias_ih_l0"), p.get("bias_hh_l0"))
-    gates = np.stack([c["gates"][0] for c in tape.caches])  # (T, 4H), order i, f, g, o
+    gates = np.stack([c["gates"][0] for c in tape.caches])  # (T, 4H), in the registry's gate order
     fig = _figure(9, 7.5)
     axes = fig.subplots(5, 1, sharex=True, height_ratios=[1, 2, 2, 2, 2])
     axes[0].plot(x[:, 0, 0], color="k")
     axes[0].set_ylabel("x_t")
-    names = [("i_t", say("input gate", "porte d'entrée", lang), 0, (0, 1)),
-             ("f_t", say("forget gate", "porte d'oubli", lang), 1, (0, 1)),
-             ("C̃_t", say("candidate", "candidat", lang), 2, (-1, 1)),
-             ("o_t", say("output gate", "porte de sortie", lang), 3, (0, 1))]
-    for ax, (sym, label, k, (lo, hi)) in zip(axes[1:], names):
-        im = ax.imshow(gates[:, k * H:(k + 1) * H].T, aspect="auto", cmap="viridis" if lo == 0 else "coolwarm",
+    names = [("i_t", say("input gate", "porte d'entrée", lang), "i", (0, 1)),
+             ("f_t", say("forget gate", "porte d'oubli", lang), "f", (0, 1)),
+             ("C̃_t", say("candidate", "candidat", lang), "g", (-1, 1)),
+             ("o_t", say("output gate", "porte de sortie", lang), "o", (0, 1))]
+    for ax, (sym, label, gate, (lo, hi)) in zip(axes[1:], names):
+        im = ax.imshow(gates[:, cells.get("lstm").gate_rows(gate, H)].T, aspect="auto",
+                       cmap="viridis" if lo == 0 else "coolwarm",
                        vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_ylabel(f"{sym}\n{label}", fontsize=9)
         ax.set_yticks(range(H), [str(u + 1) for u in range(H)], fontsize=7)

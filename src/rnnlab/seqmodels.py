@@ -28,13 +28,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import cells
 from .errors import ConfigError, ShapeError, describe_shape
-from .layers import GRU, LSTM, RNN
+from .layers import make_layer
 from .models import Linear
 from .module import Module
 
 KINDS = ("classifier", "regressor", "tagger", "generator")
-CELLS = ("rnn", "lstm", "gru", "lnlstm")
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,11 @@ class SeqModelConfig:
     ``input_size`` is the size of x_t (for the generator: of the conditioning vector);
     ``output_size`` the number of classes or of predicted values. ``recurrent_dropout`` is the
     variational dropout of Gal & Ghahramani (2016) (one mask per sequence, the same at every
-    step, on h_{t-1} entering W_hh); ``cell="lnlstm"`` is the layer-normalised LSTM of Ba et
-    al. (2016). Both are options of the core layers (:class:`rnnlab.layers.Recurrent`).
+    step, on h_{t-1} entering W_hh); ``layer_norm=True`` (with ``cell="lstm"``) is the
+    layer-normalised LSTM of Ba et al. (2016). Both are options of the core layers
+    (:class:`rnnlab.layers.Recurrent`). ``cell`` is any registered cell (:func:`rnnlab.cells.names`);
+    the old spelling ``cell="lnlstm"`` (checkpoints before 0.3) is read as ``cell="lstm",
+    layer_norm=True``.
     """
 
     kind: str
@@ -58,12 +61,18 @@ class SeqModelConfig:
     dropout: float = 0.0
     recurrent_dropout: float = 0.0
     batch_first: bool = False
+    layer_norm: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ConfigError(f"model kind: expected one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.cell not in CELLS:
-            raise ConfigError(f"cell: expected one of {', '.join(CELLS)}, got {self.cell!r}")
+        if self.cell in cells.names(variants=True) and cells.get(self.cell).layer_norm:  # the old "lnlstm"
+            if self.layer_norm is False:
+                object.__setattr__(self, "layer_norm", True)
+            object.__setattr__(self, "cell", cells.get(self.cell).base)
+        if self.cell not in cells.names():
+            raise ConfigError(f"cell: expected one of {', '.join(cells.names())}, got {self.cell!r}")
+        cells.resolve(self.cell, self.layer_norm)
         for name in ("input_size", "hidden_size", "output_size", "num_layers"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
@@ -79,12 +88,11 @@ class SeqModelConfig:
 
 
 def make_recurrent(config: SeqModelConfig, input_size: int, dtype, rng):
-    """The recurrent stack a config asks for (``cell="lnlstm"`` is ``LSTM(layer_norm=True)``)."""
-    opts = dict(num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout,
-                recurrent_dropout=config.recurrent_dropout, dtype=dtype, rng=rng)
-    if config.cell == "lnlstm":
-        return LSTM(input_size, config.hidden_size, layer_norm=True, **opts)
-    return {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.cell](input_size, config.hidden_size, **opts)
+    """The recurrent stack a config asks for (``layer_norm=True`` is ``LSTM(layer_norm=True)``)."""
+    return make_layer(config.cell, input_size, config.hidden_size, layer_norm=config.layer_norm,
+                      num_layers=config.num_layers, bidirectional=config.bidirectional,
+                      dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, dtype=dtype,
+                      rng=rng)
 
 
 class _SequenceModel(Module):

@@ -269,8 +269,9 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
     model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
                                        num_layers=num_layers, dropout=dropout, recurrent_dropout=recurrent_dropout),
                         seed=train.seed)
-    if cell == "lstm" and forget_bias:
-        model.params["rnn.bias_ih_l0"][hidden_size:2 * hidden_size] += forget_bias  # gate order i, f, g, o
+    spec = model.rnn.cell.spec
+    if spec.forget_gate and forget_bias:  # the LSTM's f, by the registry's gate order
+        model.params["rnn.bias_ih_l0"][spec.gate_rows(spec.forget_gate, hidden_size)] += forget_bias
 
     def draw(rng, b):
         x, y = copy_task(b, T, rng, n_symbols, length)

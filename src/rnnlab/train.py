@@ -1,6 +1,6 @@
 r"""Training a character language model: truncated BPTT with the state carried across batches.
 
-One step, for a batch of B parallel streams cut into pieces of T characters (seed 003's loop,
+One step, for a batch of B parallel streams cut into pieces of T characters (the Notebook's loop,
 done the char-rnn way)::
 
     1. (inputs, targets) = next T characters of each stream          (T, B) ids
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cells
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
 from .i18n import say
-from .models import CELLS, CharLM
+from .models import CharLM
 from .sample import generate
 
 CHECKPOINT_FORMAT = "rnnlab.charlm-run"
@@ -111,12 +112,9 @@ class TrainConfig:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             bad("min_lr_ratio", say("a ratio in [0, 1]", "un rapport dans [0, 1]"))
-        if self.cell not in CELLS:
-            bad("cell", " | ".join(CELLS))
-        if self.layer_norm and self.cell != "lstm":
-            raise ConfigError(say(f"layer_norm: expected cell 'lstm' (the layer-normalised LSTM), got cell {self.cell!r}",
-                                  f"layer_norm : cellule 'lstm' attendue (le LSTM normalisé par couche), reçu la "
-                                  f"cellule {self.cell!r}"))
+        if self.cell not in cells.names():
+            bad("cell", " | ".join(cells.names()))
+        cells.resolve(self.cell, self.layer_norm)  # layer_norm: only a cell with a layer-normalised variant
         if self.decay not in ("none", "cosine"):
             bad("decay", "none | cosine")
         if self.dtype not in ("float32", "float64"):
@@ -371,7 +369,7 @@ class Trainer:
 
     def _title(self) -> str:
         cfg = self.config
-        cell = ("LN-" if cfg.layer_norm else "") + cfg.cell.upper()
+        cell = cells.get(cells.resolve(cfg.cell, cfg.layer_norm)).label[0]  # "LSTM", "LN-LSTM", …
         regularisers = "".join(f" · {name} {p:g}" for name, p in (("dropout", cfg.dropout),
                                                                   ("rec. dropout", cfg.recurrent_dropout)) if p)
         return (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "

@@ -57,8 +57,9 @@ def refuse_numpy_only_options(config):
 class Distributed:
     """Where this process stands in a ``torchrun`` job (rank, world size), from the environment."""
 
-    def __init__(self, rank=0, world_size=1, local_rank=0):
+    def __init__(self, rank=0, world_size=1, local_rank=0, owns_group=False):
         self.rank, self.world_size, self.local_rank = rank, world_size, local_rank
+        self.owns_group = owns_group  # this process made the process group: it closes it
 
     @classmethod
     def from_env(cls, device):
@@ -67,9 +68,22 @@ class Distributed:
             return cls()
         import torch.distributed as dist
 
-        if not dist.is_initialized():
+        owns = not dist.is_initialized()
+        if owns:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), owns)
+
+    def close(self):
+        """Wait for every rank, then close the process group this process made (a process that
+        exits with gloo's threads still running aborts: "terminate called without an active
+        exception")."""
+        if self.world_size > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+            if self.owns_group:
+                dist.destroy_process_group()
+                self.owns_group = False
 
     @property
     def is_main(self) -> bool:
@@ -257,7 +271,4 @@ class TorchTrainer(Trainer):
         try:
             return super().run()
         finally:
-            if self.dist.world_size > 1:
-                import torch.distributed as dist
-
-                dist.barrier()
+            self.dist.close()

@@ -45,10 +45,23 @@ from ..errors import ConfigError
 from .. import kernels
 from ..functional import sigmoid
 
-GATES = 3
-STATE = ("h",)
+NAME = "gru"
+LABEL = ("GRU", "GRU")
 GATE_NAMES = ("r", "z", "n")
+STATE = ("h",)
 DIRECT_PATH = True  # h_{t-1} reaches h_t through z ⊙ h_{t-1} too: recurrent masks go through h_in
+DIRECT_LABEL = "Π z"
+DIRECT_NOTE = ("PyTorch z", "z de PyTorch")
+# torch.nn.GRU is reset="after"; rnnlab.interop.pytorch.CourseGRU is the course's reset="before"
+TORCH = {"GRU": {"reset": "after"}, "CourseGRU": {"reset": "before"}}
+KERAS = ("z", "r", "n")  # Keras's "h" is n; reset_after=True is reset="after"
+TRACE = "rnnlab.trace.cells.gru"
+COLOR = "tab:green"
+
+
+def direct_factor(cache, H):
+    """z_t (PyTorch's; the course's 1 − z_t): the direct term of ∂h_t/∂h_{t-1} ∋ diag(z_t)."""
+    return cache["z"]
 
 
 def fold_b_hh(reset="after"):

@@ -42,10 +42,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lstm import GATE_NAMES, _slot, activate_gates  # noqa: F401  (same gates, same order)
+from .lstm import GATE_NAMES, _slot, activate_gates, direct_factor  # noqa: F401  (same gates, same order)
 
-GATES = 4
+NAME = "lnlstm"
+LAYER_NORM_OF = "lstm"  # spelled cell "lstm" with layer_norm=True; not a --cell choice of its own
+LABEL = ("LN-LSTM", "LN-LSTM")
 STATE = ("h", "c")
+DIRECT_LABEL = "Π f"
+DIRECT_NOTE = ("direct cell path", "chemin direct de la cellule")
+COLOR = "tab:purple"
+# no FORGET_GATE: initialise() already opens f (its LN shift starts at 1)
+# no TORCH, no KERAS: neither has a layer-normalised LSTM; no TRACE: the generic trace (forward only)
 FOLD_B_HH = True  # b_hh is β_h: it adds to a_t like b_ih, so it is folded into xw once
 EPS = 1e-5
 # the cell's own parameters per layer and direction: (name, length in units of H, initial value)

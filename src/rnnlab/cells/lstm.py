@@ -31,11 +31,23 @@ import numpy as np
 
 from .. import kernels
 
-GATES = 4
-STATE = ("h", "c")
+NAME = "lstm"
+LABEL = ("LSTM", "LSTM")
 GATE_NAMES = ("i", "f", "g", "o")  # PyTorch's order; g is the course's C̃
-COURSE_GATES = {"i": "i", "f": "f", "g": "C", "o": "o"}  # fused gate -> course subscript
+STATE = ("h", "c")
 FOLD_B_HH = True
+FORGET_GATE = "f"  # a positive bias on f opens the cell path Π f from the start
+DIRECT_LABEL = "Π f"
+DIRECT_NOTE = ("direct cell path", "chemin direct de la cellule")
+TORCH = {"LSTM": {}}
+KERAS = ("i", "f", "g", "o")  # Keras's "c" is g
+TRACE = "rnnlab.trace.cells.lstm"
+COLOR = "tab:blue"
+
+
+def direct_factor(cache, H):
+    """f_t: ∂C_t/∂C_{t-1} = diag(f_t), the cell's direct path (TP §2.3)."""
+    return cache["gates"][:, H : 2 * H]
 
 
 def workspace(T, B, H, dtype, empty=np.empty):

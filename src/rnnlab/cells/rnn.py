@@ -27,10 +27,23 @@ import numpy as np
 from ..errors import ConfigError
 from ..functional import relu_grad_from_output
 
-GATES = 1  # rows of weight_ih per hidden unit
+NAME = "rnn"
+LABEL = ("RNN", "RNN")
+GATE_NAMES = ("h",)  # one block of H rows in weight_ih/weight_hh
 STATE = ("h",)
-GATE_NAMES = ("h",)
 FOLD_B_HH = True  # bias_hh can be added to the input projection once for all steps
+DIRECT_LABEL = "Π tanh'"  # the Chapitre's attenuation factor
+LINEAR_VIEW = True  # ∂h_t/∂h_{t-1} = diag(tanh'(z_t)) W_hh: the course's linearised view (ex. 1.2) applies
+TORCH = {"RNN": {}}  # torch.nn.RNN computes it, with the same nonlinearity
+TORCH_OPTIONS = ("nonlinearity",)
+KERAS = ("h",)  # SimpleRNN
+TRACE = "rnnlab.trace.cells.rnn"
+COLOR = "tab:red"
+
+
+def direct_factor(cache, H):
+    """tanh'(z_t) = 1 − h_t²: the slope in ∂h_t/∂h_{t-1} = diag(tanh'(z_t)) W_hh."""
+    return 1.0 - cache["h"] ** 2
 
 
 def workspace(T, B, H, dtype, empty=np.empty, nonlinearity="tanh"):

@@ -51,10 +51,11 @@ natural_float = _number(float, 0)
 
 
 def cell_choices() -> list:
-    """The cells a ``--cell`` offers (the layer-normalised LSTM is ``--cell lstm --layer-norm``)."""
-    from ..cells import MODULES
+    """The cells a ``--cell`` offers: the registry's (:func:`rnnlab.cells.names`; a variant such
+    as the layer-normalised LSTM is ``--cell lstm --layer-norm``)."""
+    from .. import cells
 
-    return [name for name in MODULES if name != "lnlstm"]
+    return list(cells.names())
 
 
 # dest -> (option strings, argparse keywords, English help, French help); "{d}" is the default
@@ -170,18 +171,19 @@ def apply_defaults(args) -> None:
 
 
 def model_cell(args) -> str:
-    """The cell the model is built with: ``--cell``, or the layer-normalised LSTM for
-    ``--cell lstm --layer-norm`` (ConfigError for another cell)."""
+    """The registered cell the model is built with (:func:`rnnlab.cells.resolve`): ``--cell``, or
+    its layer-normalised variant for ``--layer-norm`` (ConfigError for a cell that has none)."""
+    from .. import cells
     from ..errors import ConfigError
 
     if getattr(args, "layer_norm", False):
-        if args.cell != "lstm":
+        if not any(cells.get(name).layer_norm and cells.get(name).base == args.cell
+                   for name in cells.names(variants=True)):
             raise ConfigError(say(f"--layer-norm: expected --cell lstm (the layer-normalised LSTM), "
                                   f"got --cell {args.cell}",
                                   f"--layer-norm : --cell lstm attendu (le LSTM normalisé par couche), "
                                   f"reçu --cell {args.cell}"))
-        return "lnlstm"
-    return args.cell
+    return cells.resolve(args.cell, bool(getattr(args, "layer_norm", False)))
 
 
 def add_common_options(p, top_level=False):

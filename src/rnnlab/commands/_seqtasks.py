@@ -5,7 +5,6 @@ progress bar, result tables, checkpoints (:mod:`rnnlab.checkpoint`), the output 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import shlex

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..i18n import say
 from . import _seqtasks as common
-from ._options import model_cell
 
 
 def register(subparsers):
@@ -60,8 +59,8 @@ def run(args) -> int:
     order = rng.permutation(n)
     test, train_idx = order[:n_test], order[n_test:]
     K = int(y.max()) + 1
-    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=model_cell(args), num_layers=args.layers,
-                            bidirectional=args.bidirectional, dropout=args.dropout,
+    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, layer_norm=args.layer_norm,
+                            num_layers=args.layers, bidirectional=args.bidirectional, dropout=args.dropout,
                             recurrent_dropout=args.recurrent_dropout)
     model = build_model(config, seed=args.seed)
     fingerprint = common.data_fingerprint(x, y, lengths)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import cells
 from ..errors import CheckpointError, ConfigError
 from ..i18n import say
 
@@ -33,8 +34,9 @@ def register(subparsers):
                                                        'vue linéarisée d\'une W_hh donnée, lignes séparées par « ; » (ex. « 0.8,0.1;-0.1,0.8 »)'))
     p.add_argument("--slope", type=float, default=0.9, help=say("tanh' assumed by the linearised view (default 0.9)",
                                                                 "tanh' supposée par la vue linéarisée (défaut 0,9)"))
-    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default=None, help=say("cell (default rnn, or the weights file's)",
-                                                                                   "cellule (défaut rnn, ou celle du fichier de poids)"))
+    p.add_argument("--cell", choices=cells.names(), default=None,
+                   help=say("cell (default rnn, or the weights file's)",
+                            "cellule (défaut rnn, ou celle du fichier de poids)"))
     p.add_argument("--hidden", type=int, default=8, help=say("hidden size (default 8)", "taille de l'état caché (défaut 8)"))
     p.add_argument("--steps", type=int, default=30, help=say("sequence length T (default 30)", "longueur de séquence T (défaut 30)"))
     group = p.add_mutually_exclusive_group()
@@ -217,11 +219,11 @@ def load_weights(path) -> dict:
 
 def layer_from_weights(arrays: dict, path, cell=None):
     """A float64 layer holding ``arrays`` (keys like PyTorch's, an optional ``prefix.`` allowed);
-    the cell is read from the shape of ``weight_hh_l0`` (H, 3H or 4H rows), the layer-normalised
-    LSTM from its ``ln_*`` gains."""
+    the cell is read from the shape of ``weight_hh_l0`` (G·H rows: the registered cell with G
+    gates, H, 3H or 4H), a layer-normalised variant from its own parameters (the ``ln_*`` gains)."""
     import re
 
-    from ..layers import GRU, LSTM, RNN
+    from ..layers import make_layer
 
     hh = [k for k in arrays if k.endswith("weight_hh_l0")]
     if len(hh) != 1:
@@ -229,7 +231,9 @@ def layer_from_weights(arrays: dict, path, cell=None):
                                   f"fichier de poids {str(path)!r} : une clé finissant par « weight_hh_l0 » attendue, reçu {sorted(arrays)[:8]}"))
     prefix = hh[0][: -len("weight_hh_l0")]
     state = {k[len(prefix):]: np.asarray(v, dtype=np.float64) for k, v in arrays.items() if k.startswith(prefix)}
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "ln_ih_gain", "ln_hh_gain", "ln_c_gain", "ln_c_bias")
+    own = {name: spec for spec in cells.REGISTRY.values()  # the cells' own parameters (the LN-LSTM's gains)
+           for name, _, _ in getattr(spec.module, "PARAMS", ())}
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", *own)
     key = re.compile(r"^(" + "|".join(names) + r")_l(\d+)(_reverse)?$")
     state = {k: v for k, v in state.items() if key.match(k)}
     W_hh = state["weight_hh_l0"]
@@ -237,20 +241,23 @@ def layer_from_weights(arrays: dict, path, cell=None):
         raise CheckpointError(say(f"{str(path)!r}: {prefix}weight_hh_l0: expected shape (G·H, H), got {W_hh.shape}",
                                   f"{str(path)!r} : {prefix}weight_hh_l0 : forme (G·H, H) attendue, reçu {W_hh.shape}"))
     H = W_hh.shape[1]
-    found = {1: "rnn", 3: "gru", 4: "lstm"}.get(W_hh.shape[0] // H)
-    if found is None or (cell is not None and cell != found):
+    candidates = [cell] if cell else cells.names()
+    fits = [name for name in candidates if cells.get(name).gates * H == W_hh.shape[0]]
+    if not fits:
+        want = cells.get(cell or "rnn").gates * H
         raise CheckpointError(say(f"{str(path)!r}: weight_hh_l0 has {W_hh.shape[0]} rows for H = {H}: expected "
-                                  f"{ {'rnn': H, 'gru': 3 * H, 'lstm': 4 * H}.get(cell or 'rnn') } for --cell {cell or 'rnn'}",
+                                  f"{want} for --cell {cell or 'rnn'}",
                                   f"{str(path)!r} : weight_hh_l0 a {W_hh.shape[0]} lignes pour H = {H} : "
-                                  f"{ {'rnn': H, 'gru': 3 * H, 'lstm': 4 * H}.get(cell or 'rnn') } attendues pour --cell {cell or 'rnn'}"))
+                                  f"{want} attendues pour --cell {cell or 'rnn'}"))
+    found = fits[0]
     if "weight_ih_l0" not in state:
         raise CheckpointError(say(f"{str(path)!r}: missing key {prefix}weight_ih_l0", f"{str(path)!r} : clé manquante {prefix}weight_ih_l0"))
     layers = 1 + max(int(key.match(k).group(2)) for k in state)
     options = dict(num_layers=layers, bias="bias_ih_l0" in state, bidirectional=any(k.endswith("_reverse") for k in state),
                    dtype=np.float64)
-    if found == "lstm" and "ln_hh_gain_l0" in state:
-        options["layer_norm"] = True
-    layer = {"rnn": RNN, "gru": GRU, "lstm": LSTM}[found](state["weight_ih_l0"].shape[1], H, **options)
+    variant = {spec.base for name, spec in own.items() if f"{name}_l0" in state}  # e.g. the LN-LSTM's gains
+    options["layer_norm"] = found in variant
+    layer = make_layer(found, state["weight_ih_l0"].shape[1], H, **options)
     try:
         layer.load_state_dict(state)
     except Exception as exc:
@@ -262,7 +269,7 @@ def _layer(args, console) -> int:
     from rich.table import Table
 
     from ..analysis import linearised_flow, rnn_with_spectral_radius, state_jacobians
-    from ..layers import GRU, LSTM, RNN
+    from ..layers import make_layer
 
     for name in ("hidden", "steps", "batch"):
         if getattr(args, name) < 1:
@@ -279,12 +286,13 @@ def _layer(args, console) -> int:
         layer = rnn_with_spectral_radius(args.hidden, args.spectral_radius, rng)
         source = say(f"random, ρ(W_hh) = {args.spectral_radius:g}", f"aléatoire, ρ(W_hh) = {args.spectral_radius:g}")
     else:
-        layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[args.cell or "rnn"](1, args.hidden, dtype=np.float64, rng=rng)
+        layer = make_layer(args.cell or "rnn", 1, args.hidden, dtype=np.float64, rng=rng)
         source = say("random, PyTorch's initialisation", "aléatoire, initialisation de PyTorch")
     x = rng.normal(0.0, args.input_scale, size=(args.steps, args.batch, layer.input_size))
     jac = state_jacobians(layer, x, level=args.level)
-    mode, H = layer.mode, layer.hidden_size
-    name = {"lnlstm": "LN-LSTM"}.get(mode, mode.upper())
+    H = layer.hidden_size
+    spec = layer.cell.spec
+    name = spec.label_in()
     console.print(say(f"[bold]{name}[/bold], H = {H}, T = {args.steps}, weights: {source}; inputs N(0, {args.input_scale:g}²), "
                       f"mean over {args.batch} sequences; norm: {_norm_name(args.norm)}",
                       f"[bold]{name}[/bold], H = {H}, T = {args.steps}, poids : {source} ; entrées N(0, {args.input_scale:g}²), "
@@ -293,16 +301,15 @@ def _layer(args, console) -> int:
                             "jacobiennes exactes par la rétropropagation de la cellule, selon la distance d = T − t"))
     table.add_column("d", justify="right")
     cols = {}
-    if mode in ("lstm", "lnlstm"):
-        cols["‖∂(h,C)_T/∂(h,C)_t‖"] = jac.mean_norms(ord=args.norm)
-        cols["‖∂h_T/∂h_t‖"] = jac.mean_norms("h", "h", args.norm)
-        cols["‖∂C_T/∂C_t‖"] = jac.mean_norms("c", "c", args.norm)
-        cols[say("mean Π f", "moyenne Π f")] = jac.direct_path.mean(axis=(0, 2))
-    else:
-        cols["‖∂h_T/∂h_t‖"] = jac.mean_norms(ord=args.norm)
-        cols[say("mean Π tanh'", "moyenne Π tanh'") if mode == "rnn" else say("mean Π z", "moyenne Π z")] = jac.direct_path.mean(axis=(0, 2))
+    shown = [n.upper() if n == "c" else n for n in spec.state_names]  # the course writes C
+    if len(shown) > 1:
+        both = ",".join(shown)
+        cols[f"‖∂({both})_T/∂({both})_t‖"] = jac.mean_norms(ord=args.norm)
+    for n, sym in zip(spec.state_names, shown):
+        cols[f"‖∂{sym}_T/∂{sym}_t‖"] = jac.mean_norms(n, n, args.norm)
+    cols[say(f"mean {spec.direct_label}", f"moyenne {spec.direct_label}")] = jac.direct_path.mean(axis=(0, 2))
     slope = float(jac.slopes.mean())
-    if mode == "rnn":
+    if spec.linear_view:  # the course's J = diag(tanh') W_hh
         flow = linearised_flow(jac.W_hh, slope)
         cols[say(f"linear ‖(diag({slope:.3g})W)^d‖", f"linéaire ‖(diag({slope:.3g})W)^d‖")] = flow.norms(args.steps, args.norm)
     for name in cols:
@@ -314,7 +321,7 @@ def _layer(args, console) -> int:
     below = next((d for d, v in enumerate(main) if v < args.threshold), None)
     console.print(say(f"first distance with {next(iter(cols))} < {args.threshold:g}: {_fmt(below)}",
                       f"première distance avec {next(iter(cols))} < {args.threshold:g} : {_fmt(below)}"))
-    if mode == "rnn":
+    if spec.linear_view:
         console.print(say(f"W_hh: spectral radius {flow.W_spectral_radius:.4g}, spectral norm {np.linalg.norm(jac.W_hh, 2):.4g}; "
                           f"mean tanh' = {slope:.4g}, so one step ≈ ρ(diag(tanh') W_hh) = {flow.spectral_radius:.4g}",
                           f"W_hh : rayon spectral {flow.W_spectral_radius:.4g}, norme spectrale {np.linalg.norm(jac.W_hh, 2):.4g} ; "
@@ -322,6 +329,6 @@ def _layer(args, console) -> int:
     if args.plot:
         from ..plots import gradient_profile_figure, save_figure
 
-        path = save_figure(gradient_profile_figure(jac, slope if mode == "rnn" else None), args.plot)
+        path = save_figure(gradient_profile_figure(jac, slope if spec.linear_view else None), args.plot)
         console.print(say(f"wrote {path}", f"écrit : {path}"))
     return 0

@@ -14,10 +14,10 @@ def register(subparsers):
     p = subparsers.add_parser("sweep", help=say("train several cells at several lengths, table and plot",
                                                 "entraîner plusieurs cellules à plusieurs longueurs, tableau et figure"),
                               description=say("Train every cell of --cells at every length of --lengths on the adding "
-                                              "problem or the copy task (the memorisation study of seed 004), then print "
+                                              "problem or the copy task (the memorisation study of the Chapitre), then print "
                                               "a table of the final test losses and draw them against T.",
                                               "Entraîner chaque cellule de --cells à chaque longueur de --lengths sur le "
-                                              "problème d'addition ou la copie (l'étude de mémorisation du document 004), "
+                                              "problème d'addition ou la copie (l'étude de mémorisation du Chapitre), "
                                               "puis afficher le tableau des pertes finales de test et les tracer selon T."))
     p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
                                                                 "problème d'addition ou tâche de copie (mémorisation)"))

@@ -37,11 +37,14 @@ def register(subparsers):
 
 
 def describe(result) -> str:
+    from .. import cells
+
+    name = cells.get(result.cell).label_in()  # "LSTM", "LN-LSTM", …
     verdict = say("SOLVED", "RÉSOLU") if result.solved else say("not solved", "non résolu")
     acc = "" if result.accuracy is None else say(f", recall accuracy {result.accuracy:.3f}", f", exactitude du rappel {result.accuracy:.3f}")
-    return say(f"{result.task} T={result.T} {result.cell.upper()}: test loss {result.test_loss:.3g} "
+    return say(f"{result.task} T={result.T} {name}: test loss {result.test_loss:.3g} "
                f"(baseline {result.baseline:.3g}{acc}) after {result.steps} steps, {result.seconds:.1f} s: {verdict}",
-               f"{result.task} T={result.T} {result.cell.upper()} : perte de test {result.test_loss:.3g} "
+               f"{result.task} T={result.T} {name} : perte de test {result.test_loss:.3g} "
                f"(référence {result.baseline:.3g}{acc}) après {result.steps} pas, {result.seconds:.1f} s : {verdict}")
 
 

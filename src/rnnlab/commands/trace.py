@@ -24,7 +24,7 @@ def register(subparsers):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", nargs="?", metavar="CONFIG", help=say("the config file (.json, .toml, .yaml)",
                                                                    "le fichier de config (.json, .toml, .yaml)"))
-    p.add_argument("--example", choices=("rnn", "lstm", "gru"),
+    p.add_argument("--example", choices=config.example_cells(),
                    help=say("print a complete example config for this cell (JSON) and exit",
                             "afficher un exemple complet de config pour cette cellule (JSON) et quitter"))
     add_output_options(p)
@@ -37,11 +37,12 @@ def run(args) -> int:
     from ..trace.document import Document, TraceBlock
 
     if args.example:
-        print(config.dump_config(config.EXAMPLES[args.example]))
+        print(config.dump_config(config.example(args.example)))
         return 0
     if not args.config:
-        raise ConfigError(say("trace: expected a CONFIG file (or --example rnn|lstm|gru)",
-                              "trace : il faut un fichier CONFIG (ou --example rnn|lstm|gru)"))
+        examples = "|".join(config.example_cells())
+        raise ConfigError(say(f"trace: expected a CONFIG file (or --example {examples})",
+                              f"trace : il faut un fichier CONFIG (ou --example {examples})"))
     if not 0 <= args.precision <= 15:
         raise ConfigError(f"--precision: expected an integer between 0 and 15, got {args.precision}")
     cfg = config.read_config(args.config)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import cells
 from ..errors import ConfigError
 from ..i18n import say
 
@@ -101,7 +102,7 @@ def run(args) -> int:
         trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
-        cell = ("LN-" if c.layer_norm else "") + m.cell_name.upper()
+        cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …
         console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} parameters) "
                           f"on {c.corpus}: {len(trainer.train_ids):,} training / {len(trainer.val_ids):,} validation "
                           f"characters, vocabulary {trainer.vocab.size}; budget {budget} → {run_dir}",

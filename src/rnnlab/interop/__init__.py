@@ -1,9 +1,11 @@
 """Weights in and out of other frameworks.
 
 * :mod:`rnnlab.interop.pytorch` — ``to_torch``/``from_torch`` for the layers (``torch.nn.RNN``,
-  ``LSTM``, ``GRU``; :class:`~rnnlab.interop.pytorch.CourseGRU` for ``GRU(reset="before")``),
-  and the course's corrected ``myRNN`` (TD). The only module of rnnlab that imports
-  torch; it is imported on first use, so ``import rnnlab.interop`` works without torch.
+  ``LSTM``, ``GRU``; :class:`~rnnlab.interop.pytorch.CourseGRU` for ``GRU(reset="before")``)
+  and models (:mod:`rnnlab.interop.torch_models`), and the course's corrected ``myRNN`` (TD).
+  torch is imported by :mod:`rnnlab.interop._torch`, which these modules and the training's
+  torch backends (:mod:`rnnlab.backends`, :mod:`rnnlab.training.torch_bridge`) share; nothing
+  here imports it before first use, so ``import rnnlab.interop`` works without torch.
 * :mod:`rnnlab.interop.keras` — Keras LSTM / GRU / SimpleRNN arrays (pure NumPy).
 * :mod:`rnnlab.interop.charrnn` — char-rnn's (Lua) LSTM arrays, gate order i, f, o, g (pure NumPy).
 """
@@ -12,14 +14,9 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import ConfigError
+from ..errors import TorchNotInstalledError
 from .charrnn import from_charrnn, state_dict_from_charrnn, state_dict_to_charrnn, to_charrnn
 from .keras import from_keras, params_from_keras, params_to_keras, to_keras
-
-
-class TorchNotInstalledError(ConfigError, ImportError):
-    """PyTorch is needed (``pip install 'rnnlab[torch]'``) and cannot be imported."""
-
 
 _TORCH_NAMES = ("to_torch", "from_torch", "load_from_torch", "load_into_torch", "CourseGRU", "MyRNN", "myRNN")
 _TORCH_MODEL_NAMES = ("TorchCharLM", "TorchSequenceModel")

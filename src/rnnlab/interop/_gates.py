@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import cells
 from ..errors import ShapeError, describe_shape
 
-# rnnlab's (PyTorch's) gate order, per cell.
-RNNLAB_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+def gate_order(mode):
+    """rnnlab's (PyTorch's) gate order of a registered cell: its file's ``GATE_NAMES``."""
+    return cells.get(mode).gate_names
 
 
 def reorder_gates(array, src, dst, axis=0, name="weights"):

@@ -26,7 +26,7 @@ import re
 import numpy as np
 
 from ..errors import ShapeError, describe_shape
-from ._gates import RNNLAB_ORDER, check_array, pick_dtype, reorder_gates
+from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
 CHARRNN_ORDER = ("i", "f", "o", "g")
 _KEY = re.compile(r"^(i2h|h2h)_(\d+)\.(weight|bias)$")
@@ -69,7 +69,7 @@ def state_dict_from_charrnn(weights, dtype=None):
         s = f"_l{L - 1}"
         for src, dst in (("i2h.weight", f"weight_ih{s}"), ("h2h.weight", f"weight_hh{s}"),
                          ("i2h.bias", f"bias_ih{s}"), ("h2h.bias", f"bias_hh{s}")):
-            out[dst] = reorder_gates(weights[names[src]], CHARRNN_ORDER, RNNLAB_ORDER["lstm"], name=names[src])
+            out[dst] = reorder_gates(weights[names[src]], CHARRNN_ORDER, gate_order("lstm"), name=names[src])
     for key in ("decoder.weight", "decoder.bias"):
         if key in weights:
             out[key] = np.asarray(weights[key])
@@ -98,7 +98,7 @@ def state_dict_to_charrnn(state_dict):
             raise ShapeError(f"char-rnn weights: char-rnn's layers have biases, got no bias_ih{s}")
         for src, dst in (("weight_ih", "i2h_{}.weight"), ("weight_hh", "h2h_{}.weight"),
                          ("bias_ih", "i2h_{}.bias"), ("bias_hh", "h2h_{}.bias")):
-            out[dst.format(L + 1)] = reorder_gates(state_dict[src + s], RNNLAB_ORDER["lstm"], CHARRNN_ORDER,
+            out[dst.format(L + 1)] = reorder_gates(state_dict[src + s], gate_order("lstm"), CHARRNN_ORDER,
                                                    name=src + s)
         L += 1
     if L == 0:
@@ -127,7 +127,7 @@ def from_charrnn(weights, *, batch_first=False, dtype=None):
 
 def to_charrnn(lstm, decoder=None):
     """char-rnn's arrays from an rnnlab :class:`~rnnlab.LSTM` (and optional ``decoder`` arrays)."""
-    if lstm.mode != "lstm":
+    if lstm.mode != "lstm":  # char-rnn's model is this one cell
         raise ShapeError(f"char-rnn weights: char-rnn's model is an LSTM, got a {type(lstm).__name__}")
     sd = dict(lstm.params)
     for k, v in (decoder or {}).items():

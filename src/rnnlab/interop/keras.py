@@ -46,15 +46,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
-from ._gates import RNNLAB_ORDER, check_array, pick_dtype, reorder_gates
+from .. import cells
+from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
-# Keras's gate order, in rnnlab's gate names (Keras's LSTM "c" is g, its GRU "h" is n).
-KERAS_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("z", "r", "n")}
+
+def keras_order(mode):
+    """Keras's gate order of a registered cell, in rnnlab's gate names (its file's ``KERAS``:
+    Keras's LSTM "c" is g, its GRU "h" is n); ConfigError for a cell Keras does not have."""
+    spec = cells.REGISTRY.get(mode)
+    if spec is None or spec.keras is None:
+        able = ", ".join(repr(s.name) for s in cells.REGISTRY.values() if s.keras)
+        raise ConfigError(f"Keras weights: expected mode among {able} (SimpleRNN, LSTM, GRU), got {mode!r}"
+                          + ("" if spec is None else f": {spec.describe()} has no Keras counterpart"))
+    return spec.keras
 
 
 def _check_mode(mode):
-    if mode not in KERAS_ORDER:
-        raise ConfigError(f"Keras weights: expected mode 'rnn' (SimpleRNN), 'lstm' or 'gru', got {mode!r}")
+    keras_order(mode)
+
+
+def _has_reset(mode):
+    """A cell with a ``reset`` option (the GRU): Keras's ``reset_after`` (two bias rows when True)."""
+    return "reset" in cells.get(mode).default_options()
 
 
 def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0", reset_after=None,
@@ -66,7 +79,7 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
     read from the bias shape when ``reset_after`` is None. ``None`` for RNN and LSTM.
     """
     _check_mode(mode)
-    G = len(KERAS_ORDER[mode])
+    G = len(keras_order(mode))
     kernel = check_array(f"{name} kernel", kernel, 2)
     recurrent_kernel = check_array(f"{name} recurrent_kernel", recurrent_kernel, 2)
     GH = kernel.shape[1]
@@ -80,14 +93,14 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
                          f"got {describe_shape(recurrent_kernel.shape)}")
     dtype = pick_dtype(dtype, kernel, recurrent_kernel, *([] if bias is None else [bias]))
     reset = None
-    if mode == "gru":
+    if _has_reset(mode):  # Keras's GRU: reset_after read from the bias shape
         reset_after = _gru_reset_after(bias, reset_after, H, name)
         reset = "after" if reset_after else "before"
     elif bias is not None:
         bias = check_array(f"{name} bias", bias, 1)
         if bias.shape != (GH,):
             raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, got {describe_shape(bias.shape)}")
-    order = (KERAS_ORDER[mode], RNNLAB_ORDER[mode])
+    order = (keras_order(mode), gate_order(mode))
     params = {
         f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=f"{name} kernel"),
         f"weight_hh{suffix}": reorder_gates(recurrent_kernel.T, *order, name=f"{name} recurrent_kernel"),
@@ -125,12 +138,12 @@ def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
     """Keras's ``[kernel, recurrent_kernel, bias]`` (no bias if ``params`` has none) for one
     layer and direction of rnnlab parameters; the inverse of :func:`params_from_keras`."""
     _check_mode(mode)
-    order = (RNNLAB_ORDER[mode], KERAS_ORDER[mode])
+    order = (gate_order(mode), keras_order(mode))
     W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
     out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]
     if f"bias_ih{suffix}" in params:
         b_ih, b_hh = params[f"bias_ih{suffix}"], params[f"bias_hh{suffix}"]
-        if mode == "gru" and reset == "after":
+        if _has_reset(mode) and reset == "after":
             out.append(np.stack([reorder_gates(b_ih, *order), reorder_gates(b_hh, *order)]))  # (2, 3H)
         else:
             out.append(reorder_gates(b_ih + b_hh, *order))  # (G·H,)
@@ -145,7 +158,7 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     recurrent_kernel]`` with ``bias=False``), and per ``Bidirectional`` wrapper the forward
     layer's arrays then the backward layer's. ``batch_first=True`` by default, as Keras.
     """
-    from ..layers import GRU, LSTM, RNN
+    from ..layers import make_layer
 
     _check_mode(mode)
     per = 3 if bias else 2
@@ -177,12 +190,12 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     first = next(iter(params.values()))
     opts = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
                 dtype=first.dtype)
-    if mode == "lstm":
-        layer = LSTM(sizes[0][1], H, **opts)
-    elif mode == "gru":
-        layer = GRU(sizes[0][1], H, reset=resets.pop(), **opts)
-    else:
-        layer = RNN(sizes[0][1], H, nonlinearity=nonlinearity, **opts)
+    reset = resets.pop()
+    if reset is not None:  # the GRU: read from the bias shape
+        opts["reset"] = reset
+    if "nonlinearity" in cells.get(mode).default_options():  # SimpleRNN's activation
+        opts["nonlinearity"] = nonlinearity
+    layer = make_layer(mode, sizes[0][1], H, **opts)
     layer.load_state_dict(params)
     return layer
 

@@ -1,5 +1,5 @@
-r"""PyTorch counterparts of rnnlab's models, with the same state-dict keys (torch comes from
-:mod:`rnnlab.interop.pytorch`, the one place that imports it).
+r"""PyTorch counterparts of rnnlab's models, with the same state-dict keys (torch, and the
+cells' torch counterparts, come from :mod:`rnnlab.interop._torch`).
 
 =========================  ==========================================  ===========================
 rnnlab                     torch module here                           keys
@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import cells
 from ..errors import ConfigError, ShapeError, describe_shape
-from .pytorch import CourseGRU, nn, torch, torch_dtype
-
-_RNN = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+from ._torch import load_into_torch, nn, state_dict_from_torch, torch, torch_counterpart, torch_dtype
 
 
-def make_torch_rnn(cell, input_size, hidden_size, *, reset="after", **opts):
-    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` (:class:`CourseGRU` for a GRU with reset="before")."""
-    if cell == "gru" and reset == "before":
-        return CourseGRU(input_size, hidden_size, **opts)
-    if cell not in _RNN:
-        raise ConfigError(f"torch model: expected cell rnn, lstm or gru, got {cell!r} (no torch counterpart)")
+def make_torch_rnn(cell, input_size, hidden_size, *, cell_options=None, **opts):
+    """The torch recurrent module of a registered cell (``nn.RNN``/``nn.LSTM``/``nn.GRU``;
+    :class:`CourseGRU` for a GRU with reset="before"); ConfigError for a cell without one."""
+    cls, cell_kwargs = torch_counterpart(cell, cell_options or {}, "torch model")
     if opts.get("num_layers", 1) == 1:
         opts = dict(opts, dropout=0.0) if opts.get("dropout") else opts  # torch warns; no layer to drop between
-    return _RNN[cell](input_size, hidden_size, **opts)
+    return cls(input_size, hidden_size, **opts, **cell_kwargs)
 
 
 class TorchCharLM(nn.Module):
@@ -83,9 +80,12 @@ class TorchSequenceModel(nn.Module):
 
     def __init__(self, config, *, dtype=torch.float32, device=None):
         super().__init__()
-        if config.cell not in _RNN or config.recurrent_dropout > 0:
-            raise ConfigError(f"torch model: {config.cell!r} with recurrent_dropout={config.recurrent_dropout} has no "
-                              f"torch counterpart (expected cell rnn, lstm or gru and recurrent_dropout=0)")
+        mode = cells.resolve(config.cell, config.layer_norm)
+        if not cells.get(mode).torch or config.recurrent_dropout > 0:
+            able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
+            raise ConfigError(f"torch model: cell {mode!r} with recurrent_dropout={config.recurrent_dropout} "
+                              f"has no torch counterpart (expected a cell among {able} and "
+                              f"recurrent_dropout=0)")
         self.config = config
         kw = {"dtype": dtype, "device": device}
         dirs = 2 if config.bidirectional else 1
@@ -126,7 +126,8 @@ class TorchSequenceModel(nn.Module):
     def initial_state(self, v):
         B, L, H = v.shape[0], self.config.num_layers, self.config.hidden_size
         h0 = torch.tanh(self.init(v)).reshape(B, L, H).transpose(0, 1).contiguous()  # (L, B, H)
-        return (h0, torch.zeros_like(h0)) if self.config.cell == "lstm" else h0
+        others = cells.get(self.config.cell).state_names[1:]  # the LSTM's C, whose C_0 = 0
+        return (h0, *(torch.zeros_like(h0) for _ in others)) if others else h0
 
     def forward_generator(self, v, inputs):
         """``v (B, C)``, teacher-forced ``inputs (T, B, K)`` → ``y (T, B, K)``, time-major."""
@@ -142,12 +143,12 @@ def charlm_to_torch(model, device=None):
     model in eval mode, are the same)."""
     import warnings
 
-    from .pytorch import load_into_torch
-
     cfg = model.config()
-    if cfg["layer_norm"]:
-        raise ConfigError("to_torch: a CharLM with the layer-normalised LSTM (layer_norm=True) has no PyTorch "
-                          "counterpart (expected layer_norm=False)")
+    spec = model.rnn.cell.spec
+    if not spec.torch:
+        able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
+        raise ConfigError(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart "
+                          f"(expected a cell among {able})")
     if cfg["recurrent_dropout"] > 0:
         warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch counterpart "
                       f"and is not carried over; the weights (and the model in eval mode) are the same",
@@ -161,7 +162,6 @@ def charlm_to_torch(model, device=None):
 def charlm_from_torch(module, dtype=None):
     """An rnnlab ``CharLM`` holding exactly the weights of a :class:`TorchCharLM`."""
     from ..models import CharLM
-    from .pytorch import state_dict_from_torch
 
     arrays = state_dict_from_torch(module.state_dict())
     dtype = dtype or arrays["embedding.weight"].dtype
@@ -172,7 +172,6 @@ def charlm_from_torch(module, dtype=None):
 
 def seqmodel_to_torch(model, device=None):
     """A :class:`TorchSequenceModel` holding exactly the weights of an rnnlab sequence model."""
-    from .pytorch import load_into_torch
 
     module = TorchSequenceModel(model.config, dtype=torch_dtype(model.dtype), device=device)
     load_into_torch(module, model.params)
@@ -182,7 +181,6 @@ def seqmodel_to_torch(model, device=None):
 def seqmodel_from_torch(module, dtype=None):
     """An rnnlab sequence model holding exactly the weights of a :class:`TorchSequenceModel`."""
     from ..seqmodels import build_model
-    from .pytorch import state_dict_from_torch
 
     arrays = state_dict_from_torch(module.state_dict())
     dtype = dtype or arrays["head.weight"].dtype

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
-from .notation import BACKWARD_KEYS
+from .cells import hooks
 from .record import SUFFIX, Line, Trace, _unit
 
 
@@ -123,11 +123,14 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
     for t in list(up_h) + list(up_y):
         if not 1 <= t <= T:
             raise ConfigError(f"upstream gradient at step {t}: expected a step between 1 and {T}")
-    cell = trace.tape.cell
+    cell, hook = trace.tape.cell, hooks(trace.cell)
     W_hh = trace.params[f"weight_hh{SUFFIX}"]
-    d_state = [np.zeros((1, H))] + ([np.zeros((1, H)) if d_C_final is None else _vec(d_C_final, H, "∂L/∂C_T")[None, :]]
-                                    if trace.cell == "lstm" else [])
-    names = _gradient_names(trace)
+    d_state = [np.zeros((1, H)) for _ in hook.STATE_KEYS]  # ∂L/∂h_T (, ∂L/∂C_T) from after the last step
+    if d_C_final is not None:
+        if len(d_state) < 2:
+            raise ConfigError(f"∂L/∂C_T: the {trace.cell} cell has no cell state C")
+        d_state[1] = _vec(d_C_final, H, "∂L/∂C_T")[None, :]
+    names = hook.gradient_names(trace)
     contributions = {name: [None] * T for name in names}
     factors = {name: [None] * T for name in names}
     steps = []
@@ -140,14 +143,17 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
             d_h_t = d_h_t + trace.output_layer["W_hy"].T @ d_y_t  # ∂L/∂h_t += W_hyᵀ ∂L/∂y_t
         d_state_t = (d_h_t[None, :],) + tuple(d_state[1:])
         d_xw, d_hw, d_prev = cell.step_backward(d_state_t, cache, W_hh)  # the core's BPTT step
-        values, lines = RECORDERS[trace.cell](trace, t, cache, d_state_t, d_xw[0], d_hw[0], d_prev,
-                                              d_from_next, up_h.get(t), d_y_t)
-        order = [k for k in BACKWARD_KEYS[trace.cell] if k in values]
+        values, lines = hook.record_backward(trace, t, cache, d_state_t, d_xw[0], d_hw[0], d_prev,
+                                             d_from_next, up_h.get(t), d_y_t)
+        order = [k for k in hook.BACKWARD_KEYS if k in values]
         if trace.arithmetic and t in loss_lines and t not in (d_y or {}):
             lines = loss_lines[t] + lines
         steps.append(BackwardStep(t, {k: values[k] for k in order}, lines))
-        for name, (d, v) in _weight_factors(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
-            d, v = d.copy(), None if v is None else v.copy()
+        for name, factor in hook.weight_factors(trace, t, cache, d_xw[0], d_hw[0], d_y_t).items():
+            if isinstance(factor, np.ndarray):  # this step's term itself (the generic trace of some cells)
+                factors[name][t - 1], contributions[name][t - 1] = None, factor.copy()
+                continue
+            d, v = factor[0].copy(), None if factor[1] is None else factor[1].copy()
             factors[name][t - 1] = (d, v)
             contributions[name][t - 1] = d.copy() if v is None else np.outer(d, v)
         d_state = list(d_prev)
@@ -160,175 +166,3 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
     trace.backward = BackwardTrace(up_h, up_y, steps, grads, contributions, factors,
                                    tuple(d[0] for d in d_state), loss_info)
     return trace.backward
-
-
-# --- per-cell recorders -------------------------------------------------------------------------
-
-
-def _back_rnn(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, d_y):
-    H = trace.hidden_size
-    h = cache["h"][0]
-    d_h = d_state_t[0][0]
-    values = {"d_h": d_h, "d_z": d_xw.copy(), "d_h_prev": d_prev[0][0].copy()}
-    if d_y is not None:
-        values = {"d_y": d_y.copy(), **values}
-    lines = []
-    if trace.arithmetic:
-        relu = trace.options.get("nonlinearity") == "relu"
-        W_hh, W_hy = trace.course["W_hh"], (trace.output_layer or {}).get("W_hy")
-        for j in range(H):
-            u = _unit(j, H)
-            expr = [float(d_next[j])]
-            if up is not None:
-                expr += ["+", float(up[j])]
-            if d_y is not None:
-                for k in range(len(d_y)):
-                    expr += ["+", *_p(W_hy[k, j], d_y[k])]
-            lines.append(Line("d_h", t, u, tuple(expr), float(d_h[j])))
-        for j in range(H):
-            slope = (float(cache["z"][0][j] > 0),) if relu else ("(", "1", "−", float(h[j]), "²", ")")
-            lines.append(Line("d_z", t, _unit(j, H), (float(d_h[j]), "×", *slope), float(d_xw[j])))
-        for j in range(H):
-            expr = []
-            for k in range(H):
-                expr += (["+"] if k else []) + list(_p(W_hh[k, j], d_xw[k]))
-            lines.append(Line("d_h_prev", t, _unit(j, H), tuple(expr), float(values["d_h_prev"][j])))
-    return values, lines
-
-
-def _back_lstm(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, d_y):
-    H = trace.hidden_size
-    gates = cache["gates"][0]
-    blk = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(("i", "f", "C", "o"))}
-    i, f, g, o = (gates[blk[k]] for k in ("i", "f", "C", "o"))
-    tanh_c, c_prev = cache["tanh_c"][0], cache["c_prev"][0]
-    d_h, d_c_next = d_state_t[0][0], d_state_t[1][0]
-    d_c = d_c_next + d_h * o * (1.0 - tanh_c * tanh_c)  # the links the core folds together
-    values = {
-        "d_h": d_h, "d_C": d_c, "d_o": d_h * tanh_c, "d_tanh_C": d_h * o,
-        "d_f": d_c * c_prev, "d_i": d_c * g, "d_C_tilde": d_c * i,
-        "d_z_f": d_xw[blk["f"]].copy(), "d_z_i": d_xw[blk["i"]].copy(),
-        "d_z_C": d_xw[blk["C"]].copy(), "d_z_o": d_xw[blk["o"]].copy(),
-        "d_h_prev": d_prev[0][0].copy(), "d_C_prev": d_prev[1][0].copy(),
-    }
-    lines = []
-    if trace.arithmetic:
-        c = trace.course
-        for j in range(H):
-            u = _unit(j, H)
-            expr = (float(d_next[j]),) + (("+", float(up[j])) if up is not None else ())
-            lines.append(Line("d_h", t, u, expr, float(d_h[j])))
-            expr = (float(d_c_next[j]), "+", float(d_h[j]), "×", float(o[j]), "×", "(", "1", "−", float(tanh_c[j]), "²", ")")
-            lines.append(Line("d_C", t, u, expr, float(d_c[j])))
-            lines.append(Line("d_o", t, u, _p(d_h[j], tanh_c[j]), float(values["d_o"][j])))
-            lines.append(Line("d_tanh_C", t, u, _p(d_h[j], o[j]), float(values["d_tanh_C"][j])))
-            lines.append(Line("d_f", t, u, _p(d_c[j], c_prev[j]), float(values["d_f"][j])))
-            lines.append(Line("d_i", t, u, _p(d_c[j], g[j]), float(values["d_i"][j])))
-            lines.append(Line("d_C_tilde", t, u, _p(d_c[j], i[j]), float(values["d_C_tilde"][j])))
-            for gate, s in (("f", f), ("i", i), ("o", o)):
-                expr = (float(values[f"d_{gate}"][j]), "×", float(s[j]), "×", "(", "1", "−", float(s[j]), ")")
-                lines.append(Line(f"d_z_{gate}", t, u, expr, float(values[f"d_z_{gate}"][j])))
-            expr = (float(values["d_C_tilde"][j]), "×", "(", "1", "−", float(g[j]), "²", ")")
-            lines.append(Line("d_z_C", t, u, expr, float(values["d_z_C"][j])))
-        for j in range(H):  # ∂L/∂h_{t-1}[j] = Σ_gates Σ_k W_gate[k, j] ∂L/∂z_gate[k]
-            expr = []
-            for gate in ("f", "i", "C", "o"):
-                for k in range(H):
-                    expr += (["+"] if expr else []) + list(_p(c[f"W_{gate}"][k, j], values[f"d_z_{gate}"][k]))
-            lines.append(Line("d_h_prev", t, _unit(j, H), tuple(expr), float(values["d_h_prev"][j])))
-            lines.append(Line("d_C_prev", t, _unit(j, H), _p(d_c[j], f[j]), float(values["d_C_prev"][j])))
-    return values, lines
-
-
-def _back_gru(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, d_y):
-    """The course's GRU (z = 1 − z_PyTorch): ∂L/∂a_z = −(the core's ∂L/∂a_z)."""
-    H = trace.hidden_size
-    before = trace.options.get("reset") == "before"
-    h_prev, r, n = cache["h_prev"][0], cache["r"][0], cache["n"][0]
-    z = 1.0 - cache["z"][0]  # the course's update gate
-    d_h = d_state_t[0][0]
-    d_a_h = d_xw[2 * H :].copy()
-    values = {"d_h": d_h, "d_h_tilde": d_h * z, "d_z": d_h * (n - h_prev), "d_a_h": d_a_h}
-    if before:
-        values["d_rh"] = d_a_h @ trace.course["W"][:, :H]  # ∂L/∂(r⊙h) = Wᵀ ∂L/∂a_h over the h columns
-        values["d_r"] = values["d_rh"] * h_prev
-    else:
-        values["d_r"] = d_a_h * cache["hw_n"][0]
-    values.update(d_a_z=-d_xw[H : 2 * H], d_a_r=d_xw[:H].copy(), d_h_prev=d_prev[0][0].copy())
-    lines = []
-    if trace.arithmetic:
-        c = trace.course
-        for j in range(H):
-            u = _unit(j, H)
-            expr = (float(d_next[j]),) + (("+", float(up[j])) if up is not None else ())
-            lines.append(Line("d_h", t, u, expr, float(d_h[j])))
-            lines.append(Line("d_h_tilde", t, u, _p(d_h[j], z[j]), float(values["d_h_tilde"][j])))
-            lines.append(Line("d_z", t, u, (float(d_h[j]), "×", "(", float(n[j]), "−", float(h_prev[j]), ")"), float(values["d_z"][j])))
-            lines.append(Line("d_a_h", t, u, (float(values["d_h_tilde"][j]), "×", "(", "1", "−", float(n[j]), "²", ")"), float(d_a_h[j])))
-        for j in range(H):
-            u = _unit(j, H)
-            if before:
-                expr = []
-                for k in range(H):
-                    expr += (["+"] if k else []) + list(_p(c["W"][k, j], d_a_h[k]))
-                lines.append(Line("d_rh", t, u, tuple(expr), float(values["d_rh"][j])))
-                lines.append(Line("d_r", t, u, _p(values["d_rh"][j], h_prev[j]), float(values["d_r"][j])))
-            else:
-                lines.append(Line("d_r", t, u, _p(d_a_h[j], cache["hw_n"][0][j]), float(values["d_r"][j])))
-            for gate, s in (("z", z), ("r", r)):
-                expr = (float(values[f"d_{gate}"][j]), "×", float(s[j]), "×", "(", "1", "−", float(s[j]), ")")
-                lines.append(Line(f"d_a_{gate}", t, u, expr, float(values[f"d_a_{gate}"][j])))
-        if before:
-            for j in range(H):  # ∂L/∂h_{t-1} = (1 − z) ∂L/∂h + r ⊙ ∂L/∂(r⊙h) + W_zᵀ ∂L/∂a_z + W_rᵀ ∂L/∂a_r
-                expr = ["(", "1", "−", float(z[j]), ")", "×", float(d_h[j]), "+", *_p(r[j], values["d_rh"][j])]
-                for gate in ("z", "r"):
-                    for k in range(H):
-                        expr += ["+", *_p(c[f"W_{gate}"][k, j], values[f"d_a_{gate}"][k])]
-                lines.append(Line("d_h_prev", t, _unit(j, H), tuple(expr), float(values["d_h_prev"][j])))
-    return values, lines
-
-
-RECORDERS = {"rnn": _back_rnn, "lstm": _back_lstm, "gru": _back_gru}
-
-
-# --- weight gradients, per step -----------------------------------------------------------------
-
-
-def _gradient_names(trace):
-    if trace.cell == "rnn":
-        names = ["W_xh", "W_hh", "b_h"]
-        return names + (["W_hy", "b_y"] if trace.output_layer is not None else [])
-    if trace.cell == "lstm":
-        return [f"{k}_{g}" for g in ("f", "i", "C", "o") for k in ("W", "b")]
-    if trace.options.get("reset") == "before":
-        return ["W_z", "b_z", "W_r", "b_r", "W", "b"]
-    return ["W_z", "b_z", "W_r", "b_r", "W_in", "b_in", "W_hn", "b_hn"]
-
-
-def _weight_factors(trace, t, cache, d_xw, d_hw, d_y=None):
-    """This step's factors of each ∂L/∂W: ``(∂L/∂(pre-activation), what the weight multiplies)``;
-    the term is their outer product (``None`` for a bias: the term is the gradient itself)."""
-    H = trace.hidden_size
-    x_t, h_prev = trace.x[t - 1], cache["h_prev"][0]
-    hx = np.concatenate([h_prev, x_t])  # [h_{t-1}, x_t]
-    if trace.cell == "rnn":
-        factors = {"W_xh": (d_xw, x_t), "W_hh": (d_xw, h_prev), "b_h": (d_xw, None)}
-        if trace.output_layer is not None:
-            K = trace.output_layer["W_hy"].shape[0]
-            d_y = np.zeros(K) if d_y is None else d_y
-            factors.update(W_hy=(d_y, cache["h"][0]), b_y=(d_y, None))
-        return factors
-    if trace.cell == "lstm":
-        blk = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(("i", "f", "C", "o"))}
-        factors = {}
-        for g in ("f", "i", "C", "o"):
-            factors[f"W_{g}"], factors[f"b_{g}"] = (d_xw[blk[g]], hx), (d_xw[blk[g]], None)
-        return factors
-    d_r, d_z_course, d_n = d_xw[:H], -d_xw[H : 2 * H], d_xw[2 * H :]
-    factors = {"W_z": (d_z_course, hx), "b_z": (d_z_course, None), "W_r": (d_r, hx), "b_r": (d_r, None)}
-    if trace.options.get("reset") == "before":
-        factors["W"] = (d_n, np.concatenate([cache["rh"][0], x_t]))  # W multiplies [r⊙h_{t-1}, x_t]
-        factors["b"] = (d_n, None)
-    else:
-        factors.update(W_in=(d_n, x_t), b_in=(d_n, None), W_hn=(d_hw[2 * H :], h_prev), b_hn=(d_hw[2 * H :], None))
-    return factors

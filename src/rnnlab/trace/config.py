@@ -5,8 +5,9 @@ file and the key, with what was expected and what was got.
 
 Keys (``*`` = required)::
 
-    cell*          "rnn" | "lstm" | "gru"
-    notation       "course" (default) | "pytorch"
+    cell*          a registered cell: "rnn" | "lstm" | "gru" | … (rnnlab.cells.names())
+    notation       "course" (default) | "pytorch" (the only one of a cell without trace hooks, whose
+                   trace records its step's quantities without substituted arithmetic)
     input_size     optional, checked against the weights
     hidden_size    optional, checked against the weights
     options        RNN {"nonlinearity": "tanh" | "relu"}; GRU {"reset": "before" | "after"}
@@ -38,37 +39,25 @@ import os
 
 import numpy as np
 
+from .. import cells
 from ..errors import ConfigError
-from .. import gru_params_from_course, lstm_params_from_course, rnn_params_from_course
+from .cells import hooks
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-COURSE_WEIGHTS = {
-    "rnn": ("W_xh", "W_hh", "b_h"),
-    "lstm": ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o"),
-    "gru": ("W_z", "b_z", "W_r", "b_r", "W", "b"),
-}
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 TOP_KEYS = {"cell", "notation", "input_size", "hidden_size", "options", "weights", "inputs", "initial_state", "output",
             "upstream", "title"}
 
-EXAMPLES = {
-    "rnn": {"cell": "rnn", "notation": "course",
-            "weights": {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0]},
-            "output": {"W_hy": [[0.5, -0.2]], "b_y": [0.1]},
-            "inputs": [0.5, 0.8, 0.2], "initial_state": {"h": [0.0, 0.0]},
-            "upstream": {"loss": {"type": "mse", "targets": {"3": [0.0]}}}},
-    "lstm": {"cell": "lstm", "notation": "course",
-             "weights": {"W_f": [[0.1, 0.2]], "b_f": [0.0], "W_i": [[0.3, -0.1]], "b_i": [0.1],
-                         "W_C": [[0.2, 0.4]], "b_C": [0.0], "W_o": [[0.1, 0.3]], "b_o": [0.0]},
-             "inputs": [1.0, 0.5, -0.3], "initial_state": {"h": [0.0], "C": [0.0]},
-             "upstream": {"h": {"1": [0.1]}}},
-    "gru": {"cell": "gru", "notation": "course", "options": {"reset": "before"},
-            "weights": {"W_z": [[0.2, -0.1, 0.5], [0.1, 0.3, -0.4]], "b_z": [0.0, 0.1],
-                        "W_r": [[0.4, 0.1, -0.2], [-0.3, 0.2, 0.6]], "b_r": [0.1, 0.0],
-                        "W": [[0.5, -0.2, 0.3], [0.1, 0.4, -0.5]], "b": [0.0, 0.05]},
-            "inputs": [1.0, -0.5, 0.8], "initial_state": {"h": [0.1, -0.2]},
-            "upstream": {"h": {"3": [1.0, 0.0]}}},
-}
+def example(cell: str) -> dict:
+    """A complete config for ``cell`` (``rnnlab trace --example CELL``), from its trace hooks."""
+    found = hooks(cell).EXAMPLE if cell in cells.REGISTRY else None
+    if found is None:
+        raise ConfigError(f"--example: expected a cell among {', '.join(example_cells())}, got {cell!r}")
+    return found
+
+
+def example_cells() -> tuple:
+    """The cells whose trace hooks carry an example config."""
+    return tuple(name for name in cells.names() if hooks(name).EXAMPLE is not None)
 
 
 def dump_config(value, indent: int = 0) -> str:
@@ -140,15 +129,9 @@ def _shaped(src, key, value, shape):
 
 def _sizes(src, cfg, cell, notation, weights):
     """(H, D) from the weights, checked against input_size/hidden_size if given."""
-    G = GATES[cell]
+    G = cells.get(cell).gates
     if notation == "course":
-        first = {"rnn": "W_xh", "lstm": "W_f", "gru": "W_z"}[cell]
-        if cell == "rnn":
-            H = np.atleast_2d(_array(src, "weights.W_hh", weights["W_hh"])).shape[0]
-            D = _array(src, "weights.W_xh", weights["W_xh"]).size // max(H, 1)
-        else:
-            H = np.atleast_1d(_array(src, f"weights.b_{cell == 'lstm' and 'f' or 'z'}", weights["b_f" if cell == "lstm" else "b_z"])).size
-            D = _array(src, f"weights.{first}", weights[first]).size // max(H, 1) - H
+        H, D = hooks(cell).course_sizes(src, weights, _array)
     else:
         W_hh = np.atleast_2d(_array(src, "weights.weight_hh", weights["weight_hh"]))
         H = W_hh.shape[1]
@@ -175,25 +158,26 @@ def trace_from_config(cfg: dict, src: str = "config"):
         if key not in cfg:
             raise ConfigError(f"{src}: missing key '{key}'")
     cell = cfg["cell"]
-    if cell not in GATES:
-        raise ConfigError(f"{src}: key 'cell': expected 'rnn', 'lstm' or 'gru', got {cell!r}")
-    notation = cfg.get("notation", "course")
+    if cell not in cells.names():
+        *first, last = map(repr, cells.names())
+        raise ConfigError(f"{src}: key 'cell': expected {', '.join(first)} or {last}, got {cell!r}")
+    hook = hooks(cell)
+    notation = cfg.get("notation", "course" if hook.COURSE_WEIGHTS else "pytorch")
     if notation not in ("course", "pytorch"):
         raise ConfigError(f"{src}: key 'notation': expected 'course' or 'pytorch', got {notation!r}")
+    if notation == "course" and not hook.COURSE_WEIGHTS:
+        raise ConfigError(f"{src}: key 'notation': the {cell} cell has no course notation here; "
+                          f"expected 'pytorch'")
     options = dict(cfg.get("options") or {})
-    allowed = {"rnn": {"nonlinearity"}, "lstm": set(), "gru": {"reset"}}[cell]
+    allowed = set(cells.get(cell).default_options())
     for key in options:
         if key not in allowed:
             raise ConfigError(f"{src}: key 'options.{key}': not an option of the {cell} cell (options: {sorted(allowed) or 'none'})")
-    if cell == "gru":
-        options.setdefault("reset", "before" if notation == "course" else "after")
-        if notation == "course" and options["reset"] != "before":
-            raise ConfigError(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe reset 'before'; "
-                              f"use notation 'pytorch' for reset 'after'")
+    options = hook.config_options(src, options, notation)
     weights = cfg["weights"]
     if not isinstance(weights, dict):
         raise ConfigError(f"{src}: key 'weights': expected a table of named arrays, got {type(weights).__name__}")
-    names = COURSE_WEIGHTS[cell] if notation == "course" else PYTORCH_WEIGHTS
+    names = hook.COURSE_WEIGHTS if notation == "course" else PYTORCH_WEIGHTS
     required = names if notation == "course" else ("weight_ih", "weight_hh")
     for key in weights:
         if key not in names:
@@ -202,13 +186,11 @@ def trace_from_config(cfg: dict, src: str = "config"):
         if key not in weights:
             raise ConfigError(f"{src}: missing key 'weights.{key}' ({cell}, {notation} notation needs {list(required)})")
     H, D = _sizes(src, cfg, cell, notation, weights)
-    G = GATES[cell]
+    G = cells.get(cell).gates
     if notation == "course":
-        shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,)} if cell == "rnn" else \
-            {k: ((H, H + D) if k.startswith("W") else (H,)) for k in names}
+        shapes = hook.course_shapes(H, D)
         arrays = {k: _shaped(src, f"weights.{k}", weights[k], shapes[k]) for k in names}
-        build = {"rnn": rnn_params_from_course, "lstm": lstm_params_from_course, "gru": gru_params_from_course}[cell]
-        params = build(**arrays)
+        params = hook.params_from_course(**arrays)
     else:
         shapes = {"weight_ih": (G * H, D), "weight_hh": (G * H, H), "bias_ih": (G * H,), "bias_hh": (G * H,)}
         params = {f"{k}_l0": _shaped(src, f"weights.{k}", weights[k], shapes[k]) for k in names if k in weights}
@@ -220,14 +202,14 @@ def trace_from_config(cfg: dict, src: str = "config"):
     if x.ndim == 0 or x.shape[1] != D:
         raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), got shape {x.shape}")
     init = cfg.get("initial_state") or {}
-    state_names = ("h", "C") if cell == "lstm" else ("h",)
+    state_names = hook.STATE_KEYS
     for key in init:
         if key not in state_names:
             raise ConfigError(f"{src}: unknown key 'initial_state.{key}'; expected {list(state_names)}")
     state0 = tuple(_shaped(src, f"initial_state.{k}", init[k], (H,)) if k in init else np.zeros(H) for k in state_names)
     output = None
     if "output" in cfg:
-        if cell != "rnn":
+        if not hook.OUTPUT_LAYER:
             raise ConfigError(f"{src}: key 'output': only the rnn cell has an output layer here (y_t = W_hy h_t + b_y)")
         out = cfg["output"]
         if not isinstance(out, dict) or "W_hy" not in out:
@@ -260,7 +242,7 @@ def trace_from_config(cfg: dict, src: str = "config"):
                 target[step] = _shaped(src, f"upstream.{which}.{t}", value, (n,))
         d_C = None
         if "C_final" in up:
-            if cell != "lstm":
+            if "C" not in hook.STATE_KEYS:
                 raise ConfigError(f"{src}: key 'upstream.C_final': only the lstm cell has a cell state")
             d_C = _shaped(src, "upstream.C_final", up["C_final"], (H,))
         loss = None

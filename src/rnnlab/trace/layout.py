@@ -9,42 +9,8 @@ import numpy as np
 
 from ..i18n import say
 from .document import fmt, fmt_operand, fmt_vector
-from .notation import FORMULAS, indexed
-
-BACKWARD_FORMULAS = {
-    "rnn": {
-        "d_y": "∂L/∂y_t (given, or from the loss)",
-        "d_h": "∂L/∂h_t (given) + ∂L/∂h_t (from t+1) [+ W_hyᵀ ∂L/∂y_t]",
-        "d_z": "∂L/∂h_t ⊙ (1 − h_t²)",
-        "d_h_prev": "W_hhᵀ ∂L/∂z_t",
-    },
-    "lstm": {
-        "d_h": "∂L/∂h_t (from t+1) + ∂L/∂h_t (given)",
-        "d_C": "∂L/∂C_t (from t+1) + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(C_t))",
-        "d_o": "∂L/∂h_t ⊙ tanh(C_t)",
-        "d_tanh_C": "∂L/∂h_t ⊙ o_t",
-        "d_f": "∂L/∂C_t ⊙ C_{t-1}",
-        "d_i": "∂L/∂C_t ⊙ C̃_t",
-        "d_C_tilde": "∂L/∂C_t ⊙ i_t",
-        "d_z_f": "∂L/∂f_t ⊙ f_t(1 − f_t)",
-        "d_z_i": "∂L/∂i_t ⊙ i_t(1 − i_t)",
-        "d_z_C": "∂L/∂C̃_t ⊙ (1 − C̃_t²)",
-        "d_z_o": "∂L/∂o_t ⊙ o_t(1 − o_t)",
-        "d_h_prev": "Σ_g W_g[:, h]ᵀ ∂L/∂z_g",
-        "d_C_prev": "∂L/∂C_t ⊙ f_t",
-    },
-    "gru": {
-        "d_h": "∂L/∂h_t (from t+1) + ∂L/∂h_t (given)",
-        "d_h_tilde": "∂L/∂h_t ⊙ z_t",
-        "d_z": "∂L/∂h_t ⊙ (h̃_t − h_{t-1})",
-        "d_a_h": "∂L/∂h̃_t ⊙ (1 − h̃_t²)",
-        "d_rh": "W[:, h]ᵀ ∂L/∂a_h",
-        "d_r": "∂L/∂(r⊙h) ⊙ h_{t-1}",
-        "d_a_z": "∂L/∂z_t ⊙ z_t(1 − z_t)",
-        "d_a_r": "∂L/∂r_t ⊙ r_t(1 − r_t)",
-        "d_h_prev": "(1 − z_t) ⊙ ∂L/∂h_t + r_t ⊙ ∂L/∂(r⊙h) + W_zᵀ ∂L/∂a_z + W_rᵀ ∂L/∂a_r",
-    },
-}
+from .cells import hooks
+from .notation import indexed
 
 _LATEX_TOKENS = {"×": r"\times ", "σ(": r"\sigma(", "tanh(": r"\tanh(", "exp(": r"\exp(",
                  "ReLU(": r"\mathrm{ReLU}(", "²": "^2", "−": "-", "/": "/"}
@@ -80,18 +46,12 @@ class Row:
 
 
 def _formula(trace, key, backward):
+    text = hooks(trace.cell).formula(key, trace.options, backward)
     if backward:
-        text = BACKWARD_FORMULAS[trace.cell].get(key, "")
         for en, fr in (("(given, or from the loss)", "(donné, ou venant de la perte)"), ("(given)", "(donné)"),
                        ("(from t+1)", "(venant de t+1)")):
             text = text.replace(en, say(en, fr))
-        return text
-    table = FORMULAS[trace.cell]
-    if trace.cell == "rnn" and key == "h" and trace.options.get("nonlinearity") == "relu":
-        return table["h_relu"]
-    if trace.cell == "gru" and key == "a_h" and trace.options.get("reset", "after") == "after":
-        return table["a_h_after"]
-    return table.get(key, "")
+    return text
 
 
 def step_rows(trace, step, precision=4, style="unicode", backward=False) -> list:
@@ -151,6 +111,11 @@ def column_headers():
 
 
 def state_text(trace, precision=4) -> str:
-    names = ("h_0", "C_0") if trace.cell == "lstm" else ("h_0",)
+    names = state_names(trace)
     return ", ".join(f"{n} = {fmt_vector(s, precision) if s.size > 1 else fmt_operand(s[0], precision)}"
                      for n, s in zip(names, trace.state0))
+
+
+def state_names(trace) -> tuple:
+    """``("h_0", "C_0")``: the initial state under the course's names."""
+    return tuple(f"{k}_0" for k in hooks(trace.cell).STATE_KEYS)

@@ -7,32 +7,17 @@ import os
 
 from ...i18n import say
 from ..document import fmt_given
+from ..cells import hooks
 from ..layout import state_text
-
-CELL_NAMES = {"rnn": "RNN (Elman)", "lstm": "LSTM", "gru": "GRU"}
 
 
 def trace_facts(trace, precision) -> list:
     """``[(label, text), …]``: what a reader needs to redo the computation by hand."""
-    cell = CELL_NAMES[trace.cell]
-    if trace.cell == "gru":
-        cell += " — " + (say("reset before the matmul (Cho et al. 2014's reset, as in the Chapitre)",
-                                 "reset avant le produit (le reset de Cho et al. 2014, comme le Chapitre)")
-                         if trace.options.get("reset") == "before" else
-                         say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)"))
-    if trace.cell == "rnn" and trace.options.get("nonlinearity") == "relu":
-        cell += " (ReLU)"
-    facts = [(say("cell", "cellule"), cell),
+    hook = hooks(trace.cell)
+    facts = [(say("cell", "cellule"), hook.describe(trace.options)),
              (say("sizes", "tailles"), f"input_size = {trace.input_size}, hidden_size = {trace.hidden_size}, T = {len(trace.steps)}")]
-    names = list(trace.course)
-    if trace.cell == "lstm":  # the course's order f, i, C, o
-        names = [f"{k}_{g}" for g in ("f", "i", "C", "o") for k in ("W", "b")]
-    for name in names:
-        facts.append((name, fmt_given(trace.course[name], precision)))
-    if trace.cell == "gru" and trace.options.get("reset", "after") == "after":
-        p = trace.params
-        for key in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
-            facts.append((key, fmt_given(p[key], precision)))
+    for name, value in hook.given(trace):  # the parameters, in the course's order
+        facts.append((name, fmt_given(value, precision)))
     if trace.output_layer is not None:
         facts.append(("W_hy", fmt_given(trace.output_layer["W_hy"], precision)))
         facts.append(("b_y", fmt_given(trace.output_layer["b_y"], precision)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from ...i18n import say
+from ..cells import hooks
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt, fmt_vector
 from ..layout import column_headers, gradient_rows, step_rows
 from .common import figure_svg, trace_facts
@@ -48,7 +49,7 @@ def unrolled_svg(trace, precision=4, max_steps=10) -> str:
     steps = trace.steps[:max_steps]
     w, gap, top, left = 120, 50, 40, 90
     width = left + len(steps) * (w + gap)
-    state = "h, C" if trace.cell == "lstm" else "h"
+    state = ", ".join(hooks(trace.cell).STATE_KEYS)
     parts = [f'<svg class="diagram" xmlns="http://www.w3.org/2000/svg" width="{width}" height="260" '
              f'viewBox="0 0 {width} 260" font-family="sans-serif" font-size="13">',
              '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'

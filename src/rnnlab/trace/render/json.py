@@ -17,6 +17,7 @@ import json
 import numpy as np
 
 from ..document import Erratum, Formula, Table, Text, TraceBlock
+from ..layout import state_names
 
 
 def _plain(value):
@@ -36,7 +37,7 @@ def _plain(value):
 
 
 def trace_to_dict(trace) -> dict:
-    names = ("h_0", "C_0") if trace.cell == "lstm" else ("h_0",)
+    names = state_names(trace)
     out = {
         "cell": trace.cell,
         "options": dict(trace.options),
