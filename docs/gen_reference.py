@@ -36,6 +36,7 @@ MODULES = (
     ("rnnlab.sequence", "the one unroll and its BPTT"),
     ("rnnlab.module", "the one module base: live parameters, in-place state dicts"),
     ("rnnlab.layers", "RNN, LSTM, GRU layers (PyTorch's arguments and shapes)"),
+    ("rnnlab.weights", "a layer's weights read from a file"),
     ("rnnlab.gradcheck", "finite-difference gradient checks"),
     ("rnnlab.errors", "the errors rnnlab raises"),
     ("rnnlab.i18n", "French and English output"),

@@ -362,7 +362,7 @@ def test_cli_gradients_reads_npz_and_safetensors_and_refuses_pickles(tmp_path, c
     from safetensors.numpy import save_file
 
     from rnnlab import cli
-    from rnnlab.commands.gradients import layer_from_weights, load_weights
+    from rnnlab.weights import layer_from_weights, load_weights
 
     gru = rnnlab.GRU(2, 3, num_layers=2, dtype=np.float64, seed=1)
     np.savez(tmp_path / "w.npz", **{f"model.rnn.{k}": v for k, v in gru.params.items()})

@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 _LAZY_MODULES = ("analysis", "autodiff", "checkpoint", "course", "data", "forecast", "gradcheck", "interop",
                  "models", "module", "optim", "plots", "sample", "seqmodels", "tape", "tasks", "trace",
-                 "train", "training")
+                 "train", "training", "weights")
 
 
 def __getattr__(name):

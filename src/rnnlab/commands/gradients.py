@@ -12,12 +12,11 @@ or .npz file; never a pickle) on random inputs, from the core's own backward.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from .. import cells
-from ..errors import CheckpointError, ConfigError
+from ..errors import ConfigError
 from ..i18n import say
 
 
@@ -196,80 +195,12 @@ def _distances(T):
 # --- a layer -------------------------------------------------------------------------------------
 
 
-def load_weights(path) -> dict:
-    """Arrays from a ``.safetensors`` or ``.npz`` file (``allow_pickle=False``: never a pickle)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(say(f"weights file {str(path)!r}: not found", f"fichier de poids {str(path)!r} : introuvable"))
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".safetensors":
-            from safetensors.numpy import load_file
-
-            return dict(load_file(str(path)))
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                return {k: np.array(data[k]) for k in data.files}
-    except Exception as exc:  # safetensors raises its own error types
-        raise CheckpointError(say(f"weights file {str(path)!r}: cannot be read ({exc})",
-                                  f"fichier de poids {str(path)!r} : illisible ({exc})")) from None
-    raise CheckpointError(say(f"weights file {str(path)!r}: expected .safetensors or .npz, got {suffix or 'no suffix'!r}",
-                              f"fichier de poids {str(path)!r} : .safetensors ou .npz attendu, reçu {suffix or 'sans suffixe'!r}"))
-
-
-def layer_from_weights(arrays: dict, path, cell=None):
-    """A float64 layer holding ``arrays`` (keys like PyTorch's, an optional ``prefix.`` allowed);
-    the cell is read from the shape of ``weight_hh_l0`` (G·H rows: the registered cell with G
-    gates, H, 3H or 4H), a layer-normalised variant from its own parameters (the ``ln_*`` gains)."""
-    import re
-
-    from ..layers import make_layer
-
-    hh = [k for k in arrays if k.endswith("weight_hh_l0")]
-    if len(hh) != 1:
-        raise CheckpointError(say(f"weights file {str(path)!r}: expected one key ending in 'weight_hh_l0', got {sorted(arrays)[:8]}",
-                                  f"fichier de poids {str(path)!r} : une clé finissant par « weight_hh_l0 » attendue, reçu {sorted(arrays)[:8]}"))
-    prefix = hh[0][: -len("weight_hh_l0")]
-    state = {k[len(prefix):]: np.asarray(v, dtype=np.float64) for k, v in arrays.items() if k.startswith(prefix)}
-    own = {name: spec for spec in cells.REGISTRY.values()  # the cells' own parameters (the LN-LSTM's gains)
-           for name, _, _ in getattr(spec.module, "PARAMS", ())}
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", *own)
-    key = re.compile(r"^(" + "|".join(names) + r")_l(\d+)(_reverse)?$")
-    state = {k: v for k, v in state.items() if key.match(k)}
-    W_hh = state["weight_hh_l0"]
-    if W_hh.ndim != 2 or W_hh.shape[0] % W_hh.shape[1]:
-        raise CheckpointError(say(f"{str(path)!r}: {prefix}weight_hh_l0: expected shape (G·H, H), got {W_hh.shape}",
-                                  f"{str(path)!r} : {prefix}weight_hh_l0 : forme (G·H, H) attendue, reçu {W_hh.shape}"))
-    H = W_hh.shape[1]
-    candidates = [cell] if cell else cells.names()
-    fits = [name for name in candidates if cells.get(name).gates * H == W_hh.shape[0]]
-    if not fits:
-        want = cells.get(cell or "rnn").gates * H
-        raise CheckpointError(say(f"{str(path)!r}: weight_hh_l0 has {W_hh.shape[0]} rows for H = {H}: expected "
-                                  f"{want} for --cell {cell or 'rnn'}",
-                                  f"{str(path)!r} : weight_hh_l0 a {W_hh.shape[0]} lignes pour H = {H} : "
-                                  f"{want} attendues pour --cell {cell or 'rnn'}"))
-    found = fits[0]
-    if "weight_ih_l0" not in state:
-        raise CheckpointError(say(f"{str(path)!r}: missing key {prefix}weight_ih_l0", f"{str(path)!r} : clé manquante {prefix}weight_ih_l0"))
-    layers = 1 + max(int(key.match(k).group(2)) for k in state)
-    options = dict(num_layers=layers, bias="bias_ih_l0" in state, bidirectional=any(k.endswith("_reverse") for k in state),
-                   dtype=np.float64)
-    variant = {spec.base for name, spec in own.items() if f"{name}_l0" in state}  # e.g. the LN-LSTM's gains
-    options["layer_norm"] = found in variant
-    layer = make_layer(found, state["weight_ih_l0"].shape[1], H, **options)
-    try:
-        layer.load_state_dict(state)
-    except Exception as exc:
-        raise CheckpointError(f"{str(path)!r}: {exc}") from None
-    return layer
-
-
 def _layer(args, console) -> int:
     from rich.table import Table
 
     from ..analysis import linearised_flow, rnn_with_spectral_radius, state_jacobians
     from ..layers import make_layer
+    from ..weights import layer_from_weights, load_weights
 
     for name in ("hidden", "steps", "batch"):
         if getattr(args, name) < 1:
