@@ -1,13 +1,14 @@
 """The character language model against PyTorch and min-char-rnn.
 
-(a) training throughput, chars/s: rnnlab's CharLM and the same model in PyTorch
+(a) training throughput, chars/s: the step ``rnnlab train`` runs (the training engine's
+    ``Run.step_once`` over the language model's job) and the same model in PyTorch
     (nn.Embedding → nn.LSTM → nn.Linear, same sizes, Adam, global-norm clipping, state carried),
     CPU, same thread count, interleaved rounds in one process, medians and their ratio;
 (b) with ``--minutes M``: validation loss (nats/char, Tiny Shakespeare, 90/10 split) after the
     default ``rnnlab train`` run of M minutes, and of the PyTorch model trained on the same
     batches with the same schedule for the same wall time (scored by the same function);
 (c) min-char-rnn's configuration (vanilla RNN, H = 100, T = 25, B = 1, Adagrad lr 0.1, clip 5):
-    rnnlab's chars/s, and that of min-char-rnn's own algorithm (column vectors, one step at a
+    the engine's step in that configuration, chars/s, and that of min-char-rnn's own algorithm (column vectors, one step at a
     time, re-implemented below as in Karpathy's gist) in the same run.
 
     python benchmarks/bench_charlm.py                 # (a) and (c), about a minute
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -30,7 +32,7 @@ from _common import blas_info, interleaved_medians, markdown_table, pin_threads,
 from rnnlab.data.corpora import load_corpus  # noqa: E402
 from rnnlab.data.text import StreamBatcher, Vocabulary, split_train_val  # noqa: E402
 from rnnlab.models import CharLM  # noqa: E402
-from rnnlab.optim import Schedule, clip_grad_norm, clip_grad_value, make_optimizer  # noqa: E402
+from rnnlab.optim import Schedule  # noqa: E402
 from rnnlab.train import TIME_SCHEDULE_STEPS, TrainConfig, Trainer, evaluate  # noqa: E402
 
 
@@ -89,22 +91,16 @@ def torch_step_fn(torch, tm, batcher, lr, clip):
     return step
 
 
-def rnnlab_step_fn(model, batcher, opt, clip):
-    box = {"state": None}
+def engine_step_fn(cfg: TrainConfig):
+    """The step ``rnnlab train`` runs: the training engine's :meth:`rnnlab.training.Run.step_once`
+    over the language model's job (batch, loss, BPTT, clipping, schedule, Adam, history row)."""
+    import tempfile
 
-    def step(lr_now=None):
-        if batcher.position == 0:
-            box["state"] = None
-        x, y = batcher.next_batch()
-        if lr_now is not None:
-            opt.lr = lr_now
-        loss, box["state"] = model.loss(x, y, box["state"])
-        grads = model.backward()
-        clip_grad_norm(grads, clip)
-        opt.step(grads)
-        return loss
+    from rich.console import Console
 
-    return step
+    trainer = Trainer(cfg, Path(tempfile.mkdtemp(prefix="bench-charlm-")) / "run",
+                      console=Console(file=io.StringIO()), progress=False)
+    return trainer, (lambda: trainer.engine.step_once()["train_loss"])
 
 
 # --- (a) throughput -------------------------------------------------------------------------------
@@ -114,13 +110,12 @@ def throughput(cfg: TrainConfig, rounds: int):
     import torch
 
     vocab, train_ids, _ = shakespeare()
-    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=0)
-    tm = torch_model(torch, model)
-    fns = {
-        "rnnlab": rnnlab_step_fn(model, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len),
-                                 make_optimizer("adam", model.params, lr=cfg.lr), cfg.clip_norm),
-        "torch": torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr, cfg.clip_norm),
-    }
+    trainer, ours = engine_step_fn(cfg)
+    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=cfg.seed)
+    tm = torch_model(torch, model)  # the same initial weights as the engine's model
+    fns = {"rnnlab": ours,
+           "torch": torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr,
+                                  cfg.clip_norm)}
     for fn in fns.values():  # warm-up
         fn()
         fn()
@@ -182,23 +177,16 @@ def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
 
 
 def min_char_rnn_config(rounds: int):
+    """min-char-rnn's configuration through ``rnnlab train``'s step: vanilla RNN, H = 100, T = 25,
+    B = 1, Adagrad lr 0.1, float64 as the gist, one-hot-sized embedding (E = V). One difference:
+    the engine clips the global gradient norm at 5 where the gist clips each value to [−5, 5]
+    (both one pass over the gradients)."""
     vocab, train_ids, _ = shakespeare()
     V, H, T = vocab.size, 100, 25
-    model = CharLM(V, "rnn", H, 1, embedding_dim=V, seed=0, dtype=np.float64)  # float64 as the gist
-    opt = make_optimizer("adagrad", model.params, lr=0.1, eps=1e-8)
-    batcher = StreamBatcher(train_ids, 1, T)
-    box = {"state": None}
-
-    def ours():
-        if batcher.position == 0:
-            box["state"] = None
-        x, y = batcher.next_batch()
-        loss, box["state"] = model.loss(x, y, box["state"])
-        grads = model.backward()
-        clip_grad_value(grads, 5.0)
-        opt.step(grads)
-        return loss
-
+    cfg = TrainConfig(cell="rnn", hidden_size=H, seq_len=T, batch_size=1, embedding_dim=V, optimizer="adagrad",
+                      lr=0.1, clip_norm=5.0, dtype="float64", steps=10**9, minutes=0, warmup_steps=0,
+                      decay="none")
+    _, ours = engine_step_fn(cfg)
     fns = {"rnnlab": ours, "min-char-rnn": min_char_rnn_step_fn(train_ids, V, H, T)}
     for fn in fns.values():
         fn()
@@ -242,7 +230,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     threads = pin_threads(args.threads)
     info = blas_info()
-    cfg = TrainConfig()
+    cfg = replace(TrainConfig(), steps=10**9, minutes=0)  # the default model; a budget that never ends
     print(f"threads {threads} · BLAS {info.name} {info.core} · default model {cfg.cell.upper()} "
           f"{cfg.num_layers}×{cfg.hidden_size}, E={cfg.embedding_dim}, T={cfg.seq_len}, B={cfg.batch_size}, float32")
     rows = []

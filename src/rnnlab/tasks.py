@@ -341,6 +341,103 @@ def plot_sweep(results, path, title=None):
     save_figure(fig, path, dpi=120)
 
 
+# --- the classification experiment ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassificationData:
+    """Sequences split for ``rnnlab classify``: ``x (T_max, n, D)`` zero-padded, ``y (n,)``, ``lengths
+    (n,)``, the indices of the training and the test sequences, the feature names, and a sha256 of
+    the arrays (a resumed run must see the same data)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    lengths: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    features: list
+    fingerprint: str
+
+    @property
+    def classes(self) -> int:
+        return int(self.y.max()) + 1
+
+
+def classification_data(data="synthetic", *, samples=600, test_fraction=0.2, label_column="label",
+                        sequence_column="sequence", seed=0) -> ClassificationData:
+    """The synthetic set (:func:`make_classification`, ``samples`` sequences) or a long-format CSV
+    (:func:`load_classification_csv`), and a random split with ``test_fraction`` held out."""
+    rng = np.random.default_rng(seed)
+    if data == "synthetic":
+        x, y, lengths = make_classification(samples, rng)
+        features = ["shape", "noise1", "noise2"]
+    else:
+        x, y, lengths, features = load_classification_csv(data, label_column, sequence_column)
+    n = len(y)
+    n_test = int(round(n * test_fraction))
+    if not 0 < n_test < n:
+        raise ConfigError(say(f"--test-fraction {test_fraction}: leaves {n - n_test} training and {n_test} test "
+                              f"sequences of {n} (expected at least one of each)",
+                              f"--test-fraction {test_fraction} : laisse {n - n_test} séquences d'entraînement "
+                              f"et {n_test} de test sur {n} (au moins une de chaque attendue)"))
+    order = rng.permutation(n)
+    return ClassificationData(x, y, lengths, order[n_test:], order[:n_test], list(features),
+                              data_fingerprint(x, y, lengths))
+
+
+def data_fingerprint(*arrays) -> str:
+    """sha256 of the arrays' dtypes, shapes and bytes (a resumed run checks it sees its data)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class ClassificationResult:
+    """What :func:`run_classification` returns: the trained model, its history, the test accuracy
+    and the majority-class baseline."""
+
+    model: object
+    history: object
+    accuracy: float
+    majority_baseline: float
+
+    def to_json(self, data: ClassificationData) -> dict:
+        return {"accuracy": self.accuracy, "majority_baseline": self.majority_baseline,
+                "n_train": len(data.train), "n_test": len(data.test)}
+
+
+def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_size=16, cell="lstm", layer_norm=False,
+                       num_layers=1, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, callback=None,
+                       backend=None, checkpoint=None) -> ClassificationResult:
+    """Train a many-to-one classifier (:class:`~rnnlab.seqmodels.SequenceClassifier`) on
+    ``data.train``, scored by its accuracy on ``data.test`` at each evaluation; ``callback``,
+    ``backend``, ``checkpoint``: as :func:`train_model`."""
+    x, y, lengths = data.x, data.y, data.lengths
+    config = SeqModelConfig("classifier", x.shape[2], hidden_size, data.classes, cell=cell, layer_norm=layer_norm,
+                            num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
+                            recurrent_dropout=recurrent_dropout)
+    model = build_model(config, seed=train.seed)
+
+    def draw(rng, b):
+        idx = rng.choice(data.train, size=min(b, len(data.train)), replace=False)
+        T = int(lengths[idx].max())
+        return x[:T, idx], y[idx], lengths[idx]
+
+    def evaluate(m):
+        logits = m(x[:, data.test], lengths[data.test])
+        return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[data.test]))}
+
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
+    majority = float(np.mean(y[data.test] == np.bincount(y[data.train], minlength=data.classes).argmax()))
+    return ClassificationResult(model, history, history.eval_scores[-1]["accuracy"], majority)
+
+
 # --- classification data ---------------------------------------------------------------------------
 
 

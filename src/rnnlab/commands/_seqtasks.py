@@ -187,27 +187,13 @@ def resume_options(args, command: str):
 
 
 def check_same_data(meta, fingerprint: str, what: str) -> None:
-    """A resumed run must see the data it began with (``fingerprint``: :func:`data_fingerprint`)."""
+    """A resumed run must see the data it began with (``fingerprint``: :func:`rnnlab.tasks.data_fingerprint`)."""
     saved = meta["settings"].get("data_sha256")
     if saved != fingerprint:
         raise CheckpointError(say(f"{what}: the data differ from those the run began with (sha256 {str(saved)[:12]}…, "
                                   f"now {fingerprint[:12]}…); resume with the same data",
                                   f"{what} : les données diffèrent de celles du début du run (sha256 "
                                   f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; reprendre avec les mêmes données"))
-
-
-def data_fingerprint(*arrays) -> str:
-    """sha256 of the arrays' dtypes, shapes and bytes."""
-    import hashlib
-
-    import numpy as np
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def run_folder(args, name: str, command: str) -> Path:
@@ -262,7 +248,9 @@ def report_interrupted(stop, command: str) -> int:
 
 
 def save_run(directory: Path, name: str, model, meta: dict) -> Path:
-    """The model's weights and config in the checkpoint format of the language model."""
+    """The trained model alone, ``<name>.safetensors`` + ``<name>.json`` (its weights under their
+    state-dict keys, its config, ``meta``; :func:`rnnlab.checkpoint.save_checkpoint`): what
+    :func:`load_run` rebuilds. The state that resumes the run is the engine's ``last.*``."""
     from ..checkpoint import save_checkpoint
 
     save_checkpoint(directory, name, model.state_dict(), {"model": model.config.to_json(), **meta})
@@ -291,12 +279,23 @@ def load_run(directory, name: str):
 
 
 def write_json(path: Path, data) -> None:
-    """Atomic JSON write (temp + rename)."""
-    import os
+    """Strict JSON, written atomically: a non-finite number (a score that overflowed) is ``null``,
+    never the ``NaN`` most JSON readers refuse."""
+    import math
 
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, default=_plain), encoding="utf-8")
-    os.replace(tmp, path)
+    from ..checkpoint import atomic_write
+
+    def strict(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: strict(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [strict(x) for x in v]
+        return v
+
+    plain = json.loads(json.dumps(data, default=_plain))  # dataclasses and NumPy scalars to plain data
+    atomic_write(path, json.dumps(strict(plain), indent=2, allow_nan=False))
 
 
 def _plain(v):

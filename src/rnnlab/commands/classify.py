@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..i18n import say
 from . import _seqtasks as common
 
@@ -38,67 +36,43 @@ def register(subparsers):
 
 def run(args) -> int:
     common.setup(args)
-    from ..errors import ConfigError
-    from ..seqmodels import SeqModelConfig, build_model
+    from ..tasks import classification_data, run_classification
     from ..training import TrainingInterrupted
-    from ..tasks import load_classification_csv, make_classification, train_model
     from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "classify")
-    rng = np.random.default_rng(args.seed)
-    if args.data == "synthetic":
-        x, y, lengths = make_classification(args.samples, rng)
-        names = ["shape", "noise1", "noise2"]
-    else:
-        x, y, lengths, names = load_classification_csv(args.data, args.label_column, args.sequence_column)
-    n = len(y)
-    n_test = int(round(n * args.test_fraction))
-    if not 0 < n_test < n:
-        raise ConfigError(f"--test-fraction {args.test_fraction}: leaves {n - n_test} training and {n_test} test "
-                          f"sequences of {n} (expected at least one of each)")
-    order = rng.permutation(n)
-    test, train_idx = order[:n_test], order[n_test:]
-    K = int(y.max()) + 1
-    config = SeqModelConfig("classifier", x.shape[2], args.hidden, K, cell=args.cell, layer_norm=args.layer_norm,
-                            num_layers=args.layers, bidirectional=args.bidirectional, dropout=args.dropout,
-                            recurrent_dropout=args.recurrent_dropout)
-    model = build_model(config, seed=args.seed)
-    fingerprint = common.data_fingerprint(x, y, lengths)
+    data = classification_data(args.data, samples=args.samples, test_fraction=args.test_fraction,
+                               label_column=args.label_column, sequence_column=args.sequence_column, seed=args.seed)
     if resumed:
-        common.check_same_data(resumed, fingerprint, args.data)
-
-    def draw(r, b):
-        idx = r.choice(train_idx, size=min(b, len(train_idx)), replace=False)
-        T = int(lengths[idx].max())
-        return x[:T, idx], y[idx], lengths[idx]
-
-    def evaluate(m):
-        logits = m(x[:, test], lengths[test])
-        return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[test]))}
-
+        common.check_same_data(resumed, data.fingerprint, args.data)
     train = common.train_config(args)
     out = common.run_folder(args, "classify", "classify")
-    settings = common.run_settings(args, "classify", data_sha256=fingerprint)
+    settings = common.run_settings(args, "classify", data_sha256=data.fingerprint)
     try:
         with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:
-            history = train_model(model, draw, train, evaluate, callback=lambda s, loss, sc: session.update(loss=loss),
-                                  checkpoint=session.checkpoint, backend=session.backend)
+            result = run_classification(
+                data, train, hidden_size=args.hidden, cell=args.cell, layer_norm=args.layer_norm,
+                num_layers=args.layers, bidirectional=args.bidirectional, dropout=args.dropout,
+                recurrent_dropout=args.recurrent_dropout, callback=lambda s, loss, sc: session.update(loss=loss),
+                backend=session.backend, checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "classify")
-    accuracy = history.eval_scores[-1]["accuracy"]
-    majority = float(np.mean(y[test] == np.bincount(y[train_idx], minlength=K).argmax()))
-    meta = {"task": "classify", "data": args.data, "features": names, "train": train,
-            "result": {"accuracy": accuracy, "majority_baseline": majority, "n_train": len(train_idx), "n_test": n_test}}
-    common.save_run(out, "classifier", model, meta)
-    common.write_json(out / "result.json", meta["result"])
+    scores = result.to_json(data)
+    common.save_run(out, "classifier", result.model, {"task": "classify", "data": args.data, "features": data.features,
+                                                      "train": train, "result": scores})
+    common.write_json(out / "result.json", scores)
     figure = out / "loss.png"  # the engine's figure, titled with the result
-    plot_loss(figure, history, say(f"classifier: test accuracy {accuracy:.3f}",
-                                   f"classifieur : exactitude de test {accuracy:.3f}"), "accuracy")
+    plot_loss(figure, result.history, say(f"classifier: test accuracy {result.accuracy:.3f}",
+                                          f"classifieur : exactitude de test {result.accuracy:.3f}"), "accuracy")
+    lengths, n, K = data.lengths, len(data.y), data.classes
+    n_train, n_test = len(data.train), len(data.test)
     con = common.console()
-    con.print(say(f"{n} sequences ({len(train_idx)} train, {n_test} test), {K} classes, lengths "
-                  f"{lengths.min()}–{lengths.max()}: test accuracy {accuracy:.3f} (majority class {majority:.3f})",
-                  f"{n} séquences ({len(train_idx)} entraînement, {n_test} test), {K} classes, longueurs "
-                  f"{lengths.min()}–{lengths.max()} : exactitude de test {accuracy:.3f} (classe majoritaire {majority:.3f})"))
+    con.print(say(f"{n} sequences ({n_train} train, {n_test} test), {K} classes, lengths "
+                  f"{lengths.min()}–{lengths.max()}: test accuracy {result.accuracy:.3f} (majority class "
+                  f"{result.majority_baseline:.3f})",
+                  f"{n} séquences ({n_train} entraînement, {n_test} test), {K} classes, longueurs "
+                  f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} (classe majoritaire "
+                  f"{result.majority_baseline:.3f})"))
     con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",
                   f"point de sauvegarde : {out / 'classifier.safetensors'}  figure : {figure}"))
     return 0

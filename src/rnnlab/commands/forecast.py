@@ -38,11 +38,12 @@ def run(args) -> int:
     common.setup(args)
     from ..data.series import load_series
     from ..forecast import ForecastConfig, fit_forecaster, plot_forecast
+    from ..tasks import data_fingerprint
     from ..training import TrainingInterrupted
 
     resumed = common.resume_options(args, "forecast")
     series = load_series(args.series, args.column, args.period)
-    fingerprint = common.data_fingerprint(series.values)
+    fingerprint = data_fingerprint(series.values)
     if resumed:
         common.check_same_data(resumed, fingerprint, f"{args.series} ({series.column})")
     config = ForecastConfig(window=args.window, transform=args.transform, test_fraction=args.test_fraction,

@@ -333,6 +333,23 @@ class Run:
 
     # --- the loop --------------------------------------------------------------------------------
 
+    def step_once(self) -> dict:
+        """One update of the job, checked and recorded (what the loop runs at each step, and what
+        ``benchmarks/bench_charlm.py`` times): its history row; :class:`Diverged` for a
+        non-finite loss."""
+        t0 = time.perf_counter()
+        row = self.job.train_step(self)
+        loss = row["train_loss"]
+        if not math.isfinite(loss):
+            raise Diverged(say(f"the training loss is {loss} at step {self.step + 1}",
+                               f"la perte d'entraînement vaut {loss} au pas {self.step + 1}"))
+        took = time.perf_counter() - t0
+        self.session_steps += 1
+        self.session_train_seconds += took
+        self.step += 1
+        self.history.add_step({"step": self.step, **row, "seconds": round(self.elapsed + took, 3)})
+        return row
+
     def run(self) -> "Run":
         """Train until the budget is spent (``stopped = "budget"``); Ctrl-C raises
         :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`."""
@@ -349,23 +366,12 @@ class Run:
             with (self.progress or _NoProgress()).bar(self.budget, self.step, self.elapsed) as update:
                 while agree(self.budget.left(self.step, self.elapsed)) and not stop["flag"]:
                     whole = False
-                    t0 = time.perf_counter()
                     try:
-                        row = self.job.train_step(self)
-                        loss = row["train_loss"]
-                        if not math.isfinite(loss):
-                            at = self.step + 1
-                            raise Diverged(say(f"the training loss is {loss} at step {at}",
-                                               f"la perte d'entraînement vaut {loss} au pas {at}"))
+                        row = self.step_once()
                     except Diverged as e:
                         whole = True
                         self._diverged(str(e))
-                    now = time.perf_counter()
-                    self.session_steps += 1
-                    self.session_train_seconds += now - t0
-                    self.elapsed = base + now - start
-                    self.step += 1
-                    self.history.add_step({"step": self.step, **row, "seconds": round(self.elapsed, 3)})
+                    self.elapsed = base + time.perf_counter() - start
                     whole = True
                     update(self, row["train_loss"])
                     if self.on_step is not None:
