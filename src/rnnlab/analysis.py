@@ -111,7 +111,8 @@ def _time_major(layer, x):
         return x[:, None, :]
     if x.ndim == 3:
         return x.swapaxes(0, 1) if layer.batch_first else x
-    raise ShapeError(f"{type(layer).__name__} input: expected (T, D) or (T, B, D), got shape {describe_shape(x.shape)}")
+    raise ShapeError(f"{type(layer).__name__} input: expected (T, D) or (T, B, D), "
+                     f"got shape {describe_shape(x.shape)}")
 
 
 def _initial_states(layer, hx, B):
@@ -136,9 +137,10 @@ def _level_inputs(layer, x, states0, level):
         outs = []
         for direction in range(layer.num_directions):
             s = f"_l{lv}" + ("_reverse" if direction else "")
-            out, _, _ = unroll(layer.cell, seq, states0[lv * layer.num_directions + direction], p[f"weight_ih{s}"],
-                               p[f"weight_hh{s}"], p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), reverse=direction == 1,
-                               cell_params=_cell_params(layer, p, s))
+            out, _, _ = unroll(layer.cell, seq, states0[lv * layer.num_directions + direction],
+                               p[f"weight_ih{s}"], p[f"weight_hh{s}"],
+                               p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"),
+                               reverse=direction == 1, cell_params=_cell_params(layer, p, s))
             outs.append(out)
         seq = np.concatenate(outs, axis=-1)
     return seq
@@ -333,7 +335,8 @@ def first_input_task(rng: np.random.Generator, steps, batch, window=5):
     Returns ``x (T, B, 2)`` (``[b_t, m_t]``) and ``y (B,)``.
     """
     if not 1 <= window <= steps:
-        raise ConfigError(f"first_input_task: expected 1 <= window <= steps, got window={window}, steps={steps}")
+        raise ConfigError(f"first_input_task: expected 1 <= window <= steps, "
+                          f"got window={window}, steps={steps}")
     x = np.zeros((steps, batch, 2))
     x[:, :, 0] = rng.choice([-1.0, 1.0], size=(steps, batch))  # the bits b_t
     marked = rng.integers(0, window, size=batch)  # t* for each sequence
@@ -385,7 +388,8 @@ def _recall_loss(layer, readout, x, y):
     return float(np.mean(err**2)), d_h_n, h_T.T @ d_pred, np.array([d_pred.sum()])
 
 
-def train_first_input(layer, rng, steps, train_steps=300, batch=32, lr=0.05, clip=1.0, window=5, readout=None):
+def train_first_input(layer, rng, steps, train_steps=300, batch=32, lr=0.05, clip=1.0, window=5,
+                      readout=None):
     """Train ``layer`` and a linear readout ``ŷ = v·h_T + c`` on :func:`first_input_task`:
     ``train_steps`` steps of :class:`rnnlab.optim.Adam` on ``L = mean (ŷ − y)²``, a fresh batch
     each step, the global gradient norm clipped to ``clip`` (``None``: no clipping).

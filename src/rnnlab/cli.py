@@ -40,7 +40,8 @@ _ARGPARSE_FR = {
     "show program's version number and exit": "afficher la version et quitter",
     "the following arguments are required: %s": "arguments obligatoires manquants : %s",
     "unrecognized arguments: %s": "arguments inconnus : %s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (valeurs possibles : %(choices)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "choix invalide : %(value)r (valeurs possibles : %(choices)s)",
     "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
     "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
     "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
@@ -51,7 +52,8 @@ _argparse_gettext = argparse._
 
 
 def _argparse_words(text):
-    return _ARGPARSE_FR.get(text, _argparse_gettext(text)) if say("en", "fr") == "fr" else _argparse_gettext(text)
+    return (_ARGPARSE_FR.get(text, _argparse_gettext(text)) if say("en", "fr") == "fr"
+            else _argparse_gettext(text))
 
 
 argparse._ = _argparse_words
@@ -106,7 +108,8 @@ def _main(argv) -> int:
         print(say("error: ", "erreur : ") + str(exc), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc), file=sys.stderr)
+        print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc),
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(say("interrupted", "interrompu"), file=sys.stderr)

@@ -59,8 +59,8 @@ class Forecast:
     def meta(self) -> dict:
         return {"series": self.series.name, "source": self.series.source, "column": self.series.column,
                 "period": self.series.period, "train_end": self.train_end, "forecast": asdict(self.config),
-                "model": self.model.config.to_json(), "scaler": {"mean": self.scaler.mean, "std": self.scaler.std},
-                "scores": self.scores}
+                "model": self.model.config.to_json(),
+                "scaler": {"mean": self.scaler.mean, "std": self.scaler.std}, "scores": self.scores}
 
 
 def _offset(kind):
@@ -75,9 +75,9 @@ def prepare(series: Series, config: ForecastConfig):
     d = _offset(config.transform)
     z = transform(series.values, config.transform)
     if split.train_end - d <= config.window:
-        raise DataError(f"{series.source}: column {series.column!r}: a training span of {split.train_end} values is "
-                        f"too short for a window of {config.window} (expected more than {config.window + d} "
-                        f"training values)")
+        raise DataError(f"{series.source}: column {series.column!r}: a training span of {split.train_end} "
+                        f"values is too short for a window of {config.window} "
+                        f"(expected more than {config.window + d} training values)")
     scaler = Scaler.fit(z[:split.train_end - d])  # the training span only
     return scaler.apply(z), scaler, split.train_end, d
 
@@ -159,8 +159,10 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
     history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
     one = one_step_forecasts(model, series, s, scaler, config, d)
     rec = np.full(len(series), np.nan)
-    rec[train_end:] = recursive_forecast(model, series, s, scaler, config, d, train_end, len(series) - train_end)
-    return Forecast(series, config, train_end, model, scaler, one, rec, score(series, train_end, one, rec), history)
+    rec[train_end:] = recursive_forecast(model, series, s, scaler, config, d, train_end,
+                                         len(series) - train_end)
+    return Forecast(series, config, train_end, model, scaler, one, rec, score(series, train_end, one, rec),
+                    history)
 
 
 def plot_forecast(fc: Forecast, path, title=None):

@@ -58,7 +58,8 @@ class Linear(Module):
     def forward(self, x):
         W = self.params["weight"]
         if x.shape[-1] != W.shape[1]:
-            raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, got shape {describe_shape(x.shape)}")
+            raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, "
+                             f"got shape {describe_shape(x.shape)}")
         self._x = x
         y = x @ W.T  # (..., out)
         if "bias" in self.params:
@@ -98,7 +99,8 @@ class Embedding(Module):
         if not np.issubdtype(ids.dtype, np.integer):
             raise ShapeError(f"Embedding input: expected integer ids, got dtype {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= V):
-            raise ValueRangeError(f"Embedding input: expected ids in 0..{V - 1}, got min {ids.min()}, max {ids.max()}")
+            raise ValueRangeError(f"Embedding input: expected ids in 0..{V - 1}, "
+                                  f"got min {ids.min()}, max {ids.max()}")
         self._ids = ids
         return self.params["weight"][ids]  # (..., E)
 
@@ -167,14 +169,16 @@ class CharLM(Module):
     (module names ``embedding``, ``rnn``, ``head``).
     """
 
-    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
-                 recurrent_dropout=0.0, layer_norm=False, *, dtype=np.float32, rng=None, seed=None):
+    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None,
+                 dropout=0.0, recurrent_dropout=0.0, layer_norm=False, *, dtype=np.float32, rng=None,
+                 seed=None):
         if cell not in cells.names():
             raise ConfigError(f"cell: expected one of {', '.join(cells.names())}, got {cell!r}")
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
         cells.resolve(cell, bool(layer_norm))  # a cell with a layer-normalised variant (the LSTM)
-        for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size),
+                            ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
         super().__init__()
@@ -229,7 +233,8 @@ class CharLM(Module):
         T, B, V = logits.shape
         targets = np.asarray(targets)
         if targets.shape != (T, B):
-            raise ShapeError(f"CharLM targets: expected shape {describe_shape((T, B))}, got {describe_shape(targets.shape)}")
+            raise ShapeError(f"CharLM targets: expected shape {describe_shape((T, B))}, "
+                             f"got {describe_shape(targets.shape)}")
         loss, d_logits = cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B))
         self._d_logits = d_logits.reshape(T, B, V)
         return loss, state_n
@@ -253,7 +258,8 @@ class CharLM(Module):
         return logits[0].astype(np.float64), state
 
     def __repr__(self):
-        return (f"CharLM(vocab_size={self.vocab_size}, cell={self.cell_name!r}, hidden_size={self.hidden_size}, "
+        return (f"CharLM(vocab_size={self.vocab_size}, cell={self.cell_name!r}, "
+                f"hidden_size={self.hidden_size}, "
                 f"num_layers={self.num_layers}, embedding_dim={self.embedding_dim}, dropout={self.drop.p}, "
                 f"recurrent_dropout={self.rnn.recurrent_dropout}, layer_norm={self.layer_norm}, "
                 f"dtype={self.dtype.name}, parameters={self.num_parameters():,})")

@@ -47,7 +47,8 @@ class Optimizer:
 
     def __init__(self, params: dict, lr: float):
         if not isinstance(params, dict) or not params:
-            raise ConfigError(f"{self.name}: expected a non-empty dict of parameter arrays, got {params!r:.80}")
+            raise ConfigError(f"{self.name}: expected a non-empty dict of parameter arrays, "
+                              f"got {params!r:.80}")
         for key, p in params.items():
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
                 raise ConfigError(f"{self.name}: parameter {key!r}: expected a floating NumPy array, "
@@ -116,7 +117,8 @@ class Optimizer:
         """Restore a :meth:`state_dict` (hyperparameters included, as torch does)."""
         if not isinstance(d, dict) or d.get("name") != self.name:
             got = d.get("name") if isinstance(d, dict) else type(d).__name__
-            raise ConfigError(f"{self.name}.load_state_dict: expected the state of a {self.name!r} optimiser, got {got!r}")
+            raise ConfigError(f"{self.name}.load_state_dict: expected the state of a {self.name!r} "
+                              f"optimiser, got {got!r}")
         for key in ("steps", "hyper", "state"):
             if key not in d:
                 raise ConfigError(f"{self.name}.load_state_dict: key {key!r} is missing")
@@ -197,7 +199,8 @@ class Adagrad(Optimizer):
                  eps=1e-10, eps_inside_sqrt=False):
         super().__init__(params, lr)
         self.lr_decay, self.weight_decay, self.eps = lr_decay, weight_decay, eps
-        self.initial_accumulator_value, self.eps_inside_sqrt = initial_accumulator_value, bool(eps_inside_sqrt)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
         self._check_hyper(lr_at_least_0=lr >= 0, lr_decay_at_least_0=lr_decay >= 0,
                           weight_decay_at_least_0=weight_decay >= 0, eps_at_least_0=eps >= 0,
                           initial_accumulator_value_at_least_0=initial_accumulator_value >= 0)
@@ -314,7 +317,8 @@ def make_optimizer(name: str, params: dict, **kwargs) -> Optimizer:
     key = str(name).lower()
     if key not in OPTIMIZERS:
         raise ConfigError(say(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}",
-                              f"optimiseur : une valeur parmi {', '.join(OPTIMIZERS)} attendue, reçu {name!r}"))
+                              f"optimiseur : une valeur parmi {', '.join(OPTIMIZERS)} attendue, "
+                              f"reçu {name!r}"))
     cls, defaults = OPTIMIZERS[key]
     try:
         return cls(params, **{**defaults, **kwargs})
@@ -388,7 +392,8 @@ class Schedule:
         if self.decay not in DECAYS:
             raise ConfigError(f"schedule decay: expected one of {', '.join(DECAYS)}, got {self.decay!r}")
         if not self.base_lr >= 0 or not self.min_lr >= 0:
-            raise ConfigError(f"schedule: expected base_lr >= 0 and min_lr >= 0, got {self.base_lr}, {self.min_lr}")
+            raise ConfigError(f"schedule: expected base_lr >= 0 and min_lr >= 0, "
+                              f"got {self.base_lr}, {self.min_lr}")
         if self.warmup_steps < 0:
             raise ConfigError(f"schedule warmup_steps: expected >= 0, got {self.warmup_steps}")
         if self.decay == "cosine" and (self.total_steps is None or self.total_steps <= self.warmup_steps):

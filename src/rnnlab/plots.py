@@ -59,8 +59,10 @@ def check_figure_path(path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ConfigError(say(f"figure file {str(path)!r}: expected a name ending in .png or .svg, got {suffix or 'no suffix'!r}",
-                              f"fichier de figure {str(path)!r} : nom attendu en .png ou .svg, reçu {suffix or 'sans suffixe'!r}"))
+        raise ConfigError(say(f"figure file {str(path)!r}: expected a name ending in .png or .svg, "
+                              f"got {suffix or 'no suffix'!r}",
+                              f"fichier de figure {str(path)!r} : nom attendu en .png ou .svg, "
+                              f"reçu {suffix or 'sans suffixe'!r}"))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError(say(f"figure file {str(path)!r}: folder {str(folder)!r} does not exist",
@@ -128,8 +130,10 @@ def sigmoid_chain_figure(layers=10, lang=None) -> Figure:
     back = np.arange(layers + 1)  # layers between a_l and the output
     fig = _figure()
     ax = fig.add_subplot()
-    ax.semilogy(back, chain.gradients[::-1], "o-", lw=2, label=say("gradient ∂a_L/∂a_l (tape)", "gradient ∂a_L/∂a_l (bande)", lang))
-    ax.semilogy(back, chain.bound[::-1], "--", color="tab:red", label=say("bound 0.25^k", "borne 0,25^k", lang))
+    ax.semilogy(back, chain.gradients[::-1], "o-", lw=2,
+                label=say("gradient ∂a_L/∂a_l (tape)", "gradient ∂a_L/∂a_l (bande)", lang))
+    ax.semilogy(back, chain.bound[::-1], "--", color="tab:red",
+                label=say("bound 0.25^k", "borne 0,25^k", lang))
     ax.set_xlabel(say("layers crossed backwards k = L − l", "couches traversées à rebours k = L − l", lang))
     ax.set_ylabel("|∂a_L/∂a_l|")
     ax.set_title(say(f"Vanishing gradient through {layers} sigmoid layers (w = 1, x = 0)",
@@ -141,7 +145,8 @@ def sigmoid_chain_figure(layers=10, lang=None) -> Figure:
 
 # --- ex. 1.1 Q3: h_t over time ---------------------------------------------------------------
 
-EXERCISE_1_1 = {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0], "x": [0.5, 0.8, 0.2]}
+EXERCISE_1_1 = {"W_xh": [[0.3], [0.4]], "W_hh": [[0.2, 0.1], [-0.1, 0.3]], "b_h": [0.1, 0.0],
+                "x": [0.5, 0.8, 0.2]}
 
 
 def exercise_1_1_states():
@@ -172,7 +177,8 @@ def hidden_states_figure(states=None, lang=None) -> Figure:
     ax.set_ylabel("h_t")
     title = say("Hidden state over time (ex. 1.1, x = [0.5, 0.8, 0.2], h_0 = 0)",
                 "État caché au cours du temps (ex. 1.1, x = [0,5 ; 0,8 ; 0,2], h_0 = 0)", lang)
-    ax.set_title(title if states is None else say("Hidden state over time", "État caché au cours du temps", lang))
+    ax.set_title(title if states is None
+                 else say("Hidden state over time", "État caché au cours du temps", lang))
     ax.grid(True, alpha=0.4)
     ax.legend()
     return fig
@@ -181,7 +187,8 @@ def hidden_states_figure(states=None, lang=None) -> Figure:
 # --- gradient decay ------------------------------------------------------------------------------
 
 
-def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_scale=0.5, seed=0, lang=None) -> Figure:
+def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_scale=0.5, seed=0,
+                           lang=None) -> Figure:
     """‖∂h_T/∂h_{T−d}‖₂ against d (log scale) for RNNs whose W_hh has spectral radius below, at
     and above 1: the linear view ‖W_hh^d‖₂ (tanh' = 1) and the exact tanh RNN on random inputs."""
     fig = _figure(7.5, 4.8)
@@ -195,8 +202,10 @@ def spectral_radius_figure(radii=(0.8, 1.0, 1.2), hidden=16, steps=60, input_sca
         x = rng.normal(0.0, input_scale, size=(steps, 4, 1))
         exact = analysis.state_jacobians(layer, x).mean_norms()
         c = colors[k % len(colors)]
-        ax.semilogy(d, linear, "--", color=c, lw=1.5, label=say(f"ρ = {radius:g}, linear ‖W^d‖₂", f"ρ = {radius:g}, linéaire ‖W^d‖₂", lang))
-        ax.semilogy(d, exact, "-", color=c, lw=2, label=say(f"ρ = {radius:g}, tanh RNN (exact)", f"ρ = {radius:g}, RNN tanh (exact)", lang))
+        ax.semilogy(d, linear, "--", color=c, lw=1.5,
+                    label=say(f"ρ = {radius:g}, linear ‖W^d‖₂", f"ρ = {radius:g}, linéaire ‖W^d‖₂", lang))
+        ax.semilogy(d, exact, "-", color=c, lw=2,
+                    label=say(f"ρ = {radius:g}, tanh RNN (exact)", f"ρ = {radius:g}, RNN tanh (exact)", lang))
     ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
     ax.set_ylabel("‖∂h_T/∂h_t‖₂")
     ax.set_title(say(f"Gradient norm against distance, H = {hidden}, by spectral radius of W_hh",
@@ -211,13 +220,15 @@ def exercise_1_2_figure(lang=None) -> Figure:
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
     ex = course.exercise_1_2()
     title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
-                f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, ρ = {ex.flow.spectral_radius:.4f}", lang)
-    larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang), ex.larger[1.2])
+                f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, "
+                f"ρ = {ex.flow.spectral_radius:.4f}", lang)
+    larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang),
+              ex.larger[1.2])
     return linearised_figure(ex.flow, ex.steps, ex.threshold, title, larger, lang)
 
 
-def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold=0.01, title=None, larger=None,
-                      lang=None, n_max=None) -> Figure:
+def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold=0.01, title=None,
+                      larger=None, lang=None, n_max=None) -> Figure:
     """‖J^n‖ against n for the course's linearised factor J = diag(tanh') W_hh, in three norms,
     with the threshold, the values at ``marks`` and (``larger = (label, flow)``) a second flow."""
     below = {o: flow.steps_below(threshold, o) for o in analysis.NORMS}
@@ -233,19 +244,23 @@ def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold
     for ord_, label in labels.items():
         when = below[ord_] if below[ord_] is not None else say("never", "jamais", lang)
         ax.semilogy(n, flow.norms(n_max, ord_), "-", lw=2,
-                    label=f"{label} ({say(f'below {threshold:g} at n =', f'sous {threshold:g} à n =', lang)} {when})")
+                    label=f"{label} ({say(f'below {threshold:g} at n =', f'sous {threshold:g} à n =', lang)} "
+                          f"{when})")
     spec = flow.norms(n_max, "2")
     marks = [m for m in marks if m <= n_max]
     ax.semilogy(marks, spec[marks], "ko", ms=6)
     for m in marks:
-        ax.annotate(f"n={m}: {spec[m]:.4f}", (m, spec[m]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.annotate(f"n={m}: {spec[m]:.4f}", (m, spec[m]), textcoords="offset points", xytext=(6, 6),
+                    fontsize=8)
     if larger is not None:
         ax.semilogy(n, larger[1].norms(n_max, "2"), ":", color="tab:red", lw=2, label=larger[0])
     ax.axhline(threshold, color="0.4", ls="--", lw=1)
     ax.set_xlabel(say("steps n", "nombre de pas n", lang))
     ax.set_ylabel("‖(diag(tanh') W_hh)ⁿ‖")
-    ax.set_title(title or say(f"Linearised gradient flow: ρ = {flow.spectral_radius:.4f}, ‖J‖₂ = {flow.spectral_norm:.4f}",
-                              f"Flux de gradient linéarisé : ρ = {flow.spectral_radius:.4f}, ‖J‖₂ = {flow.spectral_norm:.4f}", lang))
+    ax.set_title(title or say(f"Linearised gradient flow: ρ = {flow.spectral_radius:.4f}, "
+                              f"‖J‖₂ = {flow.spectral_norm:.4f}",
+                              f"Flux de gradient linéarisé : ρ = {flow.spectral_radius:.4f}, "
+                              f"‖J‖₂ = {flow.spectral_norm:.4f}", lang))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -272,7 +287,8 @@ def gradient_profile_figure(jac: analysis.StateJacobians, linear_slope=None, lan
     if linear_slope is not None:  # the course's linearised view of the Elman cell (the caller's choice)
         lin = analysis.linearised_flow(jac.W_hh, linear_slope)
         ax.semilogy(d, lin.norms(jac.steps), "--", color="0.3",
-                    label=say(f"linear view ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", f"vue linéaire ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", lang))
+                    label=say(f"linear view ‖(diag({linear_slope:.3g}) W_hh)^d‖₂",
+                              f"vue linéaire ‖(diag({linear_slope:.3g}) W_hh)^d‖₂", lang))
     ax.set_xlabel(say("distance T − t (steps)", "distance T − t (pas)", lang))
     ax.set_ylabel(say("norm", "norme", lang))
     ax.set_title(say(f"{name}, H = {jac.hidden_size}: gradient norm against distance",
@@ -310,24 +326,26 @@ def cell_comparison_figure(comparison: analysis.CellComparison | None = None, la
         smooth = np.convolve(curve, np.ones(width) / width, mode="valid")
         ax.plot(np.arange(width, len(curve) + 1), smooth, lw=2, color=_cell_color(mode),
                 label=f"{_cell_name(mode, lang)} ({say('test', 'test', lang)} {before:.2f} → {after:.2g})")
-    ax.axhline(1.0, color="0.5", ls="--", lw=1, label=say("guessing 0 (E[y²] = 1)", "deviner 0 (E[y²] = 1)", lang))
+    ax.axhline(1.0, color="0.5", ls="--", lw=1,
+               label=say("guessing 0 (E[y²] = 1)", "deviner 0 (E[y²] = 1)", lang))
     ax.set_title(say("training loss (mean (ŷ − y)², 10-step average)",
                      "perte d'entraînement (moyenne (ŷ − y)², sur 10 pas)", lang))
     ax.set_xlabel(say("Adam step", "pas d'Adam", lang))
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.suptitle(say(f"Gradient decay, T = {cmp.steps}, H = {cmp.hidden_size}; task: recall the bit marked among "
-                     f"the first {cmp.window} steps, every step a ±1 distractor",
-                     f"Décroissance du gradient, T = {cmp.steps}, H = {cmp.hidden_size} ; tâche : rappeler le bit "
-                     f"marqué parmi les {cmp.window} premiers pas, chaque pas un leurre ±1", lang))
+    fig.suptitle(say(f"Gradient decay, T = {cmp.steps}, H = {cmp.hidden_size}; task: recall the bit marked "
+                     f"among the first {cmp.window} steps, every step a ±1 distractor",
+                     f"Décroissance du gradient, T = {cmp.steps}, H = {cmp.hidden_size} ; tâche : rappeler "
+                     f"le bit marqué parmi les {cmp.window} premiers pas, chaque pas un leurre ±1", lang))
     return fig
 
 
 def _cell_label(cmp, mode, lang):
     name = _cell_name(mode, lang)
     if mode in cells.REGISTRY and cells.get(mode).forget_gate and cmp.lstm_forget_bias:
-        name += say(f" (forget bias + {cmp.lstm_forget_bias:g})", f" (biais d'oubli + {cmp.lstm_forget_bias:g})", lang)
+        name += say(f" (forget bias + {cmp.lstm_forget_bias:g})",
+                    f" (biais d'oubli + {cmp.lstm_forget_bias:g})", lang)
     return name
 
 
@@ -371,7 +389,8 @@ def lstm_gates_figure(layer=None, x=None, lang=None, seed=0) -> Figure:
     spacer.ax.set_visible(False)  # keeps the input's axis as wide as the heatmaps below
     axes[-1].set_xlabel("t")
     fig.suptitle(say(f"LSTM gate activations over a sequence (H = {H}; one row per unit)",
-                     f"Activations des portes du LSTM sur une séquence (H = {H} ; une ligne par unité)", lang))
+                     f"Activations des portes du LSTM sur une séquence (H = {H} ; une ligne par unité)",
+                     lang))
     return fig
 
 
@@ -385,7 +404,8 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
 
     if not 1 <= len(xs) <= 4:
         raise ConfigError(say(f"unrolled graph: expected 1 to 4 inputs for a readable drawing, got {len(xs)}",
-                              f"graphe déroulé : de 1 à 4 entrées attendues pour un dessin lisible, reçu {len(xs)}", lang))
+                              f"graphe déroulé : de 1 à 4 entrées attendues pour un dessin lisible, "
+                              f"reçu {len(xs)}", lang))
     tape, hs = elman_scalar_graph(xs, U, w)
     tape.backward(hs[-1])
     nodes = list(tape.nodes)
@@ -398,8 +418,9 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
             if p.index is None and p.label:  # the named constant w: a grey copy above its use
                 x1, y1 = pos[id(n)]
                 pos_p = (x1, y1 + 1.25)
-                ax.text(*pos_p, f"{p.label} = {p.data:.4g}\n" + say("(constant)", "(constante)", lang), ha="center",
-                        va="center", fontsize=7.5, bbox=dict(boxstyle="round,pad=0.3", fc="#f2f2f2", ec="0.5"))
+                ax.text(*pos_p, f"{p.label} = {p.data:.4g}\n" + say("(constant)", "(constante)", lang),
+                        ha="center", va="center", fontsize=7.5,
+                        bbox=dict(boxstyle="round,pad=0.3", fc="#f2f2f2", ec="0.5"))
             elif id(p) in pos:
                 pos_p = pos[id(p)]
             else:
@@ -407,10 +428,12 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
             (x0, y0), (x1, y1) = pos_p, pos[id(n)]
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                         arrowprops=dict(arrowstyle="-|>", color="0.45", lw=1.0, shrinkA=22, shrinkB=22))
-            rule = n.rules[k].format(*(("w_%d" % q.index) if q.index is not None else (q.label or f"{q.data:g}")
-                                       for q in n.parents), out=f"w_{n.index}")
+            rule = n.rules[k].format(*(("w_%d" % q.index) if q.index is not None
+                                       else (q.label or f"{q.data:g}") for q in n.parents),
+                                     out=f"w_{n.index}")
             ax.text(0.35 * x0 + 0.65 * x1, 0.35 * y0 + 0.65 * y1, rule, fontsize=7.5, color="tab:purple",
-                    ha="center", va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
+                    ha="center", va="center",
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
     for n in nodes:
         x, y = pos[id(n)]
         text = f"w_{n.index}\n{n.label}\n= {n.data:.4g}"
@@ -432,7 +455,8 @@ def unrolled_graph_figure(xs=(1.0, 0.5), U=0.5, w=0.8, lang=None) -> Figure:
     ax.set_title(say(f"Computational graph of h_{len(xs) - 1} (TD): U = {U:g}, w = {w:g}, x = {list(xs)}; "
                      f"red: adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, purple: local derivatives",
                      f"Graphe de calcul de h_{len(xs) - 1} (TD) : U = {U:g}, w = {w:g}, x = {list(xs)} ; "
-                     f"rouge : adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, violet : dérivées locales", lang), fontsize=9)
+                     f"rouge : adjoints w̄_i = ∂h_{len(xs) - 1}/∂w_i, violet : dérivées locales", lang),
+                 fontsize=9)
     return fig
 
 
@@ -475,9 +499,14 @@ FIGURES = {
     "temps, ex. 1.1 question 3 (TP)"),
     "exercise-1-2": (exercise_1_2_figure, "ex. 1.2: gradient product after n steps (TP)", "ex. 1.2 : produit "
     "des gradients après n pas (TP)"),
-    "spectral-radius": (spectral_radius_figure, "gradient norm vs distance for spectral radii below, at, above 1", "norme du gradient selon la distance, rayons spectraux sous, à et au-dessus de 1"),
-    "cell-comparison": (cell_comparison_figure, "RNN vs LSTM vs GRU gradient decay, before and after training", "décroissance du gradient RNN, LSTM, GRU, avant et après entraînement"),
-    "lstm-gates": (lstm_gates_figure, "LSTM gate activations over a sequence (heatmap)", "activations des portes du LSTM sur une séquence (carte de chaleur)"),
+    "spectral-radius": (spectral_radius_figure,
+                        "gradient norm vs distance for spectral radii below, at, above 1",
+                        "norme du gradient selon la distance, rayons spectraux sous, à et au-dessus de 1"),
+    "cell-comparison": (cell_comparison_figure,
+                        "RNN vs LSTM vs GRU gradient decay, before and after training",
+                        "décroissance du gradient RNN, LSTM, GRU, avant et après entraînement"),
+    "lstm-gates": (lstm_gates_figure, "LSTM gate activations over a sequence (heatmap)",
+                   "activations des portes du LSTM sur une séquence (carte de chaleur)"),
     "unrolled-graph": (unrolled_graph_figure, "the unrolled computational graph of the TD with adjoints",
                        "le graphe de calcul déroulé du TD avec les adjoints"),
 }
@@ -491,6 +520,7 @@ def make_figure(name, lang=None, **options) -> Figure:
     return FIGURES[name][0](lang=lang, **options)
 
 
-__all__ = ["FIGURES", "make_figure", "save_figure", "check_figure_path", "tanh_figure", "sigmoid_figure", "sigmoid_chain_figure",
-           "hidden_states_figure", "exercise_1_1_states", "exercise_1_2_figure", "linearised_figure", "spectral_radius_figure",
-           "gradient_profile_figure", "cell_comparison_figure", "lstm_gates_figure", "unrolled_graph_figure"]
+__all__ = ["FIGURES", "make_figure", "save_figure", "check_figure_path", "tanh_figure", "sigmoid_figure",
+           "sigmoid_chain_figure", "hidden_states_figure", "exercise_1_1_states", "exercise_1_2_figure",
+           "linearised_figure", "spectral_radius_figure", "gradient_profile_figure", "cell_comparison_figure",
+           "lstm_gates_figure", "unrolled_graph_figure"]

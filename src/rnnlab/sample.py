@@ -28,13 +28,15 @@ def check_sampling_options(temperature=1.0, top_k=None, top_p=None, length=None)
     if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature >= 0):
         raise ConfigError(say(f"temperature: expected a finite number ≥ 0, got {temperature!r}",
                               f"temperature : nombre fini ≥ 0 attendu, reçu {temperature!r}"))
-    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool) or top_k < 1):
+    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool)
+                              or top_k < 1):
         raise ConfigError(say(f"top-k: expected an integer ≥ 1, got {top_k!r}",
                               f"top-k : entier ≥ 1 attendu, reçu {top_k!r}"))
     if top_p is not None and not (isinstance(top_p, (int, float)) and 0.0 < top_p <= 1.0):
         raise ConfigError(say(f"top-p: expected a probability in (0, 1], got {top_p!r}",
                               f"top-p : probabilité dans ]0, 1] attendue, reçu {top_p!r}"))
-    if length is not None and (not isinstance(length, (int, np.integer)) or isinstance(length, bool) or length < 0):
+    if length is not None and (not isinstance(length, (int, np.integer)) or isinstance(length, bool)
+                               or length < 0):
         raise ConfigError(say(f"length: expected an integer ≥ 0, got {length!r}",
                               f"longueur : entier ≥ 0 attendu, reçu {length!r}"))
 
@@ -91,8 +93,8 @@ def encode_prime(vocab, prime: str) -> np.ndarray:
     unseen = sorted({c for c in prime if c not in known})
     if unseen:
         listed = ", ".join(repr(c) for c in unseen)
-        raise DataError(say(f"prime text: character(s) {listed} not in the model's vocabulary of {len(known)} "
-                            f"characters (it never saw them in training)",
+        raise DataError(say(f"prime text: character(s) {listed} not in the model's vocabulary of "
+                            f"{len(known)} characters (it never saw them in training)",
                             f"texte d'amorce : caractère(s) {listed} absent(s) du vocabulaire du modèle "
                             f"({len(known)} caractères vus à l'entraînement)"))
     return np.asarray(vocab.encode(prime), dtype=np.int64)

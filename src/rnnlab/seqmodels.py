@@ -78,7 +78,8 @@ class SeqModelConfig:
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
         if self.kind == "generator" and self.bidirectional:
-            raise ConfigError("generator: a one-to-many model feeds its outputs forward; bidirectional makes no sense")
+            raise ConfigError("generator: a one-to-many model feeds its outputs forward; "
+                              "bidirectional makes no sense")
         for name in ("dropout", "recurrent_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}: expected a probability in [0, 1), got {getattr(self, name)!r}")
@@ -116,7 +117,8 @@ class _SequenceModel(Module):
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"
-            raise ShapeError(f"{type(self).__name__} input: expected shape {want}, got {describe_shape(x.shape)}")
+            raise ShapeError(f"{type(self).__name__} input: expected shape {want}, "
+                             f"got {describe_shape(x.shape)}")
         return x.swapaxes(0, 1) if self.config.batch_first else x
 
 

@@ -209,7 +209,8 @@ class Trainer:
     best_key = "val_loss"
     is_main = True  # a data-parallel run's other processes neither print nor write
 
-    def __init__(self, config: TrainConfig, run_dir, *, console=None, progress=True, on_step=None, _vocab=None):
+    def __init__(self, config: TrainConfig, run_dir, *, console=None, progress=True, on_step=None,
+                 _vocab=None):
         from rich.console import Console
 
         from .data.corpora import load_corpus
@@ -224,14 +225,16 @@ class Trainer:
         text = load_corpus(config.corpus)
         self.vocab = _vocab or Vocabulary.from_text(text)
         if self.vocab.size < 2:
-            raise ValueRangeError(say(f"corpus {config.corpus}: expected at least 2 distinct characters, got {self.vocab.size}",
-                                      f"corpus {config.corpus} : au moins 2 caractères distincts attendus, reçu {self.vocab.size}"))
+            raise ValueRangeError(say(f"corpus {config.corpus}: expected at least 2 distinct characters, "
+                                      f"got {self.vocab.size}",
+                                      f"corpus {config.corpus} : au moins 2 caractères distincts attendus, "
+                                      f"reçu {self.vocab.size}"))
         self.train_ids, self.val_ids = split_train_val(self.vocab.encode(text), config.val_fraction)
         self.batcher = StreamBatcher(self.train_ids, config.batch_size, config.seq_len)
         # 2. model, optimiser, random sources (one for the model's dropout, one for samples)
-        self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers, config.embedding_dim,
-                            config.dropout, config.recurrent_dropout, config.layer_norm, dtype=np.dtype(config.dtype),
-                            seed=config.seed)
+        self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers,
+                            config.embedding_dim, config.dropout, config.recurrent_dropout, config.layer_norm,
+                            dtype=np.dtype(config.dtype), seed=config.seed)
         self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr)
         self.base_lr = config.lr
         self.sample_rng = np.random.default_rng([config.seed, 1])
@@ -281,7 +284,8 @@ class Trainer:
         return round(self.batcher.epoch + self.batcher.position / self.batcher.batches_per_epoch, 4)
 
     def _row(self, epoch, lr, loss) -> dict:
-        return {"epoch": epoch, "chars": (self.step + 1) * self.batcher.tokens_per_batch, "lr": lr, "train_loss": loss}
+        return {"epoch": epoch, "chars": (self.step + 1) * self.batcher.tokens_per_batch, "lr": lr,
+                "train_loss": loss}
 
     def train_step(self, run=None) -> dict:
         """Steps 1–5 of the module docstring; returns the history row (loss in nats per character)."""
@@ -326,11 +330,11 @@ class Trainer:
         if not self.is_main:
             return
         cfg, val = self.config, scores["val_loss"]
-        self.last_sample = generate(self.model, self.vocab, cfg.sample_length, temperature=cfg.sample_temperature,
-                                    rng=self.sample_rng)
+        self.last_sample = generate(self.model, self.vocab, cfg.sample_length,
+                                    temperature=cfg.sample_temperature, rng=self.sample_rng)
         train = self.history[-1]["train_loss"] if self.history else float("nan")
-        line = say(f"step {self.step:>6} · train {train:.3f} · validation {val:.3f} nats/char, {bits_per_char(val):.3f} "
-                   f"bits/char, perplexity {perplexity(val):.2f}",
+        line = say(f"step {self.step:>6} · train {train:.3f} · validation {val:.3f} nats/char, "
+                   f"{bits_per_char(val):.3f} bits/char, perplexity {perplexity(val):.2f}",
                    f"pas {self.step:>6} · entraînement {train:.3f} · validation {val:.3f} nats/car., "
                    f"{bits_per_char(val):.3f} bits/car., perplexité {perplexity(val):.2f}")
         self.console.print(Text(line + ("  ★" if improved else ""), style="bold" if improved else ""))
@@ -370,8 +374,8 @@ class Trainer:
     def _title(self) -> str:
         cfg = self.config
         cell = cells.get(cells.resolve(cfg.cell, cfg.layer_norm)).label[0]  # "LSTM", "LN-LSTM", …
-        regularisers = "".join(f" · {name} {p:g}" for name, p in (("dropout", cfg.dropout),
-                                                                  ("rec. dropout", cfg.recurrent_dropout)) if p)
+        rates = (("dropout", cfg.dropout), ("rec. dropout", cfg.recurrent_dropout))
+        regularisers = "".join(f" · {name} {p:g}" for name, p in rates if p)
         return (f"{Path(cfg.corpus).name} · {cell} {cfg.num_layers}×{cfg.hidden_size} · T={cfg.seq_len} "
                 f"B={cfg.batch_size} · {cfg.optimizer} lr {cfg.lr:g}{regularisers}")
 
@@ -402,13 +406,15 @@ class Trainer:
             if isinstance(e, CheckpointError):
                 raise
             hint = say(f" (has the corpus {meta['config'].get('corpus')!r} changed since the run began?)",
-                       f" (le corpus {meta['config'].get('corpus')!r} a-t-il changé depuis le début du run ?)") \
+                       f" (le corpus {meta['config'].get('corpus')!r} a-t-il changé "
+                       "depuis le début du run ?)") \
                 if isinstance(e, DataError) else ""
             raise CheckpointError(say(f"{where}: cannot resume this run: {e}{hint}",
                                       f"{where} : impossible de reprendre ce run : {e}{hint}")) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
-                                      f"{where} : impossible de reprendre ce run ({type(e).__name__} : {e})")) from None
+                                      f"{where} : impossible de reprendre ce run "
+                                      f"({type(e).__name__} : {e})")) from None
         return trainer
 
     # --- the loop: the engine's ----------------------------------------------------------------
@@ -422,15 +428,16 @@ class Trainer:
             stopped = "budget"
             val = self.history[-1].get("val_loss") if self.history else None
         except TrainingInterrupted:
-            self.console.print(say(f"Interrupted at step {self.step}; saved {self.run_dir / 'last.json'}. Continue with: "
-                                   f"rnnlab train --resume {self.run_dir}",
-                                   f"Interrompu au pas {self.step} ; sauvegardé dans {self.run_dir / 'last.json'}. "
-                                   f"Reprendre avec : rnnlab train --resume {self.run_dir}"))
+            self.console.print(say(f"Interrupted at step {self.step}; saved {self.run_dir / 'last.json'}. "
+                                   f"Continue with: rnnlab train --resume {self.run_dir}",
+                                   f"Interrompu au pas {self.step} ; sauvegardé dans "
+                                   f"{self.run_dir / 'last.json'}. Reprendre avec : "
+                                   f"rnnlab train --resume {self.run_dir}"))
             stopped, val = "interrupted", None
         train = self.history[-1]["train_loss"] if self.history else None
         speed = self.engine.speed * self.batcher.tokens_per_batch
-        return TrainResult(self.run_dir, self.step, stopped, train, val, self.best_val, self.last_sample, speed,
-                           self.history)
+        return TrainResult(self.run_dir, self.step, stopped, train, val, self.best_val, self.last_sample,
+                           speed, self.history)
 
 
 def load_run_checkpoint(run_dir, name="last"):
@@ -458,20 +465,25 @@ def load_model(run_dir, name=None):
     try:
         vocab = Vocabulary.from_json(meta["job"]["vocabulary"])
         cfg = meta["model"]
-        model = CharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
-                       cfg["dropout"], cfg.get("recurrent_dropout", 0.0), cfg.get("layer_norm", False), seed=0)
+        model = CharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"],
+                       cfg["embedding_dim"], cfg["dropout"], cfg.get("recurrent_dropout", 0.0),
+                       cfg.get("layer_norm", False), seed=0)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(say(f"{where}: cannot rebuild the model ({e})",
                                   f"{where} : impossible de reconstruire le modèle ({e})")) from None
     if vocab.size != model.vocab_size:
-        raise CheckpointError(say(f"{where}: vocabulary of {vocab.size} characters, model for {model.vocab_size}",
-                                  f"{where} : vocabulaire de {vocab.size} caractères, modèle pour {model.vocab_size}"))
+        raise CheckpointError(say(f"{where}: vocabulary of {vocab.size} characters, "
+                                  f"model for {model.vocab_size}",
+                                  f"{where} : vocabulaire de {vocab.size} caractères, "
+                                  f"modèle pour {model.vocab_size}"))
     missing = [k for k in model.params if k not in tensors]
     if missing:
-        raise CheckpointError(say(f"{where}: tensors {missing} are missing", f"{where} : tenseurs {missing} absents"))
+        raise CheckpointError(say(f"{where}: tensors {missing} are missing",
+                                  f"{where} : tenseurs {missing} absents"))
     try:
         model.load_state_dict({k: tensors[k] for k in model.params})
     except ShapeError as e:
         raise CheckpointError(say(f"{where}: the weights do not fit the model it describes ({e})",
-                                  f"{where} : les poids ne correspondent pas au modèle décrit ({e})")) from None
+                                  f"{where} : les poids ne correspondent pas au modèle décrit "
+                                  f"({e})")) from None
     return model.eval(), vocab, meta

@@ -41,7 +41,8 @@ def torch_loss(net, x, y, lengths, device, ignore_index=-1):
         from ..seqmodels import SequenceGenerator
 
         target = _tensor(y, device, dtype)  # (T, B, K)
-        out = net.forward_generator(_tensor(x, device, dtype), _tensor(SequenceGenerator.teacher_inputs(y), device, dtype))
+        out = net.forward_generator(_tensor(x, device, dtype),
+                                    _tensor(SequenceGenerator.teacher_inputs(y), device, dtype))
         return F.mse_loss(out.to(dtype), target)
     out = net(_tensor(x, device, dtype), lengths).to(dtype)
     if cfg.kind == "tagger":
@@ -63,17 +64,21 @@ class TorchTaskJob(TaskJob):
     generator, which a checkpoint does not hold.
     """
 
-    def __init__(self, model, draw_batch, config, evaluate=None, *, device="cpu", amp=None, checkpointed=False):
+    def __init__(self, model, draw_batch, config, evaluate=None, *, device="cpu", amp=None,
+                 checkpointed=False):
         device = resolve_device(device)
-        amp = (device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None else bool(amp)
+        amp = ((device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None
+               else bool(amp))
         if amp and device.type != "cuda":
             raise ConfigError(say("mixed precision (--amp) needs --device cuda",
                                   "la précision mixte (--amp) demande --device cuda"))
         if checkpointed and model.config.dropout > 0:
-            raise ConfigError(say(f"checkpoints of the torch backend: dropout={model.config.dropout} draws its masks "
-                                  "from torch's generator, which they do not hold; use --backend numpy",
-                                  f"points de reprise du backend torch : dropout={model.config.dropout} tire ses "
-                                  "masques du générateur de torch, qu'ils ne gardent pas ; utiliser --backend numpy"))
+            raise ConfigError(say(f"checkpoints of the torch backend: dropout={model.config.dropout} "
+                                  "draws its masks from torch's generator, which they do not hold; "
+                                  "use --backend numpy",
+                                  f"points de reprise du backend torch : dropout={model.config.dropout} tire "
+                                  "ses masques du générateur de torch, qu'ils ne gardent pas ; "
+                                  "utiliser --backend numpy"))
         super().__init__(model, draw_batch, config, evaluate)  # rnnlab's optimiser: what checkpoints hold
         self.device, self.amp = device, amp
         self.net = seqmodel_to_torch(model, device).train()
@@ -106,7 +111,8 @@ class TorchTaskJob(TaskJob):
         push_optimizer_state(self.optimizer, self.torch_optimizer, self.net)
 
 
-def train_model(model, draw_batch, config, evaluate=None, callback=None, *, checkpoint=None, device="cpu", amp=None):
+def train_model(model, draw_batch, config, evaluate=None, callback=None, *, checkpoint=None, device="cpu",
+                amp=None):
     """:func:`rnnlab.tasks.train_model` on PyTorch (``backend=Backend("torch", device, amp)``): same
     arguments, same :class:`~rnnlab.training.History`; ``model`` (NumPy) holds the trained weights
     on return."""

@@ -46,12 +46,12 @@ def refuse_numpy_only_options(config):
     wanted = [f"--{name.replace('_', '-')} ({name}={getattr(config, name)})"
               for name in ("recurrent_dropout", "layer_norm") if getattr(config, name)]
     if wanted:
-        raise ConfigError(say(f"--backend torch: no PyTorch counterpart for {' and '.join(wanted)} (torch's RNN, LSTM "
-                              "and GRU have neither recurrent dropout nor layer normalisation); train with --backend "
-                              "numpy, or without these options",
-                              f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} (les RNN, LSTM et "
-                              "GRU de torch n'ont ni dropout récurrent ni normalisation par couche) ; entraîner avec "
-                              "--backend numpy, ou sans ces options"))
+        raise ConfigError(say(f"--backend torch: no PyTorch counterpart for {' and '.join(wanted)} "
+                              "(torch's RNN, LSTM and GRU have neither recurrent dropout nor layer "
+                              "normalisation); train with --backend numpy, or without these options",
+                              f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} "
+                              "(les RNN, LSTM et GRU de torch n'ont ni dropout récurrent ni normalisation "
+                              "par couche) ; entraîner avec --backend numpy, ou sans ces options"))
 
 
 class Distributed:
@@ -109,12 +109,14 @@ class TorchTrainer(Trainer):
             device = torch.device("cuda", self.dist.local_rank)
         self.device = device
         if config.batch_size % self.dist.world_size:
-            raise ConfigError(say(f"--batch-size {config.batch_size}: expected a multiple of the {self.dist.world_size} "
-                                  "processes", f"--batch-size {config.batch_size} : multiple des "
+            raise ConfigError(say(f"--batch-size {config.batch_size}: expected a multiple of the "
+                                  f"{self.dist.world_size} processes",
+                                  f"--batch-size {config.batch_size} : multiple des "
                                   f"{self.dist.world_size} processus attendu"))
         self.amp = (device.type == "cuda" and config.dtype == "float32") if amp is None else bool(amp)
         if self.amp and device.type != "cuda":
-            raise ConfigError(say("mixed precision (amp) needs --device cuda", "la précision mixte (amp) demande --device cuda"))
+            raise ConfigError(say("mixed precision (amp) needs --device cuda",
+                                  "la précision mixte (amp) demande --device cuda"))
         if not self.dist.is_main:  # only rank 0 speaks
             from rich.console import Console
 
@@ -229,8 +231,9 @@ class TorchTrainer(Trainer):
         ids = self.val_ids[: cfg.eval_chars + 1] if cfg.eval_chars else self.val_ids
         B = max(1, min(cfg.batch_size, len(ids) - 1))
         L = (len(ids) - 1) // B
-        inputs = torch.from_numpy(np.ascontiguousarray(ids[: B * L].reshape(B, L).T)).to(self.device, torch.int64)
-        targets = torch.from_numpy(np.ascontiguousarray(ids[1: B * L + 1].reshape(B, L).T)).to(self.device, torch.int64)
+        inputs = torch.from_numpy(np.ascontiguousarray(ids[: B * L].reshape(B, L).T))
+        targets = torch.from_numpy(np.ascontiguousarray(ids[1: B * L + 1].reshape(B, L).T))
+        inputs, targets = inputs.to(self.device, torch.int64), targets.to(self.device, torch.int64)
         seq_len, total, state = max(cfg.seq_len, 128), 0.0, None
         self.net.eval()
         try:

@@ -7,16 +7,20 @@ from ..i18n import say
 
 
 def register(subparsers):
-    p = subparsers.add_parser("evaluate", help=say("score a text with a trained model", "évaluer un texte avec un modèle entraîné"),
-                              description=say("Cross-entropy (nats and bits per character) and perplexity of a text "
-                                              "under the model in RUN_DIR; by default its own validation text.",
-                                              "Entropie croisée (nats et bits par caractère) et perplexité d'un texte "
-                                              "sous le modèle de RUN_DIR ; par défaut son propre texte de validation."))
-    p.add_argument("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train", "dossier écrit par rnnlab train"))
+    p = subparsers.add_parser(
+        "evaluate", help=say("score a text with a trained model", "évaluer un texte avec un modèle entraîné"),
+        description=say("Cross-entropy (nats and bits per character) and perplexity of a text "
+                        "under the model in RUN_DIR; by default its own validation text.",
+                        "Entropie croisée (nats et bits par caractère) et perplexité d'un texte "
+                        "sous le modèle de RUN_DIR ; par défaut son propre texte de validation."))
+    p.add_argument("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train",
+                                                          "dossier écrit par rnnlab train"))
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--corpus", metavar="NAME|PATH", help=say("a whole corpus (bundled name or file)", "un corpus entier (nom fourni ou fichier)"))
+    src.add_argument("--corpus", metavar="NAME|PATH", help=say("a whole corpus (bundled name or file)",
+                                                               "un corpus entier (nom fourni ou fichier)"))
     src.add_argument("--text", metavar="FILE", help=say("a UTF-8 text file", "un fichier texte UTF-8"))
-    p.add_argument("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)", "quel point de reprise (défaut best)"))
+    p.add_argument("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)",
+                                                                      "quel point de reprise (défaut best)"))
     p.set_defaults(run=run)
 
 
@@ -38,8 +42,10 @@ def run(args) -> int:
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
         _, ids = split_train_val(vocab.encode(load_corpus(corpus)), float(cfg.get("val_fraction", 0.1)))
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
-    loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)), seq_len=max(int(cfg.get("seq_len", 64)), 128))
-    table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted", f"{source} : {len(ids) - 1:,} caractères prédits"),
+    loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
+                    seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted",
+                            f"{source} : {len(ids) - 1:,} caractères prédits"),
                   show_header=False)
     table.add_column(justify="left")
     table.add_column(justify="right")

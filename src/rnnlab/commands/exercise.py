@@ -9,7 +9,8 @@ from ..i18n import say
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "exercise", help=say("the course's exercises, solved step by step", "les exercices du cours, résolus pas à pas"),
+        "exercise", help=say("the course's exercises, solved step by step",
+                             "les exercices du cours, résolus pas à pas"),
         description=say("Solve an exercise of the course's documents (TP, Cours, TD, Notebook, Chapitre) "
                         "with every step shown. 'list' shows the IDs; 'errata' collects every place where "
                         "the documents' numbers or code are wrong, found by the exercises.",
@@ -17,8 +18,9 @@ def register(subparsers):
                         "montrant chaque étape. « list » donne les identifiants ; « errata » rassemble les "
                         "endroits où les nombres ou le code des documents sont faux, relevés par les "
                         "exercices."))
-    p.add_argument("id", metavar="ID", help=say("exercise ID (see 'rnnlab exercise list'), 'list' or 'errata'",
-                                               "identifiant (voir « rnnlab exercise list »), « list » ou « errata »"))
+    p.add_argument("id", metavar="ID",
+                   help=say("exercise ID (see 'rnnlab exercise list'), 'list' or 'errata'",
+                            "identifiant (voir « rnnlab exercise list »), « list » ou « errata »"))
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -26,10 +28,13 @@ def register(subparsers):
 def add_output_options(p):
     p.add_argument("--format", default="text", choices=("text", "md", "latex", "json", "html"),
                    help=say("output format (default: text)", "format de sortie (par défaut : text)"))
-    p.add_argument("--precision", type=int, default=4, help=say("decimals shown (default: 4)", "décimales affichées (par défaut : 4)"))
-    p.add_argument("--out", metavar="FILE", help=say("write to FILE (figures beside it) instead of the terminal",
-                                                     "écrire dans FICHIER (figures à côté) au lieu du terminal"))
-    p.add_argument("--figures", metavar="DIR", help=say("directory for the figures (PNG and SVG)", "dossier des figures (PNG et SVG)"))
+    p.add_argument("--precision", type=int, default=4, help=say("decimals shown (default: 4)",
+                                                                "décimales affichées (par défaut : 4)"))
+    p.add_argument("--out", metavar="FILE",
+                   help=say("write to FILE (figures beside it) instead of the terminal",
+                            "écrire dans FICHIER (figures à côté) au lieu du terminal"))
+    p.add_argument("--figures", metavar="DIR", help=say("directory for the figures (PNG and SVG)",
+                                                        "dossier des figures (PNG et SVG)"))
 
 
 def emit(doc, args) -> None:
@@ -62,8 +67,10 @@ def run(args) -> int:
         for p in PRESETS.values():
             table.add_row(p.id, p.source, p.title)
         Console(width=120).print(table)
-        print(say("Run one: rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] [--lang fr|en] [--out FILE]",
-                  "Lancer : rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] [--lang fr|en] [--out FICHIER]"))
+        print(say("Run one: rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] "
+                  "[--lang fr|en] [--out FILE]",
+                  "Lancer : rnnlab exercise ID [--format text|md|latex|json|html] [--precision N] "
+                  "[--lang fr|en] [--out FICHIER]"))
         return 0
     if args.id == "errata":
         emit(errata(args.precision), args)

@@ -10,10 +10,12 @@ from ..i18n import language, say
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "plot", help=say("draw one of the course's figures (PNG or SVG)", "tracer l'une des figures du cours (PNG ou SVG)"),
+        "plot", help=say("draw one of the course's figures (PNG or SVG)",
+                         "tracer l'une des figures du cours (PNG ou SVG)"),
         description=say("Draw a figure by name; 'rnnlab plot list' shows the names.",
                         "Trace une figure par son nom ; « rnnlab plot list » donne les noms."))
-    p.add_argument("name", metavar="NAME", help=say("figure name, or 'list'", "nom de la figure, ou « list »"))
+    p.add_argument("name", metavar="NAME", help=say("figure name, or 'list'",
+                                                    "nom de la figure, ou « list »"))
     p.add_argument("--out", metavar="FILE", help=say("output file, .png or .svg (default NAME.png)",
                                                      "fichier de sortie, .png ou .svg (défaut NOM.png)"))
     p.set_defaults(run=run)
@@ -37,11 +39,13 @@ def run(args) -> int:
         return 0
     if args.name not in FIGURES:
         raise ConfigError(say(f"figure: expected one of {', '.join(FIGURES)} (or 'list'), got {args.name!r}",
-                              f"figure : l'une de {', '.join(FIGURES)} (ou « list ») attendue, reçu {args.name!r}"))
+                              f"figure : l'une de {', '.join(FIGURES)} (ou « list ») attendue, "
+                              f"reçu {args.name!r}"))
     out = check_figure_path(args.out or f"{args.name}.png")
     if args.name == "cell-comparison":
         print(say("training RNN, LSTM and GRU on the recall task (a few seconds)…",
-                  "entraînement du RNN, du LSTM et du GRU sur la tâche de rappel (quelques secondes)…"), file=sys.stderr)
+                  "entraînement du RNN, du LSTM et du GRU sur la tâche de rappel (quelques secondes)…"),
+              file=sys.stderr)
     path = save_figure(make_figure(args.name), out)
     console.print(say(f"wrote {path}", f"écrit : {path}"))
     return 0

@@ -9,24 +9,34 @@ from ._options import _number, natural_int, positive_int, top_p_float
 
 
 def register(subparsers):
-    p = subparsers.add_parser("sample", help=say("generate text from a trained model", "générer du texte avec un modèle entraîné"),
-                              description=say("Generate text from the model saved in RUN_DIR (best checkpoint).",
-                                              "Générer du texte avec le modèle sauvegardé dans RUN_DIR (meilleur point)."))
+    p = subparsers.add_parser(
+        "sample", help=say("generate text from a trained model", "générer du texte avec un modèle entraîné"),
+        description=say("Generate text from the model saved in RUN_DIR (best checkpoint).",
+                        "Générer du texte avec le modèle sauvegardé dans RUN_DIR (meilleur point)."))
     a = p.add_argument
-    a("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train", "dossier écrit par rnnlab train"))
-    a("--prime", metavar="TEXT", help=say("text the model reads first (default: a newline)", "texte lu d'abord par le modèle (défaut : un saut de ligne)"))
-    a("--temperature", type=_temperature, default=0.8, metavar="T", help=say("0 = greedy, 1 = the model's distribution (default 0.8)",
-                                                                               "0 = glouton, 1 = la distribution du modèle (défaut 0.8)"))
-    a("--top-k", type=_top_k, metavar="K", help=say("draw among the K most probable characters only", "tirer parmi les K caractères les plus probables"))
-    a("--top-p", type=top_p_float, metavar="P", help=say("draw from the smallest set of probability ≥ P", "tirer dans le plus petit ensemble de probabilité ≥ P"))
-    a("--length", type=natural_int, default=500, metavar="N", help=say("characters to generate (default 500)", "caractères à générer (défaut 500)"))
-    a("--seed", type=natural_int, metavar="N", help=say("random seed (same seed, same text)", "graine aléatoire (même graine, même texte)"))
+    a("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train",
+                                             "dossier écrit par rnnlab train"))
+    a("--prime", metavar="TEXT", help=say("text the model reads first (default: a newline)",
+                                          "texte lu d'abord par le modèle (défaut : un saut de ligne)"))
+    a("--temperature", type=_temperature, default=0.8, metavar="T",
+      help=say("0 = greedy, 1 = the model's distribution (default 0.8)",
+               "0 = glouton, 1 = la distribution du modèle (défaut 0.8)"))
+    a("--top-k", type=_top_k, metavar="K", help=say("draw among the K most probable characters only",
+                                                    "tirer parmi les K caractères les plus probables"))
+    a("--top-p", type=top_p_float, metavar="P",
+      help=say("draw from the smallest set of probability ≥ P",
+               "tirer dans le plus petit ensemble de probabilité ≥ P"))
+    a("--length", type=natural_int, default=500, metavar="N", help=say("characters to generate (default 500)",
+                                                                       "caractères à générer (défaut 500)"))
+    a("--seed", type=natural_int, metavar="N", help=say("random seed (same seed, same text)",
+                                                        "graine aléatoire (même graine, même texte)"))
     a("--warmup", type=natural_int, default=200, metavar="N",
-      help=say("the model first writes N characters of its own (thrown away) so that the prime is read from a "
-               "mid-text state, not from zeros (default 200; 0: start from zeros)",
-               "le modèle écrit d'abord N caractères (jetés) pour lire l'amorce depuis un état de milieu de texte, "
-               "pas depuis zéro (défaut 200 ; 0 : partir de zéro)"))
-    a("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)", "quel point de reprise (défaut best)"))
+      help=say("the model first writes N characters of its own (thrown away) so that the prime is read "
+               "from a mid-text state, not from zeros (default 200; 0: start from zeros)",
+               "le modèle écrit d'abord N caractères (jetés) pour lire l'amorce depuis un état de milieu "
+               "de texte, pas depuis zéro (défaut 200 ; 0 : partir de zéro)"))
+    a("--checkpoint", choices=["best", "last"], help=say("which checkpoint (default best)",
+                                                         "quel point de reprise (défaut best)"))
     p.set_defaults(run=run)
 
 

@@ -25,14 +25,21 @@ def register(subparsers):
                         "core's BPTT.",
                         "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
                         "rapport à U, vérifié avec les formules du seed et la BPTT du cœur."))
-    p.add_argument("--x", default="1.0,0.5", help=say("inputs x_0,x_1,… (default 1.0,0.5)", "entrées x_0,x_1,… (défaut 1.0,0.5)"))
-    p.add_argument("--U", type=float, default=0.5, help=say("input weight U (default 0.5)", "poids d'entrée U (défaut 0,5)"))
-    p.add_argument("--w", type=float, default=0.8, help=say("recurrent weight w (default 0.8)", "poids récurrent w (défaut 0,8)"))
-    p.add_argument("--w-on-tape", action="store_true", help=say("record w as a leaf too (gives ∂h/∂w)",
-                                                                "enregistrer aussi w comme feuille (donne ∂h/∂w)"))
-    p.add_argument("--expr", help=say('an expression instead, e.g. "tanh(a*b) + a"', 'une expression à la place, ex. « tanh(a*b) + a »'))
-    p.add_argument("--at", default="", help=say("values of its variables, e.g. a=0.5,b=2", "valeurs de ses variables, ex. a=0.5,b=2"))
-    p.add_argument("--digits", type=int, default=6, help=say("significant digits (default 6)", "chiffres significatifs (défaut 6)"))
+    p.add_argument("--x", default="1.0,0.5", help=say("inputs x_0,x_1,… (default 1.0,0.5)",
+                                                      "entrées x_0,x_1,… (défaut 1.0,0.5)"))
+    p.add_argument("--U", type=float, default=0.5, help=say("input weight U (default 0.5)",
+                                                            "poids d'entrée U (défaut 0,5)"))
+    p.add_argument("--w", type=float, default=0.8, help=say("recurrent weight w (default 0.8)",
+                                                            "poids récurrent w (défaut 0,8)"))
+    p.add_argument("--w-on-tape", action="store_true",
+                   help=say("record w as a leaf too (gives ∂h/∂w)",
+                            "enregistrer aussi w comme feuille (donne ∂h/∂w)"))
+    p.add_argument("--expr", help=say('an expression instead, e.g. "tanh(a*b) + a"',
+                                      'une expression à la place, ex. « tanh(a*b) + a »'))
+    p.add_argument("--at", default="", help=say("values of its variables, e.g. a=0.5,b=2",
+                                                "valeurs de ses variables, ex. a=0.5,b=2"))
+    p.add_argument("--digits", type=int, default=6, help=say("significant digits (default 6)",
+                                                             "chiffres significatifs (défaut 6)"))
     p.set_defaults(run=run)
 
 
@@ -43,7 +50,8 @@ def _numbers(text, option):
         raise ConfigError(say(f"{option} {text!r}: expected numbers separated by commas",
                               f"{option} {text!r} : nombres séparés par des virgules attendus")) from None
     if not values:
-        raise ConfigError(say(f"{option}: expected at least one number, got {text!r}", f"{option} : au moins un nombre attendu, reçu {text!r}"))
+        raise ConfigError(say(f"{option}: expected at least one number, got {text!r}",
+                              f"{option} : au moins un nombre attendu, reçu {text!r}"))
     return values
 
 
@@ -56,8 +64,10 @@ def _assignments(text):
                 raise ValueError
             values[name.strip()] = float(value)
         except ValueError:
-            raise ConfigError(say(f"--at {text!r}: expected name=value pairs separated by commas, got {part!r}",
-                                  f"--at {text!r} : paires nom=valeur séparées par des virgules attendues, reçu {part!r}")) from None
+            raise ConfigError(say(f"--at {text!r}: expected name=value pairs separated by commas, "
+                                  f"got {part!r}",
+                                  f"--at {text!r} : paires nom=valeur séparées par des virgules attendues, "
+                                  f"reçu {part!r}")) from None
     return values
 
 
@@ -67,7 +77,8 @@ def run(args) -> int:
     from ..tape import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph, expression_tape
 
     if not 1 <= args.digits <= 17:
-        raise ConfigError(say(f"--digits: expected 1 to 17, got {args.digits}", f"--digits : de 1 à 17 attendu, reçu {args.digits}"))
+        raise ConfigError(say(f"--digits: expected 1 to 17, got {args.digits}",
+                              f"--digits : de 1 à 17 attendu, reçu {args.digits}"))
     console = Console(width=120, highlight=False)
     if args.expr:
         tape, out = expression_tape(args.expr, _assignments(args.at))
@@ -76,12 +87,15 @@ def run(args) -> int:
         return 0
     xs = _numbers(args.x, "--x")
     if len(xs) > 5000:
-        raise ConfigError(say(f"--x: expected at most 5000 inputs, got {len(xs)}", f"--x : au plus 5000 entrées attendues, reçu {len(xs)}"))
+        raise ConfigError(say(f"--x: expected at most 5000 inputs, got {len(xs)}",
+                              f"--x : au plus 5000 entrées attendues, reçu {len(xs)}"))
     T = len(xs)
     tape, hs = elman_scalar_graph(xs, args.U, args.w, w_on_tape=args.w_on_tape)
     tape.backward(hs[-1])
     console.print(say(f"h_t = tanh(U x_t + w h_(t-1)), h_(-1) = 0; U = {args.U:g}, w = {args.w:g}, x = {xs}",
-                      f"h_t = tanh(U x_t + w h_(t-1)), h_(-1) = 0 ; U = {args.U:g}, w = {args.w:g}, x = {xs}"), markup=False)
+                      f"h_t = tanh(U x_t + w h_(t-1)), h_(-1) = 0 ; U = {args.U:g}, w = {args.w:g}, "
+                      f"x = {xs}"),
+                  markup=False)
     if T <= 12:
         console.print(tape.listing(digits=args.digits), markup=False)
     else:
@@ -96,7 +110,8 @@ def run(args) -> int:
                           "Le TD diffère : il écrit w_6 = w_4 w_5 et w_7 = w_3 + w_6, mais son graphe et son "
                           "résultat demandent w_6 = w × w_5 (w h_0) et w_7 = w_4 + w_6 (U x_1 + w h_0) ; il "
                           "écrit w̄_7 = 1 − w̄_8 pour "
-                          "w̄_8 (1 − w_8²) et w̄_5 = w̄_0 w_2 pour w̄_6 × w. Sa formule finale est juste."), markup=False)
+                          "w̄_8 (1 − w_8²) et w̄_5 = w̄_0 w_2 pour w̄_6 × w. Sa formule finale est juste."),
+                      markup=False)
     return 0
 
 
@@ -113,13 +128,17 @@ def _checks(console, tape, xs, args, elman_dh_dU, closed_form):
     _, h_n = rnn.forward(np.array(xs).reshape(T, 1, 1))
     rnn.backward(None, np.ones_like(h_n))
     rows = [(say("reverse mode on the tape (w̄_0)", "mode inverse sur la bande (w̄_0)"), tape_value),
-            (say("recurrence (1 − h_t²)(x_t + w ∂h_{t−1}/∂U)", "récurrence (1 − h_t²)(x_t + w ∂h_{t−1}/∂U)"), dhs[-1]),
-            (say("core BPTT (rnnlab.RNN, float64)", "BPTT du cœur (rnnlab.RNN, float64)"), float(rnn.grads["weight_ih_l0"][0, 0]))]
+            (say("recurrence (1 − h_t²)(x_t + w ∂h_{t−1}/∂U)", "récurrence (1 − h_t²)(x_t + w ∂h_{t−1}/∂U)"),
+             dhs[-1]),
+            (say("core BPTT (rnnlab.RNN, float64)", "BPTT du cœur (rnnlab.RNN, float64)"),
+             float(rnn.grads["weight_ih_l0"][0, 0]))]
     if T == 2:
-        rows.insert(1, (say("closed form (1 − h_1²)(x_1 + w(1 − h_0²)x_0)", "forme close (1 − h_1²)(x_1 + w(1 − h_0²)x_0)"),
+        rows.insert(1, (say("closed form (1 − h_1²)(x_1 + w(1 − h_0²)x_0)",
+                            "forme close (1 − h_1²)(x_1 + w(1 − h_0²)x_0)"),
                         closed_form(xs[0], xs[1], args.U, args.w)))
     table = Table(title=say(f"∂h_{T - 1}/∂U, four ways" if T == 2 else f"∂h_{T - 1}/∂U, three ways",
-                            f"∂h_{T - 1}/∂U, de quatre façons" if T == 2 else f"∂h_{T - 1}/∂U, de trois façons"))
+                            f"∂h_{T - 1}/∂U, de quatre façons" if T == 2
+                            else f"∂h_{T - 1}/∂U, de trois façons"))
     table.add_column(say("method", "méthode"))
     table.add_column(say("value", "valeur"), justify="right")
     table.add_column(say("relative difference to the tape", "écart relatif à la bande"), justify="right")
@@ -128,6 +147,8 @@ def _checks(console, tape, xs, args, elman_dh_dU, closed_form):
         table.add_row(name, f"{value:.{args.digits}g}", f"{diff:.1e}")
     console.print(table)
     if args.w_on_tape:
-        console.print(say(f"∂h_{T - 1}/∂w: tape {tape.node('w').grad:.{args.digits}g}, core BPTT {float(rnn.grads['weight_hh_l0'][0, 0]):.{args.digits}g}",
-                          f"∂h_{T - 1}/∂w : bande {tape.node('w').grad:.{args.digits}g}, BPTT du cœur {float(rnn.grads['weight_hh_l0'][0, 0]):.{args.digits}g}"),
+        console.print(say(f"∂h_{T - 1}/∂w: tape {tape.node('w').grad:.{args.digits}g}, "
+                          f"core BPTT {float(rnn.grads['weight_hh_l0'][0, 0]):.{args.digits}g}",
+                          f"∂h_{T - 1}/∂w : bande {tape.node('w').grad:.{args.digits}g}, "
+                          f"BPTT du cœur {float(rnn.grads['weight_hh_l0'][0, 0]):.{args.digits}g}"),
                       markup=False)

@@ -17,13 +17,15 @@ def register(subparsers):
         description=say("Run a cell on your weights and inputs and show every intermediate with the numbers "
                         "substituted; with 'upstream' gradients, the backward pass too. "
                         "'rnnlab trace --example lstm' prints a complete config to start from.",
-                        "Fait tourner une cellule sur vos poids et entrées et montre chaque grandeur avec les nombres "
-                        "substitués ; avec des gradients « upstream », la passe arrière aussi. "
+                        "Fait tourner une cellule sur vos poids et entrées et montre chaque grandeur avec "
+                        "les nombres substitués ; avec des gradients « upstream », la passe arrière aussi. "
                         "« rnnlab trace --example lstm » affiche une config complète pour commencer."),
-        epilog=say("Config format:", "Format de la config :") + "\n" + config.__doc__.split("Keys", 1)[1].split("\n", 1)[1],
+        epilog=(say("Config format:", "Format de la config :") + "\n"
+                + config.__doc__.split("Keys", 1)[1].split("\n", 1)[1]),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("config", nargs="?", metavar="CONFIG", help=say("the config file (.json, .toml, .yaml)",
-                                                                   "le fichier de config (.json, .toml, .yaml)"))
+    p.add_argument("config", nargs="?", metavar="CONFIG",
+                   help=say("the config file (.json, .toml, .yaml)",
+                            "le fichier de config (.json, .toml, .yaml)"))
     p.add_argument("--example", choices=config.example_cells(),
                    help=say("print a complete example config for this cell (JSON) and exit",
                             "afficher un exemple complet de config pour cette cellule (JSON) et quitter"))

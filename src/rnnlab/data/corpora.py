@@ -46,7 +46,8 @@ BUNDLED = {
         1_115_394, "en", "Tiny Shakespeare (karpathy/char-rnn), 1,115,394 characters, English"),
     "hugo": BundledCorpus(
         "hugo_notre_dame_de_paris.txt.gz", "1d3ad614dd52455b98e4b867294d1b3db69030db5292950105671533d4050aaf",
-        1_046_444, "fr", "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), 1,046,444 characters, French"),
+        1_046_444, "fr",
+        "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), 1,046,444 characters, French"),
 }
 
 CORPORA = {name: c.description for name, c in BUNDLED.items()}  # name -> description
@@ -58,8 +59,10 @@ def corpus_description(name: str) -> str:
     """The description of a bundled corpus in the output language."""
     return {"shakespeare": say("Tiny Shakespeare (karpathy/char-rnn), 1,115,394 characters, English",
                                "Tiny Shakespeare (karpathy/char-rnn), 1 115 394 caractères, anglais"),
-            "hugo": say("Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), 1,046,444 characters, French",
-                        "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg n° 19657), 1 046 444 caractères, français"),
+            "hugo": say("Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), "
+                        "1,046,444 characters, French",
+                        "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg n° 19657), "
+                        "1 046 444 caractères, français"),
             }[name]
 
 
@@ -74,7 +77,8 @@ def decode_text(data: bytes, source: str, min_chars: int = MIN_CHARS) -> str:
     if b"\x00" in data[:1 << 16]:
         at = data.index(b"\x00")
         raise DataError(say(f"{source}: expected UTF-8 text, got a binary file (NUL byte at offset {at})",
-                            f"{source} : texte UTF-8 attendu, reçu un fichier binaire (octet NUL à la position {at})"))
+                            f"{source} : texte UTF-8 attendu, reçu un fichier binaire "
+                            f"(octet NUL à la position {at})"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -86,7 +90,8 @@ def decode_text(data: bytes, source: str, min_chars: int = MIN_CHARS) -> str:
     text = normalize(text.replace("\r\n", "\n").replace("\r", "\n"))
     if len(text) < min_chars:
         raise DataError(say(f"{source}: expected at least {min_chars} characters of text, got {len(text)}",
-                            f"{source} : au moins {min_chars} caractères de texte attendus, reçu {len(text)}"))
+                            f"{source} : au moins {min_chars} caractères de texte attendus, "
+                            f"reçu {len(text)}"))
     return text
 
 

@@ -73,7 +73,8 @@ def load_series(name_or_path: str, column: str | None = None, period: int | None
     else:
         path, name = Path(name_or_path), Path(name_or_path).stem
         if not path.is_file():
-            raise DataError(f"{path}: no such file (expected a CSV file or one of {', '.join(sorted(BUNDLED))})")
+            raise DataError(f"{path}: no such file "
+                            f"(expected a CSV file or one of {', '.join(sorted(BUNDLED))})")
     labels, values, column = _read_csv_column(path, column)
     return Series(name, values, labels, str(path), column, period)
 
@@ -99,13 +100,15 @@ def _read_csv_column(path: Path, column: str | None):
         try:
             value = float(cell)
         except ValueError:
-            raise DataError(f"{path}: column {column!r}, row {line}: expected a number, got {cell!r}") from None
+            raise DataError(f"{path}: column {column!r}, row {line}: expected a number, "
+                            f"got {cell!r}") from None
         if not math.isfinite(value):
             raise DataError(f"{path}: column {column!r}, row {line}: expected a finite number, got {cell!r}")
         labels.append(row[0].strip() if k != 0 else str(line - 1))
         values.append(value)
     if not values:
-        raise DataError(f"{path}: column {column!r} holds no values (expected at least one row after the header)")
+        raise DataError(f"{path}: column {column!r} holds no values "
+                        "(expected at least one row after the header)")
     return tuple(labels), np.asarray(values, dtype=np.float64), column
 
 
@@ -198,8 +201,8 @@ def chronological_split(n: int, test_fraction=0.2, val_fraction=0.0, test_size: 
     n_test = int(test_size) if test_size is not None else int(round(n * test_fraction))
     n_val = int(round(n * val_fraction))
     if n_test < 1 or n - n_test - n_val < 2:
-        raise ConfigError(f"split: a series of {n} values cannot hold {n_test} test and {n_val} validation values "
-                          "and a training span of at least 2")
+        raise ConfigError(f"split: a series of {n} values cannot hold {n_test} test and {n_val} "
+                          "validation values and a training span of at least 2")
     return Split(n - n_test - n_val, n - n_test, n)
 
 

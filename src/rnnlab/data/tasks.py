@@ -70,7 +70,8 @@ def adding_solved_threshold() -> float:
     return SOLVED_FRACTION * ADDING_BASELINE_MSE
 
 
-def copy_task(n: int, T: int, rng: np.random.Generator, n_symbols: int = 8, length: int = 5, dtype=np.float32):
+def copy_task(n: int, T: int, rng: np.random.Generator, n_symbols: int = 8, length: int = 5,
+              dtype=np.float32):
     """``n`` copy sequences with a delay of ``T`` (≥ 1) steps between the last symbol shown and
     the delimiter. Returns one-hot inputs ``x (T + 2S, n, K + 2)`` and class targets
     ``y (T + 2S, n)`` (0 = blank, 1 … K symbols, K + 1 = delimiter), S = ``length``."""

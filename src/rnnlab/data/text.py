@@ -75,11 +75,15 @@ class Vocabulary:
             raise DataError(say("vocabulary: expected distinct characters sorted by code point",
                                 "vocabulaire : caractères distincts triés par point de code attendus"))
         if self.unknown not in UNKNOWN_POLICIES:
-            raise ConfigError(say(f"vocabulary unknown: expected one of {UNKNOWN_POLICIES}, got {self.unknown!r}",
-                                  f"vocabulaire unknown : une valeur parmi {UNKNOWN_POLICIES} attendue, reçu {self.unknown!r}"))
+            raise ConfigError(say(f"vocabulary unknown: expected one of {UNKNOWN_POLICIES}, "
+                                  f"got {self.unknown!r}",
+                                  f"vocabulaire unknown : une valeur parmi {UNKNOWN_POLICIES} attendue, "
+                                  f"reçu {self.unknown!r}"))
         if self.unknown == "replace" and self.fallback not in chars:
-            raise ConfigError(say(f"vocabulary fallback: expected a character of the vocabulary, got {self.fallback!r}",
-                                  f"vocabulaire fallback : un caractère du vocabulaire attendu, reçu {self.fallback!r}"))
+            raise ConfigError(say(f"vocabulary fallback: expected a character of the vocabulary, "
+                                  f"got {self.fallback!r}",
+                                  f"vocabulaire fallback : un caractère du vocabulaire attendu, "
+                                  f"reçu {self.fallback!r}"))
         object.__setattr__(self, "_codes", codes)
 
     # --- building --------------------------------------------------------------------------
@@ -149,7 +153,8 @@ class Vocabulary:
                 pos = int(unseen[0])
                 others = len(set(text[i] for i in unseen[:10000])) - 1
                 more = say(f" ({len(unseen)} unseen occurrence(s), {others} other unseen character(s))",
-                           f" ({len(unseen)} occurrence(s) inconnue(s), {others} autre(s) caractère(s) inconnu(s))")
+                           f" ({len(unseen)} occurrence(s) inconnue(s), "
+                           f"{others} autre(s) caractère(s) inconnu(s))")
                 raise DataError(say(
                     f"text: character {_char_name(text[pos])} at position {pos} is not in the "
                     f"vocabulary of {self.size} characters{more}",
@@ -266,8 +271,10 @@ class StreamBatcher:
     def __init__(self, ids, batch_size: int, seq_len: int):
         ids = np.asarray(ids)
         if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
-            raise DataError(say(f"batcher: expected a 1-D integer array of ids, got shape {ids.shape} dtype {ids.dtype}",
-                                f"lots : tableau 1-D d'indices entiers attendu, reçu forme {ids.shape} type {ids.dtype}"))
+            raise DataError(say(f"batcher: expected a 1-D integer array of ids, "
+                                f"got shape {ids.shape} dtype {ids.dtype}",
+                                f"lots : tableau 1-D d'indices entiers attendu, "
+                                f"reçu forme {ids.shape} type {ids.dtype}"))
         for name, v in (("batch_size", batch_size), ("seq_len", seq_len)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ConfigError(say(f"{name}: expected an integer >= 1, got {v!r}",

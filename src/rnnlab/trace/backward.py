@@ -35,7 +35,8 @@ class BackwardStep:
 
 @dataclass
 class BackwardTrace:
-    """A backward trace: the upstream gradients given, every step visited (t = T … 1), the weight gradients."""
+    """A backward trace: the upstream gradients given, every step visited (t = T … 1), the weight \
+gradients."""
 
     upstream: dict  # t -> ∂L/∂h_t given by the user (H,)
     upstream_y: dict  # t -> ∂L/∂y_t (RNN with an output layer)
@@ -87,15 +88,19 @@ def loss_gradients(trace: Trace, loss: dict):
         if kind == "mse":
             target = _vec(target, K, f"loss target at step {t}")
             part, grad = mse(y, target, reduction="sum")
-            lines[t] = [Line("d_y", t, _unit(k, K), (2.0, "×", "(", float(y[k]), "−", float(target[k]), ")"), float(grad[k]))
+            lines[t] = [Line("d_y", t, _unit(k, K), (2.0, "×", "(", float(y[k]), "−", float(target[k]), ")"),
+                             float(grad[k]))
                         for k in range(K)]
         else:
-            if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) < K:
-                raise ConfigError(f"loss target at step {t}: expected a class index 0 … {K - 1}, got {target!r}")
+            if (isinstance(target, bool) or not isinstance(target, (int, np.integer))
+                    or not 0 <= int(target) < K):
+                raise ConfigError(f"loss target at step {t}: expected a class index 0 … {K - 1}, "
+                                  f"got {target!r}")
             part, grad = cross_entropy(y[None, :], np.array([int(target)]), reduction="sum")
             grad = grad[0]
             p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
-            lines[t] = [Line("d_y", t, _unit(k, K), (float(p[k]), "−", float(k == int(target))), float(grad[k]))
+            lines[t] = [Line("d_y", t, _unit(k, K), (float(p[k]), "−", float(k == int(target))),
+                             float(grad[k]))
                         for k in range(K)]
         value += float(part)
         d_y[t] = np.asarray(grad, dtype=np.float64)
@@ -119,7 +124,8 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
         from_loss, value, loss_lines = loss_gradients(trace, loss)
         for t, g in from_loss.items():
             up_y[t] = up_y[t] + g if t in up_y else g
-        loss_info = {"type": loss["type"], "targets": {int(t): v for t, v in loss["targets"].items()}, "value": value}
+        loss_info = {"type": loss["type"], "targets": {int(t): v for t, v in loss["targets"].items()},
+                     "value": value}
     for t in list(up_h) + list(up_y):
         if not 1 <= t <= T:
             raise ConfigError(f"upstream gradient at step {t}: expected a step between 1 and {T}")

@@ -14,7 +14,8 @@ Keys (``*`` = required)::
                    (the course's GRU is "before", the default for notation "course")
     weights*       course:  RNN W_xh (H, D), W_hh (H, H), b_h (H)
                             LSTM W_f, W_i, W_C, W_o (H, H + D) over [h_{t-1}, x_t]; b_f, b_i, b_C, b_o (H)
-                            GRU W_z, W_r, W (H, H + D); b_z, b_r, b (H)   (course z: h = (1 − z) h_prev + z h̃)
+                            GRU W_z, W_r, W (H, H + D); b_z, b_r, b (H)   \
+(course z: h = (1 − z) h_prev + z h̃)
                    pytorch: weight_ih (G·H, D), weight_hh (G·H, H), bias_ih, bias_hh (G·H) (biases optional),
                             gates stacked as PyTorch does (LSTM i, f, g, o; GRU r, z, n)
     inputs*        the sequence x_1 … x_T: a list of T lists of D numbers (or of T numbers when D = 1)
@@ -44,8 +45,8 @@ from ..errors import ConfigError
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-TOP_KEYS = {"cell", "notation", "input_size", "hidden_size", "options", "weights", "inputs", "initial_state", "output",
-            "upstream", "title"}
+TOP_KEYS = {"cell", "notation", "input_size", "hidden_size", "options", "weights", "inputs", "initial_state",
+            "output", "upstream", "title"}
 
 def example(cell: str) -> dict:
     """A complete config for ``cell`` (``rnnlab trace --example CELL``), from its trace hooks."""
@@ -90,7 +91,8 @@ def read_config(path: str) -> dict:
             try:
                 import yaml
             except ImportError:
-                raise ConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); or write the config as JSON or TOML") from None
+                raise ConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); "
+                                  "or write the config as JSON or TOML") from None
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
             data = json.loads(raw.decode("utf-8"))
@@ -122,7 +124,8 @@ def _shaped(src, key, value, shape):
     arr = _array(src, key, value)
     if arr.shape == shape:
         return arr
-    if arr.ndim < len(shape) and arr.size == int(np.prod(shape)) and (len(shape) == 1 or shape[0] == 1 or arr.ndim == 0):
+    if (arr.ndim < len(shape) and arr.size == int(np.prod(shape))
+            and (len(shape) == 1 or shape[0] == 1 or arr.ndim == 0)):
         return arr.reshape(shape)
     raise ConfigError(f"{src}: key '{key}': expected shape {shape}, got {arr.shape}")
 
@@ -136,13 +139,16 @@ def _sizes(src, cfg, cell, notation, weights):
         W_hh = np.atleast_2d(_array(src, "weights.weight_hh", weights["weight_hh"]))
         H = W_hh.shape[1]
         if W_hh.shape[0] != G * H:
-            raise ConfigError(f"{src}: key 'weights.weight_hh': expected shape ({G * H}, {H}) for a {cell} cell, got {W_hh.shape}")
+            raise ConfigError(f"{src}: key 'weights.weight_hh': expected shape ({G * H}, {H}) "
+                              f"for a {cell} cell, got {W_hh.shape}")
         D = _array(src, "weights.weight_ih", weights["weight_ih"]).size // (G * H)
     for key, got in (("hidden_size", H), ("input_size", D)):
         if key in cfg and cfg[key] != got:
-            raise ConfigError(f"{src}: key '{key}': {cfg[key]!r} does not match the weights, which give {got}")
+            raise ConfigError(f"{src}: key '{key}': {cfg[key]!r} does not match the weights, "
+                              f"which give {got}")
     if H < 1 or D < 1:
-        raise ConfigError(f"{src}: key 'weights': cannot read hidden_size ≥ 1 and input_size ≥ 1 from them (got H={H}, D={D})")
+        raise ConfigError(f"{src}: key 'weights': cannot read hidden_size ≥ 1 and input_size ≥ 1 from them "
+                          f"(got H={H}, D={D})")
     return H, D
 
 
@@ -172,19 +178,23 @@ def trace_from_config(cfg: dict, src: str = "config"):
     allowed = set(cells.get(cell).default_options())
     for key in options:
         if key not in allowed:
-            raise ConfigError(f"{src}: key 'options.{key}': not an option of the {cell} cell (options: {sorted(allowed) or 'none'})")
+            raise ConfigError(f"{src}: key 'options.{key}': not an option of the {cell} cell "
+                              f"(options: {sorted(allowed) or 'none'})")
     options = hook.config_options(src, options, notation)
     weights = cfg["weights"]
     if not isinstance(weights, dict):
-        raise ConfigError(f"{src}: key 'weights': expected a table of named arrays, got {type(weights).__name__}")
+        raise ConfigError(f"{src}: key 'weights': expected a table of named arrays, "
+                          f"got {type(weights).__name__}")
     names = hook.COURSE_WEIGHTS if notation == "course" else PYTORCH_WEIGHTS
     required = names if notation == "course" else ("weight_ih", "weight_hh")
     for key in weights:
         if key not in names:
-            raise ConfigError(f"{src}: unknown key 'weights.{key}' for a {cell} cell in {notation} notation; expected {list(names)}")
+            raise ConfigError(f"{src}: unknown key 'weights.{key}' for a {cell} cell in {notation} notation; "
+                              f"expected {list(names)}")
     for key in required:
         if key not in weights:
-            raise ConfigError(f"{src}: missing key 'weights.{key}' ({cell}, {notation} notation needs {list(required)})")
+            raise ConfigError(f"{src}: missing key 'weights.{key}' "
+                              f"({cell}, {notation} notation needs {list(required)})")
     H, D = _sizes(src, cfg, cell, notation, weights)
     G = cells.get(cell).gates
     if notation == "course":
@@ -193,24 +203,28 @@ def trace_from_config(cfg: dict, src: str = "config"):
         params = hook.params_from_course(**arrays)
     else:
         shapes = {"weight_ih": (G * H, D), "weight_hh": (G * H, H), "bias_ih": (G * H,), "bias_hh": (G * H,)}
-        params = {f"{k}_l0": _shaped(src, f"weights.{k}", weights[k], shapes[k]) for k in names if k in weights}
+        params = {f"{k}_l0": _shaped(src, f"weights.{k}", weights[k], shapes[k])
+                  for k in names if k in weights}
     x = _array(src, "inputs", cfg["inputs"], ndim=2)
     if x.size == 0:
         raise ConfigError(f"{src}: key 'inputs': expected a non-empty sequence, got an empty one")
     if x.ndim == 1:
         x = x[:, None] if D == 1 else x[None, :]
     if x.ndim == 0 or x.shape[1] != D:
-        raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), got shape {x.shape}")
+        raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), "
+                          f"got shape {x.shape}")
     init = cfg.get("initial_state") or {}
     state_names = hook.STATE_KEYS
     for key in init:
         if key not in state_names:
             raise ConfigError(f"{src}: unknown key 'initial_state.{key}'; expected {list(state_names)}")
-    state0 = tuple(_shaped(src, f"initial_state.{k}", init[k], (H,)) if k in init else np.zeros(H) for k in state_names)
+    state0 = tuple(_shaped(src, f"initial_state.{k}", init[k], (H,)) if k in init else np.zeros(H)
+                   for k in state_names)
     output = None
     if "output" in cfg:
         if not hook.OUTPUT_LAYER:
-            raise ConfigError(f"{src}: key 'output': only the rnn cell has an output layer here (y_t = W_hy h_t + b_y)")
+            raise ConfigError(f"{src}: key 'output': only the rnn cell has an output layer here "
+                              "(y_t = W_hy h_t + b_y)")
         out = cfg["output"]
         if not isinstance(out, dict) or "W_hy" not in out:
             raise ConfigError(f"{src}: missing key 'output.W_hy'")
@@ -227,15 +241,18 @@ def trace_from_config(cfg: dict, src: str = "config"):
         d_h, d_y = {}, {}
         for key in up:
             if key not in ("h", "y", "C_final", "loss"):
-                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; expected 'h', 'y', 'C_final' or 'loss'")
+                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; "
+                                  "expected 'h', 'y', 'C_final' or 'loss'")
         for which, target, size in (("h", d_h, H), ("y", d_y, None)):
             for t, value in (up.get(which) or {}).items():
                 try:
                     step = int(t)
                 except ValueError:
-                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': expected a step number 1 … {T}") from None
+                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': "
+                                      f"expected a step number 1 … {T}") from None
                 if not 1 <= step <= T:
-                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': expected a step between 1 and {T}, got {step}")
+                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': "
+                                      f"expected a step between 1 and {T}, got {step}")
                 if which == "y" and output is None:
                     raise ConfigError(f"{src}: key 'upstream.y': the config has no 'output' layer")
                 n = size if size is not None else output["W_hy"].shape[0]
@@ -249,15 +266,18 @@ def trace_from_config(cfg: dict, src: str = "config"):
         if "loss" in up:
             loss = up["loss"]
             if output is None:
-                raise ConfigError(f"{src}: key 'upstream.loss': the config has no 'output' layer to put a loss on")
+                raise ConfigError(f"{src}: key 'upstream.loss': "
+                                  "the config has no 'output' layer to put a loss on")
             if not isinstance(loss, dict) or loss.get("type") not in ("mse", "cross_entropy"):
                 raise ConfigError(f"{src}: key 'upstream.loss.type': expected 'mse' or 'cross_entropy', got "
                                   f"{loss.get('type') if isinstance(loss, dict) else loss!r}")
             if not isinstance(loss.get("targets"), dict) or not loss["targets"]:
-                raise ConfigError(f"{src}: key 'upstream.loss.targets': expected a table step -> target, got {loss.get('targets')!r}")
+                raise ConfigError(f"{src}: key 'upstream.loss.targets': expected a table step -> target, "
+                                  f"got {loss.get('targets')!r}")
             for t in loss["targets"]:
                 if not str(t).isdigit() or not 1 <= int(t) <= T:
-                    raise ConfigError(f"{src}: key 'upstream.loss.targets.{t}': expected a step between 1 and {T}")
+                    raise ConfigError(f"{src}: key 'upstream.loss.targets.{t}': "
+                                      f"expected a step between 1 and {T}")
         try:
             trace_backward(trace, d_h=d_h, d_y=d_y, d_C_final=d_C, loss=loss)
         except ConfigError as exc:

@@ -48,8 +48,8 @@ class Row:
 def _formula(trace, key, backward):
     text = hooks(trace.cell).formula(key, trace.options, backward)
     if backward:
-        for en, fr in (("(given, or from the loss)", "(donné, ou venant de la perte)"), ("(given)", "(donné)"),
-                       ("(from t+1)", "(venant de t+1)")):
+        for en, fr in (("(given, or from the loss)", "(donné, ou venant de la perte)"),
+                       ("(given)", "(donné)"), ("(from t+1)", "(venant de t+1)")):
             text = text.replace(en, say(en, fr))
     return text
 
@@ -82,14 +82,17 @@ def gradient_rows(trace, precision=4, style="unicode") -> list:
         label = f"∂L/∂{name}" if style == "unicode" else rf"\frac{{\partial L}}{{\partial {_tex_name(name)}}}"
         if not trace.arithmetic:
             per_step = " + ".join(fmt_vector(np.ravel(term), precision) for term in back.contributions[name])
-            rows.append(Row(label, say("Σ over t = 1…T", "Σ sur t = 1…T"), per_step, fmt_matrix(total, precision)))
+            rows.append(Row(label, say("Σ over t = 1…T", "Σ sur t = 1…T"), per_step,
+                            fmt_matrix(total, precision)))
             continue
         for idx in np.ndindex(total.shape):
             expr = []
             for d, v in back.factors[name]:
-                expr += (["+"] if expr else []) + ([float(d[idx[0]]), "×", float(v[idx[1]])] if v is not None else [float(d[idx[0]])])
+                expr += (["+"] if expr else []) + ([float(d[idx[0]]), "×", float(v[idx[1]])] if v is not None
+                                                   else [float(d[idx[0]])])
             element = "" if total.size == 1 else "[" + ",".join(str(i + 1) for i in idx) + "]"
-            rows.append(Row(label + element, "", format_expr(expr, precision, style), fmt(total[idx], precision)))
+            rows.append(Row(label + element, "", format_expr(expr, precision, style),
+                            fmt(total[idx], precision)))
     return rows
 
 
@@ -97,7 +100,8 @@ def fmt_matrix(arr, precision=4) -> str:
     arr = np.asarray(arr)
     if arr.ndim <= 1:
         return fmt_vector(arr, precision)
-    return "[" + ", ".join(fmt_vector(r, precision) if r.size > 1 else "[" + fmt(r[0], precision) + "]" for r in arr) + "]"
+    return "[" + ", ".join(fmt_vector(r, precision) if r.size > 1 else "[" + fmt(r[0], precision) + "]"
+                           for r in arr) + "]"
 
 
 def _tex_name(name):
@@ -106,8 +110,8 @@ def _tex_name(name):
 
 
 def column_headers():
-    return (say("quantity", "grandeur"), say("formula", "formule"), say("numbers substituted", "calcul détaillé"),
-            say("value", "valeur"))
+    return (say("quantity", "grandeur"), say("formula", "formule"),
+            say("numbers substituted", "calcul détaillé"), say("value", "valeur"))
 
 
 def state_text(trace, precision=4) -> str:

@@ -117,7 +117,8 @@ def trace_forward(cell: str, params: dict, x, state0=None, *, options=None, outp
     b_ih, b_hh = params.get(f"bias_ih{SUFFIX}"), params.get(f"bias_hh{SUFFIX}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
-        raise ShapeError(f"inputs: expected a non-empty sequence of shape (T, {W_ih.shape[1]}), got {x.shape}")
+        raise ShapeError(f"inputs: expected a non-empty sequence of shape (T, {W_ih.shape[1]}), "
+                         f"got {x.shape}")
     T, D = x.shape
     H = W_hh.shape[1]
     if D != W_ih.shape[1]:

@@ -86,8 +86,8 @@ def config_options(src, options, notation):
     """The course's GRU weights (W_z, W_r, W) describe reset "before", the default there."""
     options.setdefault("reset", "before" if notation == "course" else "after")
     if notation == "course" and options["reset"] != "before":
-        raise ConfigError(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe reset 'before'; "
-                          f"use notation 'pytorch' for reset 'after'")
+        raise ConfigError(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe "
+                          f"reset 'before'; use notation 'pytorch' for reset 'after'")
     return options
 
 
@@ -121,12 +121,14 @@ def record(trace, t, cache, x_t, h_prev):
             u = _unit(j, H)
             for gate in ("z", "r"):
                 pre = f"a_{gate}"
-                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
+                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]),
+                                  float(values[pre][j])))
                 lines.append(Line(gate, t, u, ("σ(", float(values[pre][j]), ")"), float(values[gate][j])))
         for j in range(H):
             u = _unit(j, H)
             if before:
-                lines.append(Line("rh", t, u, (float(values["r"][j]), "×", float(h_prev[j])), float(values["rh"][j])))
+                lines.append(Line("rh", t, u, (float(values["r"][j]), "×", float(h_prev[j])),
+                                  float(values["rh"][j])))
         for j in range(H):
             u = _unit(j, H)
             if before:
@@ -137,7 +139,8 @@ def record(trace, t, cache, x_t, h_prev):
                 W_in, b_in = p[f"weight_ih{SUFFIX}"][2 * H + j], p[f"bias_ih{SUFFIX}"][2 * H + j]
                 expr = _affine(W_in, x_t, b_in) + ("+", float(values["r"][j]), "×", float(values["hw_n"][j]))
             lines.append(Line("a_h", t, u, expr, float(values["a_h"][j])))
-            lines.append(Line("h_tilde", t, u, ("tanh(", float(values["a_h"][j]), ")"), float(values["h_tilde"][j])))
+            lines.append(Line("h_tilde", t, u, ("tanh(", float(values["a_h"][j]), ")"),
+                              float(values["h_tilde"][j])))
             expr = ("(", "1", "−", float(values["z"][j]), ")", "×", float(h_prev[j]), "+",
                     float(values["z"][j]), "×", float(values["h_tilde"][j]))
             lines.append(Line("h", t, u, expr, float(values["h"][j])))
@@ -167,8 +170,11 @@ def record_backward(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, 
             expr = (float(d_next[j]),) + (("+", float(up[j])) if up is not None else ())
             lines.append(Line("d_h", t, u, expr, float(d_h[j])))
             lines.append(Line("d_h_tilde", t, u, _p(d_h[j], z[j]), float(values["d_h_tilde"][j])))
-            lines.append(Line("d_z", t, u, (float(d_h[j]), "×", "(", float(n[j]), "−", float(h_prev[j]), ")"), float(values["d_z"][j])))
-            lines.append(Line("d_a_h", t, u, (float(values["d_h_tilde"][j]), "×", "(", "1", "−", float(n[j]), "²", ")"), float(d_a_h[j])))
+            lines.append(Line("d_z", t, u, (float(d_h[j]), "×", "(", float(n[j]), "−", float(h_prev[j]), ")"),
+                              float(values["d_z"][j])))
+            lines.append(Line("d_a_h", t, u,
+                              (float(values["d_h_tilde"][j]), "×", "(", "1", "−", float(n[j]), "²", ")"),
+                              float(d_a_h[j])))
         for j in range(H):
             u = _unit(j, H)
             if before:
@@ -184,7 +190,8 @@ def record_backward(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, 
                 lines.append(Line(f"d_a_{gate}", t, u, expr, float(values[f"d_a_{gate}"][j])))
         if before:
             for j in range(H):  # ∂L/∂h_{t-1} = (1 − z) ∂L/∂h + r ⊙ ∂L/∂(r⊙h) + W_zᵀ ∂L/∂a_z + W_rᵀ ∂L/∂a_r
-                expr = ["(", "1", "−", float(z[j]), ")", "×", float(d_h[j]), "+", *_p(r[j], values["d_rh"][j])]
+                expr = ["(", "1", "−", float(z[j]), ")", "×", float(d_h[j]), "+",
+                        *_p(r[j], values["d_rh"][j])]
                 for gate in ("z", "r"):
                     for k in range(H):
                         expr += ["+", *_p(c[f"W_{gate}"][k, j], values[f"d_a_{gate}"][k])]
@@ -209,5 +216,6 @@ def weight_factors(trace, t, cache, d_xw, d_hw, d_y=None):
         factors["W"] = (d_n, np.concatenate([cache["rh"][0], x_t]))  # W multiplies [r⊙h_{t-1}, x_t]
         factors["b"] = (d_n, None)
     else:
-        factors.update(W_in=(d_n, x_t), b_in=(d_n, None), W_hn=(d_hw[2 * H :], h_prev), b_hn=(d_hw[2 * H :], None))
+        factors.update(W_in=(d_n, x_t), b_in=(d_n, None), W_hn=(d_hw[2 * H :], h_prev),
+                       b_hn=(d_hw[2 * H :], None))
     return factors

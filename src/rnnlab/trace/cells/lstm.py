@@ -104,14 +104,18 @@ def record(trace, t, cache, x_t, h_prev):
             u = _unit(j, H)
             for gate, act, name in (("f", "σ(", "f"), ("i", "σ(", "i"), ("C", "tanh(", "C_tilde")):
                 pre = f"z_{gate}"
-                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]), float(values[pre][j])))
+                lines.append(Line(pre, t, u, _affine(c[f"W_{gate}"][j], hx, c[f"b_{gate}"][j]),
+                                  float(values[pre][j])))
                 lines.append(Line(name, t, u, (act, float(values[pre][j]), ")"), float(values[name][j])))
-            expr = (float(values["f"][j]), "×", float(c_prev[j]), "+", float(values["i"][j]), "×", float(values["C_tilde"][j]))
+            expr = (float(values["f"][j]), "×", float(c_prev[j]), "+",
+                    float(values["i"][j]), "×", float(values["C_tilde"][j]))
             lines.append(Line("C", t, u, expr, float(values["C"][j])))
             lines.append(Line("z_o", t, u, _affine(c["W_o"][j], hx, c["b_o"][j]), float(values["z_o"][j])))
             lines.append(Line("o", t, u, ("σ(", float(values["z_o"][j]), ")"), float(values["o"][j])))
-            lines.append(Line("tanh_C", t, u, ("tanh(", float(values["C"][j]), ")"), float(values["tanh_C"][j])))
-            lines.append(Line("h", t, u, (float(values["o"][j]), "×", float(values["tanh_C"][j])), float(values["h"][j])))
+            lines.append(Line("tanh_C", t, u, ("tanh(", float(values["C"][j]), ")"),
+                              float(values["tanh_C"][j])))
+            lines.append(Line("h", t, u, (float(values["o"][j]), "×", float(values["tanh_C"][j])),
+                              float(values["h"][j])))
     return values, lines
 
 
@@ -137,7 +141,8 @@ def record_backward(trace, t, cache, d_state_t, d_xw, d_hw, d_prev, d_next, up, 
             u = _unit(j, H)
             expr = (float(d_next[j]),) + (("+", float(up[j])) if up is not None else ())
             lines.append(Line("d_h", t, u, expr, float(d_h[j])))
-            expr = (float(d_c_next[j]), "+", float(d_h[j]), "×", float(o[j]), "×", "(", "1", "−", float(tanh_c[j]), "²", ")")
+            expr = (float(d_c_next[j]), "+", float(d_h[j]), "×", float(o[j]), "×",
+                    "(", "1", "−", float(tanh_c[j]), "²", ")")
             lines.append(Line("d_C", t, u, expr, float(d_c[j])))
             lines.append(Line("d_o", t, u, _p(d_h[j], tanh_c[j]), float(values["d_o"][j])))
             lines.append(Line("d_tanh_C", t, u, _p(d_h[j], o[j]), float(values["d_tanh_C"][j])))

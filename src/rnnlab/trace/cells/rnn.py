@@ -76,7 +76,8 @@ def record(trace, t, cache, x_t, h_prev):
     act = "ReLU(" if trace.options.get("nonlinearity") == "relu" else "tanh("
     if trace.arithmetic:
         for j in range(H):
-            expr = _affine(np.concatenate([c["W_hh"][j], c["W_xh"][j]]), np.concatenate([h_prev, x_t]), c["b_h"][j])
+            expr = _affine(np.concatenate([c["W_hh"][j], c["W_xh"][j]]), np.concatenate([h_prev, x_t]),
+                           c["b_h"][j])
             lines.append(Line("z", t, _unit(j, H), expr, float(z[j])))
         for j in range(H):
             lines.append(Line("h", t, _unit(j, H), (act, float(z[j]), ")"), float(h[j])))

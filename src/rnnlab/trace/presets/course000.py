@@ -16,8 +16,8 @@ from ... import lstm_params_from_course, rnn_params_from_course
 
 # --- the data of the exercises, as printed in the TP -------------------------------------------
 
-EX11 = dict(x=[0.5, 0.8, 0.2], h0=[0.0, 0.0], W_xh=[[0.3], [0.4]], W_hh=[[0.2, 0.1], [-0.1, 0.3]], b_h=[0.1, 0.0],
-            W_hy=[[0.5, -0.2]], b_y=[0.1])
+EX11 = dict(x=[0.5, 0.8, 0.2], h0=[0.0, 0.0], W_xh=[[0.3], [0.4]], W_hh=[[0.2, 0.1], [-0.1, 0.3]],
+            b_h=[0.1, 0.0], W_hy=[[0.5, -0.2]], b_y=[0.1])
 EX12 = dict(W_hh=[[0.8, 0.1], [-0.1, 0.8]], tanh_slope=0.9, steps=(3, 5, 10), threshold=0.01)
 EX21 = dict(x=[1.0, 0.5, -0.3], h0=0.0, C0=0.0, W_f=[0.1, 0.2], b_f=0.0, W_i=[0.3, -0.1], b_i=0.1,
             W_C=[0.2, 0.4], b_C=0.0, W_o=[0.1, 0.3], b_o=0.0)
@@ -37,7 +37,8 @@ h_t = o_t ⊙ tanh(C_t)                    hidden state"""
 
 
 def _lstm_params(ex):
-    return lstm_params_from_course(**{k: ex[k] for k in ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")})
+    names = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
+    return lstm_params_from_course(**{k: ex[k] for k in names})
 
 
 def ex11_trace():
@@ -55,28 +56,33 @@ def ex11(precision=4) -> Document:
     h, y = trace.series("h"), trace.series("y")
     doc.data = {"h": h, "y": y[:, 0], "z": trace.series("z")}
     doc.add(Formula("h_t = tanh(W_hh × h_{t-1} + W_xh × x_t + b_h)\ny_t = W_hy × h_t + b_y"),
-            Heading(say("1. h_1, h_2, h_3 step by step — 2. y_1, y_2, y_3", "1. h_1, h_2, h_3 pas à pas — 2. y_1, y_2, y_3")),
-            Text(say("Each step first forms the pre-activation `z_t = W_hh × h_{t-1} + W_xh × x_t + b_h` (one line per "
-                     "neuron, numbers substituted), squashes it with tanh, then reads the output `y_t = W_hy × h_t + b_y`. "
-                     "h_t feeds the next step: the same weights are used at every step.",
-                     "Chaque pas forme d'abord la pré-activation `z_t = W_hh × h_{t-1} + W_xh × x_t + b_h` (une ligne par "
-                     "neurone, nombres substitués), l'écrase par tanh, puis lit la sortie `y_t = W_hy × h_t + b_y`. "
-                     "h_t alimente le pas suivant : les mêmes poids servent à chaque pas.")),
+            Heading(say("1. h_1, h_2, h_3 step by step — 2. y_1, y_2, y_3",
+                        "1. h_1, h_2, h_3 pas à pas — 2. y_1, y_2, y_3")),
+            Text(say("Each step first forms the pre-activation `z_t = W_hh × h_{t-1} + W_xh × x_t + b_h` "
+                     "(one line per neuron, numbers substituted), squashes it with tanh, then reads the "
+                     "output `y_t = W_hy × h_t + b_y`. h_t feeds the next step: the same weights are "
+                     "used at every step.",
+                     "Chaque pas forme d'abord la pré-activation `z_t = W_hh × h_{t-1} + W_xh × x_t + b_h` "
+                     "(une ligne par neurone, nombres substitués), l'écrase par tanh, puis lit la sortie "
+                     "`y_t = W_hy × h_t + b_y`. h_t alimente le pas suivant : les mêmes poids "
+                     "servent à chaque pas.")),
             TraceBlock(trace),
             Table(("t", "x_t", "h_t[1]", "h_t[2]", "y_t"),
                   tuple((str(t + 1), fmt(EX11["x"][t], 1), h[t, 0], h[t, 1], y[t, 0]) for t in range(3)),
                   say("Answers", "Réponses")),
             Heading(say("3. The evolution of h_t", "3. L'évolution de h_t")),
-            Text(say(f"h_t[1] goes {fmt(h[0, 0], p)} → {fmt(h[1, 0], p)} → {fmt(h[2, 0], p)}: it follows the input "
-                     f"(x = 0.5, 0.8, 0.2) plus the bias 0.1, damped by the small recurrent weights (0.2, 0.1). "
-                     f"h_t[2] goes {fmt(h[0, 1], p)} → {fmt(h[1, 1], p)} → {fmt(h[2, 1], p)}: no bias, it is driven by "
-                     f"0.4 × x_t and keeps a little of its past through W_hh[2,2] = 0.3, so at t = 3 it stays above "
-                     f"0.4 × 0.2 = 0.08. Both fall at t = 3 when the input drops to 0.2.",
-                     f"h_t[1] passe de {fmt(h[0, 0], p)} à {fmt(h[1, 0], p)} puis {fmt(h[2, 0], p)} : il suit l'entrée "
-                     f"(x = 0,5 ; 0,8 ; 0,2) plus le biais 0,1, amorti par les petits poids récurrents (0,2 ; 0,1). "
-                     f"h_t[2] passe de {fmt(h[0, 1], p)} à {fmt(h[1, 1], p)} puis {fmt(h[2, 1], p)} : sans biais, il est "
-                     f"porté par 0,4 × x_t et garde un peu de son passé par W_hh[2,2] = 0,3 ; à t = 3 il reste au-dessus "
-                     f"de 0,4 × 0,2 = 0,08. Les deux baissent à t = 3 quand l'entrée retombe à 0,2.")),
+            Text(say(f"h_t[1] goes {fmt(h[0, 0], p)} → {fmt(h[1, 0], p)} → {fmt(h[2, 0], p)}: it follows the "
+                     "input (x = 0.5, 0.8, 0.2) plus the bias 0.1, damped by the small recurrent weights "
+                     f"(0.2, 0.1). h_t[2] goes {fmt(h[0, 1], p)} → {fmt(h[1, 1], p)} → {fmt(h[2, 1], p)}: no "
+                     "bias, it is driven by 0.4 × x_t and keeps a little of its past through W_hh[2,2] = "
+                     "0.3, so at t = 3 it stays above 0.4 × 0.2 = 0.08. Both fall at t = 3 when the "
+                     "input drops to 0.2.",
+                     f"h_t[1] passe de {fmt(h[0, 0], p)} à {fmt(h[1, 0], p)} puis {fmt(h[2, 0], p)} : il "
+                     "suit l'entrée (x = 0,5 ; 0,8 ; 0,2) plus le biais 0,1, amorti par les petits poids "
+                     f"récurrents (0,2 ; 0,1). h_t[2] passe de {fmt(h[0, 1], p)} à {fmt(h[1, 1], p)} puis "
+                     f"{fmt(h[2, 1], p)} : sans biais, il est porté par 0,4 × x_t et garde un peu de son "
+                     "passé par W_hh[2,2] = 0,3 ; à t = 3 il reste au-dessus de 0,4 × 0,2 = 0,08. Les deux "
+                     "baissent à t = 3 quand l'entrée retombe à 0,2.")),
             Figure("h", lambda: hidden_state_figure(trace), say("h_t and y_t for t = 0…3 (TP, ex. 1.1)",
                                                                  "h_t et y_t pour t = 0…3 (TP, ex. 1.1)")))
     return doc
@@ -139,65 +145,77 @@ def ex12(precision=4) -> Document:
                      "diagonal 0,8.")),
             Heading(say("1. The gradient after 3, 5 and 10 steps", "1. Le gradient après 3, 5 et 10 pas")),
             Table((say("steps k", "pas k"), "‖J^k‖₂", "‖J^k‖_F", "max|J^k|", "(0.8×0.9)^k"),
-                  tuple((str(k), by_k[k]["spectral"], by_k[k]["frobenius"], by_k[k]["max_entry"], by_k[k]["diagonal"])
-                        for k in EX12["steps"]), say("norms of the Jacobian product", "normes du produit des jacobiennes")),
-            Text(say(f"W_hh = 0.8·I + 0.1·(rotation by 90°) is a scaled rotation: its eigenvalues are 0.8 ± 0.1i, of "
-                     f"modulus √0.65 = {fmt(rho, p)}, and it is normal, so its spectral norm is also {fmt(rho, p)} and "
-                     f"`‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` exactly, the Frobenius norm is √2 times "
-                     f"that, and J^k turns by k × {theta:.2f}° (so single entries oscillate under that envelope).",
-                     f"W_hh = 0,8·I + 0,1·(rotation de 90°) est une rotation mise à l'échelle : ses valeurs propres sont "
-                     f"0,8 ± 0,1i, de module √0,65 = {fmt(rho, p)}, et elle est normale, donc sa norme spectrale vaut aussi "
-                     f"{fmt(rho, p)} et `‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` exactement ; la norme de "
-                     f"Frobenius vaut √2 fois plus, et J^k tourne de k × {theta:.2f}° (chaque coefficient oscille sous "
-                     f"cette enveloppe).")),
-            Heading(say("2. When does the gradient fall below 0.01?", "2. À partir de combien de pas le gradient est-il < 0,01 ?")),
+                  tuple((str(k), by_k[k]["spectral"], by_k[k]["frobenius"], by_k[k]["max_entry"],
+                         by_k[k]["diagonal"]) for k in EX12["steps"]),
+                  say("norms of the Jacobian product", "normes du produit des jacobiennes")),
+            Text(say("W_hh = 0.8·I + 0.1·(rotation by 90°) is a scaled rotation: its eigenvalues are 0.8 ± "
+                     f"0.1i, of modulus √0.65 = {fmt(rho, p)}, and it is normal, so its spectral norm is "
+                     f"also {fmt(rho, p)} and `‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` "
+                     f"exactly, the Frobenius norm is √2 times that, and J^k turns by k × {theta:.2f}° (so "
+                     "single entries oscillate under that envelope).",
+                     "W_hh = 0,8·I + 0,1·(rotation de 90°) est une rotation mise à l'échelle : ses valeurs "
+                     f"propres sont 0,8 ± 0,1i, de module √0,65 = {fmt(rho, p)}, et elle est normale, donc "
+                     f"sa norme spectrale vaut aussi {fmt(rho, p)} et "
+                     f"`‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` exactement ; la norme de "
+                     f"Frobenius vaut √2 fois plus, et J^k tourne de k × {theta:.2f}° (chaque coefficient "
+                     "oscille sous cette enveloppe).")),
+            Heading(say("2. When does the gradient fall below 0.01?",
+                        "2. À partir de combien de pas le gradient est-il < 0,01 ?")),
             Text(say(f"Spectral norm: at k = {below['spectral']} (`{fmt(0.9 * rho, p)}^{below['spectral']} = "
-                     f"{fmt(by_k[below['spectral']]['spectral'], p)}`, while k = {below['spectral'] - 1} still gives "
-                     f"{fmt(by_k[below['spectral'] - 1]['spectral'], p)}); solving `{fmt(0.9 * rho, p)}^k < 0.01` gives "
-                     f"k > ln 0.01 / ln {fmt(0.9 * rho, p)} = {math.log(0.01) / math.log(0.9 * rho):.2f}. "
-                     f"Frobenius norm: k = {below['frobenius']}. Largest entry: k = {below['max_entry']}. "
-                     f"Scalar view 0.72^k: k = {below['diagonal']}. Whatever the measure, about 15 steps back the "
-                     f"gradient has lost 99 % of its size.",
-                     f"Norme spectrale : à k = {below['spectral']} (`{fmt(0.9 * rho, p)}^{below['spectral']} = "
-                     f"{fmt(by_k[below['spectral']]['spectral'], p)}`, alors que k = {below['spectral'] - 1} donne encore "
-                     f"{fmt(by_k[below['spectral'] - 1]['spectral'], p)}) ; résoudre `{fmt(0.9 * rho, p)}^k < 0.01` donne "
-                     f"k > ln 0,01 / ln {fmt(0.9 * rho, p)} = {math.log(0.01) / math.log(0.9 * rho):.2f}. "
-                     f"Norme de Frobenius : k = {below['frobenius']}. Plus grand coefficient : k = {below['max_entry']}. "
-                     f"Vue scalaire 0,72^k : k = {below['diagonal']}. Quelle que soit la mesure, vers 15 pas en arrière "
+                     f"{fmt(by_k[below['spectral']]['spectral'], p)}`, while k = {below['spectral'] - 1} "
+                     f"still gives {fmt(by_k[below['spectral'] - 1]['spectral'], p)}); solving "
+                     f"`{fmt(0.9 * rho, p)}^k < 0.01` gives k > ln 0.01 / ln {fmt(0.9 * rho, p)} = "
+                     f"{math.log(0.01) / math.log(0.9 * rho):.2f}. Frobenius norm: k = {below['frobenius']}. "
+                     f"Largest entry: k = {below['max_entry']}. Scalar view 0.72^k: k = {below['diagonal']}. "
+                     "Whatever the measure, about 15 steps back the gradient has lost 99 % of its size.",
+                     f"Norme spectrale : à k = {below['spectral']} "
+                     f"(`{fmt(0.9 * rho, p)}^{below['spectral']} = "
+                     f"{fmt(by_k[below['spectral']]['spectral'], p)}`, alors que k = {below['spectral'] - 1} "
+                     f"donne encore {fmt(by_k[below['spectral'] - 1]['spectral'], p)}) ; résoudre "
+                     f"`{fmt(0.9 * rho, p)}^k < 0.01` donne k > ln 0,01 / ln {fmt(0.9 * rho, p)} = "
+                     f"{math.log(0.01) / math.log(0.9 * rho):.2f}. Norme de Frobenius : k = "
+                     f"{below['frobenius']}. Plus grand coefficient : k = {below['max_entry']}. Vue scalaire "
+                     f"0,72^k : k = {below['diagonal']}. Quelle que soit la mesure, vers 15 pas en arrière "
                      f"le gradient a perdu 99 % de sa taille.")),
-            Heading(say("3. Eigenvalues of W_hh greater than 1", "3. Valeurs propres de W_hh supérieures à 1")),
-            Text(say(f"Each step multiplies by 0.9 × W_hh, so what matters is 0.9 × |λ|. With the same rotation scaled to "
-                     f"|λ| = 1.2, the factor per step is 1.08: after 10 steps the gradient is "
-                     f"{fmt(rows_big[9]['spectral'], p)} times larger, after 50 steps {fmt(rows_big[49]['spectral'], 2)} times: "
-                     f"it explodes geometrically (updates jump, the loss becomes NaN; remedy: clip the gradient's norm). "
-                     f"Eigenvalues just above 1 are not enough when tanh' < 1: with |λ| = 1.05 the factor is 0.945 and "
-                     f"the gradient still vanishes ({fmt(rows_mid[9]['spectral'], p)} "
-                     f"after 10 steps). It explodes only when |λ| > 1/0.9 = 1.111; and since a saturated tanh has a "
-                     f"smaller slope, large weights also push tanh' towards 0, which fights the explosion.",
-                     f"Chaque pas multiplie par 0,9 × W_hh : c'est 0,9 × |λ| qui compte. Avec la même rotation mise à "
-                     f"l'échelle |λ| = 1,2, le facteur par pas vaut 1,08 : après 10 pas le gradient est "
-                     f"{fmt(rows_big[9]['spectral'], p)} fois plus grand, après 50 pas {fmt(rows_big[49]['spectral'], 2)} fois : "
-                     f"il explose géométriquement (mises à jour qui sautent, perte NaN ; remède : écrêter la norme du "
-                     f"gradient). Des valeurs propres à peine supérieures à 1 ne suffisent pas quand tanh' < 1 : avec "
-                     f"|λ| = 1,05 le facteur vaut 0,945 et le gradient disparaît encore ({fmt(rows_mid[9]['spectral'], p)} "
-                     f"après 10 pas). Il n'explose que si |λ| > 1/0,9 = 1,111 ; et comme une tanh saturée a une pente plus "
-                     f"faible, de grands poids poussent aussi tanh' vers 0, ce qui freine l'explosion.")),
+            Heading(say("3. Eigenvalues of W_hh greater than 1",
+                        "3. Valeurs propres de W_hh supérieures à 1")),
+            Text(say("Each step multiplies by 0.9 × W_hh, so what matters is 0.9 × |λ|. With the same "
+                     "rotation scaled to |λ| = 1.2, the factor per step is 1.08: after 10 steps the gradient "
+                     f"is {fmt(rows_big[9]['spectral'], p)} times larger, after 50 steps "
+                     f"{fmt(rows_big[49]['spectral'], 2)} times: it explodes geometrically (updates jump, "
+                     "the loss becomes NaN; remedy: clip the gradient's norm). Eigenvalues just above 1 are "
+                     "not enough when tanh' < 1: with |λ| = 1.05 the factor is 0.945 and the gradient still "
+                     f"vanishes ({fmt(rows_mid[9]['spectral'], p)} after 10 steps). It explodes only when "
+                     "|λ| > 1/0.9 = 1.111; and since a saturated tanh has a smaller slope, large weights "
+                     "also push tanh' towards 0, which fights the explosion.",
+                     "Chaque pas multiplie par 0,9 × W_hh : c'est 0,9 × |λ| qui compte. Avec la même "
+                     "rotation mise à l'échelle |λ| = 1,2, le facteur par pas vaut 1,08 : après 10 pas le "
+                     f"gradient est {fmt(rows_big[9]['spectral'], p)} fois plus grand, après 50 pas "
+                     f"{fmt(rows_big[49]['spectral'], 2)} fois : il explose géométriquement (mises à jour "
+                     "qui sautent, perte NaN ; remède : écrêter la norme du gradient). Des valeurs propres à "
+                     "peine supérieures à 1 ne suffisent pas quand tanh' < 1 : avec |λ| = 1,05 le facteur "
+                     f"vaut 0,945 et le gradient disparaît encore ({fmt(rows_mid[9]['spectral'], p)} après "
+                     "10 pas). Il n'explose que si |λ| > 1/0,9 = 1,111 ; et comme une tanh saturée a une "
+                     "pente plus faible, de grands poids poussent aussi tanh' vers 0, ce qui "
+                     "freine l'explosion.")),
             Figure("gradient", lambda: gradient_decay_figure({
                 "‖J^k‖₂, |λ| = 0.806": ([r["k"] for r in rows], [r["spectral"] for r in rows]),
                 "max|J^k|": ([r["k"] for r in rows], [r["max_entry"] for r in rows]),
                 "(0.8×0.9)^k": ([r["k"] for r in rows], [r["diagonal"] for r in rows]),
                 "‖J^k‖₂, |λ| = 1.05": ([r["k"] for r in rows_mid], [r["spectral"] for r in rows_mid]),
                 "‖J^k‖₂, |λ| = 1.2": ([r["k"] for r in rows_big], [r["spectral"] for r in rows_big]),
-            }), say("Size of the gradient k steps back, log scale", "Taille du gradient k pas en arrière, échelle log")),
+            }), say("Size of the gradient k steps back, log scale",
+                    "Taille du gradient k pas en arrière, échelle log")),
             Erratum(say("TP, ex. 1.2, formula", "TP, ex. 1.2, formule"),
                     "∂h_t/∂h_{t-1} = W_hh × diag(1 − tanh²(z_t))",
                     "∂h_t/∂h_{t-1} = diag(1 − tanh²(z_t)) × W_hh",
-                    say("Row i of the Jacobian is tanh'(z_t[i]) times row i of W_hh, so the diagonal multiplies on the "
-                        "left. With a constant tanh' ≈ 0.9 both orders give 0.9 × W_hh and the same numbers; with real, "
-                        "different slopes they differ.",
-                        "La ligne i de la jacobienne vaut tanh'(z_t[i]) fois la ligne i de W_hh : la diagonale multiplie "
-                        "à gauche. Avec une pente constante 0,9 les deux ordres donnent 0,9 × W_hh et les mêmes nombres ; "
-                        "avec des pentes réelles différentes, ils diffèrent.")))
+                    say("Row i of the Jacobian is tanh'(z_t[i]) times row i of W_hh, so the diagonal "
+                        "multiplies on the left. With a constant tanh' ≈ 0.9 both orders give 0.9 × W_hh and "
+                        "the same numbers; with real, different slopes they differ.",
+                        "La ligne i de la jacobienne vaut tanh'(z_t[i]) fois la ligne i de W_hh : la "
+                        "diagonale multiplie à gauche. Avec une pente constante 0,9 les deux ordres donnent "
+                        "0,9 × W_hh et les mêmes nombres ; avec des pentes réelles "
+                        "différentes, ils diffèrent.")))
     return doc
 
 
@@ -206,7 +224,8 @@ def ex12(precision=4) -> Document:
 
 def ex21_trace():
     ex = EX21
-    return trace_forward("lstm", _lstm_params(ex), np.array(ex["x"])[:, None], (np.array([ex["h0"]]), np.array([ex["C0"]])))
+    return trace_forward("lstm", _lstm_params(ex), np.array(ex["x"])[:, None],
+                         (np.array([ex["h0"]]), np.array([ex["C0"]])))
 
 
 def ex21(precision=4) -> Document:
@@ -217,36 +236,44 @@ def ex21(precision=4) -> Document:
     s1 = trace.steps[0].values
     doc.data = {k: trace.series(k)[:, 0] for k in trace.steps[0].values}
     doc.add(Formula(LSTM_EQUATIONS),
-            Text(say("Each W has two columns, over `[h_{t-1}, x_t]`. At t = 1 the concatenated input is `[h_0, x_1] = "
-                     "[0.0, 1.0]`, so only the second column counts, and `C_0 = 0` makes the forget gate irrelevant: "
-                     f"`z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}`; `z_i = 0.0`, `i_1 = 0.5`; "
-                     f"`z_C = 0.4`, `C̃_1 = tanh(0.4) = {fmt(s1['C_tilde'][0], p)}`; "
+            Text(say("Each W has two columns, over `[h_{t-1}, x_t]`. At t = 1 the concatenated input is "
+                     "`[h_0, x_1] = [0.0, 1.0]`, so only the second column counts, and `C_0 = 0` makes the "
+                     f"forget gate irrelevant: `z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}`; "
+                     "`z_i = 0.0`, `i_1 = 0.5`; `z_C = 0.4`, "
+                     f"`C̃_1 = tanh(0.4) = {fmt(s1['C_tilde'][0], p)}`; "
                      f"`C_1 = f_1 × 0 + 0.5 × {fmt(s1['C_tilde'][0], p)} = {fmt(s1['C'][0], p)}`; "
-                     f"`z_o = 0.3`, `o_1 = {fmt(s1['o'][0], p)}`, `h_1 = o_1 × tanh(C_1) = {fmt(s1['h'][0], p)}`. "
-                     "Steps 2 and 3 repeat the same computation with h_1, C_1 (then h_2, C_2) carried over.",
-                     "Chaque W a deux colonnes, sur `[h_{t-1}, x_t]`. À t = 1 l'entrée concaténée est `[h_0, x_1] = "
-                     "[0.0, 1.0]` : seule la seconde colonne compte, et `C_0 = 0` rend la porte d'oubli sans effet : "
-                     f"`z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}` ; `z_i = 0.0`, `i_1 = 0.5` ; "
-                     f"`z_C = 0.4`, `C̃_1 = tanh(0.4) = {fmt(s1['C_tilde'][0], p)}` ; "
+                     f"`z_o = 0.3`, `o_1 = {fmt(s1['o'][0], p)}`, "
+                     f"`h_1 = o_1 × tanh(C_1) = {fmt(s1['h'][0], p)}`. Steps 2 and 3 repeat the same "
+                     "computation with h_1, C_1 (then h_2, C_2) carried over.",
+                     "Chaque W a deux colonnes, sur `[h_{t-1}, x_t]`. À t = 1 l'entrée concaténée est "
+                     "`[h_0, x_1] = [0.0, 1.0]` : seule la seconde colonne compte, et `C_0 = 0` rend la "
+                     f"porte d'oubli sans effet : `z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}` ; "
+                     "`z_i = 0.0`, `i_1 = 0.5` ; `z_C = 0.4`, "
+                     f"`C̃_1 = tanh(0.4) = {fmt(s1['C_tilde'][0], p)}` ; "
                      f"`C_1 = f_1 × 0 + 0.5 × {fmt(s1['C_tilde'][0], p)} = {fmt(s1['C'][0], p)}` ; "
-                     f"`z_o = 0.3`, `o_1 = {fmt(s1['o'][0], p)}`, `h_1 = o_1 × tanh(C_1) = {fmt(s1['h'][0], p)}`. "
-                     "Les pas 2 et 3 refont le même calcul avec h_1, C_1 (puis h_2, C_2) reportés.")),
+                     f"`z_o = 0.3`, `o_1 = {fmt(s1['o'][0], p)}`, "
+                     f"`h_1 = o_1 × tanh(C_1) = {fmt(s1['h'][0], p)}`. Les pas 2 et 3 refont le même calcul "
+                     "avec h_1, C_1 (puis h_2, C_2) reportés.")),
             TraceBlock(trace),
             Table(("t", "x_t", "f_t", "i_t", "C̃_t", "C_t", "o_t", "h_t"),
-                  tuple((str(s.t), fmt(s.x[0], 1), *(s.values[k][0] for k in ("f", "i", "C_tilde", "C", "o", "h")))
+                  tuple((str(s.t), fmt(s.x[0], 1),
+                         *(s.values[k][0] for k in ("f", "i", "C_tilde", "C", "o", "h")))
                         for s in trace.steps), say("Summary", "Récapitulatif")),
-            Text(say(f"At t = 3 the input turns negative (x_3 = −0.3): the candidate C̃_3 = {fmt(trace.steps[2].values['C_tilde'][0], p)} "
-                     f"is negative and, with f_3 = {fmt(trace.steps[2].values['f'][0], p)}, the cell state drops to "
-                     f"C_3 = {fmt(trace.steps[2].values['C'][0], p)}.",
-                     f"À t = 3 l'entrée devient négative (x_3 = −0,3) : le candidat C̃_3 = {fmt(trace.steps[2].values['C_tilde'][0], p)} "
-                     f"est négatif et, avec f_3 = {fmt(trace.steps[2].values['f'][0], p)}, l'état de cellule retombe à "
-                     f"C_3 = {fmt(trace.steps[2].values['C'][0], p)}.")))
+            Text(say("At t = 3 the input turns negative (x_3 = −0.3): the candidate C̃_3 = "
+                     f"{fmt(trace.steps[2].values['C_tilde'][0], p)} is negative and, with f_3 = "
+                     f"{fmt(trace.steps[2].values['f'][0], p)}, the cell state drops to C_3 = "
+                     f"{fmt(trace.steps[2].values['C'][0], p)}.",
+                     "À t = 3 l'entrée devient négative (x_3 = −0,3) : le candidat C̃_3 = "
+                     f"{fmt(trace.steps[2].values['C_tilde'][0], p)} est négatif et, avec f_3 = "
+                     f"{fmt(trace.steps[2].values['f'][0], p)}, l'état de cellule retombe à C_3 = "
+                     f"{fmt(trace.steps[2].values['C'][0], p)}.")))
     return doc
 
 
 def ex22_trace():
     ex = EX22
-    return trace_forward("lstm", _lstm_params(ex), np.array(ex["x"])[:, None], (np.array(ex["h0"]), np.array(ex["C0"])))
+    return trace_forward("lstm", _lstm_params(ex), np.array(ex["x"])[:, None],
+                         (np.array(ex["h0"]), np.array(ex["C0"])))
 
 
 def ex22(precision=4) -> Document:
@@ -258,21 +285,24 @@ def ex22(precision=4) -> Document:
     v = trace.steps[0].values
     doc.data = {k: trace.series(k) for k in trace.steps[0].values}
     doc.add(Formula(LSTM_EQUATIONS),
-            Text(say("The matrices are 2×3 over `[h_1, h_2, x]`: row j gives neuron j. At t = 1, `[h_0, x_1] = "
-                     "[0.1, -0.1, 0.8]`. The question asks for t = 1; t = 2 (x_2 = −0.2) follows the same way and is shown "
-                     "too.",
-                     "Les matrices sont 2×3 sur `[h_1, h_2, x]` : la ligne j donne le neurone j. À t = 1, `[h_0, x_1] = "
-                     "[0.1, -0.1, 0.8]`. La question porte sur t = 1 ; t = 2 (x_2 = −0,2) suit le même chemin et est "
-                     "montré aussi.")),
+            Text(say("The matrices are 2×3 over `[h_1, h_2, x]`: row j gives neuron j. At t = 1, "
+                     "`[h_0, x_1] = [0.1, -0.1, 0.8]`. The question asks for t = 1; t = 2 (x_2 = −0.2) "
+                     "follows the same way and is shown too.",
+                     "Les matrices sont 2×3 sur `[h_1, h_2, x]` : la ligne j donne le neurone j. À t = 1, "
+                     "`[h_0, x_1] = [0.1, -0.1, 0.8]`. La question porte sur t = 1 ; t = 2 (x_2 = −0,2) suit "
+                     "le même chemin et est montré aussi.")),
             TraceBlock(trace),
             Text(say(f"All values at t = 1: f_1 = {fmt_vector(v['f'], p)}, i_1 = {fmt_vector(v['i'], p)}, "
-                     f"C̃_1 = {fmt_vector(v['C_tilde'], p)}, C_1 = {fmt_vector(v['C'], p)}, o_1 = {fmt_vector(v['o'], p)}, "
-                     f"h_1 = {fmt_vector(v['h'], p)}. Neuron 1 keeps f_1[1] × C_0[1] = "
-                     f"{fmt(v['f'][0] * EX22['C0'][0], p)} of its old memory; neuron 2 starts from C_0[2] = 0.",
-                     f"Toutes les valeurs à t = 1 : f_1 = {fmt_vector(v['f'], p)}, i_1 = {fmt_vector(v['i'], p)}, "
-                     f"C̃_1 = {fmt_vector(v['C_tilde'], p)}, C_1 = {fmt_vector(v['C'], p)}, o_1 = {fmt_vector(v['o'], p)}, "
-                     f"h_1 = {fmt_vector(v['h'], p)}. Le neurone 1 garde f_1[1] × C_0[1] = "
-                     f"{fmt(v['f'][0] * EX22['C0'][0], p)} de sa mémoire ; le neurone 2 part de C_0[2] = 0.")))
+                     f"C̃_1 = {fmt_vector(v['C_tilde'], p)}, C_1 = {fmt_vector(v['C'], p)}, o_1 = "
+                     f"{fmt_vector(v['o'], p)}, h_1 = {fmt_vector(v['h'], p)}. Neuron 1 keeps f_1[1] × "
+                     f"C_0[1] = {fmt(v['f'][0] * EX22['C0'][0], p)} of its old memory; neuron 2 starts "
+                     "from C_0[2] = 0.",
+                     f"Toutes les valeurs à t = 1 : f_1 = {fmt_vector(v['f'], p)}, i_1 = "
+                     f"{fmt_vector(v['i'], p)}, C̃_1 = {fmt_vector(v['C_tilde'], p)}, C_1 = "
+                     f"{fmt_vector(v['C'], p)}, o_1 = {fmt_vector(v['o'], p)}, h_1 = "
+                     f"{fmt_vector(v['h'], p)}. Le neurone 1 garde f_1[1] × C_0[1] = "
+                     f"{fmt(v['f'][0] * EX22['C0'][0], p)} de sa mémoire ; le neurone 2 "
+                     "part de C_0[2] = 0.")))
     return doc
 
 
@@ -311,7 +341,8 @@ def ex23(precision=4) -> Document:
     doc.add(Formula("C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t     ⇒     ∂C_t/∂C_{t-1} = f_t   "
                     + say("(h_{t-1} held fixed)", "(h_{t-1} fixé)") + "\n"
                     "∂L/∂W_f = Σ_t ∂L/∂f_t × σ'(z_f,t) × [h_{t-1}, x_t]"),
-            Heading(say("1. Why does this gradient not vanish as in the RNN?", "1. Pourquoi ce gradient ne disparaît-il pas comme dans le RNN ?")),
+            Heading(say("1. Why does this gradient not vanish as in the RNN?",
+                        "1. Pourquoi ce gradient ne disparaît-il pas comme dans le RNN ?")),
             Text(say("Along the cell state the step back is a plain elementwise product by f_t: no weight "
                      "matrix and no activation slope (the RNN multiplies by `diag(tanh') × W_hh` at every "
                      "step, 0.73 in ex. 1.2). The network sets f_t itself: when it learns f_t ≈ 1 the error "
@@ -326,44 +357,53 @@ def ex23(precision=4) -> Document:
                      "Les autres chemins (par h_{t-1} et les portes) décroissent comme dans un RNN ; le "
                      "chemin de la cellule n'y est pas obligé.")),
             Heading(say("2. f_t = 0.9 for 10 steps", "2. f_t = 0,9 pendant 10 pas")),
-            Text(say(f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, about {fmt(f ** n, 2)}: a third of the gradient survives "
-                     f"10 steps, against {fmt(rnn_rows[n - 1]['spectral'], p)} for the RNN of ex. 1.2 "
-                     f"({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} times more). It falls below 0.01 only after "
-                     f"{math.ceil(math.log(0.01) / math.log(f))} steps (RNN: 15).",
-                     f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, environ {fmt(f ** n, 2)} : un tiers du gradient survit à "
-                     f"10 pas, contre {fmt(rnn_rows[n - 1]['spectral'], p)} pour le RNN de l'ex. 1.2 "
-                     f"({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} fois plus). Il ne passe sous 0,01 qu'après "
-                     f"{math.ceil(math.log(0.01) / math.log(f))} pas (RNN : 15).")),
-            Heading(say("3. The condition to avoid the explosion", "3. La condition pour éviter l'explosion")),
-            Text(say("Along the cell path the factor is a product of forget gates, each in (0, 1): it can never exceed 1, "
-                     "so that path cannot explode. The whole state Jacobian `∂(h_t, C_t)/∂(h_{t-1}, C_{t-1})` also has "
-                     "the recurrent weights of the gates; the gradient stays bounded when its norm stays ≤ 1 on average "
-                     "over the steps, i.e. recurrent weights of moderate size. With the weights of ex. 2.1 its spectral "
-                     "norm is " + ", ".join(f"{fmt(np.linalg.norm(J, 2), p)} (t = {t})" for t, J in zip((1, 2, 3), jac))
+            Text(say(f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, about {fmt(f ** n, 2)}: a third of the "
+                     f"gradient survives 10 steps, against {fmt(rnn_rows[n - 1]['spectral'], p)} for the RNN "
+                     f"of ex. 1.2 ({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} times more). It falls "
+                     f"below 0.01 only after {math.ceil(math.log(0.01) / math.log(f))} steps (RNN: 15).",
+                     f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, environ {fmt(f ** n, 2)} : un tiers du "
+                     f"gradient survit à 10 pas, contre {fmt(rnn_rows[n - 1]['spectral'], p)} pour le RNN de "
+                     f"l'ex. 1.2 ({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} fois plus). Il ne passe "
+                     f"sous 0,01 qu'après {math.ceil(math.log(0.01) / math.log(f))} pas (RNN : 15).")),
+            Heading(say("3. The condition to avoid the explosion",
+                        "3. La condition pour éviter l'explosion")),
+            Text(say("Along the cell path the factor is a product of forget gates, each in (0, 1): it can "
+                     "never exceed 1, so that path cannot explode. The whole state Jacobian "
+                     "`∂(h_t, C_t)/∂(h_{t-1}, C_{t-1})` also has the recurrent weights of the gates; the "
+                     "gradient stays bounded when its norm stays ≤ 1 on average over the steps, i.e. "
+                     "recurrent weights of moderate size. With the weights of ex. 2.1 its spectral norm is "
+                     + ", ".join(f"{fmt(np.linalg.norm(J, 2), p)} (t = {t})" for t, J in zip((1, 2, 3), jac))
                      + ": far below 1. In practice one also clips the gradient's global norm.",
-                     "Le long de la cellule le facteur est un produit de portes d'oubli, chacune dans (0, 1) : il ne peut "
-                     "jamais dépasser 1, ce chemin ne peut pas exploser. La jacobienne complète "
-                     "`∂(h_t, C_t)/∂(h_{t-1}, C_{t-1})` contient aussi les poids récurrents des portes ; le gradient reste "
-                     "borné si sa norme reste ≤ 1 en moyenne sur les pas, donc des poids récurrents de taille modérée. "
-                     "Avec les poids de l'ex. 2.1 sa norme spectrale vaut "
+                     "Le long de la cellule le facteur est un produit de portes d'oubli, chacune dans "
+                     "(0, 1) : il ne peut jamais dépasser 1, ce chemin ne peut pas exploser. La jacobienne "
+                     "complète `∂(h_t, C_t)/∂(h_{t-1}, C_{t-1})` contient aussi les poids récurrents des "
+                     "portes ; le gradient reste borné si sa norme reste ≤ 1 en moyenne sur les pas, donc "
+                     "des poids récurrents de taille modérée. Avec les poids de l'ex. 2.1 sa "
+                     "norme spectrale vaut "
                      + ", ".join(f"{fmt(np.linalg.norm(J, 2), p)} (t = {t})" for t, J in zip((1, 2, 3), jac))
                      + " : bien en dessous de 1. En pratique on écrête aussi la norme globale du gradient.")),
-            Heading(say("∂L/∂W_f with the values of ex. 2.1 and ∂L/∂h_1 = 0.1", "∂L/∂W_f avec les valeurs de l'ex. 2.1 et ∂L/∂h_1 = 0,1")),
-            Text(say(f"The backward trace below starts from `∂L/∂h_1 = 0.1` (nothing at t = 2, 3, so those steps carry zeros). "
+            Heading(say("∂L/∂W_f with the values of ex. 2.1 and ∂L/∂h_1 = 0.1",
+                        "∂L/∂W_f avec les valeurs de l'ex. 2.1 et ∂L/∂h_1 = 0,1")),
+            Text(say("The backward trace below starts from `∂L/∂h_1 = 0.1` (nothing at t = 2, 3, so those "
+                     "steps carry zeros). "
                      f"`∂L/∂C_1 = 0.1 × o_1 × (1 − tanh²(C_1)) = {fmt(b1['d_C'][0], p)}`, then "
-                     f"`∂L/∂f_1 = ∂L/∂C_1 × C_0 = {fmt(b1['d_C'][0], p)} × 0.0 = 0`: since C_0 = 0 the forget gate had "
-                     f"nothing to forget at t = 1, its value does not change C_1, and its weights get no gradient: "
-                     f"`∂L/∂W_f = {fmt_vector(back.grads['W_f'][0], p)}`, `∂L/∂b_f = {fmt(back.grads['b_f'][0], p)}`. "
-                     f"The other gates do receive one, e.g. `∂L/∂W_i = {fmt_vector(back.grads['W_i'][0], p)}` "
-                     f"(first column 0 because h_0 = 0). Had the loss been on h_2 instead (∂L/∂h_2 = 0.1), C_1 ≠ 0 and "
+                     f"`∂L/∂f_1 = ∂L/∂C_1 × C_0 = {fmt(b1['d_C'][0], p)} × 0.0 = 0`: since C_0 = 0 the "
+                     "forget gate had nothing to forget at t = 1, its value does not change C_1, and its "
+                     f"weights get no gradient: `∂L/∂W_f = {fmt_vector(back.grads['W_f'][0], p)}`, "
+                     f"`∂L/∂b_f = {fmt(back.grads['b_f'][0], p)}`. The other gates do receive one, e.g. "
+                     f"`∂L/∂W_i = {fmt_vector(back.grads['W_i'][0], p)}` (first column 0 because h_0 = 0). "
+                     "Had the loss been on h_2 instead (∂L/∂h_2 = 0.1), C_1 ≠ 0 and "
                      f"`∂L/∂W_f = {fmt_vector(back2.grads['W_f'][0], p)}`.",
-                     f"La trace arrière ci-dessous part de `∂L/∂h_1 = 0.1` (rien à t = 2, 3 : ces pas portent des zéros). "
-                     f"`∂L/∂C_1 = 0.1 × o_1 × (1 − tanh²(C_1)) = {fmt(b1['d_C'][0], p)}`, puis "
-                     f"`∂L/∂f_1 = ∂L/∂C_1 × C_0 = {fmt(b1['d_C'][0], p)} × 0.0 = 0` : comme C_0 = 0, la porte d'oubli "
-                     f"n'avait rien à oublier à t = 1, sa valeur ne change pas C_1, et ses poids ne reçoivent aucun "
-                     f"gradient : `∂L/∂W_f = {fmt_vector(back.grads['W_f'][0], p)}`, `∂L/∂b_f = {fmt(back.grads['b_f'][0], p)}`. "
-                     f"Les autres portes en reçoivent un, par exemple `∂L/∂W_i = {fmt_vector(back.grads['W_i'][0], p)}` "
-                     f"(première colonne nulle car h_0 = 0). Si la perte portait sur h_2 (∂L/∂h_2 = 0,1), C_1 ≠ 0 et "
+                     "La trace arrière ci-dessous part de `∂L/∂h_1 = 0.1` (rien à t = 2, 3 : ces pas portent "
+                     f"des zéros). `∂L/∂C_1 = 0.1 × o_1 × (1 − tanh²(C_1)) = {fmt(b1['d_C'][0], p)}`, puis "
+                     f"`∂L/∂f_1 = ∂L/∂C_1 × C_0 = {fmt(b1['d_C'][0], p)} × 0.0 = 0` : comme C_0 = 0, la "
+                     "porte d'oubli n'avait rien à oublier à t = 1, sa valeur ne change pas C_1, et ses "
+                     "poids ne reçoivent aucun gradient : "
+                     f"`∂L/∂W_f = {fmt_vector(back.grads['W_f'][0], p)}`, "
+                     f"`∂L/∂b_f = {fmt(back.grads['b_f'][0], p)}`. Les autres portes en reçoivent un, par "
+                     f"exemple `∂L/∂W_i = {fmt_vector(back.grads['W_i'][0], p)}` (première colonne nulle car "
+                     "h_0 = 0). Si la perte portait sur h_2 (∂L/∂h_2 = 0,1), C_1 ≠ 0 et "
                      f"`∂L/∂W_f = {fmt_vector(back2.grads['W_f'][0], p)}`.")),
-            TraceBlock(trace, say("Backward trace, ∂L/∂h_1 = 0.1", "Trace arrière, ∂L/∂h_1 = 0,1"), forward=False))
+            TraceBlock(trace, say("Backward trace, ∂L/∂h_1 = 0.1", "Trace arrière, ∂L/∂h_1 = 0,1"),
+                       forward=False))
     return doc

@@ -51,7 +51,8 @@ def unrolled_expression(t: int) -> str:
 
 def ex1_trace():
     params = rnn_params_from_course(EX1["U"], EX1["W"], [0.0, 0.0])
-    return trace_forward("rnn", params, np.array(EX1["x"]), output_layer={"W_hy": EX1["V"], "b_y": [0.0, 0.0, 0.0], "softmax": True})
+    return trace_forward("rnn", params, np.array(EX1["x"]),
+                         output_layer={"W_hy": EX1["V"], "b_y": [0.0, 0.0, 0.0], "softmax": True})
 
 
 def ex1(precision=4) -> Document:
@@ -63,22 +64,25 @@ def ex1(precision=4) -> Document:
     y2 = trace.steps[2].values["p"]
     doc.data = {"expression": unrolled_expression(2), "y": trace.series("p"), "h": trace.series("h")}
     doc.add(Formula("h_t = tanh(U x_t + W h_{t-1})        y_t = softmax(V h_t)"),
-            Text(say("1) The input sequence is {x_0, x_1, x_2}; unrolled, the same cell (the same U, W, V) is applied at "
-                     "each step and passes h_t to the next one. 2) Substituting h_1, then h_0 (with h_{-1} = 0, so "
-                     "h_0 = tanh(U x_0)):",
-                     "1) La séquence d'entrée est {x_0, x_1, x_2} ; déroulée, la même cellule (les mêmes U, W, V) "
-                     "s'applique à chaque pas et passe h_t au suivant. 2) En substituant h_1 puis h_0 (avec h_{-1} = 0, "
-                     "donc h_0 = tanh(U x_0)) :")),
+            Text(say("1) The input sequence is {x_0, x_1, x_2}; unrolled, the same cell (the same U, W, V) "
+                     "is applied at each step and passes h_t to the next one. 2) Substituting h_1, then h_0 "
+                     "(with h_{-1} = 0, so h_0 = tanh(U x_0)):",
+                     "1) La séquence d'entrée est {x_0, x_1, x_2} ; déroulée, la même cellule (les mêmes U, "
+                     "W, V) s'applique à chaque pas et passe h_t au suivant. 2) En substituant h_1 puis h_0 "
+                     "(avec h_{-1} = 0, donc h_0 = tanh(U x_0)) :")),
             Formula(diagrams()),
-            Formula("y_2 = softmax(V h_2)\n    = softmax(V tanh(U x_2 + W h_1))\n    = " + unrolled_expression(2).split(" = ", 1)[1]),
+            Formula("y_2 = softmax(V h_2)\n    = softmax(V tanh(U x_2 + W h_1))\n    = "
+                    + unrolled_expression(2).split(" = ", 1)[1]),
             Text(say("A numeric instance (d = 2, 2 hidden units, 3 classes, no biases, time indices from 0 "
                      "in the TD and from 1 in the trace: the trace's t = 3 is the TD's y_2):",
                      "Un exemple numérique (d = 2, 2 neurones cachés, 3 classes, sans biais ; le TD indexe "
                      "le temps à partir de 0, la trace à partir de 1 : le t = 3 de la trace est le y_2 du "
                      "TD) :")),
             TraceBlock(trace),
-            Text(say(f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (the probabilities sum to 1).",
-                     f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (les probabilités somment à 1).")))
+            Text(say(f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (the "
+                     "probabilities sum to 1).",
+                     f"y_2 = softmax(V h_2) = [{', '.join(fmt(v, p) for v in y2)}] (les "
+                     "probabilités somment à 1).")))
     return doc
 
 
@@ -142,8 +146,9 @@ def my_rnn_shapes(B, T, d, h_size, classes, rng):
     logits = h_T @ V.T + b_V  # (B, classes)
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     y = e / e.sum(axis=1, keepdims=True)
-    return {"input x": x.shape, "U.weight": U.shape, "W.weight": W.shape, "W.bias": b_W.shape, "V.weight": V.shape,
-            "V.bias": b_V.shape, "h (initial, each step)": h0.shape, "U(x[:, t])": (xs[0] @ U.T).shape,
+    return {"input x": x.shape, "U.weight": U.shape, "W.weight": W.shape, "W.bias": b_W.shape,
+            "V.weight": V.shape, "V.bias": b_V.shape, "h (initial, each step)": h0.shape,
+            "U(x[:, t])": (xs[0] @ U.T).shape,
             "all h_t": output.shape, "V(h)": logits.shape, "out = softmax(V(h))": y.shape,
             "row sums of out": tuple(np.round(y.sum(axis=1), 12).tolist())}
 
@@ -162,14 +167,16 @@ def ex2(precision=4) -> Document:
     for wrong, right, why in MY_RNN_BUGS:
         doc.add(Erratum(say("TD, ex. 2, myRNN", "TD, ex. 2, myRNN"), wrong, right, say(*why)))
     doc.add(Formula(CORRECTED),
-            Text(say(f"Shapes for B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, {e['classes']} classes, "
-                     "computed by running the corrected model in NumPy through rnnlab's Elman cell (no torch needed): "
-                     "the output is (5, 3), one probability vector per sequence, as the TD says.",
+            Text(say(f"Shapes for B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, "
+                     f"{e['classes']} classes, computed by running the corrected model in NumPy through "
+                     "rnnlab's Elman cell (no torch needed): the output is (5, 3), one probability vector "
+                     "per sequence, as the TD says.",
                      f"Formes pour B = {e['B']}, T = {e['T']}, d = {e['d']}, h_size = {e['h_size']}, "
                      f"{e['classes']} classes, obtenues en faisant tourner le modèle corrigé en NumPy avec "
                      "la cellule d'Elman de rnnlab (sans torch) : la sortie est (5, 3), un vecteur de "
                      "probabilités par séquence, comme l'indique le TD.")),
-            Table((say("tensor", "tenseur"), say("shape", "forme")), tuple((k, str(tuple(v))) for k, v in shapes.items())))
+            Table((say("tensor", "tenseur"), say("shape", "forme")),
+                  tuple((k, str(tuple(v))) for k, v in shapes.items())))
     return doc
 
 
@@ -205,7 +212,8 @@ def ex3(precision=4) -> Document:
                 (say("∂h_1/∂U (tape)", "∂h_1/∂U (bande)"), dh1),
                 (say("∂h_1/∂U, the TD's closed form (1 − h_1²)(x_1 + w(1 − h_0²)x_0)",
                      "∂h_1/∂U, forme close du TD (1 − h_1²)(x_1 + w(1 − h_0²)x_0)"), closed),
-                (say("∂h_1/∂U, recurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)", "∂h_1/∂U, récurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)"),
+                (say("∂h_1/∂U, recurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)",
+                     "∂h_1/∂U, récurrence (1 − h_t²)(x_t + w ∂h_{t-1}/∂U)"),
                  dh_rec[1]))),
             Text(say("The three agree: the tape, the TD's closed form and its recurrence `∂h_t/∂U = (1 − "
                      "h_t²)(x_t + w ∂h_{t-1}/∂U)` give the same number.",
@@ -231,15 +239,15 @@ def ex3(precision=4) -> Document:
             Erratum(say("TD, ex. 3, forward list of ∂h_1/∂U", "TD, ex. 3, liste avant de ∂h_1/∂U"),
                     "w_6 = w_4 w_5,  w_7 = w_3 + w_6",
                     "w_6 = w × w_5 (= w h_0),  w_7 = w_4 + w_6 (= U x_1 + w h_0)",
-                    say("h_1 = tanh(U x_1 + w h_0): the recurrent weight w multiplies h_0, and U x_1 (w_4) is added. The "
-                        "TD's final formula is right; its list is not.",
-                        "h_1 = tanh(U x_1 + w h_0) : c'est le poids récurrent w qui multiplie h_0, et U x_1 (w_4) qu'on "
-                        "ajoute. La formule finale du TD est juste ; sa liste ne l'est pas.")),
+                    say("h_1 = tanh(U x_1 + w h_0): the recurrent weight w multiplies h_0, and U x_1 (w_4) "
+                        "is added. The TD's final formula is right; its list is not.",
+                        "h_1 = tanh(U x_1 + w h_0) : c'est le poids récurrent w qui multiplie h_0, et U x_1 "
+                        "(w_4) qu'on ajoute. La formule finale du TD est juste ; sa liste ne l'est pas.")),
             Erratum(say("TD, ex. 3, reverse mode of ∂h_1/∂U", "TD, ex. 3, mode inverse de ∂h_1/∂U"),
                     "w̄_7 = 1 − w̄_8 = 1 − h_1²;  w̄_5 = w̄_0 w_2",
                     "w̄_7 = w̄_8 (1 − w_8²) = 1 − h_1²;  w̄_5 = w̄_6 × w",
-                    say("An adjoint is the upstream adjoint times the local derivative: w̄_7 = w̄_8 × tanh'(w_7), "
-                        "w̄_5 = w̄_6 × ∂w_6/∂w_5 (same numbering as rnnlab's listing).",
+                    say("An adjoint is the upstream adjoint times the local derivative: w̄_7 = w̄_8 × "
+                        "tanh'(w_7), w̄_5 = w̄_6 × ∂w_6/∂w_5 (same numbering as rnnlab's listing).",
                         "Un adjoint est l'adjoint amont fois la dérivée locale : w̄_7 = w̄_8 × tanh'(w_7), "
                         "w̄_5 = w̄_6 × ∂w_6/∂w_5 (même numérotation que la liste de rnnlab).")))
     return doc

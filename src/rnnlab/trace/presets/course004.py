@@ -54,29 +54,34 @@ def gru(precision=4) -> Document:
                      "2014 ; la mise à jour `h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` est la convention de "
                      "Chung et al. 2014 et de d2l. Cho et al. écrivent `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ "
                      "h̃_t` : le chapitre garde le reset de Cho et inverse son z.")),
-            Text(say("Two hidden units, one input, three steps. z_t decides, per unit, how much of the candidate h̃_t "
-                     "replaces the old state; r_t decides how much of h_{t-1} the candidate may look at (here before the "
-                     "product with W). `a_z`, `a_r`, `a_h` are the pre-activations.",
-                     "Deux neurones cachés, une entrée, trois pas. z_t décide, par neurone, quelle part du candidat h̃_t "
-                     "remplace l'ancien état ; r_t décide quelle part de h_{t-1} le candidat peut regarder (ici avant le "
-                     "produit par W). `a_z`, `a_r`, `a_h` sont les pré-activations.")),
+            Text(say("Two hidden units, one input, three steps. z_t decides, per unit, how much of the "
+                     "candidate h̃_t replaces the old state; r_t decides how much of h_{t-1} the candidate "
+                     "may look at (here before the product with W). `a_z`, `a_r`, `a_h` are the "
+                     "pre-activations.",
+                     "Deux neurones cachés, une entrée, trois pas. z_t décide, par neurone, quelle part du "
+                     "candidat h̃_t remplace l'ancien état ; r_t décide quelle part de h_{t-1} le candidat "
+                     "peut regarder (ici avant le produit par W). `a_z`, `a_r`, `a_h` sont les "
+                     "pré-activations.")),
             TraceBlock(trace),
-            Text(say("PyTorch's nn.GRU computes the same family with two differences: its z is the course's 1 − z "
-                     "(`h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`), so its z-weights are the negated course weights; and it applies "
-                     "r after the hidden product (`n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`). With the same weights "
-                     "the second difference changes the numbers:",
-                     "nn.GRU de PyTorch calcule la même famille avec deux différences : son z est le 1 − z du cours "
-                     "(`h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`), ses poids z sont donc les poids du cours changés de signe ; et "
-                     "il applique r après le produit caché (`n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`). Avec les "
-                     "mêmes poids la seconde différence change les nombres :")),
+            Text(say("PyTorch's nn.GRU computes the same family with two differences: its z is the course's "
+                     "1 − z (`h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`), so its z-weights are the negated course "
+                     "weights; and it applies r after the hidden product "
+                     "(`n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`). With the same weights the second "
+                     "difference changes the numbers:",
+                     "nn.GRU de PyTorch calcule la même famille avec deux différences : son z est le 1 − z "
+                     "du cours (`h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`), ses poids z sont donc les poids du cours "
+                     "changés de signe ; et il applique r après le produit caché "
+                     "(`n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`). Avec les mêmes poids la seconde "
+                     "différence change les nombres :")),
             Table(("t", say("h_t, reset before (course)", "h_t, reset avant (cours)"),
                    say("h_t, reset after (PyTorch)", "h_t, reset après (PyTorch)")),
                   tuple((str(t + 1), fmt_vector(h_b[t], p), fmt_vector(h_a[t], p)) for t in range(len(h_b)))),
             Text(say(f"At t = 1 both agree only through the r-free parts; by t = 3 they differ by "
-                     f"{fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab has both (`GRU(..., reset=\"before\")` for the "
-                     "course, the default \"after\" for PyTorch).",
-                     f"À t = 3 elles diffèrent de {fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab a les deux "
-                     "(`GRU(..., reset=\"before\")` pour le cours, \"after\" par défaut pour PyTorch).")),
+                     f"{fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab has both "
+                     "(`GRU(..., reset=\"before\")` for the course, the default \"after\" for PyTorch).",
+                     f"À t = 3 elles diffèrent de {fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab a les "
+                     "deux (`GRU(..., reset=\"before\")` pour le cours, \"after\" par "
+                     "défaut pour PyTorch).")),
             Erratum(say("Chapitre, GRU, citation", "Chapitre, GRU, citation"),
                     say("h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, citing Cho et al. 2014",
                         "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, en citant Cho et al. 2014"),

@@ -15,7 +15,8 @@ def trace_facts(trace, precision) -> list:
     """``[(label, text), …]``: what a reader needs to redo the computation by hand."""
     hook = hooks(trace.cell)
     facts = [(say("cell", "cellule"), hook.describe(trace.options)),
-             (say("sizes", "tailles"), f"input_size = {trace.input_size}, hidden_size = {trace.hidden_size}, T = {len(trace.steps)}")]
+             (say("sizes", "tailles"),
+              f"input_size = {trace.input_size}, hidden_size = {trace.hidden_size}, T = {len(trace.steps)}")]
     for name, value in hook.given(trace):  # the parameters, in the course's order
         facts.append((name, fmt_given(value, precision)))
     if trace.output_layer is not None:
@@ -28,8 +29,10 @@ def trace_facts(trace, precision) -> list:
         ups = [f"∂L/∂h_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream.items())]
         ups += [f"∂L/∂y_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream_y.items())]
         if back.loss is not None:
-            targets = ", ".join(f"t={t}: {fmt_given(v, precision)}" for t, v in sorted(back.loss["targets"].items()))
-            facts.append((say("loss", "perte"), f"{back.loss['type']} ({targets}) = {back.loss['value']:.{precision}f}"))
+            targets = ", ".join(f"t={t}: {fmt_given(v, precision)}"
+                                for t, v in sorted(back.loss["targets"].items()))
+            facts.append((say("loss", "perte"),
+                          f"{back.loss['type']} ({targets}) = {back.loss['value']:.{precision}f}"))
         else:
             facts.append((say("upstream gradients", "gradients en entrée"), ", ".join(ups) or "0"))
     return facts

@@ -20,12 +20,13 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 _MATH = [("C̃", r"\tilde{C}"), ("h̃", r"\tilde{h}"), ("σ", r"\sigma "), ("×", r"\times "), ("⊙", r"\odot "),
          ("∂", r"\partial "), ("−", "-"), ("≈", r"\approx "), ("²", "^2"), ("³", "^3"), ("ᵀ", r"^\top "),
-         ("Σ", r"\sum "), ("∏", r"\prod "), ("λ", r"\lambda "), ("ρ", r"\rho "), ("≤", r"\le "), ("≥", r"\ge "),
-         ("→", r"\to "), ("√", r"\surd "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "), ("∞", r"\infty "),
-         ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"), ("∈", r"\in "), ("✓", r"\checkmark "), ("✗", r"\times "), ("⇒", r"\Rightarrow "), ("₂", "_2"), ("±", r"\pm "),
-         ("°", r"^\circ "), ("|", "|")]
-_WORDS = [("tanh", r"\tanh "), ("softmax", r"\mathrm{softmax}"), ("diag", r"\mathrm{diag}"), ("exp", r"\exp "),
-          ("ReLU", r"\mathrm{ReLU}"), ("arccos", r"\arccos "), ("ln", r"\ln ")]
+         ("Σ", r"\sum "), ("∏", r"\prod "), ("λ", r"\lambda "), ("ρ", r"\rho "), ("≤", r"\le "),
+         ("≥", r"\ge "), ("→", r"\to "), ("√", r"\surd "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "),
+         ("∞", r"\infty "), ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"),
+         ("∈", r"\in "), ("✓", r"\checkmark "), ("✗", r"\times "), ("⇒", r"\Rightarrow "), ("₂", "_2"),
+         ("±", r"\pm "), ("°", r"^\circ "), ("|", "|")]
+_WORDS = [("tanh", r"\tanh "), ("softmax", r"\mathrm{softmax}"), ("diag", r"\mathrm{diag}"),
+          ("exp", r"\exp "), ("ReLU", r"\mathrm{ReLU}"), ("arccos", r"\arccos "), ("ln", r"\ln ")]
 _TEXT_ESCAPES = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
                  ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")]
 
@@ -40,12 +41,14 @@ def tex_math(text: str) -> str:
 
 
 # names with subscripts outside backticks (h_{t-1}, W_f, z_f,1) become inline math too
-_SUBSCRIPTED = re.compile(r"(?<![`\w])[A-Za-z][\u0303\u0304]?(?:_\{[^{}`]*\}|_[A-Za-z0-9]+)(?![A-Za-z0-9_{])(?=[^`]*(?:`[^`]*`[^`]*)*$)")
+_SUBSCRIPTED = re.compile(r"(?<![`\w])[A-Za-z][\u0303\u0304]?(?:_\{[^{}`]*\}|_[A-Za-z0-9]+)(?![A-Za-z0-9_{])"
+                          r"(?=[^`]*(?:`[^`]*`[^`]*)*$)")
 
 
 def tex_text(text: str) -> str:
     """A paragraph: escaped text, `…` spans as inline math, stray symbols as math."""
-    parts = _SUBSCRIPTED.sub(lambda m: f"`{m.group(0)}`", text).split("`") if text.count("`") % 2 == 0 else [text]
+    parts = (_SUBSCRIPTED.sub(lambda m: f"`{m.group(0)}`", text).split("`") if text.count("`") % 2 == 0
+             else [text])
     out = []
     for k, part in enumerate(parts):
         if k % 2:
@@ -112,7 +115,8 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
         elif isinstance(block, Figure):
             if figure_dir is not None:
                 png = save_figure(block, figure_dir, figure_stem or doc.id)[0]
-                out += [r"\begin{center}", rf"\includegraphics[width=0.7\linewidth]{{{os.path.basename(png)}}}\\",
+                out += [r"\begin{center}",
+                        rf"\includegraphics[width=0.7\linewidth]{{{os.path.basename(png)}}}\\",
                         rf"\emph{{{tex_text(block.caption)}}}", r"\end{center}", ""]
             else:
                 out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + ': ' + block.caption)}}}", ""]
@@ -128,7 +132,8 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
 def _trace(block, precision) -> list:
     trace = block.trace
     out = [rf"\paragraph{{{tex_text(block.title)}}}" if block.title else "", r"\begin{itemize}"]
-    out += [rf"\item {tex_text(label)}: \texttt{{{tex_text(text)}}}" for label, text in trace_facts(trace, precision)]
+    out += [rf"\item {tex_text(label)}: \texttt{{{tex_text(text)}}}"
+            for label, text in trace_facts(trace, precision)]
     out += [r"\end{itemize}", r"{\small"]
     headers = column_headers()
     spec = r"l p{0.28\linewidth} p{0.38\linewidth} r"
@@ -140,14 +145,17 @@ def _trace(block, precision) -> list:
                     for r in step_rows(trace, step, precision, style="latex")]
             out += _tabular(headers, rows, precision, math_columns=(0, 1, 2), spec=spec)
     if trace.backward is not None:
-        out += ["", rf"\noindent\textbf{{{tex_text(say('Backward pass (BPTT)', 'Passe arrière (BPTT)'))}}}", ""]
+        out += ["", rf"\noindent\textbf{{{tex_text(say('Backward pass (BPTT)', 'Passe arrière (BPTT)'))}}}",
+                ""]
         for step in trace.backward.steps:
             rows = [(r.label, tex_math(r.formula), r.arithmetic, r.value)
                     for r in step_rows(trace, step, precision, style="latex", backward=True)]
             out += ["", rf"\noindent\emph{{{tex_text(say('backward', 'arrière'))}, $t = {step.t}$}}", ""]
             out += _tabular(headers, rows, precision, math_columns=(0, 1, 2), spec=spec)
-        rows = [(r.label, "", tex_math(r.arithmetic), r.value) for r in gradient_rows(trace, precision, style="latex")]
-        out += _tabular((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"), say("value", "valeur")),
+        rows = [(r.label, "", tex_math(r.arithmetic), r.value)
+                for r in gradient_rows(trace, precision, style="latex")]
+        out += _tabular((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"),
+                         say("value", "valeur")),
                         rows, precision, math_columns=(0, 2), spec=spec)
     out += ["}", ""]
     return out

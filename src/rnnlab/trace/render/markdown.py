@@ -54,7 +54,8 @@ def render_markdown(doc, figure_dir=None, figure_stem=None) -> str:
         elif isinstance(block, Erratum):
             out += [f"> **{say('Erratum', 'Erratum')}** ({block.where}): " + say("the document says ", "le "
                     "document dit ")
-                    + f"{block.seed_says}; " + say("correct: ", "correct : ") + f"**{block.correct}**. {block.why}", ""]
+                    + f"{block.seed_says}; " + say("correct: ", "correct : ")
+                    + f"**{block.correct}**. {block.why}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -73,10 +74,12 @@ def _trace(block, precision) -> list:
         out += [f"**{say('Backward pass (BPTT)', 'Passe arrière (BPTT)')}**", ""]
         for step in trace.backward.steps:
             out += [say(f"*backward, t = {step.t}*", f"*arrière, t = {step.t}*"), ""]
-            rows = [(r.label, r.formula, r.arithmetic, r.value) for r in step_rows(trace, step, precision, backward=True)]
+            rows = [(r.label, r.formula, r.arithmetic, r.value)
+                    for r in step_rows(trace, step, precision, backward=True)]
             out += md_table(headers, rows, precision, code_columns=(0, 1, 2)) + [""]
         rows = [(r.label, r.formula, r.arithmetic, r.value) for r in gradient_rows(trace, precision)]
         out += [f"*{say('weight gradients', 'gradients des poids')}*", ""]
-        out += md_table((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"), say("value", "valeur")),
+        out += md_table((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"),
+                         say("value", "valeur")),
                         rows, precision, code_columns=(0, 2)) + [""]
     return out

@@ -36,14 +36,17 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
         elif isinstance(block, Figure):
             if figure_dir is not None:
                 paths = save_figure(block, figure_dir, figure_stem or doc.id)
-                console.print(say("figure: ", "figure : ") + escape(", ".join(paths)) + f" ({escape(block.caption)})")
+                console.print(say("figure: ", "figure : ") + escape(", ".join(paths))
+                              + f" ({escape(block.caption)})")
             else:
                 console.print(say(f"figure '{block.name}': write it with --out FILE or --figures DIR",
-                                  f"figure « {block.name} » : l'écrire avec --out FICHIER ou --figures DOSSIER"))
+                                  f"figure « {block.name} » : "
+                                  "l'écrire avec --out FICHIER ou --figures DOSSIER"))
         elif isinstance(block, Erratum):
             console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] ({escape(block.where)}): "
                           + say("the document says ", "le document dit ") + escape(block.seed_says) + "; "
-                          + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. " + escape(block.why))
+                          + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. "
+                          + escape(block.why))
     return buf.getvalue()
 
 
@@ -61,7 +64,8 @@ def _trace(console, block, precision):
     if block.title:
         console.print(f"[bold]{escape(block.title)}[/bold]")
     for label, text in trace_facts(trace, precision):
-        console.print(f"  {escape(label)} = {escape(text)}" if "=" not in text else f"  {escape(label)}: {escape(text)}")
+        console.print(f"  {escape(label)} = {escape(text)}" if "=" not in text
+                      else f"  {escape(label)}: {escape(text)}")
     headers = column_headers()
     if block.forward:
         for step in trace.steps:
@@ -71,8 +75,11 @@ def _trace(console, block, precision):
     if trace.backward is not None:
         console.print(f"[bold]{say('Backward pass (BPTT)', 'Passe arrière (BPTT)')}[/bold]")
         for step in trace.backward.steps:
-            rows = [(r.label, r.formula, r.arithmetic, r.value) for r in step_rows(trace, step, precision, backward=True)]
-            console.print(_table(headers, rows, say(f"backward, t = {step.t}", f"arrière, t = {step.t}"), precision))
+            rows = [(r.label, r.formula, r.arithmetic, r.value)
+                    for r in step_rows(trace, step, precision, backward=True)]
+            console.print(_table(headers, rows, say(f"backward, t = {step.t}", f"arrière, t = {step.t}"),
+                                 precision))
         rows = [(r.label, r.formula, r.arithmetic, r.value) for r in gradient_rows(trace, precision)]
-        console.print(_table((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"), say("value", "valeur")),
+        console.print(_table((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"),
+                              say("value", "valeur")),
                              rows, say("weight gradients", "gradients des poids"), precision))
