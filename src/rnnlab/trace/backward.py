@@ -35,8 +35,8 @@ class BackwardStep:
 
 @dataclass
 class BackwardTrace:
-    """A backward trace: the upstream gradients given, every step visited (t = T … 1), the weight \
-gradients."""
+    """A backward trace: the upstream gradients given, every step visited (t = T … 1), the
+    weight gradients."""
 
     upstream: dict  # t -> ∂L/∂h_t given by the user (H,)
     upstream_y: dict  # t -> ∂L/∂y_t (RNN with an output layer)

@@ -14,8 +14,8 @@ Keys (``*`` = required)::
                    (the course's GRU is "before", the default for notation "course")
     weights*       course:  RNN W_xh (H, D), W_hh (H, H), b_h (H)
                             LSTM W_f, W_i, W_C, W_o (H, H + D) over [h_{t-1}, x_t]; b_f, b_i, b_C, b_o (H)
-                            GRU W_z, W_r, W (H, H + D); b_z, b_r, b (H)   \
-(course z: h = (1 − z) h_prev + z h̃)
+                            GRU W_z, W_r, W (H, H + D); b_z, b_r, b (H)
+                            (the course's z: h = (1 − z) h_prev + z h̃)
                    pytorch: weight_ih (G·H, D), weight_hh (G·H, H), bias_ih, bias_hh (G·H) (biases optional),
                             gates stacked as PyTorch does (LSTM i, f, g, o; GRU r, z, n)
     inputs*        the sequence x_1 … x_T: a list of T lists of D numbers (or of T numbers when D = 1)
