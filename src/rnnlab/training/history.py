@@ -18,6 +18,8 @@ import numpy as np
 from ..i18n import say
 
 FIRST_COLUMNS = ("step", "epoch", "chars", "seconds", "lr", "train_loss")
+SCORE_NAMES = {"val_loss": ("validation loss", "perte de validation"), "loss": ("test loss", "perte de test"),
+               "mse": ("test MSE", "MSE de test"), "accuracy": ("test accuracy", "exactitude de test")}
 
 
 @dataclass
@@ -108,10 +110,11 @@ def plot(path, history: History, title: str, score: str | None = None, bits_axis
         if score == "accuracy":
             on = ax.twinx()
             on.set_ylim(0, 1.02)
-            on.set_ylabel(say("accuracy", "exactitude"))
+            on.set_ylabel(say("test accuracy", "exactitude de test"))
         xs, ys = zip(*points)
+        en, fr = SCORE_NAMES.get(score, (score, score))
         on.plot(xs, ys, "o-", color="tab:orange", lw=1.6, ms=4,
-                label=say(f"evaluation: {score}", f"évaluation : {score}"))
+                label=say(f"evaluation: {en}", f"évaluation : {fr}"))
         on.annotate(f"{ys[-1]:.3g}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(-4, 8), ha="right",
                     color="tab:orange")
         if on is not ax:
