@@ -13,7 +13,7 @@ import numpy as np
 from . import cells
 from .cells import make_cell
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
-from .module import Module
+from .module import Module, as_array
 from .sequence import unroll, unroll_backward
 
 
@@ -102,20 +102,26 @@ class Recurrent(Module):
                 for name, width, _ in self.cell.extra_params:
                     yield f"{name}{s}", (width * H,)
 
-    def __repr__(self):
-        opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())
-        if self.recurrent_dropout:
-            opts += f", recurrent_dropout={self.recurrent_dropout}"
+    def extra_repr(self):
+        """PyTorch's: the sizes, then only the options that differ from their defaults
+        (``LSTM(10, 20, num_layers=2, batch_first=True)``); ``dtype`` unless float32."""
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False, "recurrent_dropout": 0.0}
+        options = {k: getattr(self, k) for k in defaults}
+        options.update(self.cell.options)
+        defaults.update(self.cell.spec.default_options())
         if self.cell.spec.layer_norm:
-            opts += ", layer_norm=True"
-        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
-                f"bidirectional={self.bidirectional}{opts}, dtype={self.dtype.name})")
+            options["layer_norm"] = True
+        text = "".join(f", {k}={v!r}" for k, v in options.items() if k not in defaults or v != defaults[k])
+        if self.dtype != np.float32:
+            text += f", dtype={self.dtype.name}"
+        mode = f"{self.mode!r}, " if type(self) is Recurrent else ""  # a subclass's name says the cell
+        return f"{mode}{self.input_size}, {self.hidden_size}{text}"
 
     # --- input checks -------------------------------------------------------------------
 
     def _prepare(self, x, hx, lengths):
-        x = np.asarray(x)
+        x = as_array(x)
         name = type(self).__name__
         if x.ndim not in (2, 3):
             raise ShapeError(f"{name} input: expected 3 dimensions {'(B, T, D)' if self.batch_first else '(T, B, D)'} "
@@ -135,7 +141,7 @@ class Recurrent(Module):
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:
-            lengths = np.asarray(lengths)
+            lengths = as_array(lengths)
             if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
                 raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), got {lengths.dtype} of shape "
                                  f"{describe_shape(lengths.shape)}")
@@ -160,7 +166,7 @@ class Recurrent(Module):
             parts = (hx,)
         out = []
         for label, part in zip(self.cell.state_names, parts):
-            part = np.asarray(part)
+            part = as_array(part)
             want = (LD, H) if unbatched else (LD, B, H)
             if part.shape != want:
                 raise ShapeError(f"{name} {label}_0: expected shape {describe_shape(want)} "
@@ -222,8 +228,6 @@ class Recurrent(Module):
             output = output.swapaxes(0, 1)
         return output, (tuple(finals) if len(finals) == 2 else finals[0])
 
-    __call__ = forward
-
     def _draw_recurrent_masks(self, B):
         """Per (layer, direction): the recurrent dropout mask ``(B, H)``, or None (eval mode, p = 0)."""
         n, p = self.num_layers * self.num_directions, self.recurrent_dropout
@@ -266,7 +270,7 @@ class Recurrent(Module):
                     d_init[k][idx] = d
                 d_input = d_x if d_input is None else d_input + d_x
             d_out = d_input
-        self.grads = {name: grads[name].astype(self.dtype, copy=False) for name in self.params}
+        self._store_grads({name: grads[name].astype(self.dtype, copy=False) for name in self.params})
         d_init = [np.stack(d) for d in d_init]
         if self._unbatched:
             d_init = [d[:, 0] for d in d_init]
@@ -280,7 +284,8 @@ class Recurrent(Module):
         """Check an upstream gradient against the forward's shapes; return it time-major."""
         if d is None:
             return None
-        d = np.asarray(d, dtype=np.result_type(d, self.dtype))
+        d = as_array(d)
+        d = d.astype(np.result_type(d, self.dtype), copy=False)
         if self._unbatched:
             want = (shape[0],) + shape[2:]
             if d.shape != want:

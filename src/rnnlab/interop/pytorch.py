@@ -97,7 +97,9 @@ def load_from_torch(layer, source):
         full = {**layer.cell.spec.default_options(), **layer.cell.options}
         mine = (layer.mode, {k: v for k, v in full.items() if k in opts})
         if (mode, opts) != mine:
-            raise ConfigError(f"load_from_torch: expected a module computing {layer!r}, got {source!r}")
+            given = "".join(f", {k}={v!r}" for k, v in mine[1].items())
+            raise ConfigError(f"load_from_torch: expected a module computing {layer!r} (cell "
+                              f"{layer.mode!r}{given}), got {source!r}")
     layer.load_state_dict(state_dict_from_torch(state))
     return layer
 
