@@ -185,7 +185,7 @@ def test_errors_for_what_rnnlab_cannot_hold(torch):
         from_torch(torch.nn.LSTM(3, 4, proj_size=2))
     with pytest.raises(ConfigError, match=r"expected torch.nn.RNN, nn.LSTM, nn.GRU.*got torch.nn.modules.linear.Linear"):
         from_torch(torch.nn.Linear(3, 4))
-    with pytest.raises(ConfigError, match="expected an rnnlab RNN, LSTM or GRU layer, a CharLM or a sequence model, got dict"):
+    with pytest.raises(ConfigError, match="expected an rnnlab RNN, LSTM or GRU layer or cell, a CharLM or a sequence model, got dict"):
         to_torch({})
     layer = rnnlab.LSTM(3, 4, dtype=np.float64)
     with pytest.raises(ShapeError, match=r"weight_hh_l0: expected shape \(16, 4\), got \(20, 5\)"):

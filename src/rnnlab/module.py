@@ -115,10 +115,11 @@ class Module:
             child.accumulate_grads(mode)
         return self
 
-    def zero_grad(self) -> None:
-        """Set every gradient to zero, in place."""
+    def zero_grad(self):
+        """Set every gradient to zero, in place; returns ``self``."""
         for g in self.grads.values():
             g.fill(0.0)
+        return self
 
     def parameters(self):
         """An iterator over the live parameter arrays, in the order of :meth:`state_dict`
