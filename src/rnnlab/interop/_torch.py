@@ -220,12 +220,10 @@ def cell_of_torch_cell(module, what="from_torch"):
 
 def cell_of_torch_module(module, what="from_torch"):
     """``(mode, options)`` of the registered cell a torch recurrent module computes, else ConfigError."""
-    if getattr(module, "proj_size", 0):
-        raise ConfigError(f"{what}: nn.LSTM with proj_size={module.proj_size} has no rnnlab counterpart "
-                          f"(expected proj_size=0)")
     for spec in cells.REGISTRY.values():
         for name, fixed in spec.torch.items():
             if isinstance(module, _torch_class(name)):
                 return spec.name, {**fixed, **{k: getattr(module, k) for k in spec.torch_options}}
-    raise ConfigError(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, their cells (nn.RNNCell, nn.LSTMCell, "
-                      f"nn.GRUCell), rnnlab's CourseGRU, TorchCharLM or TorchSequenceModel, got {type(module).__module__}.{type(module).__name__}")
+    raise ConfigError(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, their cells (nn.RNNCell, "
+                      f"nn.LSTMCell, nn.GRUCell), rnnlab's CourseGRU, TorchCharLM or TorchSequenceModel, "
+                      f"got {type(module).__module__}.{type(module).__name__}")

@@ -4,9 +4,11 @@ rnnlab's layers keep PyTorch's names, shapes and gate orders (``weight_ih_l0`` (
 ``weight_hh_l0`` (G·H, H), ``bias_ih_l0``, ``bias_hh_l0``, ``_reverse``; LSTM i, f, g, o; GRU
 r, z, n), so moving a layer is copying arrays: :func:`to_torch` builds the torch module a cell
 file names as its counterpart (``TORCH``: ``torch.nn.RNN``, ``LSTM``, ``GRU``) with every option
-(layers, bidirectional, batch_first, bias, nonlinearity, dropout) and the parameter dtype;
-:func:`from_torch` goes back. A cell without a counterpart (the layer-normalised LSTM, a cell
-registered at run time) is refused with a ConfigError that says so.
+(layers, bidirectional, batch_first, bias, nonlinearity, dropout, the LSTM's ``proj_size``) and
+the parameter dtype; :func:`from_torch` goes back. The cells (``rnnlab.RNNCell``, ``LSTMCell``,
+``GRUCell``) move to and from ``torch.nn.RNNCell``, ``LSTMCell``, ``GRUCell`` the same way. A
+cell without a counterpart (the layer-normalised LSTM, a cell registered at run time) is refused
+with a ConfigError that says so.
 
 ``GRU(reset="before")`` — the Chapitre's cell (Cho et al. 2014's reset),
 ``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
@@ -62,6 +64,8 @@ def to_torch(layer, device=None):
                       f"carried over; the weights (and the layer in eval mode) are the same", UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dropout=layer.dropout,
                 bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype))
+    if layer.proj_size:  # only nn.LSTM takes it (the registry allows it only for the LSTM)
+        opts["proj_size"] = layer.proj_size
     with warnings.catch_warnings():  # torch warns about dropout with one layer; rnnlab allows it, as torch does
         warnings.simplefilter("ignore", UserWarning)
         module = cls(layer.input_size, layer.hidden_size, **opts, **cell_kwargs)
@@ -86,6 +90,8 @@ def from_torch(module, dtype=None):
     arrays = state_dict_from_torch(module.state_dict())
     if dtype is None:
         dtype = next(iter(arrays.values())).dtype
+    if getattr(module, "proj_size", 0):
+        cell_opts = dict(cell_opts, proj_size=module.proj_size)
     layer = make_layer(mode, module.input_size, module.hidden_size, num_layers=module.num_layers,
                        bias=module.bias, batch_first=module.batch_first, dropout=module.dropout,
                        bidirectional=module.bidirectional, dtype=dtype, **cell_opts)
