@@ -25,8 +25,9 @@ backward walks the loop in reverse, as autograd would: each ``forward`` remember
 
 In eval mode a cell remembers only its last step (a generation loop keeps no history).
 
-Shapes: ``x (B, D)`` or unbatched ``(D,)``; ``hx`` ``(B, H)`` or ``(H,)`` (LSTM: ``(h, c)``),
-zeros when omitted; ``forward`` returns ``h'`` (LSTM: ``(h', c')``) in the same layout.
+Shapes: ``x (B, D)`` or unbatched ``(D,)`` (a NumPy array, a torch tensor or any array-like
+of real numbers, cast to the parameters' dtype, as ``hx`` is); ``hx`` ``(B, H)`` or ``(H,)``
+(LSTM: ``(h, c)``), zeros when omitted; ``forward`` returns ``h'`` (LSTM: ``(h', c')``) in the same layout.
 ``backward(d_h, d_c=None)`` takes ∂L/∂h' (and ∂L/∂c'), returns ∂L/∂x, fills ``grads`` and sets
 ``d_hx`` (∂L/∂h, or ``(∂L/∂h, ∂L/∂c)``).
 """

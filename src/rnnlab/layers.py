@@ -198,7 +198,9 @@ class Recurrent(Module):
 
         Parameters
         ----------
-        x : (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D)
+        x : (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D): a NumPy array, a
+            torch tensor (read detached) or any array-like of real numbers, cast to the
+            parameters' dtype (``dtype``), which is also that of every result
         hx : initial state ``(L·dirs, B, H)`` (LSTM: a tuple ``(h_0, c_0)``, h_0 of width P with
             ``proj_size``); zeros if None
         lengths : (B,) true lengths of a padded batch (as ``pack_padded_sequence``)
