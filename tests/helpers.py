@@ -48,12 +48,12 @@ def layer_case(cell, option, *, seed, data_seed, T, B, D, H, hx_scale=1.0):
     rng = np.random.default_rng(data_seed)
     LD = layer.num_layers * layer.num_directions
     if run.get("unbatched"):
-        x, state_shape = rng.normal(size=(T, D)), (LD, H)
+        x, lead = rng.normal(size=(T, D)), (LD,)
     else:
-        x, state_shape = rng.normal(size=(B, T, D) if layer.batch_first else (T, B, D)), (LD, B, H)
+        x, lead = rng.normal(size=(B, T, D) if layer.batch_first else (T, B, D)), (LD, B)
     hx = None
-    if run.get("hx"):
-        hx = tuple(rng.normal(size=state_shape) * hx_scale for _ in layer.cell.state_names)
+    if run.get("hx"):  # each state's width: H, or P for h with a projection
+        hx = tuple(rng.normal(size=lead + (width,)) * hx_scale for width in layer.state_sizes)
         hx = hx if len(hx) == 2 else hx[0]
     lengths = None if run.get("lengths") is None else np.array(run["lengths"])
     return layer, x, hx, lengths

@@ -50,6 +50,8 @@ def torch_twin(torch, layer):
     """``torch.nn.RNN/LSTM/GRU`` with the layer's options and (via its state dict) its weights."""
     cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[layer.mode]
     extra = {"nonlinearity": layer.cell.options.get("nonlinearity", "tanh")} if layer.mode == "rnn" else {}
+    if getattr(layer, "proj_size", 0):
+        extra["proj_size"] = layer.proj_size
     module = cls(layer.input_size, layer.hidden_size, num_layers=layer.num_layers, bias=layer.bias,
                  batch_first=layer.batch_first, dropout=layer.dropout, bidirectional=layer.bidirectional,
                  dtype=torch.float64, **extra)

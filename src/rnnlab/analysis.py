@@ -162,6 +162,9 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     if x.shape[-1] != layer.input_size:
         raise ShapeError(f"state_jacobians: expected input_size {layer.input_size}, got {x.shape[-1]}")
     T, B, _ = x.shape
+    if getattr(layer, "proj_size", 0):  # the state is (h of size P, C of size H): not one square Jacobian
+        raise ConfigError(f"state_jacobians: expected a layer without projections, "
+                          f"got proj_size={layer.proj_size}")
     H, cell = layer.hidden_size, layer.cell
     n_states = len(cell.state_names)
     K = n_states * H

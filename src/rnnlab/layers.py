@@ -13,7 +13,7 @@ import numpy as np
 from . import cells
 from .cells import make_cell
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
-from .module import Module
+from .module import Module, as_array
 from .sequence import unroll, unroll_backward
 
 
@@ -38,6 +38,11 @@ class Recurrent(Module):
         direction, scaled by 1/(1 − p) and used at every step, h̃_{t-1} = h_{t-1} ⊙ m. The
         cell state C is never masked; the GRU keeps h_{t-1} unmasked in z ⊙ h_{t-1}. The
         weights are those of the plain layer (the masks act only in training).
+    proj_size : P > 0 projects the output of a cell that allows it (the LSTM: Sak et al. 2014, as
+        ``torch.nn.LSTM(proj_size=P)``): m_t = o_t ⊙ tanh(C_t) (H), h_t = W_hr m_t (P), with
+        ``weight_hr_l{k}`` (P, H); h_t is what W_hh reads (``weight_hh_l{k}`` (4H, P)), what the
+        next layer reads and the output; ``h_n`` is (L·dirs, B, P), ``c_n`` (L·dirs, B, H).
+        0 (the default): no projection. P < hidden_size, as PyTorch requires.
     dtype : parameter dtype (float32 by default; float64 for exercises and gradient checks)
     rng, seed : the random source (initialisation and dropout); nothing uses the global RNG.
     **cell_options : ``nonlinearity`` (RNN), ``reset`` (GRU)
@@ -47,8 +52,8 @@ class Recurrent(Module):
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None,
-                 **cell_options):
+                 dropout=0.0, bidirectional=False, *, proj_size=0, recurrent_dropout=0.0, dtype=np.float32,
+                 rng=None, seed=None, **cell_options):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
@@ -59,6 +64,7 @@ class Recurrent(Module):
         super().__init__()
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
+        self.proj_size = _check_proj_size(proj_size, self.cell, hidden_size)
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
@@ -88,34 +94,48 @@ class Recurrent(Module):
     def _suffix(self, layer, direction):
         return f"_l{layer}" + ("_reverse" if direction == 1 else "")
 
+    @property
+    def state_sizes(self) -> tuple:
+        """The width of each state (``cell.state_names``): h is P with a projection, else H."""
+        R = self.proj_size or self.hidden_size
+        return (R,) + (self.hidden_size,) * (len(self.cell.state_names) - 1)
+
     def _param_shapes(self):
-        GH, H = self.cell.gates * self.hidden_size, self.hidden_size
+        GH, H, R = self.cell.gates * self.hidden_size, self.hidden_size, self.state_sizes[0]
         for layer in range(self.num_layers):
-            in_size = self.input_size if layer == 0 else H * self.num_directions
+            in_size = self.input_size if layer == 0 else R * self.num_directions
             for direction in range(self.num_directions):
                 s = self._suffix(layer, direction)
                 yield f"weight_ih{s}", (GH, in_size)
-                yield f"weight_hh{s}", (GH, H)
+                yield f"weight_hh{s}", (GH, R)
                 if self.bias:
                     yield f"bias_ih{s}", (GH,)
                     yield f"bias_hh{s}", (GH,)
+                if self.proj_size:
+                    yield f"weight_hr{s}", (self.proj_size, H)
                 for name, width, _ in self.cell.extra_params:
                     yield f"{name}{s}", (width * H,)
 
-    def __repr__(self):
-        opts = "".join(f", {k}={v!r}" for k, v in self.cell.options.items())
-        if self.recurrent_dropout:
-            opts += f", recurrent_dropout={self.recurrent_dropout}"
+    def extra_repr(self):
+        """PyTorch's: the sizes, then only the options that differ from their defaults
+        (``LSTM(10, 20, num_layers=2, batch_first=True)``); ``dtype`` unless float32."""
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False, "proj_size": 0, "recurrent_dropout": 0.0}
+        options = {k: getattr(self, k) for k in defaults}
+        options.update(self.cell.options)
+        defaults.update(self.cell.spec.default_options())
         if self.cell.spec.layer_norm:
-            opts += ", layer_norm=True"
-        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
-                f"bidirectional={self.bidirectional}{opts}, dtype={self.dtype.name})")
+            options["layer_norm"] = True
+        text = "".join(f", {k}={v!r}" for k, v in options.items() if k not in defaults or v != defaults[k])
+        if self.dtype != np.float32:
+            text += f", dtype={self.dtype.name}"
+        mode = f"{self.mode!r}, " if type(self) is Recurrent else ""  # a subclass's name says the cell
+        return f"{mode}{self.input_size}, {self.hidden_size}{text}"
 
     # --- input checks -------------------------------------------------------------------
 
     def _prepare(self, x, hx, lengths):
-        x = np.asarray(x)
+        x = as_array(x)
         name = type(self).__name__
         if x.ndim not in (2, 3):
             raise ShapeError(f"{name} input: expected 3 dimensions {'(B, T, D)' if self.batch_first else '(T, B, D)'} "
@@ -135,7 +155,7 @@ class Recurrent(Module):
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:
-            lengths = np.asarray(lengths)
+            lengths = as_array(lengths)
             if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
                 raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), got {lengths.dtype} of shape "
                                  f"{describe_shape(lengths.shape)}")
@@ -148,9 +168,9 @@ class Recurrent(Module):
     def _prepare_hx(self, hx, B, unbatched):
         name = type(self).__name__
         n_states = len(self.cell.state_names)
-        LD, H = self.num_layers * self.num_directions, self.hidden_size
+        LD = self.num_layers * self.num_directions
         if hx is None:
-            return tuple(np.zeros((LD, B, H), self.dtype) for _ in range(n_states))
+            return tuple(np.zeros((LD, B, w), self.dtype) for w in self.state_sizes)
         if n_states == 2:
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 got = type(hx).__name__ + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else "")
@@ -159,12 +179,13 @@ class Recurrent(Module):
         else:
             parts = (hx,)
         out = []
-        for label, part in zip(self.cell.state_names, parts):
-            part = np.asarray(part)
-            want = (LD, H) if unbatched else (LD, B, H)
+        for label, part, width in zip(self.cell.state_names, parts, self.state_sizes):
+            part = as_array(part)
+            want = (LD, width) if unbatched else (LD, B, width)
             if part.shape != want:
+                size = "proj_size" if width != self.hidden_size else "hidden_size"
                 raise ShapeError(f"{name} {label}_0: expected shape {describe_shape(want)} "
-                                 f"(num_layers × num_directions, {'' if unbatched else 'batch, '}hidden_size), "
+                                 f"(num_layers × num_directions, {'' if unbatched else 'batch, '}{size}), "
                                  f"got {describe_shape(part.shape)}")
             expect_finite(f"{name} {label}_0", part)
             out.append(np.asarray(part[:, None, :] if unbatched else part, dtype=self.dtype))
@@ -177,14 +198,18 @@ class Recurrent(Module):
 
         Parameters
         ----------
-        x : (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D)
-        hx : initial state ``(L·dirs, B, H)`` (LSTM: a tuple ``(h_0, c_0)``); zeros if None
+        x : (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D): a NumPy array, a
+            torch tensor (read detached) or any array-like of real numbers, cast to the
+            parameters' dtype (``dtype``), which is also that of every result
+        hx : initial state ``(L·dirs, B, H)`` (LSTM: a tuple ``(h_0, c_0)``, h_0 of width P with
+            ``proj_size``); zeros if None
         lengths : (B,) true lengths of a padded batch (as ``pack_padded_sequence``)
 
         Returns
         -------
-        output : (T, B, dirs·H) (batch_first: (B, T, dirs·H)); zero past each length
-        h_n : (L·dirs, B, H); LSTM returns ``(h_n, c_n)``
+        output : (T, B, dirs·H) (batch_first: (B, T, dirs·H)); zero past each length; P for H
+            with ``proj_size``
+        h_n : (L·dirs, B, H) (P with ``proj_size``); LSTM returns ``(h_n, c_n)``
         """
         x, states0, mask, unbatched = self._prepare(x, hx, lengths)
         layer_input = x
@@ -200,7 +225,7 @@ class Recurrent(Module):
                 out, final, tape = unroll(
                     self.cell, layer_input, tuple(st[idx] for st in states0), p[f"weight_ih{s}"], p[f"weight_hh{s}"],
                     p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), mask=mask, reverse=direction == 1,
-                    h_mask=self.recurrent_masks[idx],
+                    h_mask=self.recurrent_masks[idx], W_hr=p.get(f"weight_hr{s}"),
                     cell_params={name: p[f"{name}{s}"] for name, _, _ in self.cell.extra_params})
                 outputs.append(out)
                 tapes.append(tape)
@@ -222,14 +247,14 @@ class Recurrent(Module):
             output = output.swapaxes(0, 1)
         return output, (tuple(finals) if len(finals) == 2 else finals[0])
 
-    __call__ = forward
-
     def _draw_recurrent_masks(self, B):
-        """Per (layer, direction): the recurrent dropout mask ``(B, H)``, or None (eval mode, p = 0)."""
+        """Per (layer, direction): the recurrent dropout mask ``(B, H)`` (``(B, P)`` with a
+        projection), or None (eval mode, p = 0)."""
         n, p = self.num_layers * self.num_directions, self.recurrent_dropout
         if not (self.training and p > 0):
             return [None] * n
-        return [((self.rng.random((B, self.hidden_size)) >= p) / (1.0 - p)).astype(self.dtype) for _ in range(n)]
+        R = self.state_sizes[0]
+        return [((self.rng.random((B, R)) >= p) / (1.0 - p)).astype(self.dtype) for _ in range(n)]
 
     def backward(self, d_output, d_h_n=None, d_c_n=None):
         """BPTT through the last :meth:`forward`.
@@ -241,32 +266,34 @@ class Recurrent(Module):
         if not self._tapes:
             raise ConfigError(f"{type(self).__name__}.backward: call forward first")
         T, B = self._tapes[0][0].x.shape[:2]
-        HD = self.hidden_size * self.num_directions
+        R, LD = self.state_sizes[0], self.num_layers * self.num_directions
+        HD = R * self.num_directions
         d_out = self._grad_input("d_output", d_output, (T, B, HD), (B, T, HD), swap=True)
-        d_finals = [self._grad_input(f"d_{n}_n", d, (self.num_layers * self.num_directions, B, self.hidden_size))
-                    for n, d in zip(self.cell.state_names, (d_h_n, d_c_n))]
+        d_finals = [self._grad_input(f"d_{n}_n", d, (LD, B, width))
+                    for n, d, width in zip(self.cell.state_names, (d_h_n, d_c_n), self.state_sizes)]
         grads, d_init = {}, [[None] * (self.num_layers * self.num_directions) for _ in self.cell.state_names]
-        H = self.hidden_size
         for layer in range(self.num_layers - 1, -1, -1):
             if self._drop_masks[layer] is not None and d_out is not None:
                 d_out = d_out * self._drop_masks[layer]
             d_input = None
             for direction, tape in enumerate(self._tapes[layer]):
                 idx = layer * self.num_directions + direction
-                d_dir = None if d_out is None else d_out[:, :, direction * H:(direction + 1) * H]
+                d_dir = None if d_out is None else d_out[:, :, direction * R:(direction + 1) * R]
                 d_final = tuple(None if d is None else d[idx] for d in d_finals)
                 d_x, d_state0, g = unroll_backward(tape, d_dir, d_final)
                 s = self._suffix(layer, direction)
                 grads[f"weight_ih{s}"], grads[f"weight_hh{s}"] = g["W_ih"], g["W_hh"]
                 if self.bias:
                     grads[f"bias_ih{s}"], grads[f"bias_hh{s}"] = g["b_ih"], g["b_hh"]
+                if self.proj_size:
+                    grads[f"weight_hr{s}"] = g["W_hr"]
                 for name, _, _ in self.cell.extra_params:
                     grads[f"{name}{s}"] = g[name]
                 for k, d in enumerate(d_state0):
                     d_init[k][idx] = d
                 d_input = d_x if d_input is None else d_input + d_x
             d_out = d_input
-        self.grads = {name: grads[name].astype(self.dtype, copy=False) for name in self.params}
+        self._store_grads({name: grads[name].astype(self.dtype, copy=False) for name in self.params})
         d_init = [np.stack(d) for d in d_init]
         if self._unbatched:
             d_init = [d[:, 0] for d in d_init]
@@ -280,7 +307,8 @@ class Recurrent(Module):
         """Check an upstream gradient against the forward's shapes; return it time-major."""
         if d is None:
             return None
-        d = np.asarray(d, dtype=np.result_type(d, self.dtype))
+        d = as_array(d)
+        d = d.astype(np.result_type(d, self.dtype), copy=False)
         if self._unbatched:
             want = (shape[0],) + shape[2:]
             if d.shape != want:
@@ -293,6 +321,20 @@ class Recurrent(Module):
 
 
 _LAYER_CLASSES = {}  # cell name -> its own layer class (RNN, LSTM, GRU), filled by the subclasses
+
+
+def _check_proj_size(proj_size, cell, hidden_size) -> int:
+    """``proj_size`` as an int: 0, or 1..hidden_size−1 for a cell whose file allows a projection
+    (``PROJECTION = True``: the LSTM)."""
+    if not isinstance(proj_size, (int, np.integer)) or isinstance(proj_size, bool) or proj_size < 0:
+        raise ConfigError(f"proj_size: expected a non-negative integer, got {proj_size!r}")
+    if proj_size and not getattr(cell.module, "PROJECTION", False):
+        raise ConfigError(f"proj_size: {cell.spec.describe()} has no projection (expected proj_size=0, "
+                          f"or the LSTM), got proj_size={proj_size}")
+    if proj_size >= hidden_size:
+        raise ConfigError(f"proj_size: expected an integer smaller than hidden_size={hidden_size} (as "
+                          f"PyTorch), got {proj_size}")
+    return int(proj_size)
 
 
 def make_layer(cell, input_size, hidden_size, *, layer_norm=False, **options):
@@ -323,18 +365,21 @@ class RNN(Recurrent, cell="rnn"):
 class LSTM(Recurrent, cell="lstm"):
     """LSTM stack (gates i, f, g, o), as ``torch.nn.LSTM``; ``forward`` returns ``output, (h_n, c_n)``.
 
+    ``proj_size=P``: the LSTM with projections of Sak et al. 2014, h_t = W_hr (o_t ⊙ tanh(C_t)),
+    as ``torch.nn.LSTM(proj_size=P)`` (see :class:`Recurrent`).
+
     ``layer_norm=True``: the layer-normalised LSTM of Ba et al. 2016 (:mod:`rnnlab.cells.lnlstm`;
     extra parameters ``ln_ih_gain_l0, ln_hh_gain_l0, ln_c_gain_l0, ln_c_bias_l0``, no PyTorch
     counterpart); ``recurrent_dropout`` as in :class:`Recurrent`."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, *, layer_norm=False, recurrent_dropout=0.0, dtype=np.float32, rng=None,
-                 seed=None):
+                 bidirectional=False, proj_size=0, *, layer_norm=False, recurrent_dropout=0.0,
+                 dtype=np.float32, rng=None, seed=None):
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
         super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional, recurrent_dropout=recurrent_dropout,
-                         dtype=dtype, rng=rng, seed=seed)
+                         batch_first, dropout, bidirectional, proj_size=proj_size,
+                         recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)
 
     @property
     def layer_norm(self) -> bool:

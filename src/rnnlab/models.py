@@ -35,7 +35,7 @@ from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape
 from .functional import cross_entropy
 from . import cells
 from .layers import _rng, make_layer
-from .module import Module
+from .module import Module, as_array
 
 
 class Linear(Module):
@@ -55,8 +55,13 @@ class Linear(Module):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._x = None
 
+    def extra_repr(self):
+        out, in_ = self.params["weight"].shape
+        return f"in_features={in_}, out_features={out}, bias={'bias' in self.params}"
+
     def forward(self, x):
         W = self.params["weight"]
+        x = as_array(x)
         if x.shape[-1] != W.shape[1]:
             raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, "
                              f"got shape {describe_shape(x.shape)}")
@@ -66,14 +71,13 @@ class Linear(Module):
             y += self.params["bias"]
         return y
 
-    __call__ = forward
-
     def backward(self, d_y):
         x, W = self._x, self.params["weight"]
         x2, d2 = x.reshape(-1, x.shape[-1]), d_y.reshape(-1, d_y.shape[-1])  # (N, in), (N, out)
-        self.grads = {"weight": (d2.T @ x2).astype(W.dtype, copy=False)}
+        grads = {"weight": (d2.T @ x2).astype(W.dtype, copy=False)}
         if "bias" in self.params:
-            self.grads["bias"] = d2.sum(axis=0).astype(W.dtype, copy=False)
+            grads["bias"] = d2.sum(axis=0).astype(W.dtype, copy=False)
+        self._store_grads(grads)
         return d_y @ W  # (..., in)
 
 
@@ -93,6 +97,9 @@ class Embedding(Module):
         self.grads = {"weight": np.zeros_like(self.params["weight"])}
         self._ids = None
 
+    def extra_repr(self):
+        return "{}, {}".format(*self.params["weight"].shape)
+
     def forward(self, ids):
         ids = np.asarray(ids)
         V = self.params["weight"].shape[0]
@@ -104,20 +111,18 @@ class Embedding(Module):
         self._ids = ids
         return self.params["weight"][ids]  # (..., E)
 
-    __call__ = forward
-
     def backward(self, d_e):
         W = self.params["weight"]
         ids, d_e = self._ids.reshape(-1), d_e.reshape(-1, W.shape[1])  # (N,), (N, E)
         if ids.size == 0:
-            self.grads = {"weight": np.zeros_like(W)}
+            self._store_grads({"weight": np.zeros_like(W)})
             return None
         order = np.argsort(ids, kind="stable")  # rows of the same id side by side
         sorted_ids = ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # first row of each id
         grad = np.zeros_like(W)
         grad[sorted_ids[starts]] = np.add.reduceat(d_e[order], starts, axis=0)  # Σ over repeated ids
-        self.grads = {"weight": grad}
+        self._store_grads({"weight": grad})
         return None  # ids have no gradient
 
 
@@ -132,14 +137,15 @@ class Dropout(Module):
         self.p, self.rng = float(p), _rng(rng, seed)
         self._scale = None
 
+    def extra_repr(self):
+        return f"p={self.p}"
+
     def forward(self, x):
         if not self.training or self.p == 0.0:
             self._scale = None
             return x
         self._scale = ((self.rng.random(x.shape) >= self.p) / (1.0 - self.p)).astype(x.dtype)
         return x * self._scale
-
-    __call__ = forward
 
     def backward(self, d_y):
         return d_y if self._scale is None else d_y * self._scale
@@ -222,8 +228,6 @@ class CharLM(Module):
         h = self.drop.forward(h)
         logits = self.head.forward(h)  # (T, B, V)
         return logits, state_n
-
-    __call__ = forward
 
     def loss(self, ids, targets, state=None):
         """Mean cross-entropy (nats per character) of ``targets (T, B)`` given ``ids (T, B)``.

@@ -7,6 +7,19 @@ its children, read afresh at every access. ``load_state_dict`` copies values int
 arrays in place, so a load through any sub-module (``model.rnn.load_state_dict(sd)``) is what
 the parent's ``params``, its optimiser (which holds the same arrays) and its checkpoints see.
 ``grads`` is a view with the same keys over the gradients the last ``backward`` left.
+
+What a PyTorch user reaches for is here too: ``module(x, …)`` calls ``forward``;
+``parameters()``, ``named_parameters()`` (names as in the state dict), ``zero_grad()``,
+``train()``/``eval()``, ``num_parameters()`` (a method, as in Hugging Face's models: torch
+itself has none) and a ``repr`` naming only the options that differ from their defaults.
+
+Gradients: by default ``backward`` *overwrites* ``grads`` (one backward per optimiser step,
+nothing to zero). ``accumulate_grads(True)`` makes it *add* into the existing arrays, as
+PyTorch's ``.grad`` does (then ``zero_grad()`` starts afresh): the choice is per module and
+passes to its children.
+
+Inputs: :func:`as_array` reads a NumPy array, a torch tensor (detached, on the CPU) or any
+array-like (nested lists, …); the layers then cast it to their parameters' dtype.
 """
 
 from __future__ import annotations
@@ -14,6 +27,21 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ShapeError, describe_shape, expect_finite
+
+
+def as_array(value):
+    """A NumPy view or copy of ``value``: an array as it is, a torch tensor detached and moved
+    to the CPU (half precision widened to float32), anything else through ``np.asarray``.
+
+    torch is never imported here: a tensor is recognised by its ``detach``/``numpy`` methods."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        tensor = value.detach().cpu()
+        if str(tensor.dtype) in ("torch.float16", "torch.bfloat16"):
+            tensor = tensor.float()
+        return tensor.numpy()
+    return np.asarray(value)
 
 
 class Module:
@@ -28,6 +56,7 @@ class Module:
         self._params: dict = {}
         self._grads: dict = {}
         self.training = True
+        self.accumulating_grads = False
 
     def __setattr__(self, name, value):
         modules = self.__dict__.get("_modules")
@@ -66,12 +95,62 @@ class Module:
     def grads(self, value: dict) -> None:
         self._grads = value
 
-    def zero_grad(self) -> None:
+    def _store_grads(self, grads: dict) -> None:
+        """What a ``backward`` calls with its fresh gradients: they replace ``grads`` or, when
+        accumulating, are added into the arrays already there (same keys and shapes)."""
+        old = self._grads
+        if self.accumulating_grads and set(old) == set(grads) and \
+                all(old[k].shape == np.shape(g) for k, g in grads.items()):
+            for k, g in grads.items():
+                old[k] += g
+        else:
+            self._grads = grads
+
+    def accumulate_grads(self, mode: bool = True):
+        """``True``: each ``backward`` adds to ``grads`` (PyTorch's habit; call :meth:`zero_grad`
+        between steps); ``False`` (the default): it overwrites them. For this module and every
+        child; returns ``self``."""
+        self.accumulating_grads = bool(mode)
+        for child in self._modules.values():
+            child.accumulate_grads(mode)
+        return self
+
+    def zero_grad(self):
+        """Set every gradient to zero, in place; returns ``self``."""
         for g in self.grads.values():
             g.fill(0.0)
+        return self
+
+    def parameters(self):
+        """An iterator over the live parameter arrays, in the order of :meth:`state_dict`
+        (``torch.nn.Module.parameters``; an optimiser may update them in place)."""
+        return iter(list(self.params.values()))
+
+    def named_parameters(self):
+        """An iterator over ``(name, array)`` pairs, the names those of :meth:`state_dict`."""
+        return iter(list(self.params.items()))
 
     def num_parameters(self) -> int:
+        """The number of scalar parameters (a method, as ``transformers``' ``num_parameters()``)."""
         return int(sum(p.size for p in self.params.values()))
+
+    # --- calling, printing -------------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        """``module(x, …)`` is ``module.forward(x, …)``, as in PyTorch."""
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of :func:`repr` (PyTorch's hook of the same name)."""
+        return ""
+
+    def __repr__(self):
+        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self._modules.items()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
+        return f"{type(self).__name__}(\n" + "\n".join(extra + children) + "\n)"
 
     # --- state dicts -------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from . import cells
 from .errors import ConfigError, ShapeError, describe_shape
 from .layers import make_layer
 from .models import Linear
-from .module import Module
+from .module import Module, as_array
 
 KINDS = ("classifier", "regressor", "tagger", "generator")
 
@@ -114,7 +114,7 @@ class _SequenceModel(Module):
         return self.config.input_size
 
     def _time_major(self, x):
-        x = np.asarray(x, dtype=self.dtype)
+        x = as_array(x).astype(self.dtype, copy=False)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"
             raise ShapeError(f"{type(self).__name__} input: expected shape {want}, "
@@ -138,8 +138,6 @@ class _ManyToOne(_SequenceModel):
         dirs = 2 if self.config.bidirectional else 1
         feature = np.concatenate(list(h_n[-dirs:]), axis=-1)  # (B, dirs·H)
         return self.head.forward(feature)
-
-    __call__ = forward
 
     def backward(self, d_out):
         """``d_out (B, K)`` = ∂L/∂output; returns ∂L/∂x in the input's layout."""
@@ -176,8 +174,6 @@ class SequenceTagger(_SequenceModel):
         T, B, F = out.shape
         y = self.head.forward(out.reshape(T * B, F)).reshape(T, B, -1)
         return y.swapaxes(0, 1) if self.config.batch_first else y
-
-    __call__ = forward
 
     def backward(self, d_out):
         d_out = np.asarray(d_out, dtype=self.dtype)
@@ -231,8 +227,6 @@ class SequenceGenerator(_SequenceModel):
         out, _ = self.rnn.forward(inputs, hx)  # (T, B, H)
         T, B, H = out.shape
         return self.head.forward(out.reshape(T * B, H)).reshape(T, B, -1)
-
-    __call__ = forward
 
     def backward(self, d_out):
         """Returns ∂L/∂v (B, C); fills grads of the init projection, the stack and the head."""

@@ -14,7 +14,11 @@ Forward over a sequence ``x (T, B, D)``:
    so that ∂L/∂W_hh = Σ_t ∂L/∂(W_hh h̃_{t-1}) h̃_{t-1}ᵀ and ∂L/∂h_{t-1} = m ⊙ ∂L/∂h̃_{t-1};
 5. with ``cell_params`` (the layer-normalised LSTM's gains): passed to every step, their
    gradients summed over the steps; a cell that transforms its input projection (LN(W_ih x_t))
-   does it for all steps at once before the loop.
+   does it for all steps at once before the loop;
+6. with ``W_hr`` (an LSTM with projections, Sak et al. 2014, as ``torch.nn.LSTM(proj_size=P)``):
+   the cell's output m_t = o_t ⊙ tanh(C_t) (H) is projected, h_t = W_hr m_t (P), and h_t is
+   the state the next step reads and the output; backward, ∂L/∂m_t = W_hrᵀ ∂L/∂h_t and
+   ∂L/∂W_hr = Σ_t ∂L/∂h_t m_tᵀ (one GEMM over all steps).
 
 Backward walks the steps in reverse, calls the cell's ``step_backward``, which writes its gate
 gradients into one ``(T, B, G·H)`` array, then forms ``∂L/∂W_ih``, ``∂L/∂W_hh`` and ``∂L/∂x``
@@ -99,13 +103,15 @@ class Tape:
     mask: np.ndarray | None  # (T, B, 1) bool, True where t < length
     reverse: bool
     h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that W_hh read at step t, in time order
-    h_mask: np.ndarray | None = None  # (B, H): the recurrent dropout mask
+    h_mask: np.ndarray | None = None  # (B, R): the recurrent dropout mask (R = P with a projection, else H)
     cell_params: dict = field(default_factory=dict)  # the cell's own parameters (names without suffix)
     input_cache: dict | None = None  # what the cell's input transform keeps (LN of W_ih x_t)
+    W_hr: np.ndarray | None = None  # (P, H): the projection of h, or None
+    m: np.ndarray | None = None  # (T, B, H): the unprojected outputs m_t = o_t ⊙ tanh(C_t), in time order
     owned: list = field(default_factory=list)  # its buffers, given to SPARE when the tape dies
 
     def __del__(self):
-        self.caches, self.h_prev = [], None  # drop the views first, so the buffers can be kept
+        self.caches, self.h_prev, self.m = [], None, None  # drop the views first, so the buffers can be kept
         try:
             SPARE.keep(self.owned)
         except Exception:  # during interpreter shutdown the module may be half torn down
@@ -113,16 +119,17 @@ class Tape:
 
 
 def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, reverse=False, h_mask=None,
-           cell_params=None):
+           cell_params=None, W_hr=None):
     """Run ``cell`` over ``x (T, B, D)`` from ``state0`` (a tuple of ``(B, H)`` arrays).
 
     Returns ``(output (T, B, H), final_state, tape)``; ``reverse=True`` runs from t = T−1 down
     to 0 (the backward direction of a bidirectional layer); ``output[t]`` is always the
     state after reading ``x[t]``. ``h_mask (B, H)``: the recurrent dropout mask (already scaled
-    by 1/(1 − p)); ``cell_params``: the cell's own parameters (:attr:`Cell.extra_params`).
+    by 1/(1 − p)); ``cell_params``: the cell's own parameters (:attr:`Cell.extra_params`);
+    ``W_hr (P, H)``: project the output h_t = W_hr m_t (then h is ``(B, P)``, output ``(T, B, P)``).
     """
     T, B, D = x.shape
-    H = W_hh.shape[1]
+    H = W_hh.shape[1] if W_hr is None else W_hr.shape[1]  # the cell's width (W_hh reads the P of h)
     cell_params = cell_params or {}
     # 1. all input projections in one GEMM
     xw = SPARE.empty((T, B, W_ih.shape[0]), np.result_type(x, W_ih))  # (T, B, G·H)
@@ -140,21 +147,24 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     #    state read by step t sits in slot t + reverse, the state it writes in slot t + 1 − reverse
     dtype = np.result_type(xw, W_hh, *state0)
     work = cell.module.workspace(T, B, H, dtype, empty=SPARE.empty, **cell.options)
-    states = [SPARE.empty((T + 1, B, H), dtype) for _ in state0]  # (T + 1, B, H) each
+    states = [SPARE.empty((T + 1, B, s0.shape[-1]), dtype) for s0 in state0]  # (T + 1, B, H or P) each
     for slots, s0 in zip(states, state0):
         slots[T if reverse else 0] = s0
-    h_tilde = None if h_mask is None else SPARE.empty((T, B, H), dtype)  # h_{t-1} ⊙ m, what W_hh reads
+    R = states[0].shape[-1]  # the width of h: P with a projection, else H
+    h_tilde = None if h_mask is None else SPARE.empty((T, B, R), dtype)  # h_{t-1} ⊙ m, what W_hh reads
     W_hh_rows = np.ascontiguousarray(W_hh.T).T  # same values; makes the per-step h W_hhᵀ a plain GEMM
     step, options = cell.module.step, dict(cell.options)
     if cell_params:
         options["params"] = cell_params
     caches = [None] * T
-    output = np.empty((T, B, H), dtype) if mask is not None else None
+    output = np.empty((T, B, R), dtype) if mask is not None else None
+    projected = None if W_hr is None or mask is None else np.empty((T, B, R), dtype)  # h_t before masking
     # 3. the steps
     # where step t writes: slice [t] of the workspace and, without a mask, the new state's slot
     targets = [(key, buf, 0) for key, buf in work.items()]
-    if mask is None:
-        targets += [(name, slots, 1 - reverse) for name, slots in zip(cell.state_names, states)]
+    if mask is None:  # (with a projection the step's h is m_t, kept in the workspace; h_t is written below)
+        targets += [(name, slots, 1 - reverse) for name, slots in zip(cell.state_names, states)
+                    if W_hr is None or name != cell.state_names[0]]
     for t in range(T - 1, -1, -1) if reverse else range(T):
         read, write = t + reverse, t + 1 - reverse
         state = tuple([slots[read] for slots in states])
@@ -167,6 +177,10 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
                 new_state, caches[t] = step(xw[t], state, W_hh_rows, b_step, out=out, h_in=h_in, **options)
             else:  # h_{t-1} enters the cell only through W_hh
                 new_state, caches[t] = step(xw[t], (h_in, *state[1:]), W_hh_rows, b_step, out=out, **options)
+        if W_hr is not None:  # h_t = W_hr m_t
+            h_t = states[0][write] if mask is None else projected[t]
+            np.matmul(new_state[0], W_hr.T, out=h_t)  # (B, P)
+            new_state = (h_t, *new_state[1:])
         if mask is not None:
             keep = mask[t]  # (B, 1): past its length a sequence keeps its state (unmasked)
             for slots, new, old in zip(states, new_state, state):
@@ -177,8 +191,9 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     final = tuple(slots[0 if reverse else T].copy() for slots in states)
     h_prev = states[0][reverse : T + reverse] if h_mask is None else h_tilde
     owned = [xw, *work.values(), *states] + ([] if h_tilde is None else [h_tilde])
+    m = None if W_hr is None else work["h"]  # the cell's own h_t buffer holds m_t
     return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev, h_mask,
-                               cell_params, input_cache, owned)
+                               cell_params, input_cache, W_hr, m, owned)
 
 
 def unroll_backward(tape: Tape, d_output, d_state_final=None):
@@ -188,15 +203,17 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     of the final state (a tuple, entries may be ``None``).
 
     Returns ``(d_x (T, B, D), d_state0, grads)`` with ``grads`` keyed ``W_ih, W_hh``, with
-    biases ``b_ih, b_hh``, and the names of the cell's own parameters.
+    biases ``b_ih, b_hh``, with a projection ``W_hr``, and the names of the cell's own parameters.
     """
-    cell, x, W_hh, mask, h_mask = tape.cell, tape.x, tape.W_hh, tape.mask, tape.h_mask
+    cell, x, W_hh, mask, h_mask, W_hr = tape.cell, tape.x, tape.W_hh, tape.mask, tape.h_mask, tape.W_hr
     T, B, D = x.shape
-    H, GH = W_hh.shape[1], W_hh.shape[0]
+    R, GH = W_hh.shape[1], W_hh.shape[0]  # R: the width of h (P with a projection)
+    H = R if W_hr is None else W_hr.shape[1]
+    widths = (R,) + (H,) * (len(cell.state_names) - 1)
     dtype = np.result_type(x, W_hh, *(() if d_output is None else (d_output,)))
     d_state = tuple(  # our own arrays: the loop adds into them in place
-        np.zeros((B, H), dtype) if (d_state_final is None or d is None) else np.array(d, dtype)
-        for d in (d_state_final or (None,) * len(cell.state_names))
+        np.zeros((B, w), dtype) if (d_state_final is None or d is None) else np.array(d, dtype)
+        for w, d in zip(widths, d_state_final or (None,) * len(cell.state_names))
     )
     step_backward, options = cell.module.step_backward, dict(cell.options)
     param_grads = {name: np.zeros_like(value) for name, value in tape.cell_params.items()}  # summed over steps
@@ -208,12 +225,16 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     d_xw_all = SPARE.empty((T, B, GH), dtype)  # every step's gate gradients, for the GEMMs below
     tape.owned.append(d_xw_all)
     d_hw_all = None  # allocated only for cells whose hidden-side gradient differs
+    d_h_all = None if W_hr is None else np.empty((T, B, R), dtype)  # ∂L/∂h_t, for ∂L/∂W_hr
     for t in range(T) if tape.reverse else range(T - 1, -1, -1):
         if d_output is not None:
             d_h = d_state[0]  # ∂L/∂h_t: from step t+1, plus from the output y_t
             d_h += d_output[t] if mask is None else d_output[t] * mask[t]
         out = {"d_xw": d_xw_all[t]} if d_hw_all is None else {"d_xw": d_xw_all[t], "d_hw": d_hw_all[t]}
         upstream = d_state if mask is None else tuple(d * mask[t] for d in d_state)
+        if W_hr is not None:  # ∂L/∂m_t = W_hrᵀ ∂L/∂h_t
+            d_h_all[t] = upstream[0]
+            upstream = (upstream[0] @ W_hr, *upstream[1:])
         d_xw, d_hw, d_prev = step_backward(upstream, tape.caches[t], W_hh, out=out, **options)
         if h_mask is not None and not masked_in_cell:
             d_prev = (d_prev[0] * h_mask, *d_prev[1:])  # the step read h̃_{t-1} = h_{t-1} ⊙ m
@@ -225,8 +246,10 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
             d_hw_all[t] = d_hw
     d_xw_flat = d_xw_all.reshape(T * B, GH)
     d_hw_flat = d_xw_flat if d_hw_all is None else d_hw_all.reshape(T * B, GH)
-    h_prev = tape.h_prev.reshape(T * B, H)
+    h_prev = tape.h_prev.reshape(T * B, R)
     grads = {"W_hh": cell.weight_hh_grad(d_hw_flat, h_prev, tape.caches)}
+    if W_hr is not None:
+        grads["W_hr"] = d_h_all.reshape(T * B, R).T @ tape.m.reshape(T * B, H)  # Σ_t ∂L/∂h_t m_tᵀ
     if tape.has_bias:
         grads["b_ih"] = d_xw_flat.sum(axis=0)
         # a folded b_hh was added where b_ih was; otherwise it sits on the hidden side

@@ -13,6 +13,12 @@ Fused storage (PyTorch's ``nn.LSTM``): gates stacked in the order i, f, g (= C̃
 ``weight_ih (4H, D)``, ``weight_hh (4H, H)``, so that ``W_f = [W_hh_f | W_ih_f]`` and
 ``b_f = b_ih_f + b_hh_f``.
 
+With projections (Sak et al. 2014, ``LSTM(proj_size=P)``, as ``torch.nn.LSTM``): the cell's
+output o_t ⊙ tanh(C_t) is projected to P < H values, ``h_t = W_hr (o_t ⊙ tanh(C_t))`` with
+``weight_hr (P, H)``; h_t, of size P, is the state the gates read (``weight_hh (4H, P)``,
+``W_f (H, P + D)`` over ``[h_{t-1}, x_t]``) and the output; C_t keeps its H values. The
+projection follows :func:`step` in :mod:`rnnlab.sequence`; this file's step is unchanged.
+
 Backward, for upstream ∂L/∂h_t and ∂L/∂C_t (from step t+1)::
 
     ∂L/∂o_t   = ∂L/∂h_t ⊙ tanh(C_t)
@@ -42,6 +48,7 @@ DIRECT_NOTE = ("direct cell path", "chemin direct de la cellule")
 TORCH = {"LSTM": {}}
 KERAS = ("i", "f", "g", "o")  # Keras's "c" is g
 TRACE = "rnnlab.trace.cells.lstm"
+PROJECTION = True  # h_t = W_hr (o_t ⊙ tanh(C_t)) may follow the step (Sak et al. 2014; rnnlab.sequence)
 COLOR = "tab:blue"
 
 
@@ -155,32 +162,38 @@ def _gate_scales(H, dtype):
 _COURSE_ORDER = ("i", "f", "C", "o")  # course subscripts in PyTorch's gate order
 
 
-def params_from_course(W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o, suffix="_l0"):
+def params_from_course(W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o, suffix="_l0", W_hr=None):
     """Fused parameters from the course's per-gate matrices over ``[h_{t-1}, x_t]``.
 
     Each ``W_* (H, H + D)`` (a flat list for one neuron), ``b_* (H,)`` (or a scalar).
     ``W_f = [W_hh_f | W_ih_f]``: the first H columns multiply ``h_{t-1}``. The bias goes to
-    ``bias_ih``; ``bias_hh`` is zero.
+    ``bias_ih``; ``bias_hh`` is zero. With a projection ``W_hr (P, H)`` (h_t = W_hr (o_t ⊙
+    tanh(C_t))), h_{t-1} has P values: each ``W_*`` is ``(H, P + D)``.
     """
     mats = {"f": W_f, "i": W_i, "C": W_C, "o": W_o}
     biases = {"f": b_f, "i": b_i, "C": b_C, "o": b_o}
     H = np.atleast_1d(np.asarray(b_f, dtype=np.float64)).shape[0]
     W = {k: np.asarray(v, dtype=np.float64).reshape(H, -1) for k, v in mats.items()}
     b = {k: np.asarray(v, dtype=np.float64).reshape(H) for k, v in biases.items()}
-    _check_course_shapes(W, H)
-    return {
-        f"weight_ih{suffix}": np.concatenate([W[k][:, H:] for k in _COURSE_ORDER]),
-        f"weight_hh{suffix}": np.concatenate([W[k][:, :H] for k in _COURSE_ORDER]),
+    W_hr = None if W_hr is None else np.atleast_2d(np.asarray(W_hr, dtype=np.float64))
+    R = H if W_hr is None else W_hr.shape[0]  # the size of h_{t-1}
+    _check_course_shapes(W, H, R, W_hr)
+    out = {
+        f"weight_ih{suffix}": np.concatenate([W[k][:, R:] for k in _COURSE_ORDER]),
+        f"weight_hh{suffix}": np.concatenate([W[k][:, :R] for k in _COURSE_ORDER]),
         f"bias_ih{suffix}": np.concatenate([b[k] for k in _COURSE_ORDER]),
         f"bias_hh{suffix}": np.zeros(4 * H),
     }
+    if W_hr is not None:
+        out[f"weight_hr{suffix}"] = W_hr.copy()
+    return out
 
 
 def params_to_course(params, suffix="_l0"):
     """The inverse view: ``{"W_f", "b_f", "W_i", ...}`` with ``W_f = [W_hh_f | W_ih_f]`` and
-    ``b_f = b_ih_f + b_hh_f``."""
+    ``b_f = b_ih_f + b_hh_f``; with a projection, ``W_hr`` too (h_t = W_hr (o_t ⊙ tanh(C_t)))."""
     W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
-    H = W_hh.shape[1]
+    H = W_hh.shape[0] // 4
     b = np.zeros(4 * H, dtype=W_ih.dtype)
     for key in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
         if key in params:
@@ -190,15 +203,20 @@ def params_to_course(params, suffix="_l0"):
         rows = slice(k * H, (k + 1) * H)
         out[f"W_{name}"] = np.concatenate([W_hh[rows], W_ih[rows]], axis=1)
         out[f"b_{name}"] = b[rows].copy()
+    if f"weight_hr{suffix}" in params:
+        out["W_hr"] = params[f"weight_hr{suffix}"].copy()
     return out
 
 
-def _check_course_shapes(W, H):
+def _check_course_shapes(W, H, R, W_hr=None):
     from ..errors import ShapeError
 
     cols = {k: v.shape[1] for k, v in W.items()}
-    if len(set(cols.values())) != 1 or cols["f"] <= H:
+    if len(set(cols.values())) != 1 or cols["f"] <= R:
         raise ShapeError(
-            f"LSTM course weights: expected every W_* of shape ({H}, {H} + input_size), got "
+            f"LSTM course weights: expected every W_* of shape ({H}, {R} + input_size), got "
             + ", ".join(f"W_{k} {W[k].shape}" for k in W)
         )
+    if W_hr is not None and not (W_hr.ndim == 2 and W_hr.shape[1] == H and 0 < R < H):
+        raise ShapeError(f"LSTM course weights: expected W_hr of shape (P, {H}) with P < {H}, "
+                         f"got {W_hr.shape}")

@@ -194,14 +194,36 @@ def torch_counterpart(mode, options, what="to_torch"):
                       f"{others})")
 
 
+def torch_cell_counterpart(mode, options, what="to_torch"):
+    """``(torch cell class, keyword arguments)`` for one step of ``mode``: the ``<layer>Cell`` of
+    the layer class :func:`torch_counterpart` finds (``nn.LSTM`` -> ``nn.LSTMCell``); a
+    ConfigError when torch has no such cell (``GRU(reset="before")``: CourseGRU has none)."""
+    layer_cls, kwargs = torch_counterpart(mode, options, what)
+    cls = getattr(nn, layer_cls.__name__ + "Cell", None) if layer_cls.__module__.startswith("torch") else None
+    if cls is None:
+        opts = "".join(f", {k}={v!r}" for k, v in options.items())
+        raise ConfigError(f"{what}: {cells.get(mode).describe()}{opts} has no PyTorch cell counterpart "
+                          f"(expected a cell that nn.RNNCell, nn.LSTMCell or nn.GRUCell computes)")
+    return cls, kwargs
+
+
+def cell_of_torch_cell(module, what="from_torch"):
+    """``(mode, options)`` of the registered cell a ``torch.nn.RNNCell``/``LSTMCell``/``GRUCell``
+    computes, else None (not a torch cell)."""
+    for spec in cells.REGISTRY.values():
+        for name, fixed in spec.torch.items():
+            cls = getattr(nn, name + "Cell", None)
+            if cls is not None and type(module) is cls:
+                return spec.name, {**fixed, **{k: getattr(module, k) for k in spec.torch_options}}
+    return None
+
+
 def cell_of_torch_module(module, what="from_torch"):
     """``(mode, options)`` of the registered cell a torch recurrent module computes, else ConfigError."""
-    if getattr(module, "proj_size", 0):
-        raise ConfigError(f"{what}: nn.LSTM with proj_size={module.proj_size} has no rnnlab counterpart "
-                          f"(expected proj_size=0)")
     for spec in cells.REGISTRY.values():
         for name, fixed in spec.torch.items():
             if isinstance(module, _torch_class(name)):
                 return spec.name, {**fixed, **{k: getattr(module, k) for k in spec.torch_options}}
-    raise ConfigError(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, rnnlab's CourseGRU, TorchCharLM or "
-                      f"TorchSequenceModel, got {type(module).__module__}.{type(module).__name__}")
+    raise ConfigError(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, their cells (nn.RNNCell, "
+                      f"nn.LSTMCell, nn.GRUCell), rnnlab's CourseGRU, TorchCharLM or TorchSequenceModel, "
+                      f"got {type(module).__module__}.{type(module).__name__}")

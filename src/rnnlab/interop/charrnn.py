@@ -94,6 +94,9 @@ def state_dict_to_charrnn(state_dict):
         if f"weight_ih{s}_reverse" in state_dict:
             raise ShapeError("char-rnn weights: char-rnn has no bidirectional layers, got key "
                              f"weight_ih{s}_reverse")
+        if f"weight_hr{s}" in state_dict:
+            raise ShapeError(f"char-rnn weights: char-rnn's LSTM has no projection, got key weight_hr{s} "
+                             f"(expected an LSTM with proj_size=0)")
         if f"bias_ih{s}" not in state_dict:
             raise ShapeError(f"char-rnn weights: char-rnn's layers have biases, got no bias_ih{s}")
         for src, dst in (("weight_ih", "i2h_{}.weight"), ("weight_hh", "h2h_{}.weight"),

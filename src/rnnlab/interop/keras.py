@@ -138,6 +138,9 @@ def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
     """Keras's ``[kernel, recurrent_kernel, bias]`` (no bias if ``params`` has none) for one
     layer and direction of rnnlab parameters; the inverse of :func:`params_from_keras`."""
     _check_mode(mode)
+    if f"weight_hr{suffix}" in params:
+        raise ConfigError(f"to_keras: an LSTM with projections (weight_hr{suffix}, h_t = W_hr (o_t ⊙ "
+                          f"tanh(C_t))) has no Keras counterpart (expected an LSTM with proj_size=0)")
     order = (gate_order(mode), keras_order(mode))
     W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
     out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]

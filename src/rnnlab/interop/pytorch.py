@@ -4,9 +4,11 @@ rnnlab's layers keep PyTorch's names, shapes and gate orders (``weight_ih_l0`` (
 ``weight_hh_l0`` (G·H, H), ``bias_ih_l0``, ``bias_hh_l0``, ``_reverse``; LSTM i, f, g, o; GRU
 r, z, n), so moving a layer is copying arrays: :func:`to_torch` builds the torch module a cell
 file names as its counterpart (``TORCH``: ``torch.nn.RNN``, ``LSTM``, ``GRU``) with every option
-(layers, bidirectional, batch_first, bias, nonlinearity, dropout) and the parameter dtype;
-:func:`from_torch` goes back. A cell without a counterpart (the layer-normalised LSTM, a cell
-registered at run time) is refused with a ConfigError that says so.
+(layers, bidirectional, batch_first, bias, nonlinearity, dropout, the LSTM's ``proj_size``) and
+the parameter dtype; :func:`from_torch` goes back. The cells (``rnnlab.RNNCell``, ``LSTMCell``,
+``GRUCell``) move to and from ``torch.nn.RNNCell``, ``LSTMCell``, ``GRUCell`` the same way. A
+cell without a counterpart (the layer-normalised LSTM, a cell registered at run time) is refused
+with a ConfigError that says so.
 
 ``GRU(reset="before")`` — the Chapitre's cell (Cho et al. 2014's reset),
 ``h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)``
@@ -26,9 +28,9 @@ import warnings
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
-from ._torch import (CourseGRU, F, cell_of_torch_module, load_into_torch, nn,  # noqa: F401  (re-exported)
-                     state_dict_from_torch, state_dict_to_torch, to_numpy, torch, torch_counterpart,
-                     torch_dtype)
+from ._torch import (CourseGRU, F, cell_of_torch_cell, cell_of_torch_module,  # noqa: F401  (re-exported)
+                     load_into_torch, nn, state_dict_from_torch, state_dict_to_torch, to_numpy, torch,
+                     torch_cell_counterpart, torch_counterpart, torch_dtype)
 from .torch_models import charlm_from_torch, charlm_to_torch, seqmodel_from_torch, seqmodel_to_torch
 
 
@@ -42,23 +44,28 @@ def to_torch(layer, device=None):
     A whole model moves too: :class:`~rnnlab.models.CharLM` →
     :class:`~rnnlab.interop.torch_models.TorchCharLM`, the models of :mod:`rnnlab.seqmodels`
     → :class:`~rnnlab.interop.torch_models.TorchSequenceModel` (same state-dict keys)."""
+    from ..cell_modules import RecurrentCell
     from ..layers import Recurrent
     from ..models import CharLM
     from ..seqmodels import _SequenceModel
 
+    if isinstance(layer, RecurrentCell):
+        return _cell_to_torch(layer, device)
     if isinstance(layer, CharLM):
         return charlm_to_torch(layer, device)
     if isinstance(layer, _SequenceModel):
         return seqmodel_to_torch(layer, device)
     if not isinstance(layer, Recurrent):
-        raise ConfigError(f"to_torch: expected an rnnlab RNN, LSTM or GRU layer, a CharLM or a sequence model, "
-                          f"got {type(layer).__name__}")
+        raise ConfigError(f"to_torch: expected an rnnlab RNN, LSTM or GRU layer or cell, a CharLM or a "
+                          f"sequence model, got {type(layer).__name__}")
     cls, cell_kwargs = torch_counterpart(layer.mode, layer.cell.options)
     if layer.recurrent_dropout > 0:
         warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart and is not "
                       f"carried over; the weights (and the layer in eval mode) are the same", UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dropout=layer.dropout,
                 bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype))
+    if layer.proj_size:  # only nn.LSTM takes it (the registry allows it only for the LSTM)
+        opts["proj_size"] = layer.proj_size
     with warnings.catch_warnings():  # torch warns about dropout with one layer; rnnlab allows it, as torch does
         warnings.simplefilter("ignore", UserWarning)
         module = cls(layer.input_size, layer.hidden_size, **opts, **cell_kwargs)
@@ -77,15 +84,46 @@ def from_torch(module, dtype=None):
         return charlm_from_torch(module, dtype)
     if isinstance(module, TorchSequenceModel):
         return seqmodel_from_torch(module, dtype)
+    if cell_of_torch_cell(module) is not None:
+        return _cell_from_torch(module, dtype)
     mode, cell_opts = cell_of_torch_module(module)
     arrays = state_dict_from_torch(module.state_dict())
     if dtype is None:
         dtype = next(iter(arrays.values())).dtype
+    if getattr(module, "proj_size", 0):
+        cell_opts = dict(cell_opts, proj_size=module.proj_size)
     layer = make_layer(mode, module.input_size, module.hidden_size, num_layers=module.num_layers,
                        bias=module.bias, batch_first=module.batch_first, dropout=module.dropout,
                        bidirectional=module.bidirectional, dtype=dtype, **cell_opts)
     layer.load_state_dict(arrays)
     return layer.train(module.training)
+
+
+def _cell_to_torch(cell, device=None):
+    """``nn.RNNCell``/``LSTMCell``/``GRUCell`` holding copies of an rnnlab cell's parameters."""
+    cls, kwargs = torch_cell_counterpart(cell.mode, cell.cell.options)
+    module = cls(cell.input_size, cell.hidden_size, bias=cell.bias, device=device,
+                 dtype=torch_dtype(cell.dtype), **kwargs)
+    load_into_torch(module, cell.params)
+    return module.train(cell.training)
+
+
+def _cell_from_torch(module, dtype=None):
+    """The rnnlab cell (``RNNCell``, ``LSTMCell``, ``GRUCell``) of a torch cell, with copies of
+    its parameters."""
+    from ..cell_modules import RecurrentCell
+
+    mode, options = cell_of_torch_cell(module)
+    arrays = state_dict_from_torch(module.state_dict())
+    dtype = next(iter(arrays.values())).dtype if dtype is None else dtype
+    cls = {c.__name__: c for c in RecurrentCell.__subclasses__()}.get(type(module).__name__)
+    if cls is not None:
+        cell = cls(module.input_size, module.hidden_size, bias=module.bias, dtype=dtype, **options)
+    else:
+        cell = RecurrentCell(mode, module.input_size, module.hidden_size, bias=module.bias, dtype=dtype,
+                             **options)
+    cell.load_state_dict(arrays)
+    return cell.train(module.training)
 
 
 def load_from_torch(layer, source):
@@ -97,7 +135,9 @@ def load_from_torch(layer, source):
         full = {**layer.cell.spec.default_options(), **layer.cell.options}
         mine = (layer.mode, {k: v for k, v in full.items() if k in opts})
         if (mode, opts) != mine:
-            raise ConfigError(f"load_from_torch: expected a module computing {layer!r}, got {source!r}")
+            given = "".join(f", {k}={v!r}" for k, v in mine[1].items())
+            raise ConfigError(f"load_from_torch: expected a module computing {layer!r} (cell "
+                              f"{layer.mode!r}{given}), got {source!r}")
     layer.load_state_dict(state_dict_from_torch(state))
     return layer
 

@@ -113,6 +113,10 @@ def trace_forward(cell: str, params: dict, x, state0=None, *, options=None, outp
     options = dict(options or {})
     core = make_cell(cell, **options)
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    if f"weight_hr{SUFFIX}" in params:
+        raise ConfigError(f"trace: an LSTM with projections (weight_hr{SUFFIX}: h_t = W_hr (o_t ⊙ "
+                          f"tanh(C_t)), Sak et al. 2014) is not traced; expected the course's cell, "
+                          f"without weight_hr")
     W_ih, W_hh = params[f"weight_ih{SUFFIX}"], params[f"weight_hh{SUFFIX}"]
     b_ih, b_hh = params.get(f"bias_ih{SUFFIX}"), params.get(f"bias_hh{SUFFIX}")
     x = np.asarray(x, dtype=np.float64)
