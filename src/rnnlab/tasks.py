@@ -423,7 +423,8 @@ class ClassificationResult:
 
 def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_size=16, cell="lstm",
                        layer_norm=False, num_layers=1, bidirectional=False, dropout=0.0,
-                       recurrent_dropout=0.0, callback=None, backend=None, checkpoint=None) -> ClassificationResult:
+                       recurrent_dropout=0.0, callback=None, backend=None,
+                       checkpoint=None) -> ClassificationResult:
     """Train a many-to-one classifier (:class:`~rnnlab.seqmodels.SequenceClassifier`) on
     ``data.train``, scored by its accuracy on ``data.test`` at each evaluation; ``callback``,
     ``backend``, ``checkpoint``: as :func:`train_model`."""
