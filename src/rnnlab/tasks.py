@@ -1,8 +1,9 @@
 """Training and evaluation of the sequence models on the long-memory tasks and on classification.
 
-One job serves every task (:class:`TaskJob`, trained by :func:`train_model`): draw a batch, forward, loss, backward, clip
-the global gradient norm, one optimiser step (:mod:`rnnlab.optim`), and every ``eval_every``
-steps a score on a fixed test set. The tasks only say how to draw a batch and how to score.
+One job serves every task (:class:`TaskJob`, trained by :func:`train_model`): draw a batch,
+forward, loss, backward, clip the global gradient norm, one optimiser step
+(:mod:`rnnlab.optim`), and every ``eval_every`` steps a score on a fixed test set. The tasks
+only say how to draw a batch and how to score.
 
 - :func:`run_adding` / :func:`run_copy`: one cell at one length T, a result that says whether
   it solved the task; :func:`sweep` runs cells × lengths and :func:`plot_sweep` draws the final
@@ -49,8 +50,8 @@ class TrainConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
         if not isinstance(self.steps, int) or self.steps < 0 or (self.steps == 0 and not self.minutes > 0):
-            raise ConfigError(f"steps: expected a positive integer (or 0 with minutes > 0), got {self.steps!r} "
-                              f"(minutes {self.minutes!r})")
+            raise ConfigError(f"steps: expected a positive integer (or 0 with minutes > 0), "
+                              f"got {self.steps!r} (minutes {self.minutes!r})")
         if not self.lr > 0:
             raise ConfigError(f"lr: expected a positive learning rate, got {self.lr!r}")
 
@@ -74,7 +75,8 @@ def loss_and_grad(model, x, y, lengths=None, ignore_index=-1):
         K = out.shape[-1]
         y_tm = y.swapaxes(0, 1) if model.config.batch_first else y
         out_tm = out.swapaxes(0, 1) if model.config.batch_first else out
-        loss, d = cross_entropy(out_tm.reshape(-1, K), np.asarray(y_tm).reshape(-1), ignore_index=ignore_index)
+        loss, d = cross_entropy(out_tm.reshape(-1, K), np.asarray(y_tm).reshape(-1),
+                                ignore_index=ignore_index)
         d_out = d.reshape(out_tm.shape)
         d_out = d_out.swapaxes(0, 1) if model.config.batch_first else d_out
     elif kind == "classifier":
@@ -187,7 +189,8 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
             scores = {k: row[k] for k in run.history.score_keys if k in row} or None
             callback(run.step, row["train_loss"], scores)
 
-    budget = Budget(steps=config.steps, minutes=0.0 if config.steps else config.minutes, eval_every=config.eval_every)
+    budget = Budget(steps=config.steps, minutes=0.0 if config.steps else config.minutes,
+                    eval_every=config.eval_every)
     run = Run(job, budget, checkpoint, on_step_end=on_step)
     try:
         run.run()
@@ -219,15 +222,16 @@ class TaskResult:
 
 
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
-               recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None, checkpoint=None):
+               recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None,
+               checkpoint=None):
     """Train ``cell`` on the adding problem of length ``T``; solved when test MSE < 0.01 × 0.167.
 
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
     import time
 
     test_x, test_y = adding_problem(test_size, T, np.random.default_rng(train.seed + 1_000_003))
-    model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell, num_layers=num_layers, dropout=dropout,
-                                       recurrent_dropout=recurrent_dropout), seed=train.seed)
+    model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell, num_layers=num_layers,
+                                       dropout=dropout, recurrent_dropout=recurrent_dropout), seed=train.seed)
 
     def draw(rng, b):
         x, y = adding_problem(b, T, rng)
@@ -267,7 +271,8 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
     test_x, test_y = copy_task(test_size, T, np.random.default_rng(train.seed + 1_000_003), n_symbols, length)
     test_targets = targets(test_y)
     model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
-                                       num_layers=num_layers, dropout=dropout, recurrent_dropout=recurrent_dropout),
+                                       num_layers=num_layers, dropout=dropout,
+                                       recurrent_dropout=recurrent_dropout),
                         seed=train.seed)
     spec = model.rnn.cell.spec
     if spec.forget_gate and forget_bias:  # the LSTM's f, by the registry's gate order
@@ -307,7 +312,8 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
             cfg = budget(T) if budget is not None else train
             cb = None if callback is None else (lambda s, l, sc, cell=cell, T=T: callback(cell, T, s, l, sc))
             kwargs = {} if hidden_size is None else {"hidden_size": hidden_size}
-            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs, **model_options))
+            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs,
+                                         **model_options))
     return results
 
 
@@ -323,7 +329,8 @@ def plot_sweep(results, path, title=None):
         rs = sorted((r for r in results if r.cell == cell), key=lambda r: r.T)
         line, = ax.plot([r.T for r in rs], [r.test_loss for r in rs], "o-", label=cell.upper())
         solved = [r for r in rs if r.solved]
-        ax.plot([r.T for r in solved], [r.test_loss for r in solved], "o", ms=11, mfc="none", color=line.get_color())
+        ax.plot([r.T for r in solved], [r.test_loss for r in solved], "o", ms=11, mfc="none",
+                color=line.get_color())
     Ts = sorted({r.T for r in results})
     ax.plot(Ts, [next(r.baseline for r in results if r.T == T) for T in Ts], "k--", lw=1,
             label=say("baseline (no memory)", "référence (sans mémoire)"))
@@ -333,7 +340,8 @@ def plot_sweep(results, path, title=None):
     ax.set_yscale("log")
     ax.set_xlabel(say("sequence length T", "longueur de séquence T"))
     ax.set_ylabel(say("final test loss (MSE)" if task == "adding" else "final test loss (cross-entropy)",
-                      "perte finale de test (MSE)" if task == "adding" else "perte finale de test (entropie croisée)"))
+                      "perte finale de test (MSE)" if task == "adding"
+                      else "perte finale de test (entropie croisée)"))
     ax.set_title(title or say(f"{task}: final test loss against T (circled: solved)",
                               f"{task} : perte finale de test selon T (cerclé : résolu)"))
     ax.grid(True, which="both", alpha=0.3)
@@ -376,10 +384,11 @@ def classification_data(data="synthetic", *, samples=600, test_fraction=0.2, lab
     n = len(y)
     n_test = int(round(n * test_fraction))
     if not 0 < n_test < n:
-        raise ConfigError(say(f"--test-fraction {test_fraction}: leaves {n - n_test} training and {n_test} test "
-                              f"sequences of {n} (expected at least one of each)",
-                              f"--test-fraction {test_fraction} : laisse {n - n_test} séquences d'entraînement "
-                              f"et {n_test} de test sur {n} (au moins une de chaque attendue)"))
+        raise ConfigError(say(f"--test-fraction {test_fraction}: leaves {n - n_test} training "
+                              f"and {n_test} test sequences of {n} (expected at least one of each)",
+                              f"--test-fraction {test_fraction} : laisse {n - n_test} séquences "
+                              f"d'entraînement et {n_test} de test sur {n} "
+                              "(au moins une de chaque attendue)"))
     order = rng.permutation(n)
     return ClassificationData(x, y, lengths, order[n_test:], order[:n_test], list(features),
                               data_fingerprint(x, y, lengths))
@@ -412,16 +421,17 @@ class ClassificationResult:
                 "n_train": len(data.train), "n_test": len(data.test)}
 
 
-def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_size=16, cell="lstm", layer_norm=False,
-                       num_layers=1, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, callback=None,
-                       backend=None, checkpoint=None) -> ClassificationResult:
+def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_size=16, cell="lstm",
+                       layer_norm=False, num_layers=1, bidirectional=False, dropout=0.0,
+                       recurrent_dropout=0.0, callback=None, backend=None,
+                       checkpoint=None) -> ClassificationResult:
     """Train a many-to-one classifier (:class:`~rnnlab.seqmodels.SequenceClassifier`) on
     ``data.train``, scored by its accuracy on ``data.test`` at each evaluation; ``callback``,
     ``backend``, ``checkpoint``: as :func:`train_model`."""
     x, y, lengths = data.x, data.y, data.lengths
-    config = SeqModelConfig("classifier", x.shape[2], hidden_size, data.classes, cell=cell, layer_norm=layer_norm,
-                            num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
-                            recurrent_dropout=recurrent_dropout)
+    config = SeqModelConfig("classifier", x.shape[2], hidden_size, data.classes, cell=cell,
+                            layer_norm=layer_norm, num_layers=num_layers, bidirectional=bidirectional,
+                            dropout=dropout, recurrent_dropout=recurrent_dropout)
     model = build_model(config, seed=train.seed)
 
     def draw(rng, b):
@@ -444,7 +454,8 @@ def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_s
 def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_features=3):
     """A synthetic many-to-one task with variable lengths: the class says which of three shapes
     the first feature follows (rising 0 → 1, falling 1 → 0, oscillating with a period of 4
-    steps), under Gaussian noise (σ = 0.3); the other features are noise. Returns ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
+    steps), under Gaussian noise (σ = 0.3); the other features are noise. Returns
+    ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
     if T_min < 2 or T_max < T_min:
         raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
     lengths = rng.integers(T_min, T_max + 1, size=n)
@@ -491,7 +502,8 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
             t = float(rec[time_column]) if time_column in rec else line
         except (ValueError, KeyError):
             bad = next((c for c in features + [label_column] if not _is_number(rec.get(c, ""))), label_column)
-            raise DataError(f"{path}: column {bad!r}, row {line}: expected a number, got {rec.get(bad, '')!r}") from None
+            raise DataError(f"{path}: column {bad!r}, row {line}: expected a number, "
+                            f"got {rec.get(bad, '')!r}") from None
         entry = seqs.setdefault(rec[sequence_column], {"label": label, "steps": []})
         if entry["label"] != label:
             raise DataError(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "

@@ -44,7 +44,8 @@ def check_backend(args):
             raise ConfigError(say("mixed precision (--amp) needs --device cuda",
                                   "la précision mixte (--amp) demande --device cuda"))
     elif getattr(args, "device", None) is not None or getattr(args, "amp", None) is not None:
-        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
+        raise ConfigError(say("--device and --amp need --backend torch",
+                              "--device et --amp demandent --backend torch"))
 
 
 def backend(args):
@@ -53,7 +54,8 @@ def backend(args):
     from ..tasks import Backend
 
     check_backend(args)
-    return Backend(getattr(args, "backend", "numpy"), getattr(args, "device", None) or "cpu", getattr(args, "amp", None))
+    return Backend(getattr(args, "backend", "numpy"), getattr(args, "device", None) or "cpu",
+                   getattr(args, "amp", None))
 
 
 def setup(args):
@@ -64,8 +66,9 @@ def setup(args):
 
 
 def train_config(args) -> TrainConfig:
-    return TrainConfig(steps=args.steps, minutes=args.minutes or 0.0, batch_size=args.batch, optimizer=args.optimizer,
-                       lr=args.lr, clip_norm=args.clip or None, eval_every=args.eval_every, seed=args.seed)
+    return TrainConfig(steps=args.steps, minutes=args.minutes or 0.0, batch_size=args.batch,
+                       optimizer=args.optimizer, lr=args.lr, clip_norm=args.clip or None,
+                       eval_every=args.eval_every, seed=args.seed)
 
 
 def out_dir(args, name: str, command: str) -> Path:
@@ -119,7 +122,8 @@ def progress(args, total: int, description: str, completed: int = 0):
 # --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
 
 NOT_OF_THE_RUN = ("resume", "out", "force", "no_progress", "lang", "threads", "backend", "device", "amp")
-MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "lang", "threads", "backend", "device", "amp")
+MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "lang", "threads", "backend", "device",
+                        "amp")
 
 
 def run_settings(args, command: str, **extra) -> dict:
@@ -144,14 +148,18 @@ def resume_options(args, command: str):
     settings = meta["settings"]
     options = settings.get("options")
     if settings.get("command") != command or not isinstance(options, dict):
-        raise CheckpointError(say(f"{where}: a run of rnnlab {settings.get('command')}, not of rnnlab {command}",
-                                  f"{where} : un run de rnnlab {settings.get('command')}, pas de rnnlab {command}"))
+        raise CheckpointError(say(f"{where}: a run of rnnlab {settings.get('command')}, "
+                                  f"not of rnnlab {command}",
+                                  f"{where} : un run de rnnlab {settings.get('command')}, "
+                                  f"pas de rnnlab {command}"))
     contradict = [args._names[d] for d in sorted(args.given)
                   if d not in MAY_CHANGE_ON_RESUME and (d not in options or options[d] != getattr(args, d))]
     if contradict:
-        raise ConfigError(say(f"--resume continues a run with its own options; remove {', '.join(contradict)} "
+        raise ConfigError(say(f"--resume continues a run with its own options; "
+                              f"remove {', '.join(contradict)} "
                               "(only --steps or --minutes may change its budget)",
-                              f"--resume reprend un run avec ses propres options ; retirer {', '.join(contradict)} "
+                              f"--resume reprend un run avec ses propres options ; "
+                              f"retirer {', '.join(contradict)} "
                               "(seuls --steps ou --minutes peuvent changer son budget)"))
     for dest, value in options.items():
         if dest in args._defaults and dest not in args.given:
@@ -164,36 +172,41 @@ def resume_options(args, command: str):
     if not args.steps:
         spent = meta["elapsed_seconds"] / 60.0
         if spent >= args.minutes:
-            raise ConfigError(say(f"{args.resume}: the run has spent {spent:.3g} minutes already; give a larger "
-                                  "--minutes (or --steps) to continue it",
-                                  f"{args.resume} : le run a déjà passé {spent:.3g} minutes ; donner un --minutes (ou "
-                                  "--steps) plus grand pour le poursuivre"))
-        line_console().print(say(f"Resuming {args.resume} at step {step} ({spent:.3g} of {args.minutes:g} minutes)",
-                                 f"Reprise de {args.resume} au pas {step} ({spent:.3g} min sur {args.minutes:g})"))
+            raise ConfigError(say(f"{args.resume}: the run has spent {spent:.3g} minutes already; "
+                                  "give a larger --minutes (or --steps) to continue it",
+                                  f"{args.resume} : le run a déjà passé {spent:.3g} minutes ; "
+                                  "donner un --minutes (ou --steps) plus grand pour le poursuivre"))
+        line_console().print(say(f"Resuming {args.resume} at step {step} "
+                                 f"({spent:.3g} of {args.minutes:g} minutes)",
+                                 f"Reprise de {args.resume} au pas {step} "
+                                 f"({spent:.3g} min sur {args.minutes:g})"))
         return meta
     if args.steps < step:
-        raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; give more "
-                              f"steps to continue it",
-                              f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; donner plus de "
-                              f"pas pour le poursuivre"))
+        raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; "
+                              f"give more steps to continue it",
+                              f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; "
+                              f"donner plus de pas pour le poursuivre"))
     if args.steps == step:
-        raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); give a "
-                              f"larger --steps to continue it",
-                              f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; donner un "
-                              f"--steps plus grand pour le poursuivre"))
+        raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
+                              f"give a larger --steps to continue it",
+                              f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; "
+                              f"donner un --steps plus grand pour le poursuivre"))
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
                              f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
     return meta
 
 
 def check_same_data(meta, fingerprint: str, what: str) -> None:
-    """A resumed run must see the data it began with (``fingerprint``: :func:`rnnlab.tasks.data_fingerprint`)."""
+    """A resumed run must see the data it began with (``fingerprint``:
+    :func:`rnnlab.tasks.data_fingerprint`)."""
     saved = meta["settings"].get("data_sha256")
     if saved != fingerprint:
-        raise CheckpointError(say(f"{what}: the data differ from those the run began with (sha256 {str(saved)[:12]}…, "
-                                  f"now {fingerprint[:12]}…); resume with the same data",
+        raise CheckpointError(say(f"{what}: the data differ from those the run began with "
+                                  f"(sha256 {str(saved)[:12]}…, now {fingerprint[:12]}…); "
+                                  "resume with the same data",
                                   f"{what} : les données diffèrent de celles du début du run (sha256 "
-                                  f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; reprendre avec les mêmes données"))
+                                  f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
+                                  "reprendre avec les mêmes données"))
 
 
 def run_folder(args, name: str, command: str) -> Path:
@@ -233,15 +246,17 @@ def report_interrupted(stop, command: str) -> int:
     con = line_console()
     if stop.checkpoint is None:
         con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
-                      f"Interrompu au pas {stop.step}, avant le premier point de reprise : rien à reprendre."))
+                      f"Interrompu au pas {stop.step}, avant le premier point de reprise : "
+                      "rien à reprendre."))
         return 0
     again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
     if stop.saved_step == stop.step:
         con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
-                      f"Interrompu au pas {stop.step} ; sauvegardé dans {stop.checkpoint}. Reprendre avec : {again}"))
+                      f"Interrompu au pas {stop.step} ; sauvegardé dans {stop.checkpoint}. "
+                      f"Reprendre avec : {again}"))
     else:
-        con.print(say(f"Interrupted during step {stop.step + 1}; {stop.checkpoint} holds step {stop.saved_step}. "
-                      f"Continue with: {again}",
+        con.print(say(f"Interrupted during step {stop.step + 1}; {stop.checkpoint} holds step "
+                      f"{stop.saved_step}. Continue with: {again}",
                       f"Interrompu pendant le pas {stop.step + 1} ; {stop.checkpoint} contient le pas "
                       f"{stop.saved_step}. Reprendre avec : {again}"))
     return 0

@@ -7,29 +7,35 @@ from . import _seqtasks as common
 
 
 def register(subparsers):
-    p = subparsers.add_parser("classify", help=say("train a sequence classifier (synthetic or CSV data)",
-                                                   "entraîner un classifieur de séquences (données synthétiques ou CSV)"),
-                              description=say("Train a many-to-one sequence classifier (the state at each sequence's "
-                                              "true length, then a linear head) on synthetic or CSV data, and report its "
-                                              "accuracy on held-out sequences.",
-                                              "Entraîner un classifieur de séquences many-to-one (l'état à la vraie "
-                                              "longueur de chaque séquence, puis une tête linéaire) sur des données "
-                                              "synthétiques ou CSV, et donner son exactitude sur des séquences mises de "
-                                              "côté."))
+    p = subparsers.add_parser(
+        "classify", help=say("train a sequence classifier (synthetic or CSV data)",
+                             "entraîner un classifieur de séquences (données synthétiques ou CSV)"),
+        description=say("Train a many-to-one sequence classifier (the state at each sequence's "
+                        "true length, then a linear head) on synthetic or CSV data, and report its "
+                        "accuracy on held-out sequences.",
+                        "Entraîner un classifieur de séquences many-to-one (l'état à la vraie "
+                        "longueur de chaque séquence, puis une tête linéaire) sur des données "
+                        "synthétiques ou CSV, et donner son exactitude sur des séquences mises de "
+                        "côté."))
     p.add_argument("--data", default="synthetic", help=say(
         "'synthetic' (rising / falling / oscillating, variable lengths) or a long-format CSV: columns "
         "sequence, t, label and numeric features",
-        "'synthetic' (montante / descendante / oscillante, longueurs variables) ou un CSV long : colonnes "
-        "sequence, t, label et des variables numériques"))
-    p.add_argument("--label-column", default="label", help=say("CSV: the column holding the class (default label)",
-                                                               "CSV : la colonne de la classe (défaut label)"))
-    p.add_argument("--sequence-column", default="sequence", help=say("CSV: the column naming each sequence (default sequence)",
-                                                                     "CSV : la colonne qui nomme chaque séquence (défaut sequence)"))
-    p.add_argument("--samples", type=int, default=600, help=say("synthetic: number of sequences", "synthétique : nombre de séquences"))
-    p.add_argument("--test-fraction", type=float, default=0.2, help=say("fraction of the sequences held out for the test (default 0.2)",
-                                                                      "part des séquences mise de côté pour le test (défaut 0,2)"))
-    p.add_argument("--bidirectional", action="store_true", help=say("read each sequence in both directions",
-                                                                    "lire chaque séquence dans les deux sens"))
+        "'synthetic' (montante / descendante / oscillante, longueurs variables) ou un CSV long : "
+        "colonnes sequence, t, label et des variables numériques"))
+    p.add_argument("--label-column", default="label",
+                   help=say("CSV: the column holding the class (default label)",
+                            "CSV : la colonne de la classe (défaut label)"))
+    p.add_argument("--sequence-column", default="sequence",
+                   help=say("CSV: the column naming each sequence (default sequence)",
+                            "CSV : la colonne qui nomme chaque séquence (défaut sequence)"))
+    p.add_argument("--samples", type=int, default=600, help=say("synthetic: number of sequences",
+                                                                "synthétique : nombre de séquences"))
+    p.add_argument("--test-fraction", type=float, default=0.2,
+                   help=say("fraction of the sequences held out for the test (default 0.2)",
+                            "part des séquences mise de côté pour le test (défaut 0,2)"))
+    p.add_argument("--bidirectional", action="store_true",
+                   help=say("read each sequence in both directions",
+                            "lire chaque séquence dans les deux sens"))
     common.add_train_args(p, steps=300, lr=0.01, hidden=16)
     p.set_defaults(run=run)
 
@@ -42,28 +48,33 @@ def run(args) -> int:
 
     resumed = common.resume_options(args, "classify")
     data = classification_data(args.data, samples=args.samples, test_fraction=args.test_fraction,
-                               label_column=args.label_column, sequence_column=args.sequence_column, seed=args.seed)
+                               label_column=args.label_column, sequence_column=args.sequence_column,
+                               seed=args.seed)
     if resumed:
         common.check_same_data(resumed, data.fingerprint, args.data)
     train = common.train_config(args)
     out = common.run_folder(args, "classify", "classify")
     settings = common.run_settings(args, "classify", data_sha256=data.fingerprint)
     try:
-        with common.training(args, out, settings, resumed, train.steps, say("training", "entraînement")) as session:
+        with common.training(args, out, settings, resumed, train.steps,
+                             say("training", "entraînement")) as session:
             result = run_classification(
                 data, train, hidden_size=args.hidden, cell=args.cell, layer_norm=args.layer_norm,
                 num_layers=args.layers, bidirectional=args.bidirectional, dropout=args.dropout,
-                recurrent_dropout=args.recurrent_dropout, callback=lambda s, loss, sc: session.update(loss=loss),
-                backend=session.backend, checkpoint=session.checkpoint)
+                recurrent_dropout=args.recurrent_dropout,
+                callback=lambda s, loss, sc: session.update(loss=loss), backend=session.backend,
+                checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "classify")
     scores = result.to_json(data)
-    common.save_run(out, "classifier", result.model, {"task": "classify", "data": args.data, "features": data.features,
-                                                      "train": train, "result": scores})
+    common.save_run(out, "classifier", result.model, {"task": "classify", "data": args.data,
+                                                      "features": data.features, "train": train,
+                                                      "result": scores})
     common.write_json(out / "result.json", scores)
     figure = out / "loss.png"  # the engine's figure, titled with the result
     plot_loss(figure, result.history, say(f"classifier: test accuracy {result.accuracy:.3f}",
-                                          f"classifieur : exactitude de test {result.accuracy:.3f}"), "accuracy")
+                                          f"classifieur : exactitude de test {result.accuracy:.3f}"),
+              "accuracy")
     lengths, n, K = data.lengths, len(data.y), data.classes
     n_train, n_test = len(data.train), len(data.test)
     con = common.console()
@@ -71,8 +82,8 @@ def run(args) -> int:
                   f"{lengths.min()}–{lengths.max()}: test accuracy {result.accuracy:.3f} (majority class "
                   f"{result.majority_baseline:.3f})",
                   f"{n} séquences ({n_train} entraînement, {n_test} test), {K} classes, longueurs "
-                  f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} (classe majoritaire "
-                  f"{result.majority_baseline:.3f})"))
+                  f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} "
+                  f"(classe majoritaire {result.majority_baseline:.3f})"))
     con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",
                   f"point de sauvegarde : {out / 'classifier.safetensors'}  figure : {figure}"))
     return 0

@@ -11,22 +11,27 @@ LENGTHS = {"adding": "10,50,100", "copy": "10,20,50"}  # default --lengths per t
 
 
 def register(subparsers):
-    p = subparsers.add_parser("sweep", help=say("train several cells at several lengths, table and plot",
-                                                "entraîner plusieurs cellules à plusieurs longueurs, tableau et figure"),
-                              description=say("Train every cell of --cells at every length of --lengths on the adding "
-                                              "problem or the copy task (the memorisation study of the Chapitre), then print "
-                                              "a table of the final test losses and draw them against T.",
-                                              "Entraîner chaque cellule de --cells à chaque longueur de --lengths sur le "
-                                              "problème d'addition ou la copie (l'étude de mémorisation du Chapitre), "
-                                              "puis afficher le tableau des pertes finales de test et les tracer selon T."))
+    p = subparsers.add_parser(
+        "sweep", help=say("train several cells at several lengths, table and plot",
+                          "entraîner plusieurs cellules à plusieurs longueurs, tableau et figure"),
+        description=say("Train every cell of --cells at every length of --lengths on the adding "
+                        "problem or the copy task (the memorisation study of the Chapitre), then print "
+                        "a table of the final test losses and draw them against T.",
+                        "Entraîner chaque cellule de --cells à chaque longueur de --lengths sur le "
+                        "problème d'addition ou la copie (l'étude de mémorisation du Chapitre), "
+                        "puis afficher le tableau des pertes finales de test et les tracer selon T."))
     p.add_argument("task", choices=["adding", "copy"], help=say("adding problem or copy (memorisation) task",
-                                                                "problème d'addition ou tâche de copie (mémorisation)"))
-    p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells", "cellules, séparées par des virgules"))
+                                                                "problème d'addition ou tâche de copie "
+                                                                "(mémorisation)"))
+    p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells",
+                                                               "cellules, séparées par des virgules"))
     p.add_argument("--lengths", default=None,
-                   help=say(f"comma-separated lengths T (default {LENGTHS['adding']}; copy: {LENGTHS['copy']})",
-                            f"longueurs T, séparées par des virgules (défaut {LENGTHS['adding']} ; copie : "
-                            f"{LENGTHS['copy']})"))
-    common.add_train_args(p, steps=TASK_DEFAULTS["adding"]["steps"], lr=0.01, hidden=TASK_DEFAULTS["adding"]["hidden"],
+                   help=say(f"comma-separated lengths T (default {LENGTHS['adding']}; "
+                            f"copy: {LENGTHS['copy']})",
+                            f"longueurs T, séparées par des virgules (défaut {LENGTHS['adding']} ; "
+                            f"copie : {LENGTHS['copy']})"))
+    common.add_train_args(p, steps=TASK_DEFAULTS["adding"]["steps"], lr=0.01,
+                          hidden=TASK_DEFAULTS["adding"]["hidden"],
                           cells=True, copy_defaults=TASK_DEFAULTS["copy"], skip=("resume",))
     p.set_defaults(run=run)
 
@@ -35,8 +40,9 @@ def results_table(results, title):
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("T", say("cell", "cellule"), say("test loss", "perte de test"), say("baseline", "référence"),
-                say("solved", "résolu"), say("steps", "pas"), say("seconds", "secondes")):
+    for col in ("T", say("cell", "cellule"), say("test loss", "perte de test"),
+                say("baseline", "référence"), say("solved", "résolu"), say("steps", "pas"),
+                say("seconds", "secondes")):
         table.add_column(col, justify="right")
     for r in results:
         table.add_row(str(r.T), r.cell.upper(), f"{r.test_loss:.3g}", f"{r.baseline:.3g}",
@@ -53,8 +59,10 @@ def run(args) -> int:
     choices = cell_choices()
     bad = [c for c in cells if c not in choices]
     if bad:
-        raise ConfigError(say(f"--cells: expected cells among {', '.join(choices)}, got {', '.join(bad)}",
-                              f"--cells : cellules parmi {', '.join(choices)} attendues, reçu {', '.join(bad)}"))
+        raise ConfigError(say(f"--cells: expected cells among {', '.join(choices)}, "
+                              f"got {', '.join(bad)}",
+                              f"--cells : cellules parmi {', '.join(choices)} attendues, "
+                              f"reçu {', '.join(bad)}"))
     if args.layer_norm and cells != ["lstm"]:
         raise ConfigError(say("--layer-norm: expected --cells lstm (the layer-normalised LSTM)",
                               "--layer-norm : --cells lstm attendu (le LSTM normalisé par couche)"))
@@ -67,8 +75,8 @@ def run(args) -> int:
     total = train.steps * len(cells) * len(lengths)
     chosen = common.backend(args)
     with common.progress(args, total, args.task) as update:
-        results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train, hidden_size=args.hidden,
-                        backend=chosen, num_layers=args.layers, dropout=args.dropout,
+        results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train,
+                        hidden_size=args.hidden, backend=chosen, num_layers=args.layers, dropout=args.dropout,
                         recurrent_dropout=args.recurrent_dropout,
                         callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
     common.write_json(out / "sweep.json", [r.to_json() for r in results])
@@ -77,5 +85,6 @@ def run(args) -> int:
     con = common.console()
     con.print(results_table(results, say(f"{args.task}: {train.steps} steps of {train.batch_size} per run",
                                          f"{args.task} : {train.steps} pas de {train.batch_size} par essai")))
-    con.print(say(f"results: {out / 'sweep.json'}  figure: {figure}", f"résultats : {out / 'sweep.json'}  figure : {figure}"))
+    con.print(say(f"results: {out / 'sweep.json'}  figure: {figure}",
+                  f"résultats : {out / 'sweep.json'}  figure : {figure}"))
     return 0

@@ -13,8 +13,9 @@ from ..i18n import say
 # command-line option -> TrainConfig field
 OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers": "num_layers",
            "embedding": "embedding_dim", "seq_len": "seq_len", "batch": "batch_size", "lr": "lr",
-           "optimizer": "optimizer", "clip": "clip_norm", "dropout": "dropout", "recurrent_dropout": "recurrent_dropout",
-           "layer_norm": "layer_norm", "seed": "seed", "eval_every": "eval_every"}
+           "optimizer": "optimizer", "clip": "clip_norm", "dropout": "dropout",
+           "recurrent_dropout": "recurrent_dropout", "layer_norm": "layer_norm", "seed": "seed",
+           "eval_every": "eval_every"}
 # options that a resumed run may take (the others are the run's own)
 MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "backend", "device", "amp")
 
@@ -24,16 +25,17 @@ def register(subparsers):
     from ._options import add_training_options, positive_int
 
     d = TrainConfig()
-    p = subparsers.add_parser("train", help=say("train a character language model",
-                                                "entraîner un modèle de langue caractère par caractère"),
-                              description=say("Train a character-level language model on a corpus. With no option: "
-                                              f"{d.cell.upper()}, {d.num_layers} layer(s) of {d.hidden_size} units, on "
-                                              f"Tiny Shakespeare for {d.minutes:g} minutes; --resume RUN_DIR continues "
-                                              "a run exactly.",
-                                              "Entraîner un modèle de langue caractère par caractère sur un corpus. "
-                                              f"Sans option : {d.cell.upper()}, {d.num_layers} niveau(x) de "
-                                              f"{d.hidden_size} unités, sur Tiny Shakespeare pendant {d.minutes:g} "
-                                              "minutes ; --resume RUN_DIR reprend un run à l'identique."))
+    p = subparsers.add_parser(
+        "train", help=say("train a character language model",
+                          "entraîner un modèle de langue caractère par caractère"),
+        description=say("Train a character-level language model on a corpus. With no option: "
+                        f"{d.cell.upper()}, {d.num_layers} layer(s) of {d.hidden_size} units, on "
+                        f"Tiny Shakespeare for {d.minutes:g} minutes; --resume RUN_DIR continues "
+                        "a run exactly.",
+                        "Entraîner un modèle de langue caractère par caractère sur un corpus. "
+                        f"Sans option : {d.cell.upper()}, {d.num_layers} niveau(x) de "
+                        f"{d.hidden_size} unités, sur Tiny Shakespeare pendant {d.minutes:g} "
+                        "minutes ; --resume RUN_DIR reprend un run à l'identique."))
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", default=d.corpus, help=say(
         f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",
@@ -43,10 +45,11 @@ def register(subparsers):
     a("--seq-len", type=positive_int, metavar="N", default=d.seq_len, help=say(
         f"characters per truncated BPTT window (default {d.seq_len})",
         f"caractères par fenêtre de BPTT tronquée (défaut {d.seq_len})"))
-    defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size, "lr": d.lr,
-                "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
-                "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None, "seed": d.seed,
-                "out": "runs/<corpus>-<cell>-<time>", "backend": "numpy", "minutes": d.minutes}
+    defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size,
+                "lr": d.lr, "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
+                "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None,
+                "seed": d.seed, "out": "runs/<corpus>-<cell>-<time>", "backend": "numpy",
+                "minutes": d.minutes}
     add_training_options(p, defaults, notes={"eval_every": (
         f"; default: every {d.eval_seconds:g} s of a time budget, ten times in a step budget",
         f" ; défaut : toutes les {d.eval_seconds:g} s d'un budget en temps, dix fois d'un budget en pas")})
@@ -75,40 +78,46 @@ def run(args) -> int:
     if args.backend == "torch":
         backend_options = {"device": args.device or "cpu", "amp": args.amp}
     elif args.device is not None or args.amp is not None:
-        raise ConfigError(say("--device and --amp need --backend torch", "--device et --amp demandent --backend torch"))
+        raise ConfigError(say("--device and --amp need --backend torch",
+                              "--device et --amp demandent --backend torch"))
     Trainer = trainer_class(args.backend)
     console = Console(soft_wrap=True)  # paths and commands stay on one line (copy-paste)
     if args.resume:
         extra = [args._names[d] for d in sorted(args.given) if d not in MAY_CHANGE_ON_RESUME]
         if extra:
-            raise ConfigError(say(f"--resume continues a run with its own options; remove {', '.join(extra)} "
+            raise ConfigError(say(f"--resume continues a run with its own options; "
+                                  f"remove {', '.join(extra)} "
                                   "(only --minutes or --steps may change its total budget)",
-                                  f"--resume reprend un run avec ses propres options ; retirer {', '.join(extra)} "
+                                  f"--resume reprend un run avec ses propres options ; "
+                                  f"retirer {', '.join(extra)} "
                                   "(seuls --minutes ou --steps peuvent changer son budget total)"))
         budget = {k: getattr(args, k) for k in ("steps", "minutes") if k in args.given}
         trainer = Trainer.resume(args.resume, **budget, console=console, progress=not args.no_progress,
                                  **backend_options)
         if not trainer.budget_left():
-            raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); give a larger "
-                                  "--steps or --minutes to continue it",
-                                  f"{args.resume} : le run a épuisé son budget (pas {trainer.step}) ; donner un --steps "
-                                  "ou --minutes plus grand pour le poursuivre"))
-        console.print(say(f"Resuming {args.resume} at step {trainer.step}", f"Reprise de {args.resume} au pas {trainer.step}"))
+            raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
+                                  "give a larger --steps or --minutes to continue it",
+                                  f"{args.resume} : le run a épuisé son budget (pas {trainer.step}) ; "
+                                  "donner un --steps ou --minutes plus grand pour le poursuivre"))
+        console.print(say(f"Resuming {args.resume} at step {trainer.step}",
+                          f"Reprise de {args.resume} au pas {trainer.step}"))
     else:
         config = _config_from_args(args)
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus
-        run_dir = new_run_folder(None if "out" not in args.given else args.out, f"{stem}-{config.cell}", "train",
-                                 force=args.force, make=False)
+        run_dir = new_run_folder(None if "out" not in args.given else args.out, f"{stem}-{config.cell}",
+                                 "train", force=args.force, make=False)
         trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
         cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …
-        console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} parameters) "
-                          f"on {c.corpus}: {len(trainer.train_ids):,} training / {len(trainer.val_ids):,} validation "
-                          f"characters, vocabulary {trainer.vocab.size}; budget {budget} → {run_dir}",
+        console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
+                          f"parameters) on {c.corpus}: {len(trainer.train_ids):,} training / "
+                          f"{len(trainer.val_ids):,} validation characters, vocabulary {trainer.vocab.size}; "
+                          f"budget {budget} → {run_dir}",
                           f"Entraînement {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
-                          f"paramètres) sur {c.corpus} : {len(trainer.train_ids):,} caractères d'entraînement / "
-                          f"{len(trainer.val_ids):,} de validation, vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))
+                          f"paramètres) sur {c.corpus} : {len(trainer.train_ids):,} caractères "
+                          f"d'entraînement / {len(trainer.val_ids):,} de validation, "
+                          f"vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))
     result = trainer.run()
     if getattr(trainer, "dist", None) is not None and not trainer.dist.is_main:
         return 0  # under torchrun, rank 0 alone reports
@@ -117,7 +126,8 @@ def run(args) -> int:
     table.add_column(justify="right")
     table.add_row(say("run folder", "dossier"), str(result.run_dir))
     table.add_row(say("steps", "pas"), f"{result.step:,}")
-    table.add_row(say("training speed", "vitesse d'entraînement"), say(f"{result.chars_per_second:,.0f} chars/s", f"{result.chars_per_second:,.0f} car./s"))
+    table.add_row(say("training speed", "vitesse d'entraînement"),
+                  say(f"{result.chars_per_second:,.0f} chars/s", f"{result.chars_per_second:,.0f} car./s"))
     if result.train_loss is not None:
         table.add_row(say("last training loss", "dernière perte d'entraînement"), f"{result.train_loss:.4f}")
     if result.val_loss is not None:
