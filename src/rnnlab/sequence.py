@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import threads
 from .cells import Cell
 
 
@@ -121,6 +122,7 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     state after reading ``x[t]``. ``h_mask (B, H)``: the recurrent dropout mask (already scaled
     by 1/(1 − p)); ``cell_params``: the cell's own parameters (:attr:`Cell.extra_params`).
     """
+    threads.on_compute()  # the thread knob: set on first use, then follows the machine's load
     T, B, D = x.shape
     H = W_hh.shape[1]
     cell_params = cell_params or {}
@@ -190,6 +192,7 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     Returns ``(d_x (T, B, D), d_state0, grads)`` with ``grads`` keyed ``W_ih, W_hh``, with
     biases ``b_ih, b_hh``, and the names of the cell's own parameters.
     """
+    threads.on_compute()
     cell, x, W_hh, mask, h_mask = tape.cell, tape.x, tape.W_hh, tape.mask, tape.h_mask
     T, B, D = x.shape
     H, GH = W_hh.shape[1], W_hh.shape[0]
