@@ -10,9 +10,10 @@ benchmark's own ``while True: pass`` processes, started before and killed after 
     python benchmarks/bench_contention.py --configs default,1,2 --markdown
     python benchmarks/bench_contention.py --competitors 0,1 --runs 11
 
-Columns: ms per step and, in brackets, the ratio to the same column with no competitor; the
-threads the default policy ran with; the background load, in cores used by processes that are
-neither this benchmark nor its competitors (other users of the machine), during the condition.
+Columns: ms per step and, in brackets, the ratio to the same column with no competitor (the idle
+time when the background load is near 0); the threads the default policy ran with (count × steps);
+the background load, in cores used by processes that are neither this benchmark nor its
+competitors (other users of the machine), during the condition.
 Targets (issue 15): with one competitor the default step takes ≤ 2.0× its idle time and no more
 than the 1-thread step under the same load.
 """
@@ -36,6 +37,7 @@ from rnnlab import threads  # noqa: E402
 
 SHAPE = dict(T=64, B=64, D=64, H=256)  # the default char-LM: embedding 64, LSTM 1×256, window 64, batch 64
 SETTLE = 1.0  # seconds of steps after a competitor starts, before timing (the policy looks every 0.5 s)
+PAUSE = 0.2  # seconds between two timed steps: OpenBLAS's idle threads spin ~0.1 s after their last GEMM
 
 
 def make_step(T, B, D, H, seed=0):
@@ -72,7 +74,8 @@ def cpu_seconds(pids) -> float:
 
 def measure(step, configs, runs):
     """Median seconds per step of each config (``None`` = the default policy, else a fixed
-    count), steps alternating between configs; and the counts the policy ran with."""
+    count), steps alternating between configs with a pause between them (so that one config's
+    spinning BLAS threads do not slow the next); and the counts the policy ran with."""
     samples = {c: [] for c in configs}
     policy_counts = []
     for r in range(runs):
@@ -84,6 +87,7 @@ def measure(step, configs, runs):
                 start = time.perf_counter()
                 step()
                 samples[config].append(time.perf_counter() - start)
+            time.sleep(PAUSE)
     return {c: statistics.median(s) for c, s in samples.items()}, policy_counts
 
 
@@ -154,7 +158,7 @@ def main(argv=None):
         print(f"  {k} competitor(s): {medians}; background {results[k][2]:.2f} cores",
               file=sys.stderr, flush=True)
 
-    columns = ["condition"] + [f"{label(c)} ms (× idle)" for c in configs]
+    columns = ["condition"] + [f"{label(c)} ms (× no competitor)" for c in configs]
     columns += ["policy's threads", "background cores"]
     if None in configs and 1 in configs:
         columns.insert(1 + len(configs), "default / 1 thread")
@@ -162,7 +166,7 @@ def main(argv=None):
     base = results.get(0, results[competitors[0]])[0]
     for k in competitors:
         medians, counts, background = results[k]
-        row = [f"{k} competing process{'es' if k != 1 else ''}" if k else "idle (no competitor)"]
+        row = [f"{k} competing process{'es' if k != 1 else ''}" if k else "no competitor"]
         row += [f"{1e3 * medians[c]:.0f} ({medians[c] / base[c]:.2f}×)" for c in configs]
         if None in configs and 1 in configs:
             row.append(f"{medians[None] / medians[1]:.2f}")
