@@ -2,9 +2,10 @@
 
 The step is the default character language model's recurrent layer: ``rnnlab.LSTM`` D = 64 → H = 256,
 T = 64, B = 64, float32, forward + backward (∂L/∂output random), median of ``--runs`` steps. It is
-timed for the default thread policy (:mod:`rnnlab.threads`) and for fixed counts, alternating
-step by step so a change of background load hits every column alike. The competitors are this
-benchmark's own ``while True: pass`` processes, started before and killed after each condition.
+timed for the default thread policy (:mod:`rnnlab.threads`) and 1 thread alternating step by
+step, so a change of background load hits both alike, then for other fixed counts (``--configs``).
+The competitors are this benchmark's own ``while True: pass`` processes, started before and
+killed after each condition.
 
     python benchmarks/bench_contention.py                  # default policy and 1 thread, 0/1/2 competitors
     python benchmarks/bench_contention.py --configs default,1,2 --markdown
@@ -36,7 +37,7 @@ import rnnlab  # noqa: E402
 from rnnlab import threads  # noqa: E402
 
 SHAPE = dict(T=64, B=64, D=64, H=256)  # the default char-LM: embedding 64, LSTM 1×256, window 64, batch 64
-SETTLE = 1.0  # seconds of steps after a competitor starts, before timing (the policy looks every 0.5 s)
+SETTLE = 1.5  # seconds of steps after a competitor starts, before timing (the policy looks every 0.5 s)
 PAUSE = 0.2  # seconds between two timed steps: OpenBLAS's idle threads spin ~0.1 s after their last GEMM
 
 
@@ -74,20 +75,36 @@ def cpu_seconds(pids) -> float:
 
 def measure(step, configs, runs):
     """Median seconds per step of each config (``None`` = the default policy, else a fixed
-    count), steps alternating between configs with a pause between them (so that one config's
-    spinning BLAS threads do not slow the next); and the counts the policy ran with."""
+    count), and the counts the policy ran with (the higher of the counts at a step's start and
+    end). The default and 1 thread alternate step by step, with a pause between steps (so that
+    one column's spinning BLAS threads do not slow the next); a fixed count above 1 is timed in
+    a block of its own after them: its threads starve the other processes, which would then
+    look idle to the policy's load measure."""
+    alternating = [c for c in configs if c is None or c == 1]
     samples = {c: [] for c in configs}
     policy_counts = []
+
+    def timed(config):
+        with threads.limit_threads(config):
+            if config is None:
+                threads.on_compute()
+                first = threads.get_threads()
+            start = time.perf_counter()
+            step()
+            samples[config].append(time.perf_counter() - start)
+            if config is None:
+                policy_counts.append(max(first, threads.get_threads()))
+        time.sleep(PAUSE)
+
     for r in range(runs):
-        for config in configs if r % 2 == 0 else reversed(configs):
+        for config in alternating if r % 2 == 0 else reversed(alternating):
+            timed(config)
+    for config in configs:
+        if config not in alternating:
             with threads.limit_threads(config):
-                if config is None:
-                    threads.on_compute()
-                    policy_counts.append(threads.get_threads())
-                start = time.perf_counter()
-                step()
-                samples[config].append(time.perf_counter() - start)
-            time.sleep(PAUSE)
+                step()  # the threads wake up
+            for _ in range(runs):
+                timed(config)
     return {c: statistics.median(s) for c, s in samples.items()}, policy_counts
 
 
@@ -174,7 +191,7 @@ def main(argv=None):
         row.append(f"{background:.2f}")
         rows.append(row)
     caption = (f"rnnlab.LSTM {SHAPE['D']}→{SHAPE['H']}, T={SHAPE['T']}, B={SHAPE['B']}, float32 forward + "
-               f"backward; medians of {args.runs} steps per cell, columns alternating step by step")
+               f"backward; medians of {args.runs} steps per cell, default and 1 thread alternating")
     print_table("Training step under CPU contention", columns, rows, caption)
     if args.markdown:
         print(markdown_table(columns, rows))
