@@ -1,8 +1,11 @@
 """Helpers shared by the benchmarks: thread counts, the BLAS in use, GEMM peak, timing, tables.
 
-Every benchmark compares rnnlab against PyTorch *in the same process, with the same number of
-threads*, in interleaved rounds (rnnlab, torch, rnnlab, torch, …) so that a burst of load on
-the machine hits both sides alike, and reports medians over the rounds.
+The benchmarks compare rnnlab against PyTorch *with the same number of threads*, in interleaved
+rounds (rnnlab, torch, torch, rnnlab, …) so that a burst of load on the machine hits both sides
+alike, and report medians over the rounds. ``bench_cells.py`` does it two ways: each library in
+its own process (as users run them), and both in one process with torch's OpenMP threads
+passive (``OMP_WAIT_POLICY=PASSIVE`` before torch is imported: otherwise they spin after each
+torch call and take the cores from OpenBLAS's).
 """
 
 from __future__ import annotations
@@ -98,26 +101,24 @@ def set_blas_threads(n: int) -> None:
         fn(ctypes.c_int(n))
 
 
-def pin_threads(n: int | None = None) -> int:
-    """Give NumPy's BLAS, PyTorch and numba (when rnnlab uses it) the same thread count:
+def pin_threads(n: int | None = None, torch_too: bool = True) -> int:
+    """Give NumPy's BLAS, the numba kernels (both through rnnlab's knob, :mod:`rnnlab.threads`,
+    so that its default policy does not change the count) and PyTorch the same thread count:
     ``n``, or by default what NumPy's BLAS uses now. Returns the count."""
     n = n or blas_info().threads
-    set_blas_threads(n)
     try:
-        import torch
+        from rnnlab import threads
 
-        torch.set_num_threads(n)
+        threads.set_threads(n)
     except ImportError:
-        pass
-    try:
-        from rnnlab import kernels
+        set_blas_threads(n)
+    if torch_too:
+        try:
+            import torch
 
-        if kernels.ENABLED:
-            import numba
-
-            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
+            torch.set_num_threads(n)
+        except ImportError:
+            pass
     return n
 
 

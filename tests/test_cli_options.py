@@ -89,3 +89,16 @@ def test_layer_norm_is_one_spelling(tmp_path, capsys):
     assert main([*TASK, "--layer-norm", "--out", str(tmp_path / "b")]) == 0
     tensors = json.loads((tmp_path / "b" / "last.json").read_text())["weights"]["tensors"]
     assert any(k.startswith("rnn.ln_ih_gain_l0") for k in tensors)
+
+
+@pytest.mark.parametrize("argv", [["--threads", "2", "exercise", "list"], ["exercise", "list", "--threads", "2"]])
+def test_threads_before_or_after_the_command(argv, capsys):
+    from rnnlab import threads
+
+    try:
+        assert main(argv) == 0 and threads.get_threads() == 2
+    finally:
+        threads.set_threads(None)  # back to RNNLAB_NUM_THREADS (the suite's)
+    with pytest.raises(SystemExit):
+        main(["exercise", "list", "--threads", "0"])
+    assert "--threads" in capsys.readouterr().err

@@ -74,8 +74,14 @@ def test_kernels_match_numpy_with_lengths(name):
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
 def test_parallel_kernels_match_numpy(name, monkeypatch):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SIZE", 0)  # every batch of B > 1 takes the parallel version
-    fused, plain = run_both(name, T=3, B=5, D=4, H=7, dtype=np.float64)
+    calls = []
+    for kernel, (serial, parallel) in list((kernels._KERNELS or kernels._compile()).items()):
+        counted = lambda *args, parallel=parallel: calls.append(1) or parallel(*args)  # noqa: E731
+        monkeypatch.setitem(kernels._KERNELS, kernel, (serial, counted))
+    with rnnlab.threads.limit_threads(2):  # the parallel versions run only on more than one thread
+        fused, plain = run_both(name, T=3, B=5, D=4, H=7, dtype=np.float64)
     assert_same(fused, plain, np.float64)
+    assert calls or name == "rnn"  # the RNN has no kernel
 
 
 @settings(max_examples=8, deadline=None)

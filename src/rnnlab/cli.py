@@ -103,6 +103,10 @@ def _main(argv) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
+        if getattr(args, "threads", None) is not None:
+            from .threads import set_threads
+
+            set_threads(args.threads)  # BLAS, numba kernels (and PyTorch, once a torch backend loads it)
         return int(args.run(args) or 0)
     except RnnlabError as exc:
         print(say("error: ", "erreur : ") + str(exc), file=sys.stderr)

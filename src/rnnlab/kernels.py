@@ -14,8 +14,9 @@ Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED`
 the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
 tests compare both paths). Kernels run on float32/float64 arrays of one dtype
 (:func:`usable`); anything else takes the NumPy path. A batch with B·H ≥
-:data:`PARALLEL_MIN_SIZE` runs a parallel version (``prange`` over the batch rows, numba's
-thread count, workqueue threads). ``benchmarks/README.md`` has the measurements.
+:data:`PARALLEL_MIN_SIZE` runs a parallel version (``prange`` over the batch rows, workqueue
+threads) when rnnlab computes with more than one thread (:mod:`rnnlab.threads`: one knob for the
+BLAS and these kernels). ``benchmarks/README.md`` has the measurements.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import threading
 import types
 
 import numpy as np
+
+from . import threads
 
 ENABLED = os.environ.get("RNNLAB_NO_NUMBA", "") in ("", "0") and importlib.util.find_spec("numba") is not None
 PARALLEL_MIN_SIZE = 32_768  # B·H from which the parallel version pays for its thread start-up
@@ -40,7 +43,8 @@ def describe() -> str:
         return "NumPy (numba " + ("disabled by RNNLAB_NO_NUMBA" if importlib.util.find_spec("numba") else "not installed") + ")"
     import numba
 
-    return f"numba {numba.__version__} fused kernels ({numba.get_num_threads()} threads, parallel from B·H ≥ {PARALLEL_MIN_SIZE})"
+    return (f"numba {numba.__version__} fused kernels (parallel from B·H ≥ {PARALLEL_MIN_SIZE} "
+            f"on more than one thread: {threads.policy()})")
 
 
 @contextlib.contextmanager
@@ -65,12 +69,20 @@ def usable(*arrays) -> bool:
 _ONE = {np.dtype(np.float32): np.float32(1.0), np.dtype(np.float64): np.float64(1.0)}  # 1 in each dtype
 
 
+def loaded() -> bool:
+    """Whether the kernels are compiled (numba imported, its threading layer chosen)."""
+    return bool(_KERNELS)
+
+
 def _run(name, rows, cols, *args):
-    """Run kernel ``name`` on a (rows, cols) batch: the parallel version for a large batch, unless
-    another thread is in a parallel kernel (numba's workqueue layer runs one at a time)."""
+    """Run kernel ``name`` on a (rows, cols) batch: the parallel version for a large batch when
+    rnnlab computes with more than one thread (:mod:`rnnlab.threads`), unless another thread is
+    in a parallel kernel (numba's workqueue layer runs one at a time)."""
     serial, parallel = (_KERNELS or _compile())[name]
-    if rows > 1 and rows * cols >= PARALLEL_MIN_SIZE and _PARALLEL.acquire(blocking=False):
+    n = threads.get_threads()
+    if n > 1 and rows > 1 and rows * cols >= PARALLEL_MIN_SIZE and _PARALLEL.acquire(blocking=False):
         try:
+            threads.numba_threads(n)  # numba's count is per thread: this one's follows the knob
             parallel(*args)
         finally:
             _PARALLEL.release()

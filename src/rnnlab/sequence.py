@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import threads
 from .cells import Cell
 
 
@@ -128,6 +129,7 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     by 1/(1 − p)); ``cell_params``: the cell's own parameters (:attr:`Cell.extra_params`);
     ``W_hr (P, H)``: project the output h_t = W_hr m_t (then h is ``(B, P)``, output ``(T, B, P)``).
     """
+    threads.on_compute()  # the thread knob: set on first use, then follows the machine's load
     T, B, D = x.shape
     H = W_hh.shape[1] if W_hr is None else W_hr.shape[1]  # the cell's width (W_hh reads the P of h)
     cell_params = cell_params or {}
@@ -205,6 +207,7 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     Returns ``(d_x (T, B, D), d_state0, grads)`` with ``grads`` keyed ``W_ih, W_hh``, with
     biases ``b_ih, b_hh``, with a projection ``W_hr``, and the names of the cell's own parameters.
     """
+    threads.on_compute()
     cell, x, W_hh, mask, h_mask, W_hr = tape.cell, tape.x, tape.W_hh, tape.mask, tape.h_mask, tape.W_hr
     T, B, D = x.shape
     R, GH = W_hh.shape[1], W_hh.shape[0]  # R: the width of h (P with a projection)

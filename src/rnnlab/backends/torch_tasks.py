@@ -24,8 +24,8 @@ from ..interop.pytorch import load_into_torch, nn, torch, torch_dtype
 from ..interop.torch_models import seqmodel_to_torch
 from ..tasks import Backend, TaskJob
 from ..tasks import train_model as tasks_train_model
-from ..training.torch_bridge import (copy_back, pull_optimizer_state, push_optimizer_state, resolve_device,
-                                     torch_optimizer_like)
+from ..training.torch_bridge import (copy_back, match_threads, pull_optimizer_state, push_optimizer_state,
+                                     resolve_device, torch_optimizer_like)
 
 F = nn.functional
 
@@ -67,6 +67,7 @@ class TorchTaskJob(TaskJob):
     def __init__(self, model, draw_batch, config, evaluate=None, *, device="cpu", amp=None,
                  checkpointed=False):
         device = resolve_device(device)
+        match_threads()
         amp = ((device.type == "cuda" and torch_dtype(model.dtype) == torch.float32) if amp is None
                else bool(amp))
         if amp and device.type != "cuda":

@@ -35,8 +35,8 @@ from ..i18n import say
 from ..interop.pytorch import load_into_torch, nn, to_numpy, to_torch, torch
 from ..train import Trainer
 from ..training import Diverged
-from ..training.torch_bridge import (copy_back, pull_optimizer_state, push_optimizer_state, resolve_device,
-                                     torch_optimizer_like)
+from ..training.torch_bridge import (copy_back, match_threads, pull_optimizer_state, push_optimizer_state,
+                                     resolve_device, torch_optimizer_like)
 
 F = nn.functional
 
@@ -104,6 +104,7 @@ class TorchTrainer(Trainer):
         refuse_numpy_only_options(config)
         super().__init__(config, run_dir, **kwargs)
         device = resolve_device(device)
+        match_threads()
         self.dist = Distributed.from_env(device)
         if device.type == "cuda" and self.dist.world_size > 1:
             device = torch.device("cuda", self.dist.local_rank)

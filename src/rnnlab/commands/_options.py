@@ -1,8 +1,8 @@
 """The one option vocabulary of the training commands (``train``, ``task``, ``classify``,
 ``forecast``, ``sweep``): :func:`add_training_options` adds every shared option with one
 spelling, one type, one set of choices and its default shown in ``--help``; each command
-only gives its defaults. The options every command accepts (``--lang``), before or after the
-command's name, are added by :func:`add_common_options`.
+only gives its defaults. The options every command accepts (``--lang``, ``--threads``), before
+or after the command's name, are added by :func:`add_common_options`.
 
 Every training option is parsed with the default ``None``, so that a command can tell the
 options given on the command line (``args.given``; a resumed run refuses those that contradict
@@ -187,9 +187,14 @@ def model_cell(args) -> str:
 
 
 def add_common_options(p, top_level=False):
-    """``--lang``, accepted before or after a command's name (a command's own value wins;
-    ``SUPPRESS`` keeps an absent one from hiding the top-level one)."""
+    """``--lang`` and ``--threads``, accepted before or after a command's name (a command's own
+    value wins; ``SUPPRESS`` keeps an absent one from hiding the top-level one)."""
     default = None if top_level else argparse.SUPPRESS
     p.add_argument("--lang", choices=["en", "fr"], default=default,
                    help=say("output language (default: from the locale)",
                             "langue d'affichage (défaut : celle du système)"))
+    p.add_argument("--threads", type=positive_int, metavar="N", default=default, help=say(
+        "threads for the BLAS, the compiled kernels and PyTorch (default: RNNLAB_NUM_THREADS, else one per "
+        "core that other programs leave free)",
+        "fils d'exécution du BLAS, des noyaux compilés et de PyTorch (défaut : RNNLAB_NUM_THREADS, sinon un "
+        "par cœur que les autres programmes laissent libre)"))

@@ -17,6 +17,14 @@ _TORCH_OPTIM = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop
                 "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
+def match_threads() -> None:
+    """PyTorch's intra-op threads: as many as rnnlab computes with (:mod:`rnnlab.threads`), so
+    the two never fight over the cores."""
+    from ..threads import get_threads
+
+    torch.set_num_threads(get_threads())
+
+
 def resolve_device(device) -> "torch.device":
     """``"cpu"``, ``"cuda"``, ``"cuda:1"`` … as a torch device; ConfigError if CUDA is asked for
     and absent."""
