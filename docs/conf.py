@@ -68,8 +68,16 @@ def _link_repository_files(app, docname: str, source: list[str]) -> None:
         source[0] = source[0].replace(f"]({repository_path}", f"]({page}")
 
 
+def _page_language(app, pagename: str, templatename, context: dict, doctree) -> None:
+    """``<html lang="fr">`` on the French pages (hyphenation, screen readers); ``language`` is
+    the site's, English."""
+    if pagename.startswith("fr/"):
+        context["language"] = "fr"
+
+
 def setup(app):
     app.connect("source-read", _link_repository_files)
+    app.connect("html-page-context", _page_language)
 
 
 # --- notebooks ----------------------------------------------------------------------------------
@@ -77,9 +85,9 @@ nb_execution_mode = "force"  # every notebook is run at every build: the outputs
 nb_execution_raise_on_error = True  # a cell that raises fails the build
 nb_execution_show_tb = True  # and its traceback is printed
 nb_execution_in_temp = True  # what a notebook writes goes to a temporary folder, not into docs/
-# seconds per cell; the longest cell (the language model of the Notebook at the full budget) takes
-# about a minute on a two-core machine
-nb_execution_timeout = 600
+# seconds per cell, against a cell that hangs; the longest cell, the Notebook's language model at
+# the full budget (1,500 steps), takes about 4 minutes on two idle cores, 15 on two busy ones
+nb_execution_timeout = 1800
 nb_merge_streams = True
 nb_number_source_lines = False
 
