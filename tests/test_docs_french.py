@@ -7,7 +7,8 @@ link targets and HTML comments. In it:
 - ``:`` ``;`` ``?`` ``!`` and ``»`` have a space before them, ``«`` one after it (an ordinary, a
   no-break or a narrow no-break space);
 - numbers of five digits or more are grouped by thousands with a no-break space, narrow or not
-  (``104 644``), never with a comma (``104,644``), an ordinary space or nothing (``104644``);
+  (``104 644``), never with a comma (``104,644``, which a reader cannot tell from a decimal: so
+  ``1,234`` is refused too, ``0,985`` is not), an ordinary space or nothing (``104644``);
 - a sentence writes its decimals one way, its inline formulas included: ``0,5`` or ``0.5``, never
   both; the course's formulas and tables keep ``0.5``, so the prose writes ``0,5`` unless the
   sentence holds such a formula; dotted numbers that name an exercise (``exercice 1.2``,
@@ -130,26 +131,24 @@ def space_before_double_punctuation(paragraph: str) -> list[tuple[int, str]]:
 
 
 def french_quotes(paragraph: str) -> list[tuple[int, str]]:
-    return [(m.start(), f"quotation mark {m.group()!r}: use « »: {paragraph[max(0, m.start() - 20):m.end() + 20]!r}")
+    return [(m.start(), f"quotation mark {m.group()!r}: use « »: {_around(paragraph, m)!r}")
             for m in re.finditer(r"[\"“”‘]|(?<!\w)’|’(?!\w)", paragraph)]
 
 
-NUMBER = re.compile(r"(?<![\w.,\u202f\u00a0])\d[\d\u202f\u00a0 ,.]*\d|(?<![\w.,])\d")
+def _around(text: str, match: re.Match) -> str:
+    return text[max(0, match.start() - 25):match.end() + 15]
 
 
 def thousands(paragraph: str) -> list[tuple[int, str]]:
     found = []
-    for match in NUMBER.finditer(paragraph):
-        number = match.group().rstrip(" .,")
-        digits_before_decimal = re.split(r",(?!\d{3}(?:\D|$))|\.(?=\d)", number)[0]
-        if re.search(r"\d{1,3}(?:,\d{3}){2,}", number) or re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+", number) \
-                and len(number) > 7:
-            found.append((match.start(), f"thousands grouped with commas: {number!r}"))
-        elif re.search(r"\d{5,}", digits_before_decimal.replace(",", "")) and \
-                re.search(r"\d{5,}", digits_before_decimal):
+    for match in re.finditer(r"(?<![\w.,])\d+(?:[,.]\d+)*", paragraph):  # a number without spaces
+        number = match.group()
+        if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+", number):  # 104,644 (or a decimal that reads so)
+            found.append((match.start(), f"thousands grouped with a comma: {number!r}"))
+        elif len(re.split(r"[,.]", number)[0]) >= 5:
             found.append((match.start(), f"five digits or more without grouping: {number!r}"))
-        elif re.search(r"(?<!\d)\d{1,3}(?: \d{3})+(?!\d)", number):
-            found.append((match.start(), f"thousands grouped with an ordinary space: {number!r}"))
+    for match in re.finditer(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?!\d)", paragraph):
+        found.append((match.start(), f"thousands grouped with an ordinary space: {match.group()!r}"))
     return found
 
 
@@ -197,7 +196,7 @@ def english_words(paragraph: str) -> list[tuple[int, str]]:
     found = [(m.start(), "'couche(s)': write the agreement") for m in re.finditer(r"couche\(s\)", text)]
     pattern = r"(?<![\w-])(?:" + "|".join(map(re.escape, ENGLISH_WORDS)) + r")(?![\w-])"
     for match in re.finditer(pattern, text, flags=re.I):
-        found.append((match.start(), f"English word {match.group()!r}: {text[max(0, match.start() - 25):match.end() + 15]!r}"))
+        found.append((match.start(), f"English word {match.group()!r}: {_around(text, match)!r}"))
     return found
 
 
@@ -211,7 +210,8 @@ def problems(text: str) -> list[str]:
         for rule in RULES:
             found += [f"line {_line_of(line, paragraph, i)}: {what}" for i, what in rule(paragraph)]
     for line, paragraph in prose_paragraphs(text, keep_math=True):
-        found += [f"line {_line_of(line, paragraph, i)}: {what}" for i, what in one_decimal_convention(paragraph)]
+        found += [f"line {_line_of(line, paragraph, i)}: {what}"
+                  for i, what in one_decimal_convention(paragraph)]
     return found
 
 
@@ -245,7 +245,8 @@ def test_prose_excludes_code_math_and_links():
     ("Un « mot» ici.", "no space before '»'"),
     ("Un «mot » ici.", "no space after '«'"),
     ("Le corpus compte 104644 caractères.", "five digits or more"),
-    ("Le corpus compte 104,644,000 caractères.", "thousands grouped with commas"),
+    ("Le corpus compte 104,644 caractères.", "thousands grouped with a comma"),
+    ("Le corpus compte 1,104,644 caractères.", "thousands grouped with a comma"),
     ("Le corpus compte 104 644 caractères.", "ordinary space"),
     ("On passe de 0.5 à 0,25 en un pas.", "decimals written both ways"),
     ("Avec $x = 0.5$ on obtient 0,25.", "decimals written both ways"),
