@@ -54,15 +54,16 @@ def pages() -> set[str]:
 
 
 def toctree_entries(docname: str) -> list[str]:
-    """The entries of every ``{toctree}`` of a page, as docnames."""
+    """The entries of every ``{toctree}`` of a page (``docname`` or ``Title <docname>``), as docnames."""
     text = (DOCS / f"{docname}.md").read_text(encoding="utf-8")
     entries = []
     for block in re.findall(r"```\{toctree\}\n(.*?)```", text, flags=re.S):
         for line in block.splitlines():
             line = line.strip()
             if line and not line.startswith(":"):
-                base = (DOCS / docname).parent
-                entries.append((base / line).resolve().relative_to(DOCS).as_posix())
+                titled = re.search(r"<([^<>]+)>$", line)  # "Title <docname>"
+                target = (DOCS / docname).parent / (titled.group(1) if titled else line)
+                entries.append(target.resolve().relative_to(DOCS).as_posix())
     return entries
 
 
