@@ -22,7 +22,6 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(DOCS.parent / "src"
                                                          os.environ.get("PYTHONPATH")]))
 
 
-
 def _inline_figures_profile() -> str:
     """A throw-away IPython directory whose kernels start with matplotlib's inline backend.
 

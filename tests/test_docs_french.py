@@ -175,7 +175,9 @@ def one_decimal_convention(paragraph: str) -> list[tuple[int, str]]:
         return [(0, f"decimals written both ways ({points[0]} and {commas[0]}): {paragraph!r}")] \
             if points and commas else []
     found = []
-    for index, sentence in _sentences(REFERENCE.sub(HIDDEN, paragraph)):
+    # references blanked to the same length, so that an index still gives the line
+    without_references = REFERENCE.sub(lambda m: re.sub(r"[^\n]", "#", m.group()), paragraph)
+    for index, sentence in _sentences(without_references):
         # in a formula, 2,2 is an index pair (W[2,2]); a decimal comma there would be 0{,}5
         prose = re.sub(r"\u27e6[^\u27e6\u27e7]*\u27e7", HIDDEN, sentence)
         points, commas = POINT_DECIMAL.findall(sentence), COMMA_DECIMAL.findall(prose)
