@@ -5,8 +5,8 @@ inline, and the API reference, as static HTML in docs/_build/html (open index.ht
     python docs/build.py                  # the notebooks at the reader's budget
     python docs/build.py --budget small   # the tests' budget: a quick look
 
-It runs ``sphinx-build -W --keep-going -E -b html docs docs/_build/html``: any warning, and any
-cell that raises, fails the build (exit status 1) after every problem is reported. Each notebook
+It runs ``sphinx-build -W --keep-going -T -E -b html docs docs/_build/html``: any warning, and
+any cell that raises, fails the build (exit status 1 or 2), its traceback printed. Each notebook
 is executed from scratch at every build (``-E``, and ``nb_execution_mode = "force"`` in conf.py).
 """
 
@@ -23,8 +23,9 @@ OUTPUT = DOCS / "_build" / "html"
 
 
 def sphinx_arguments(output: Path = OUTPUT) -> list[str]:
-    """The arguments of sphinx-build: warnings are errors, every problem reported, fresh build."""
-    return ["-W", "--keep-going", "-E", "-b", "html", str(DOCS), str(output)]
+    """The arguments of sphinx-build: warnings are errors, every problem reported, the traceback
+    of an error printed (a failing cell's own traceback is in it), fresh build."""
+    return ["-W", "--keep-going", "-T", "-E", "-b", "html", str(DOCS), str(output)]
 
 
 def main(argv: list[str] | None = None) -> int:
