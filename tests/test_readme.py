@@ -7,8 +7,9 @@ The README's code blocks are read in order:
   blocks hold commands only. Every ``rnnlab …`` command goes through :func:`rnnlab.cli.main` in a
   temporary folder (so ``runs/…`` written by ``rnnlab train`` is there for ``rnnlab sample``) and
   must exit with status 0: a command or an option that does not exist fails (argparse exits 2).
-  The set-up commands ``pip install -e '.[test]'`` and ``pytest`` are not run here: ``.ci/run``
-  runs exactly those two lines.
+  The set-up commands ``pip install -e '.[test]'`` and ``pytest``, and the documentation site's
+  ``pip install -e '.[docs]'`` and ``python docs/build.py``, are not run here: ``.ci/run`` runs
+  exactly those lines.
 - For the commands whose output is deterministic (:data:`CHECK_OUTPUT`), every output line pasted
   in the README (``…`` marks a cut) must appear in what the command prints now.
 
@@ -47,7 +48,8 @@ BUDGET = {
     "forecast": ["--steps", "3", "--no-progress"],
 }
 # Not run by this test (see the module docstring): the README's two set-up commands.
-SETUP = {"pip install -e '.[test]'", "pytest"}
+SETUP = {"pip install -e '.[test]'", "pytest",
+         "pip install -e '.[docs]'", "python docs/build.py"}  # .ci/run runs the documentation's two
 # Commands whose pasted output must match what rnnlab prints now.
 CHECK_OUTPUT = {"exercise", "tape", "gradients"}
 
