@@ -234,19 +234,18 @@ def test_torch_backend_resumes_exactly(torch, tmp_path):
 
 @pytest.fixture
 def ctrl_c_at(monkeypatch):
-    """``ctrl_c_at(k)``: the commands' progress bar sends a real SIGINT after step k (None: never)."""
+    """``ctrl_c_at(k)``: the commands' progress bar (the engine's, updated after every step) sends a
+    real SIGINT after step k (None: never)."""
     def install(step):
-        @contextlib.contextmanager
-        def progress(args, total, description, completed=0):
-            done = {"n": completed}
+        class Bar:
+            @contextlib.contextmanager
+            def bar(self, budget, completed, elapsed):
+                def update(run, loss):
+                    if run.step == step:
+                        signal.raise_signal(signal.SIGINT)
+                yield update
 
-            def update(advance=1, description=None, loss=None):
-                done["n"] += advance
-                if done["n"] == step:
-                    signal.raise_signal(signal.SIGINT)
-            yield update
-
-        monkeypatch.setattr(_seqtasks, "progress", progress)
+        monkeypatch.setattr(_seqtasks, "progress", lambda args, description: Bar())
     return install
 
 

@@ -135,7 +135,7 @@ def score(series: Series, train_end: int, one_step, recursive) -> dict:
 
 
 def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, callback=None,
-                   checkpoint=None, backend=None) -> Forecast:
+                   checkpoint=None, backend=None, progress=None) -> Forecast:
     """Train a forecaster on the training span of ``series`` and score it on the test span;
     ``checkpoint``, ``backend``: see :func:`rnnlab.tasks.train_model` (save the run, resume it;
     NumPy or torch)."""
@@ -156,7 +156,7 @@ def fit_forecaster(series: Series, config: ForecastConfig, train: TrainConfig, c
         pred = m(X_train.T[:, :, None].astype(m.dtype))[:, 0]
         return {"mse": float(np.mean((pred - y_train) ** 2))}
 
-    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend, progress)
     one = one_step_forecasts(model, series, s, scaler, config, d)
     rec = np.full(len(series), np.nan)
     rec[train_end:] = recursive_forecast(model, series, s, scaler, config, d, train_end,

@@ -156,7 +156,7 @@ class TaskJob:
 
 
 def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=None, checkpoint=None,
-                backend: Backend | None = None):
+                backend: Backend | None = None, progress=None):
     """Train ``model`` for ``config.steps`` steps with the training engine; returns its
     :class:`~rnnlab.training.History`.
 
@@ -169,8 +169,9 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
     evaluation and on Ctrl-C, which lets the step in progress finish, saves, and raises
     :class:`~rnnlab.training.TrainingInterrupted`; with ``resume=True`` the run goes on from the
     saved state and repeats the uninterrupted run step for step (same batches, losses and
-    weights, bit for bit). ``backend``: :class:`Backend` (default NumPy). A non-finite loss stops
-    the run with :class:`~rnnlab.training.Diverged` (the last good checkpoint is kept).
+    weights, bit for bit). ``backend``: :class:`Backend` (default NumPy); ``progress``: the
+    engine's bar (:class:`rnnlab.training.Progress`) or None. A non-finite loss stops the run with
+    :class:`~rnnlab.training.Diverged` (the last good checkpoint is kept).
     """
     from .training import Budget, Run
 
@@ -191,7 +192,7 @@ def train_model(model, draw_batch, config: TrainConfig, evaluate=None, callback=
 
     budget = Budget(steps=config.steps, minutes=0.0 if config.steps else config.minutes,
                     eval_every=config.eval_every)
-    run = Run(job, budget, checkpoint, on_step_end=on_step)
+    run = Run(job, budget, checkpoint, progress=progress, on_step_end=on_step)
     try:
         run.run()
     finally:
@@ -223,7 +224,7 @@ class TaskResult:
 
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
                recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None,
-               checkpoint=None):
+               checkpoint=None, progress=None):
     """Train ``cell`` on the adding problem of length ``T``; solved when test MSE < 0.01 × 0.167.
 
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
@@ -241,7 +242,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
         return {"mse": float(np.mean((m(test_x) - test_y) ** 2))}
 
     start = time.perf_counter()
-    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend, progress)
     test_mse = history.eval_scores[-1]["mse"] if history.eval_scores else float("nan")
     result = TaskResult("adding", cell, T, test_mse, 1.0 / 6.0, bool(test_mse < adding_solved_threshold()),
                         len(history.train_loss), time.perf_counter() - start)
@@ -250,7 +251,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
 
 def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8, length=5, test_size=200,
              callback=None, recurrent_dropout=0.0, return_model=False, recall_only=True, forget_bias=3.0, *,
-             num_layers=1, dropout=0.0, backend=None, checkpoint=None):
+             num_layers=1, dropout=0.0, backend=None, checkpoint=None, progress=None):
     """Train ``cell`` on the copy task (delay ``T``); solved when ≥ 99 % of recalled symbols are right.
 
     ``recall_only``: the loss counts the ``length`` recall steps only (cross-entropy per recalled
@@ -287,7 +288,7 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
         return {"loss": loss, "accuracy": copy_recall_accuracy(logits, test_y, length)}
 
     start = time.perf_counter()
-    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend, progress)
     last = history.eval_scores[-1] if history.eval_scores else {"loss": float("nan"), "accuracy": 0.0}
     result = TaskResult("copy", cell, T, last["loss"], copy_baseline_loss(T, n_symbols, length, recall_only),
                         bool(last["accuracy"] >= 0.99), len(history.train_loss), time.perf_counter() - start,
@@ -299,10 +300,11 @@ RUNNERS = {"adding": run_adding, "copy": run_copy}
 
 
 def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None, *,
-          backend=None, **model_options):
+          backend=None, progress=None, **model_options):
     """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
 
     ``callback(cell, T, step, loss, scores)`` after each training step; ``backend``: :class:`Backend`;
+    ``progress(cell, T)``: each run's progress bar (:class:`rnnlab.training.Progress`) or None;
     ``model_options``: ``num_layers``, ``dropout``, ``recurrent_dropout`` of every run."""
     if task not in RUNNERS:
         raise ConfigError(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}")
@@ -312,7 +314,8 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
             cfg = budget(T) if budget is not None else train
             cb = None if callback is None else (lambda s, l, sc, cell=cell, T=T: callback(cell, T, s, l, sc))
             kwargs = {} if hidden_size is None else {"hidden_size": hidden_size}
-            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, **kwargs,
+            bar = None if progress is None else progress(cell, T)
+            results.append(RUNNERS[task](cell, T, cfg, callback=cb, backend=backend, progress=bar, **kwargs,
                                          **model_options))
     return results
 
@@ -423,8 +426,8 @@ class ClassificationResult:
 
 def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_size=16, cell="lstm",
                        layer_norm=False, num_layers=1, bidirectional=False, dropout=0.0,
-                       recurrent_dropout=0.0, callback=None, backend=None,
-                       checkpoint=None) -> ClassificationResult:
+                       recurrent_dropout=0.0, callback=None, backend=None, checkpoint=None,
+                       progress=None) -> ClassificationResult:
     """Train a many-to-one classifier (:class:`~rnnlab.seqmodels.SequenceClassifier`) on
     ``data.train``, scored by its accuracy on ``data.test`` at each evaluation; ``callback``,
     ``backend``, ``checkpoint``: as :func:`train_model`."""
@@ -443,7 +446,7 @@ def run_classification(data: ClassificationData, train: TrainConfig, *, hidden_s
         logits = m(x[:, data.test], lengths[data.test])
         return {"accuracy": float(np.mean(np.argmax(logits, axis=1) == y[data.test]))}
 
-    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend)
+    history = train_model(model, draw, train, evaluate, callback, checkpoint, backend, progress)
     majority = float(np.mean(y[data.test] == np.bincount(y[data.train], minlength=data.classes).argmax()))
     return ClassificationResult(model, history, history.eval_scores[-1]["accuracy"], majority)
 

@@ -93,30 +93,16 @@ def line_console():
     return Console(soft_wrap=True, markup=False, highlight=False)
 
 
-@contextlib.contextmanager
-def progress(args, total: int, description: str, completed: int = 0):
-    """Yields ``update(advance=1, description=None, loss=None)``; a rich bar on stderr unless
-    ``--no-progress`` or stderr is not a terminal-like stream; ``completed`` steps already done
-    (a resumed run)."""
+def progress(args, description: str):
+    """The training engine's progress bar (:class:`rnnlab.training.Progress`: budget, loss,
+    steps per second) on stderr, or None with ``--no-progress``."""
     if args.no_progress:
-        yield lambda *a, **k: None
-        return
+        return None
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[loss]}"), TimeElapsedColumn(),
-                   console=Console(file=sys.stderr), transient=True)
-    with bar:
-        task = bar.add_task(description, total=total or None, completed=completed, loss="")
+    from ..training import Progress
 
-        def update(advance=1, description=None, loss=None):
-            fields = {} if loss is None else {"loss": say(f"loss {loss:.4g}", f"perte {loss:.4g}")}
-            if description is not None:
-                fields["description"] = description
-            bar.update(task, advance=advance, **fields)
-
-        yield update
+    return Progress(description, Console(file=sys.stderr), unit=say("steps", "pas"), transient=True)
 
 
 # --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
@@ -218,26 +204,23 @@ def run_folder(args, name: str, command: str) -> Path:
 
 @dataclass(frozen=True)
 class Session:
-    """What a command's training gets: the progress bar's ``update``, the ``--backend`` and the
-    run folder the engine saves in (and resumes from)."""
+    """What a command's training gets: the engine's progress bar (or None), the ``--backend`` and
+    the run folder the engine saves in (and resumes from)."""
 
-    update: object
+    progress: object
     backend: object
     checkpoint: object
 
 
 @contextlib.contextmanager
-def training(args, out: Path, settings: dict, resumed, total: int, description: str):
+def training(args, out: Path, settings: dict, resumed, description: str):
     """The context of a command's training: yields a :class:`Session` (the backend, the run saved in
-    ``out`` and resumed from it when ``resumed``, and the progress bar, started at the resumed
-    step)."""
+    ``out`` and resumed from it when ``resumed``, and the progress bar, which the engine starts at
+    the resumed step)."""
     from ..training import RunFolder
 
-    done = resumed["step"] if resumed else 0
     folder = RunFolder(out, settings, resume=resumed is not None, title=description)
-    chosen = backend(args)
-    with progress(args, total, description, done) as update:
-        yield Session(update, chosen, folder)
+    yield Session(progress(args, description), backend(args), folder)
 
 
 def report_interrupted(stop, command: str) -> int:

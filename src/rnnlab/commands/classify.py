@@ -56,14 +56,12 @@ def run(args) -> int:
     out = common.run_folder(args, "classify", "classify")
     settings = common.run_settings(args, "classify", data_sha256=data.fingerprint)
     try:
-        with common.training(args, out, settings, resumed, train.steps,
-                             say("training", "entraînement")) as session:
+        with common.training(args, out, settings, resumed, say("training", "entraînement")) as session:
             result = run_classification(
                 data, train, hidden_size=args.hidden, cell=args.cell, layer_norm=args.layer_norm,
                 num_layers=args.layers, bidirectional=args.bidirectional, dropout=args.dropout,
                 recurrent_dropout=args.recurrent_dropout,
-                callback=lambda s, loss, sc: session.update(loss=loss), backend=session.backend,
-                checkpoint=session.checkpoint)
+                progress=session.progress, backend=session.backend, checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "classify")
     scores = result.to_json(data)

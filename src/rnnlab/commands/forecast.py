@@ -59,11 +59,10 @@ def run(args) -> int:
     out = common.run_folder(args, f"forecast-{series.name}", "forecast")
     settings = common.run_settings(args, "forecast", data_sha256=fingerprint)
     try:
-        with common.training(args, out, settings, resumed, train.steps,
-                             say("training", "entraînement")) as session:
+        with common.training(args, out, settings, resumed, say("training", "entraînement")) as session:
             fc = fit_forecaster(series, config, train,
-                                callback=lambda s, loss, sc: session.update(loss=loss),
-                                checkpoint=session.checkpoint, backend=session.backend)
+                                progress=session.progress, checkpoint=session.checkpoint,
+                                backend=session.backend)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "forecast")
     common.save_run(out, "forecast", fc.model, {"task": "forecast", "train": train, **fc.meta()})

@@ -72,13 +72,10 @@ def run(args) -> int:
     lengths = common.parse_list(args.lengths or LENGTHS[args.task], int, "--lengths")
     train = common.train_config(args)
     out = common.out_dir(args, f"sweep-{args.task}", "sweep")
-    total = train.steps * len(cells) * len(lengths)
-    chosen = common.backend(args)
-    with common.progress(args, total, args.task) as update:
-        results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train,
-                        hidden_size=args.hidden, backend=chosen, num_layers=args.layers, dropout=args.dropout,
-                        recurrent_dropout=args.recurrent_dropout,
-                        callback=lambda cell, T, s, loss, sc: update(description=f"{cell} T={T}", loss=loss))
+    results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train, hidden_size=args.hidden,
+                    backend=common.backend(args), num_layers=args.layers, dropout=args.dropout,
+                    recurrent_dropout=args.recurrent_dropout,
+                    progress=lambda cell, T: common.progress(args, f"{args.task} {cell} T={T}"))
     common.write_json(out / "sweep.json", [r.to_json() for r in results])
     figure = out / f"sweep-{args.task}.png"
     plot_sweep(results, figure)

@@ -74,13 +74,13 @@ def run(args) -> int:
     cell = model_cell(args)
     out = common.run_folder(args, f"{args.task}-{cell}-T{args.length}", "task")
     try:
-        with common.training(args, out, common.run_settings(args, "task"), resumed, train.steps,
+        with common.training(args, out, common.run_settings(args, "task"), resumed,
                              f"{args.task} {cell} T={args.length}") as session:
             result, model, history = RUNNERS[args.task](
                 cell, args.length, train, hidden_size=args.hidden, recurrent_dropout=args.recurrent_dropout,
                 num_layers=args.layers, dropout=args.dropout,
-                callback=lambda s, loss, sc: session.update(loss=loss),
-                return_model=True, backend=session.backend, checkpoint=session.checkpoint)
+                progress=session.progress, return_model=True, backend=session.backend,
+                checkpoint=session.checkpoint)
     except TrainingInterrupted as stop:
         return common.report_interrupted(stop, "task")
     common.save_run(out, args.task, model, {"task": args.task, "train": train, "result": result.to_json()})

@@ -461,7 +461,7 @@ class Progress:
                 def update(run, loss):
                     seconds = max(run.elapsed - first_elapsed, 1e-9)
                     speed = (run.step - first_step) * self.per_step / seconds
-                    rich_bar.update(task, completed=budget.done(run.step, run.elapsed), loss=f"{loss:.3f}",
+                    rich_bar.update(task, completed=budget.done(run.step, run.elapsed), loss=f"{loss:.4g}",
                                     speed=f"{speed:,.0f}")
 
                 yield update
