@@ -72,7 +72,8 @@ def run(args) -> int:
     lengths = common.parse_list(args.lengths or LENGTHS[args.task], int, "--lengths")
     train = common.train_config(args)
     out = common.out_dir(args, f"sweep-{args.task}", "sweep")
-    results = sweep(args.task, ["lnlstm"] if args.layer_norm else cells, lengths, train, hidden_size=args.hidden,
+    chosen = ["lnlstm"] if args.layer_norm else cells
+    results = sweep(args.task, chosen, lengths, train, hidden_size=args.hidden,
                     backend=common.backend(args), num_layers=args.layers, dropout=args.dropout,
                     recurrent_dropout=args.recurrent_dropout,
                     progress=lambda cell, T: common.progress(args, f"{args.task} {cell} T={T}"))
