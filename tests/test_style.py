@@ -12,15 +12,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "rnnlab"
 MAX_LINE = 110
 
-# TEMPORARY: files that still have lines over 110 characters when the line rule came in. The
-# lead shrinks this list to empty (then deletes it); a file leaves the list as soon as it is
-# wrapped, and the test fails if a listed file no longer needs to be here.
-LONG_LINES_ALLOWED = {
-    "cells/__init__.py", "cells/gru.py", "cells/lnlstm.py", "cells/rnn.py", "gradcheck.py",
-    "interop/_gates.py", "interop/_torch.py", "interop/charrnn.py", "interop/keras.py", "interop/pytorch.py",
-    "interop/torch_models.py", "kernels.py", "layers.py", "sequence.py",
-}
-
 # TEMPORARY: the lead's training files, which still draw with pyplot; he converts them to
 # plots.save_figure and the object API, then deletes this list.
 PYPLOT_ALLOWED: set = set()
@@ -37,11 +28,9 @@ def long_lines(path: Path) -> list:
 
 def test_no_source_line_is_over_110_characters():
     found = {name: long_lines(path) for name, path in sources().items()}
-    offenders = {name: lines for name, lines in found.items() if lines and name not in LONG_LINES_ALLOWED}
+    offenders = {name: lines for name, lines in found.items() if lines}
     assert not offenders, "lines over 110 characters (line, length): " + "; ".join(
         f"{name}: {lines[:5]}" for name, lines in offenders.items())
-    done = sorted(name for name in LONG_LINES_ALLOWED if not found.get(name))
-    assert not done, f"no long line left in {done} (or no such file): remove them from LONG_LINES_ALLOWED"
 
 
 def pyplot_uses(tree: ast.AST) -> list:

@@ -62,7 +62,8 @@ class GradcheckReport:
         return name, self.errors[name]
 
     def __str__(self):
-        rows = [f"{name:<24} {err:.3e}  {'ok' if err <= self.tol else 'FAIL'}" for name, err in self.errors.items()]
+        rows = [f"{name:<24} {err:.3e}  {'ok' if err <= self.tol else 'FAIL'}"
+                for name, err in self.errors.items()]
         return "\n".join(rows + [f"tolerance {self.tol:.1e}: {'passed' if self.passed else 'FAILED'}"])
 
 
@@ -93,7 +94,8 @@ def check_layer(layer, x, hx=None, lengths=None, seed=0, eps=1e-6, tol=1e-6) -> 
     finals = final if isinstance(final, tuple) else (final,)
     g_out = rng.normal(size=out.shape)
     g_finals = [rng.normal(size=f.shape) for f in finals]
-    states = None if hx is None else [np.array(h, dtype=np.float64) for h in (hx if isinstance(hx, tuple) else (hx,))]
+    states = None if hx is None else [np.array(h, dtype=np.float64)
+                                      for h in (hx if isinstance(hx, tuple) else (hx,))]
 
     def loss():
         h0 = None if states is None else (tuple(states) if len(states) == 2 else states[0])

@@ -40,7 +40,9 @@ _PARALLEL = threading.Lock()
 def describe() -> str:
     """One line for benchmark headers: which path the cells use."""
     if not ENABLED:
-        return "NumPy (numba " + ("disabled by RNNLAB_NO_NUMBA" if importlib.util.find_spec("numba") else "not installed") + ")"
+        return ("NumPy (numba "
+                + ("disabled by RNNLAB_NO_NUMBA" if importlib.util.find_spec("numba") else "not installed")
+                + ")")
     import numba
 
     return (f"numba {numba.__version__} fused kernels (parallel from B·H ≥ {PARALLEL_MIN_SIZE} "
@@ -125,7 +127,8 @@ def _compile():
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
     for fn in (_lstm_backward, _gru_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
-        parallel.__qualname__ = fn.__qualname__ + "_parallel"  # its own cache entry (the cache key ignores flags)
+        # its own cache entry (the cache key ignores flags)
+        parallel.__qualname__ = fn.__qualname__ + "_parallel"
         _KERNELS[fn.__name__[1:]] = (numba.njit(cache=True, fastmath=False)(fn),
                                      numba.njit(cache=True, fastmath=False, parallel=True)(parallel))
     return _KERNELS

@@ -54,7 +54,8 @@ class Recurrent(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, proj_size=0, recurrent_dropout=0.0, dtype=np.float32,
                  rng=None, seed=None, **cell_options):
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                            ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
         for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -65,7 +66,8 @@ class Recurrent(Module):
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
         self.proj_size = _check_proj_size(proj_size, self.cell, hidden_size)
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        self.input_size, self.hidden_size, self.num_layers = (int(input_size), int(hidden_size),
+                                                              int(num_layers))
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.bidirectional = bool(bidirectional)
@@ -78,7 +80,8 @@ class Recurrent(Module):
         if hasattr(self.cell.module, "initialise"):
             for layer in range(self.num_layers):
                 for direction in range(self.num_directions):
-                    self.cell.module.initialise(self._params, self._suffix(layer, direction), self.hidden_size)
+                    self.cell.module.initialise(self._params, self._suffix(layer, direction),
+                                                self.hidden_size)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.d_hx = None
         self.recurrent_masks = None  # the last forward's, per (layer, direction)
@@ -138,11 +141,12 @@ class Recurrent(Module):
         x = as_array(x)
         name = type(self).__name__
         if x.ndim not in (2, 3):
-            raise ShapeError(f"{name} input: expected 3 dimensions {'(B, T, D)' if self.batch_first else '(T, B, D)'} "
+            raise ShapeError(f"{name} input: expected 3 dimensions "
+                             f"{'(B, T, D)' if self.batch_first else '(T, B, D)'} "
                              f"or 2 (T, D), got shape {describe_shape(x.shape)}")
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, got {x.shape[-1]} "
-                             f"(input shape {describe_shape(x.shape)})")
+            raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, "
+                             f"got {x.shape[-1]} (input shape {describe_shape(x.shape)})")
         if not np.issubdtype(x.dtype, np.number):
             raise ShapeError(f"{name} input: expected a numeric array, got dtype {x.dtype}")
         expect_finite(f"{name} input", x)
@@ -151,17 +155,18 @@ class Recurrent(Module):
         x = np.ascontiguousarray(x, dtype=self.dtype)  # (T, B, D)
         T, B, _ = x.shape
         if T == 0:
-            raise ShapeError(f"{name} input: expected at least one time step, got shape {describe_shape(x.shape)}")
+            raise ShapeError(f"{name} input: expected at least one time step, "
+                             f"got shape {describe_shape(x.shape)}")
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:
             lengths = as_array(lengths)
             if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-                raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), got {lengths.dtype} of shape "
-                                 f"{describe_shape(lengths.shape)}")
+                raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), "
+                                 f"got {lengths.dtype} of shape {describe_shape(lengths.shape)}")
             if lengths.min() < 1 or lengths.max() > T:
-                raise ValueRangeError(f"{name} lengths: expected values in 1..{T} (T = {T}), got min {lengths.min()}, "
-                                      f"max {lengths.max()}")
+                raise ValueRangeError(f"{name} lengths: expected values in 1..{T} (T = {T}), "
+                                      f"got min {lengths.min()}, max {lengths.max()}")
             mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
         return x, states, mask, unbatched
 
@@ -223,8 +228,9 @@ class Recurrent(Module):
                 s = self._suffix(layer, direction)
                 p = self.params
                 out, final, tape = unroll(
-                    self.cell, layer_input, tuple(st[idx] for st in states0), p[f"weight_ih{s}"], p[f"weight_hh{s}"],
-                    p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"), mask=mask, reverse=direction == 1,
+                    self.cell, layer_input, tuple(st[idx] for st in states0),
+                    p[f"weight_ih{s}"], p[f"weight_hh{s}"], p.get(f"bias_ih{s}"), p.get(f"bias_hh{s}"),
+                    mask=mask, reverse=direction == 1,
                     h_mask=self.recurrent_masks[idx], W_hr=p.get(f"weight_hr{s}"),
                     cell_params={name: p[f"{name}{s}"] for name, _, _ in self.cell.extra_params})
                 outputs.append(out)
@@ -312,11 +318,13 @@ class Recurrent(Module):
         if self._unbatched:
             want = (shape[0],) + shape[2:]
             if d.shape != want:
-                raise ShapeError(f"{type(self).__name__}.backward {name}: expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
+                raise ShapeError(f"{type(self).__name__}.backward {name}: "
+                                 f"expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
             return d[:, None] if swap else d[:, None]
         want = batch_first_shape if (swap and self.batch_first) else shape
         if d.shape != want:
-            raise ShapeError(f"{type(self).__name__}.backward {name}: expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
+            raise ShapeError(f"{type(self).__name__}.backward {name}: "
+                             f"expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
         return d.swapaxes(0, 1) if (swap and self.batch_first) else d
 
 
@@ -355,10 +363,11 @@ class RNN(Recurrent, cell="rnn"):
     """Elman RNN stack, ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or ReLU), as ``torch.nn.RNN``;
     ``recurrent_dropout`` as in :class:`Recurrent`."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None):
-        super().__init__("rnn", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed,
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0,
+                 dtype=np.float32, rng=None, seed=None):
+        super().__init__("rnn", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed,
                          nonlinearity=nonlinearity)
 
 
@@ -393,6 +402,8 @@ class GRU(Recurrent, cell="gru"):
     as in :class:`Recurrent` (masks only the state entering W_hh)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, *, reset="after", recurrent_dropout=0.0, dtype=np.float32, rng=None, seed=None):
-        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed, reset=reset)
+                 bidirectional=False, *, reset="after", recurrent_dropout=0.0, dtype=np.float32, rng=None,
+                 seed=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed,
+                         reset=reset)

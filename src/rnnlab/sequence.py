@@ -219,7 +219,8 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
         for w, d in zip(widths, d_state_final or (None,) * len(cell.state_names))
     )
     step_backward, options = cell.module.step_backward, dict(cell.options)
-    param_grads = {name: np.zeros_like(value) for name, value in tape.cell_params.items()}  # summed over steps
+    param_grads = {name: np.zeros_like(value)  # summed over steps
+                   for name, value in tape.cell_params.items()}
     if tape.cell_params:
         options.update(params=tape.cell_params, param_grads=param_grads)
     masked_in_cell = h_mask is not None and cell.direct_path

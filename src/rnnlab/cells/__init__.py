@@ -232,7 +232,8 @@ class Cell:
 
     @property
     def fold_b_hh(self) -> bool:
-        fold = self.module.FOLD_B_HH if hasattr(self.module, "FOLD_B_HH") else self.module.fold_b_hh(**self.options)
+        fold = (self.module.FOLD_B_HH if hasattr(self.module, "FOLD_B_HH")
+                else self.module.fold_b_hh(**self.options))
         return bool(fold)
 
     def step(self, xw, state, W_hh, b_hh=None, **extra):
@@ -257,7 +258,8 @@ def make_cell(mode: str, **options) -> Cell:
             module.check_options(**options)
         except TypeError as exc:
             allowed = sorted(inspect.signature(module.check_options).parameters)
-            raise ConfigError(f"{mode} cell: expected options among {allowed}, got {sorted(options)}") from exc
+            raise ConfigError(f"{mode} cell: expected options among {allowed}, "
+                              f"got {sorted(options)}") from exc
     elif options:
         raise ConfigError(f"{mode} cell: expected no options, got {sorted(options)}")
     return Cell(mode, options)

@@ -98,7 +98,8 @@ def step(xw, state, W_hh, b_hh=None, reset="after", out=None, h_in=None):
     h_in = h_prev if h_in is None else h_in
     B, H = h_prev.shape
     if out is None:
-        out = {key: buf[0] for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset=reset).items()}
+        out = {key: buf[0]
+               for key, buf in workspace(1, B, H, np.result_type(xw, h_prev, W_hh), reset=reset).items()}
     rz, a_n, n, h = out["rz"], out["a_n"], out["n"], out["h"]
     if reset == "after":
         hw = out["hw"]
@@ -152,7 +153,8 @@ def step_backward(d_state, cache, W_hh, reset="after", out=None, h_mask=None):
     d_xw = _slot(out, "d_xw", (B, 3 * H), d_h, n)
     if reset == "after" and kernels.usable(d_h, h_prev, r, z, n, cache["hw_n"], d_xw):
         d_hw, d_h_prev = _slot(out, "d_hw", (B, 3 * H), d_h, n), np.empty_like(d_h)
-        kernels.gru_backward(d_h, h_prev, r, z, n, cache["hw_n"], d_xw, d_hw, d_h_prev)  # the lines below, fused
+        # one fused kernel for the NumPy lines below
+        kernels.gru_backward(d_h, h_prev, r, z, n, cache["hw_n"], d_xw, d_hw, d_h_prev)
         d_h_prev += through_mask(d_hw @ W_hh)
         return d_xw, d_hw, (d_h_prev,)
     d_ar, d_az, d_an = d_xw[:, :H], d_xw[:, H : 2 * H], d_xw[:, 2 * H :]

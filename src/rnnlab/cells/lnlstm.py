@@ -108,7 +108,8 @@ def normalise_input_backward(d_xw, cache, params, param_grads):
 
 def workspace(T, B, H, dtype, empty=np.empty):
     """Arrays ``(T, B, ·)`` that :func:`rnnlab.sequence.unroll` fills step by step (as the LSTM's)."""
-    return {key: empty((T, B, width * H), dtype) for key, width in (("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1))}
+    return {key: empty((T, B, width * H), dtype)
+            for key, width in (("gates", 4), ("c", 1), ("tanh_c", 1), ("h", 1))}
 
 
 def step(xw, state, W_hh, b_hh=None, out=None, params=None):

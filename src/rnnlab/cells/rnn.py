@@ -61,7 +61,8 @@ def step(xw, state, W_hh, b_hh=None, nonlinearity="tanh", out=None):
     """
     (h_prev,) = state
     if out is None:
-        out = {key: buf[0] for key, buf in workspace(1, *h_prev.shape, np.result_type(xw, h_prev, W_hh)).items()}
+        out = {key: buf[0]
+               for key, buf in workspace(1, *h_prev.shape, np.result_type(xw, h_prev, W_hh)).items()}
     z, h = out["z"], out["h"]
     np.matmul(h_prev, W_hh.T, out=z)  # (B, H)
     z += xw

@@ -48,4 +48,5 @@ def pick_dtype(dtype, *arrays):
     """The requested dtype, else float32 if every array is float32, else float64."""
     if dtype is not None:
         return np.dtype(dtype)
-    return np.dtype(np.float32) if all(np.asarray(a).dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+    return (np.dtype(np.float32) if all(np.asarray(a).dtype == np.float32 for a in arrays)
+            else np.dtype(np.float64))

@@ -90,8 +90,10 @@ class CourseGRU(nn.Module):
             for direction in range(dirs):
                 s = f"_l{layer}" + ("_reverse" if direction else "")
                 self._suffixes.append(s)
-                self.register_parameter(f"weight_ih{s}", nn.Parameter(torch.empty(3 * hidden_size, in_size, **kw)))
-                self.register_parameter(f"weight_hh{s}", nn.Parameter(torch.empty(3 * hidden_size, hidden_size, **kw)))
+                self.register_parameter(f"weight_ih{s}",
+                                        nn.Parameter(torch.empty(3 * hidden_size, in_size, **kw)))
+                self.register_parameter(f"weight_hh{s}",
+                                        nn.Parameter(torch.empty(3 * hidden_size, hidden_size, **kw)))
                 if bias:
                     self.register_parameter(f"bias_ih{s}", nn.Parameter(torch.empty(3 * hidden_size, **kw)))
                     self.register_parameter(f"bias_hh{s}", nn.Parameter(torch.empty(3 * hidden_size, **kw)))
@@ -110,13 +112,16 @@ class CourseGRU(nn.Module):
         """One layer, one direction: x (T, B, D), h (B, H) -> (output (T, B, H), h_T)."""
         H = self.hidden_size
         W_ih, W_hh = getattr(self, f"weight_ih{s}"), getattr(self, f"weight_hh{s}")
-        b_ih, b_hh = (getattr(self, f"bias_ih{s}"), getattr(self, f"bias_hh{s}")) if self.bias else (None, None)
+        b_ih, b_hh = ((getattr(self, f"bias_ih{s}"), getattr(self, f"bias_hh{s}")) if self.bias
+                      else (None, None))
         xw = F.linear(x, W_ih, b_ih)  # (T, B, 3H), all steps in one GEMM
         outputs = [None] * x.shape[0]
         for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
-            a_rz = xw[t, :, :2 * H] + F.linear(h, W_hh[:2 * H], None if b_hh is None else b_hh[:2 * H])  # (B, 2H)
+            a_rz = (xw[t, :, :2 * H]
+                    + F.linear(h, W_hh[:2 * H], None if b_hh is None else b_hh[:2 * H]))  # (B, 2H)
             r, z = torch.sigmoid(a_rz).chunk(2, dim=-1)
-            a_n = xw[t, :, 2 * H:] + F.linear(r * h, W_hh[2 * H:], None if b_hh is None else b_hh[2 * H:])  # (B, H)
+            a_n = (xw[t, :, 2 * H:]
+                   + F.linear(r * h, W_hh[2 * H:], None if b_hh is None else b_hh[2 * H:]))  # (B, H)
             n = torch.tanh(a_n)
             h = (1 - z) * n + z * h
             outputs[t] = h
@@ -125,8 +130,9 @@ class CourseGRU(nn.Module):
     def forward(self, input, hx=None):
         unbatched = input.dim() == 2
         if input.dim() not in (2, 3) or input.shape[-1] != self.input_size:
-            raise ShapeError(f"CourseGRU input: expected (T, B, {self.input_size}), (B, T, {self.input_size}) with "
-                             f"batch_first or (T, {self.input_size}), got {describe_shape(tuple(input.shape))}")
+            raise ShapeError(f"CourseGRU input: expected (T, B, {self.input_size}), "
+                             f"(B, T, {self.input_size}) with batch_first or (T, {self.input_size}), "
+                             f"got {describe_shape(tuple(input.shape))}")
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         dirs, B = 2 if self.bidirectional else 1, x.shape[1]
         want = (self.num_layers * dirs, B, self.hidden_size)
@@ -135,7 +141,8 @@ class CourseGRU(nn.Module):
         elif unbatched:
             hx = hx.unsqueeze(1)
         if tuple(hx.shape) != want:
-            raise ShapeError(f"CourseGRU hx: expected shape {describe_shape(want)}, got {describe_shape(tuple(hx.shape))}")
+            raise ShapeError(f"CourseGRU hx: expected shape {describe_shape(want)}, "
+                             f"got {describe_shape(tuple(hx.shape))}")
         h_n = []
         for layer in range(self.num_layers):
             outs = []

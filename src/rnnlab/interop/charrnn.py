@@ -80,7 +80,8 @@ def state_dict_from_charrnn(weights, dtype=None):
         V = out["decoder.weight"].shape[0] if "decoder.weight" in out else "vocabulary"
         bias = out["decoder.bias"]
         if bias.ndim != 1 or (V != "vocabulary" and bias.shape[0] != V):
-            raise ShapeError(f"char-rnn weights: decoder.bias: expected shape ({V},), got {describe_shape(bias.shape)}")
+            raise ShapeError(f"char-rnn weights: decoder.bias: expected shape ({V},), "
+                             f"got {describe_shape(bias.shape)}")
     return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in out.items()}
 
 

@@ -99,7 +99,8 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
     elif bias is not None:
         bias = check_array(f"{name} bias", bias, 1)
         if bias.shape != (GH,):
-            raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, got {describe_shape(bias.shape)}")
+            raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, "
+                             f"got {describe_shape(bias.shape)}")
     order = (keras_order(mode), gate_order(mode))
     params = {
         f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=f"{name} kernel"),
@@ -130,7 +131,8 @@ def _gru_reset_after(bias, reset_after, H, name):
                          f"{describe_shape((2, 3 * H))} (reset_after=True), got {describe_shape(bias.shape)}")
     if reset_after is not None and bool(reset_after) != found:
         raise ShapeError(f"{name} bias: reset_after={reset_after} expects shape "
-                         f"{describe_shape((2, 3 * H) if reset_after else (3 * H,))}, got {describe_shape(bias.shape)}")
+                         f"{describe_shape((2, 3 * H) if reset_after else (3 * H,))}, "
+                         f"got {describe_shape(bias.shape)}")
     return found
 
 
@@ -186,8 +188,8 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     for k, (label, in_size, hidden) in enumerate(sizes):
         want_in = sizes[0][1] if k < dirs else H * dirs
         if hidden != H or in_size != want_in:
-            raise ShapeError(f"{label}: expected input size {want_in} and units {H}, got input size {in_size} "
-                             f"and units {hidden}")
+            raise ShapeError(f"{label}: expected input size {want_in} and units {H}, "
+                             f"got input size {in_size} and units {hidden}")
     if len(resets) > 1:
         raise ShapeError("Keras weights: the GRU layers mix reset_after=True and reset_after=False")
     first = next(iter(params.values()))

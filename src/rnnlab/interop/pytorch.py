@@ -60,13 +60,16 @@ def to_torch(layer, device=None):
                           f"sequence model, got {type(layer).__name__}")
     cls, cell_kwargs = torch_counterpart(layer.mode, layer.cell.options)
     if layer.recurrent_dropout > 0:
-        warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart and is not "
-                      f"carried over; the weights (and the layer in eval mode) are the same", UserWarning, stacklevel=2)
-    opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dropout=layer.dropout,
-                bidirectional=layer.bidirectional, device=device, dtype=torch_dtype(layer.dtype))
+        warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart "
+                      f"and is not carried over; the weights (and the layer in eval mode) are the same",
+                      UserWarning, stacklevel=2)
+    opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
+                dropout=layer.dropout, bidirectional=layer.bidirectional, device=device,
+                dtype=torch_dtype(layer.dtype))
     if layer.proj_size:  # only nn.LSTM takes it (the registry allows it only for the LSTM)
         opts["proj_size"] = layer.proj_size
-    with warnings.catch_warnings():  # torch warns about dropout with one layer; rnnlab allows it, as torch does
+    # torch warns about dropout with one layer; rnnlab allows it, as torch does
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         module = cls(layer.input_size, layer.hidden_size, **opts, **cell_kwargs)
     load_into_torch(module, layer.params)
@@ -180,11 +183,13 @@ class MyRNN(nn.Module):
 
     def forward(self, x, h0=None, logits=False):
         if x.dim() != 3 or x.shape[2] != self.in_size:
-            raise ShapeError(f"myRNN input: expected shape (B, T, {self.in_size}), got {describe_shape(tuple(x.shape))}")
+            raise ShapeError(f"myRNN input: expected shape (B, T, {self.in_size}), "
+                             f"got {describe_shape(tuple(x.shape))}")
         B, T = x.shape[0], x.shape[1]  # (B, T, d)
         h = x.new_zeros(B, self.h_size) if h0 is None else h0  # (B, H)
         if tuple(h.shape) != (B, self.h_size):
-            raise ShapeError(f"myRNN h0: expected shape ({B}, {self.h_size}), got {describe_shape(tuple(h.shape))}")
+            raise ShapeError(f"myRNN h0: expected shape ({B}, {self.h_size}), "
+                             f"got {describe_shape(tuple(h.shape))}")
         for t in range(T):
             h = torch.tanh(self.U(x[:, t]) + self.W(h))  # (B, H)
         a = self.V(h)  # (B, out_size)

@@ -30,7 +30,8 @@ def make_torch_rnn(cell, input_size, hidden_size, *, cell_options=None, **opts):
     :class:`CourseGRU` for a GRU with reset="before"); ConfigError for a cell without one."""
     cls, cell_kwargs = torch_counterpart(cell, cell_options or {}, "torch model")
     if opts.get("num_layers", 1) == 1:
-        opts = dict(opts, dropout=0.0) if opts.get("dropout") else opts  # torch warns; no layer to drop between
+        # torch warns; no layer to drop between
+        opts = dict(opts, dropout=0.0) if opts.get("dropout") else opts
     return cls(input_size, hidden_size, **opts, **cell_kwargs)
 
 
@@ -41,15 +42,16 @@ class TorchCharLM(nn.Module):
     ``logits_t = W_hy h_t + b_y``; the cross-entropy lives in the loss, as in CharLM.
     """
 
-    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None, dropout=0.0,
-                 *, dtype=torch.float32, device=None):
+    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=1, embedding_dim=None,
+                 dropout=0.0, *, dtype=torch.float32, device=None):
         super().__init__()
         self.vocab_size, self.cell_name = int(vocab_size), cell
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
         self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
         kw = {"dtype": dtype, "device": device}
         self.embedding = nn.Embedding(vocab_size, self.embedding_dim, **kw)
-        self.rnn = make_torch_rnn(cell, self.embedding_dim, hidden_size, num_layers=num_layers, dropout=dropout, **kw)
+        self.rnn = make_torch_rnn(cell, self.embedding_dim, hidden_size, num_layers=num_layers,
+                                  dropout=dropout, **kw)
         self.dropout = float(dropout)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size, **kw)
@@ -63,7 +65,8 @@ class TorchCharLM(nn.Module):
 
     def forward(self, ids, state=None):
         if ids.dim() != 2:
-            raise ShapeError(f"TorchCharLM input: expected ids of shape (T, B), got {describe_shape(tuple(ids.shape))}")
+            raise ShapeError(f"TorchCharLM input: expected ids of shape (T, B), "
+                             f"got {describe_shape(tuple(ids.shape))}")
         e = self.embedding(ids)  # (T, B, E)
         h, state_n = self.rnn(e, state)  # (T, B, H)
         return self.head(self.drop(h)), state_n  # (T, B, V)
@@ -98,7 +101,8 @@ class TorchSequenceModel(nn.Module):
 
     def _time_major(self, x):
         if x.dim() != 3:
-            raise ShapeError(f"{self.config.kind} input: expected 3 dimensions, got {describe_shape(tuple(x.shape))}")
+            raise ShapeError(f"{self.config.kind} input: expected 3 dimensions, "
+                             f"got {describe_shape(tuple(x.shape))}")
         return x.transpose(0, 1) if self.config.batch_first else x
 
     def _run(self, x, lengths, hx=None):
@@ -150,11 +154,12 @@ def charlm_to_torch(model, device=None):
         raise ConfigError(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart "
                           f"(expected a cell among {able})")
     if cfg["recurrent_dropout"] > 0:
-        warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch counterpart "
-                      f"and is not carried over; the weights (and the model in eval mode) are the same",
+        warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch "
+                      f"counterpart and is not carried over; the weights (and the model in eval mode) "
+                      f"are the same",
                       UserWarning, stacklevel=2)
-    module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"], cfg["embedding_dim"],
-                         cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
+    module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"],
+                         cfg["embedding_dim"], cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
     load_into_torch(module, model.params)
     return module.train(model.training)
 
