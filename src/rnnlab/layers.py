@@ -320,7 +320,7 @@ class Recurrent(Module):
             if d.shape != want:
                 raise ShapeError(f"{type(self).__name__}.backward {name}: "
                                  f"expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
-            return d[:, None] if swap else d[:, None]
+            return d[:, None]  # unbatched: a batch of one, time-major or not
         want = batch_first_shape if (swap and self.batch_first) else shape
         if d.shape != want:
             raise ShapeError(f"{type(self).__name__}.backward {name}: "
