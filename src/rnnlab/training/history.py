@@ -47,13 +47,14 @@ class History:
 
     @property
     def eval_steps(self) -> list:
-        return [r["step"] for r in self.rows if self._evaluated(r)]
+        return [r["step"] for r in self.rows if self.evaluated(r)]
 
     @property
     def eval_scores(self) -> list:
-        return [{k: r[k] for k in self.score_keys if k in r} for r in self.rows if self._evaluated(r)]
+        return [{k: r[k] for k in self.score_keys if k in r} for r in self.rows if self.evaluated(r)]
 
-    def _evaluated(self, row) -> bool:
+    def evaluated(self, row) -> bool:
+        """Whether the run evaluated at this row's step."""
         return any(k in row for k in self.score_keys)
 
     def to_json(self) -> dict:

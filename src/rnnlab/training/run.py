@@ -387,7 +387,7 @@ class Run:
             restore_sigint(previous)
         if stop["flag"]:
             self._interrupted(whole)
-        if self.step and not (self.history.rows and self.history._evaluated(self.history.rows[-1])):
+        if self.step and not (self.history.rows and self.history.evaluated(self.history.rows[-1])):
             self.evaluate()
         elif self.folder is not None and self.saved_step == self.step and self.saved_elapsed != self.elapsed:
             self.save("last")  # the last evaluation's time counts: a resumed time budget starts after it
