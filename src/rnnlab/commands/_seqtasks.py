@@ -18,18 +18,18 @@ from ..tasks import TrainConfig
 
 
 def add_train_args(p, steps=1000, lr=0.01, batch=32, cell="lstm", hidden=32, cells=False, copy_defaults=None,
-                   skip=()):
+                   skip=(), out="runs/<name>-<date>-<time>"):
     """The shared training options (:func:`rnnlab.commands._options.add_training_options`) with this
     command's defaults; ``copy_defaults`` (``{"hidden": …, "steps": …}``) says in the help that
     the copy task has its own defaults (the command applies them); ``cells``: no ``--cell`` (the
-    command takes a list)."""
+    command takes a list); ``out``: the default run folder, as the help shows it."""
     from ._options import add_training_options
 
     copy = copy_defaults or {}
     notes = {dest: (f"; copy: {value}", f" ; copie : {value}") for dest, value in copy.items()}
     defaults = {"cell": cell, "hidden": hidden, "layers": 1, "batch": batch, "lr": lr, "optimizer": "adam",
                 "clip": 1.0, "dropout": 0.0, "recurrent_dropout": 0.0, "layer_norm": False, "eval_every": 100,
-                "seed": 0, "out": "runs/<command>-<time>", "backend": "numpy", "steps": steps}
+                "seed": 0, "out": out, "backend": "numpy", "steps": steps}
     add_training_options(p, defaults, skip=(("cell",) if cells else ()) + tuple(skip), notes=notes)
 
 

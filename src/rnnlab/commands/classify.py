@@ -36,7 +36,7 @@ def register(subparsers):
     p.add_argument("--bidirectional", action="store_true",
                    help=say("read each sequence in both directions",
                             "lire chaque séquence dans les deux sens"))
-    common.add_train_args(p, steps=300, lr=0.01, hidden=16)
+    common.add_train_args(p, steps=300, lr=0.01, hidden=16, out="runs/classify-<date>-<time>")
     p.set_defaults(run=run)
 
 

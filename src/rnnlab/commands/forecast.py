@@ -35,7 +35,7 @@ def register(subparsers):
     p.add_argument("--test-fraction", type=float, default=0.2,
                    help=say("last fraction of the series held out",
                             "dernière fraction de la série mise de côté"))
-    common.add_train_args(p, steps=1500, lr=0.01, hidden=32)
+    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, out="runs/forecast-<series>-<date>-<time>")
     p.set_defaults(run=run)
 
 

@@ -32,7 +32,8 @@ def register(subparsers):
                             f"copie : {LENGTHS['copy']})"))
     common.add_train_args(p, steps=TASK_DEFAULTS["adding"]["steps"], lr=0.01,
                           hidden=TASK_DEFAULTS["adding"]["hidden"],
-                          cells=True, copy_defaults=TASK_DEFAULTS["copy"], skip=("resume",))
+                          cells=True, copy_defaults=TASK_DEFAULTS["copy"], skip=("resume",),
+                          out="runs/sweep-<task>-<date>-<time>")
     p.set_defaults(run=run)
 
 

@@ -35,7 +35,8 @@ def register(subparsers):
                             "the delimiter (default 20)",
                             "longueur T (défaut 30) ; copie : le délai entre les symboles et le "
                             "délimiteur (défaut 20)"))
-    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, copy_defaults=TASK_DEFAULTS["copy"])
+    common.add_train_args(p, steps=1500, lr=0.01, hidden=32, copy_defaults=TASK_DEFAULTS["copy"],
+                          out="runs/<task>-<cell>-T<length>-<date>-<time>")
     p.set_defaults(run=run)
 
 

@@ -48,7 +48,7 @@ def register(subparsers):
     defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size,
                 "lr": d.lr, "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
                 "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None,
-                "seed": d.seed, "out": "runs/<corpus>-<cell>-<time>", "backend": "numpy",
+                "seed": d.seed, "out": "runs/<corpus>-<cell>-<date>-<time>", "backend": "numpy",
                 "minutes": d.minutes}
     add_training_options(p, defaults, notes={"eval_every": (
         f"; default: every {d.eval_seconds:g} s of a time budget, ten times in a step budget",
