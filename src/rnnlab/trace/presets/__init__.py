@@ -48,8 +48,8 @@ PRESETS = {p.id: p for p in (
            "l'unité LSTM du cours (2.7/1.63/1.62 … 0.98), exacte contre imprimée", course001.lstm_unit),
     Preset("cours-backprop", "Cours, Rappel", "the backpropagation recap: ∂E/∂w16 and ∂E/∂w7 through h4",
            "le rappel de rétropropagation : ∂E/∂w16 et ∂E/∂w7 à travers h4", course001.backprop),
-    Preset("cours-days", "Cours, Résumé", "the LSTM unit over four days: day 5 for both sequences (≈ 0, ≈ "
-           "0.97)",
+    Preset("cours-days", "Cours, Résumé",
+           "the LSTM unit over four days: day 5 for both sequences (≈ 0, ≈ 0.97)",
            "l'unité LSTM sur quatre jours : le jour 5 des deux séquences (≈ 0, ≈ 0.97)", course001.days),
     Preset("cours-architectures", "Cours, Types", "the four architectures with the Cours' examples, each run",
            "les quatre architectures avec les exemples du Cours, chacune exécutée", course001.architectures),
@@ -63,9 +63,9 @@ PRESETS = {p.id: p for p in (
            "le code du Notebook exécuté tel quel : ses cinq erreurs, corrigées a minima", course003.code),
     Preset("notebook-steps", "Notebook", "vocabulary, windows, one-hot, forward, loss, BPTT with clipping",
            "vocabulaire, fenêtres, one-hot, passe avant, perte, BPTT avec écrêtage", course003.steps),
-    Preset("notebook-training", "Notebook", "its corrected train_rnn: learning rates that converge and "
-           "diverge; "
-           "generation", "son train_rnn corrigé : taux qui convergent et qui divergent ; génération",
+    Preset("notebook-training", "Notebook",
+           "its corrected train_rnn: learning rates that converge and diverge; generation",
+           "son train_rnn corrigé : taux qui convergent et qui divergent ; génération",
            course003.training),
     Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar "
            "RNN", "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire",
