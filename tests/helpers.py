@@ -57,3 +57,67 @@ def layer_case(cell, option, *, seed, data_seed, T, B, D, H, hx_scale=1.0):
         hx = hx if len(hx) == 2 else hx[0]
     lengths = None if run.get("lengths") is None else np.array(run["lengths"])
     return layer, x, hx, lengths
+
+
+class CliResult:
+    """What one in-process ``rnnlab`` call gave: its exit status and what it wrote."""
+
+    def __init__(self, code: int, out: str, err: str, exception: BaseException | None):
+        self.code, self.out, self.err, self.exception = code, out, err, exception
+
+    def __repr__(self):
+        return f"CliResult(code={self.code}, err={self.err[-300:]!r}, exception={self.exception!r})"
+
+
+def run_cli(argv, cwd=None) -> CliResult:
+    """Run ``rnnlab argv`` in this process (the CLI's own entry point, ``rnnlab.cli.main``), in
+    ``cwd`` if given, and return its status and output. An exception that escapes ``main`` (a
+    traceback a user would see) is kept in ``exception`` with status 1, not raised."""
+    import contextlib
+    import traceback
+
+    from rnnlab import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    exception = None
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main([str(a) for a in argv])
+            except SystemExit as exc:  # argparse's own refusals
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Exception as exc:  # noqa: BLE001 - a traceback the user would see
+                exception, code = exc, 1
+                err.write(traceback.format_exc())
+    finally:
+        os.chdir(previous)
+    return CliResult(int(code or 0), out.getvalue(), err.getvalue(), exception)
+
+
+def tree_hashes(*folders) -> dict:
+    """``{path: sha256}`` of every file under ``folders``: compare before and after a call to
+    prove that it changed nothing."""
+    import hashlib
+    from pathlib import Path
+
+    hashes = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def assert_refused(result: CliResult, *culprits: str) -> None:
+    """A clean refusal: non-zero status, no traceback, and a last line on stderr (the message,
+    after argparse's usage if any) that names every culprit."""
+    assert result.exception is None, result.err
+    assert result.code != 0, result
+    assert "Traceback" not in result.err, result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert lines, result
+    for culprit in culprits:
+        assert culprit.lower() in lines[-1].lower(), (culprit, lines[-1])
