@@ -49,7 +49,8 @@ BUDGET = {
     "forecast": ["--steps", "3", "--no-progress"],
 }
 # Not run by this test (see the module docstring): the README's two set-up commands.
-SETUP = {"pip install -e '.[test]'", "pytest", "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+SETUP = {"pip install -e '.[test]'", "pytest",
+         "pip install torch --index-url https://download.pytorch.org/whl/cpu",
          "pip install -e '.[docs]'", "python docs/build.py"}  # .ci/run runs the documentation's two
 # Commands whose pasted output must match what rnnlab prints now.
 CHECK_OUTPUT = {"exercise", "tape", "gradients"}
@@ -113,7 +114,8 @@ def run_rnnlab(argv: list[str]) -> tuple[int, str]:
 def test_readme_keeps_the_two_setup_commands():
     text = README.read_text(encoding="utf-8")
     bash = [body for lang, body in blocks(text) if lang == "bash"]
-    assert bash and bash[0].split("\n")[:3] == ["pip install -e '.[test]'", "rnnlab train", "pytest"], \
+    setup = ["pip install -e '.[test]'", "rnnlab train", "pytest"]
+    assert bash and bash[0].split("\n")[:3] == setup, \
         "the README's first bash block must be the install, the default run and the tests (.ci/run mirrors them)"
 
 
