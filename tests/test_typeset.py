@@ -171,6 +171,6 @@ def test_code_is_told_from_formulas(text, code):
 @pytest.mark.parametrize("text,math", [("W_hh", True), ("i × C̃", True), ("(2, 8) → (2, 5)", True),
                                        ("U", True), ("h1·w7 + h2·w10 + h3·w13", True),
                                        ("classify a single image", False), ("'a'", False), ("✓", False),
-                                       ("4,78", False), ("C_tilde", False), ("rnnlab's BPTT", False)])
+                                       ("4,78", False), ("C_tilde", False), ("tp-1.2", False), ("rnnlab's BPTT", False)])
 def test_table_cells_that_are_formulas(text, math):
     assert looks_like_formula(text) is math

@@ -640,12 +640,13 @@ def looks_like_formula(text: str) -> bool:
     """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``),
     not prose (``classify a single image``), code or a quoted character (``'a'``)."""
     text = text.strip()
-    if not text or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text):
+    if (not text or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
+            or re.fullmatch(r"[a-z]{2,}-[\w.-]+", text)):  # a misprinted "4,78", an id such as tp-1.2
         return False
     words = _prose_words(text)
     if _STRONG.search(text):
         return len(words) <= 4
-    return not words and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()]", text) is not None
+    return not words and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()\[]", text) is not None
 
 
 # --- numbers in columns -------------------------------------------------------------------------
