@@ -74,6 +74,8 @@ def test_derivatives_and_divisions_are_fractions():
     frac = next(soft.iter("mfrac"))
     assert text_of(frac[1], "mn") == ["0.1", "0.2"] and "+" in text_of(frac[1], "mo")
     assert len([e for e in frac[1].iter("mo") if e.text == "("]) == 2  # the outer parentheses dropped
+    _, chain = tree("∂L/∂h_k × (∂h_k/∂h_{k-1}) × … × (∂h_1/∂h_0)")
+    assert len(list(chain.iter("mfrac"))) == 3 and "(" not in text_of(chain, "mo")  # the bar groups
     _, jac = tree("∂(h_t, C_t)/∂(h_{t-1}, C_{t-1})")
     assert len(list(jac.iter("mfrac"))) == 1
 
@@ -111,7 +113,8 @@ def test_matrices_are_tables_in_brackets():
     _, body = tree("W_hh = [[0.8, 0.1], [-0.1, 0.8]]")
     table = next(body.iter("mtable"))
     assert [[text_of(td, "mn")[0] for td in tr] for tr in table] == [["0.8", "0.1"], ["0.1", "0.8"]]
-    assert "[[" not in "".join(text_of(body, "mo"))
+    assert table.get("class") == "matrix" and "linear-gradient" in table.get("style")  # its brackets
+    assert "[" not in "".join(text_of(body, "mo"))
     _, vec = tree("[h_0, x_1] = [0.1, -0.1, 0.8]")
     assert not list(vec.iter("mtable"))  # a vector stays a bracketed list, as the course writes it
 

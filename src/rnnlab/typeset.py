@@ -412,6 +412,15 @@ def _is_function(node) -> bool:
     return isinstance(node, (Func, Apply)) or isinstance(getattr(node, "base", None), Func)
 
 
+# the brackets of a matrix, drawn by the box itself: they span its rows in any font (a stretched "["
+# needs a font with a MATH table, which many systems lack)
+_BRACKETS = ";".join([
+    "padding:0 0.3em",
+    "background:" + ",".join(f"linear-gradient(currentColor,currentColor) {where} no-repeat" for where in (
+        "left top/1.5px 100%", "right top/1.5px 100%", "left top/0.3em 1.5px", "left bottom/0.3em 1.5px",
+        "right top/0.3em 1.5px", "right bottom/0.3em 1.5px"))])
+
+
 def _entries(group) -> list:
     """``[a, b, c]`` -> ``[a, b, c]`` as nodes (each entry one operand, signs included)."""
     entries, current = [], []
@@ -467,10 +476,12 @@ def _ml(node, script=False) -> str:
     if isinstance(node, Group):
         rows = _matrix_rows(node)
         if rows:
-            cells = "".join("<mtr>" + "".join(f"<mtd>{_ml(c, script)}</mtd>" for c in row) + "</mtr>"
-                            for row in rows)
-            return (f'<mrow><mo fence="true" form="prefix">[</mo><mtable>{cells}</mtable>'
-                    f'<mo fence="true" form="postfix">]</mo></mrow>')
+            cells = "".join("<mtr>" + "".join(f'<mtd style="padding:0.1em 0.4em">{_ml(c, script)}</mtd>'
+                                              for c in row) + "</mtr>" for row in rows)
+            return f'<mtable class="matrix" style="{_BRACKETS}">{cells}</mtable>'
+        if node.open == "(" and len([n for n in node.body if n is not None]) == 1 and isinstance(
+                _last(node.body), Frac):  # (∂h_k/∂h_{k-1}): the bar groups, as in print
+            return _ml(_last(node.body), script)
         inner = f"<mrow>{_ml_items(node.body, script)}</mrow>"
         if not node.open:
             return inner
@@ -526,7 +537,8 @@ def formula_mathml(text: str, display: bool = False) -> str:
                 span = ' columnspan="2"' if aligned else ""
                 cells.append(f'<mtr><mtd{span} style="text-align:left;padding:0.1em 0">'
                              f"{_ml_line(right)}</mtd></mtr>")
-        body = f"<mtable>{''.join(cells)}</mtable>"
+        style = ' displaystyle="true"' if display else ""  # a table's cells are compact unless told
+        body = f"<mtable{style}>{''.join(cells)}</mtable>"
     tex = formula_latex(text)
     mode = ' display="block"' if display else ""
     return (f'<math{mode} alttext="{escape(text)}"><semantics>{body}'
