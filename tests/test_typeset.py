@@ -1,11 +1,13 @@
 """The course's notation typeset as MathML (and LaTeX) by :mod:`rnnlab.typeset`: the structure of the
 markup for the course's formulas, escaping, and numbers aligned on the decimal point."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from rnnlab.trace.presets import PRESETS
 from rnnlab.typeset import decimal_aligned_cells, formula_latex, formula_mathml, is_code, looks_like_formula
 
 
@@ -174,6 +176,85 @@ def test_code_is_told_from_formulas(text, code):
 @pytest.mark.parametrize("text,math", [("W_hh", True), ("i × C̃", True), ("(2, 8) → (2, 5)", True),
                                        ("U", True), ("h1·w7 + h2·w10 + h3·w13", True),
                                        ("classify a single image", False), ("'a'", False), ("✓", False),
-                                       ("4,78", False), ("C_tilde", False), ("tp-1.2", False), ("rnnlab's BPTT", False)])
+                                       ("4,78", False), ("C_tilde", False), ("tp-1.2", False), ("-0.25", False), ("rnnlab's BPTT", False)])
 def test_table_cells_that_are_formulas(text, math):
     assert looks_like_formula(text) is math
+
+
+# --- every page rnnlab writes: every formula typeset --------------------------------------------------
+
+
+def _expected_formulas(doc):
+    """What the document holds as mathematics: displayed formulas, `…` spans, the trace tables'
+    quantities, formulas and numbers substituted, and the table cells in the notation."""
+    from rnnlab.trace.document import Formula, Table, Text, TraceBlock
+    from rnnlab.trace.layout import gradient_rows, step_rows
+
+    out = []
+    for block in doc.blocks:
+        if isinstance(block, Formula) and not is_code(block.text):
+            out.append(block.text)
+        elif isinstance(block, Text):
+            out += [p for k, p in enumerate(block.text.split("`")) if k % 2 and not is_code(p)]
+        elif isinstance(block, Table):
+            out += [c for row in block.rows for c in row if isinstance(c, str) and looks_like_formula(c)]
+        elif isinstance(block, TraceBlock):
+            trace = block.trace
+            rows = [r for s in trace.steps for r in step_rows(trace, s, doc.precision)] if block.forward else []
+            if trace.backward is not None:
+                rows += [r for s in trace.backward.steps for r in step_rows(trace, s, doc.precision, backward=True)]
+                rows += gradient_rows(trace, doc.precision)
+            out += [t for r in rows for t in (r.label, r.formula, r.arithmetic) if t]
+    return out
+
+
+def _check_page(page, expected):
+    import html
+
+    maths = re.findall(r"<math\b.*?</math>", page, re.S)
+    for m in maths:
+        ET.fromstring(m)  # well formed, so the browser's MathML parser builds what we wrote
+    alts = {html.unescape(a) for a in re.findall(r'<math[^>]*? alttext="([^"]*)"', page)}
+    missing = [e for e in expected if e not in alts]
+    assert not missing, missing[:5]
+    # nothing in the notation is left as text in a cell, a <pre> or a <code>: only program text is
+    assert 'class="m"' not in page and 'class="v"' not in page  # the monospace formula cells are gone
+    for tag, body in re.findall(r"<(pre|code)>(.*?)</\1>", page, re.S):
+        assert is_code(html.unescape(body)), (tag, body)
+    no_math = re.sub(r"<math\b.*?</math>", "", page, flags=re.S)
+    for cell in re.findall(r"<t[dh](?: class=\"num\")?>([^<]*)</t[dh]>", no_math):
+        assert not looks_like_formula(html.unescape(cell)), cell
+    for cell in re.findall(r'<td class="num">(.*?)</td>', page):  # aligned columns hold numbers only
+        assert re.fullmatch(r'[-−]?\d+(\.\d+)?(e[+-]\d+)?|[-−]?inf|nan', re.sub(r"<[^>]+>", "", cell)), cell
+    return maths
+
+
+@pytest.mark.parametrize("pid", sorted(PRESETS))
+def test_every_formula_of_every_exercise_page_is_typeset(pid):
+    from rnnlab.i18n import set_language
+    from rnnlab.trace.presets import build
+    from rnnlab.trace.render import render
+
+    set_language("en")
+    doc = build(pid)
+    expected = _expected_formulas(doc)
+    maths = _check_page(render(doc, "html"), expected)
+    assert len(maths) >= len(set(expected))
+    if any(True for _ in doc.traces):
+        assert any("<msub>" in m for m in maths) and any("<mn>" in m for m in maths)
+
+
+def test_the_trace_command_page_is_typeset(tmp_path, capsys):
+    from rnnlab.cli import main
+    from rnnlab.trace import config
+
+    for cell in ("rnn", "lstm", "gru"):
+        path = tmp_path / f"{cell}.json"
+        path.write_text(json.dumps(config.example(cell)), encoding="utf-8")
+        out = tmp_path / f"{cell}.html"
+        assert main(["trace", str(path), "--format", "html", "--lang", "fr", "--out", str(out)]) == 0
+        page = out.read_text(encoding="utf-8")
+        assert '<html lang="fr">' in page and "calcul détaillé" in page
+        maths = _check_page(page, [])
+        assert any("<mfrac>" in m for m in maths)  # the backward pass: ∂L/∂h_t as fractions
+        assert any("<mo>⊙</mo>" in m or "<mo>×</mo>" in m for m in maths)

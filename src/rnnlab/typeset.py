@@ -14,7 +14,9 @@ The notation, as rnnlab prints it:
 - ``×``, ``⊙``, ``·``, ``−``, ``=``, ``≈``, ``→`` …: operators; ``[h_{t-1}, x_t]``: brackets;
 - words (``forget gate``, ``held fixed``): text; two or more spaces: a wide space.
 
-Numbers in columns are aligned on their decimal point by :func:`decimal_aligned_cells`.
+Numbers in columns are aligned on their decimal point by :func:`decimal_aligned_cells`. A page
+showing them includes :data:`CSS` (the decimal pad, the math font); the MathML itself needs no
+style sheet (a matrix draws its own brackets).
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def _flat(text: str) -> list:
         elif kind == "word":
             items.append(_word(value))
         elif kind in ("sub", "sup"):
-            items.append((kind, _row(parse(value, _subscript=kind == "sub"))))
+            items.append((kind, _row(_parse_script(value, kind == "sub"))))
         elif kind == "unisup":
             for ch in value:
                 items.append(("sup", Op("′") if ch in "′'" else
@@ -361,12 +363,18 @@ def _letters(node):
     return node
 
 
-def parse(text: str, _subscript: bool = False) -> list:
+def parse(text: str) -> list:
     """One line of the notation -> its nodes (``None`` marks a single space between them)."""
     nodes = _structure(_nest(_flat(text.strip())))
     while nodes and nodes[-1] is None:
         nodes.pop()
-    return [_letters(n) for n in nodes] if _subscript else nodes
+    return nodes
+
+
+def _parse_script(text: str, subscript: bool) -> list:
+    """A script's argument; in a subscript, letters are indices (``W_hh``: h and h)."""
+    nodes = parse(text)
+    return [_letters(n) for n in nodes] if subscript else nodes
 
 
 def split_lines(text: str) -> list:
@@ -652,7 +660,7 @@ def looks_like_formula(text: str) -> bool:
     """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``),
     not prose (``classify a single image``), code or a quoted character (``'a'``)."""
     text = text.strip()
-    if (not text or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
+    if (not text or is_number(text) or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
             or re.fullmatch(r"[a-z]{2,}-[\w.-]+", text)):  # a misprinted "4,78", an id such as tp-1.2
         return False
     words = _prose_words(text)
