@@ -250,11 +250,35 @@ def test_the_trace_command_page_is_typeset(tmp_path, capsys):
 
     for cell in ("rnn", "lstm", "gru"):
         path = tmp_path / f"{cell}.json"
-        path.write_text(json.dumps(config.example(cell)), encoding="utf-8")
+        cfg = dict(config.example(cell), title=f"<script>alert(1)</script> {cell} & `h_t` <b>")
+        path.write_text(json.dumps(cfg), encoding="utf-8")
         out = tmp_path / f"{cell}.html"
         assert main(["trace", str(path), "--format", "html", "--lang", "fr", "--out", str(out)]) == 0
         page = out.read_text(encoding="utf-8")
         assert '<html lang="fr">' in page and "calcul détaillé" in page
+        assert "<script>" not in page and "<b>" not in page  # the user's title is escaped
+        assert f"<title>&lt;script&gt;alert(1)&lt;/script&gt; {cell} &amp; `h_t` &lt;b&gt;</title>" in page
         maths = _check_page(page, [])
         assert any("<mfrac>" in m for m in maths)  # the backward pass: ∂L/∂h_t as fractions
         assert any("<mo>⊙</mo>" in m or "<mo>×</mo>" in m for m in maths)
+
+
+def test_any_text_gives_one_well_formed_math_element():
+    """The lab passes what a user types: whatever the text, one well-formed ``<math>`` element comes
+    back, holding the text's characters only as escaped text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("abxhWCtf_^{}()[]|‖,.:;=+-−×·⊙/∂σΣ²ᵀ'\"<>&0123456789 \n")
+                               + ["\u0303", "tanh", "exp", "  ", "<script>", "&amp;"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(alphabet, max_size=30).map("".join), st.booleans())
+    def check(text, display):
+        out = formula_mathml(text, display)
+        math = ET.fromstring(out)
+        assert math.tag == "math" and len(list(math)) == 1
+        assert "<script>" not in out
+        formula_latex(text)
+
+    check()
