@@ -166,6 +166,10 @@ def test_decimal_aligned_cells_pad_to_the_longest_fraction():
 @pytest.mark.parametrize("text,code", [("chars = sorted(set(text))", True),
                                        ('GRU(..., reset="before")', True),
                                        ("U(x[:, t])", True), ("V.weight", True),
+                                       ("W_xh, … = initialize_parameters(vocab_size)", True),
+                                       ("onehot_dict[inputs[t]].reshape(1, -1)", True),
+                                       ("L = −log y[target]   (train_rnn: loss += −log(outputs[-1]))", False),
+                                       ("y_t = W_hy × h_t + b_y", False), ("W_g[:, h]ᵀ", False),
                                        ("class A:\n    def f(self):\n        return 1", True),
                                        ("h_t = tanh(U x_t + w h_{t-1})", False),
                                        ("x1 = 1.0, x2 = 0.5, target = 1.0", False)])
@@ -176,7 +180,8 @@ def test_code_is_told_from_formulas(text, code):
 @pytest.mark.parametrize("text,math", [("W_hh", True), ("i × C̃", True), ("(2, 8) → (2, 5)", True),
                                        ("U", True), ("h1·w7 + h2·w10 + h3·w13", True),
                                        ("classify a single image", False), ("'a'", False), ("✓", False),
-                                       ("4,78", False), ("C_tilde", False), ("tp-1.2", False), ("-0.25", False), ("rnnlab's BPTT", False)])
+                                       ("4,78", False), ("C_tilde", False), ("tp-1.2", False),
+                                       ("-0.25", False), ("rnnlab's BPTT", False)])
 def test_table_cells_that_are_formulas(text, math):
     assert looks_like_formula(text) is math
 
@@ -200,10 +205,11 @@ def _expected_formulas(doc):
             out += [c for row in block.rows for c in row if isinstance(c, str) and looks_like_formula(c)]
         elif isinstance(block, TraceBlock):
             trace = block.trace
-            rows = [r for s in trace.steps for r in step_rows(trace, s, doc.precision)] if block.forward else []
+            p = doc.precision
+            rows = [r for s in trace.steps for r in step_rows(trace, s, p)] if block.forward else []
             if trace.backward is not None:
-                rows += [r for s in trace.backward.steps for r in step_rows(trace, s, doc.precision, backward=True)]
-                rows += gradient_rows(trace, doc.precision)
+                rows += [r for s in trace.backward.steps for r in step_rows(trace, s, p, backward=True)]
+                rows += gradient_rows(trace, p)
             out += [t for r in rows for t in (r.label, r.formula, r.arithmetic) if t]
     return out
 

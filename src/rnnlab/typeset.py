@@ -484,8 +484,9 @@ def _ml(node, script=False) -> str:
     if isinstance(node, Group):
         rows = _matrix_rows(node)
         if rows:
-            cells = "".join("<mtr>" + "".join(f'<mtd style="padding:0.1em 0.4em">{_ml(c, script)}</mtd>'
-                                              for c in row) + "</mtr>" for row in rows)
+            cell = '<mtd style="padding:0.1em 0.4em;text-align:right">{}</mtd>'
+            cells = "".join("<mtr>" + "".join(cell.format(_ml(c, script)) for c in row) + "</mtr>"
+                            for row in rows)
             return f'<mtable class="matrix" style="{_BRACKETS}">{cells}</mtable>'
         if node.open == "(" and len([n for n in node.body if n is not None]) == 1 and isinstance(
                 _last(node.body), Frac):  # (∂h_k/∂h_{k-1}): the bar groups, as in print
@@ -637,9 +638,10 @@ def formula_latex(text: str) -> str:
 
 # --- what is a formula -------------------------------------------------------------------------
 
-_CODE = re.compile(r"^\s*(?:class|def|for|return|import|from|if|while)\b.*:?$|self\.|\+-{3,}|-->|<--|\[:,"
+_CODE = re.compile(r"^\s*(?:class|def|for|if|while)\b[^\n]*:\s*(?:#[^\n]*)?$|^\s*return\b|self\.|\+-{3,}"
+                   r"|-->|<--|(?<!_[A-Za-z])\[:,"
                    r"|\w\(\.\.\.|\b(?:sorted|set|len|range|print|torch|nn|np)\s*[.(]"
-                   r"|\b[A-Za-z]\w*\([^()]*\w=\S"
+                   r"|\b[A-Za-z]\w*\([^()]*\w=\S|[\w\])]\.[A-Za-z_]{2,}\(|\b[a-z]{2,}_[a-z_]{3,}\s*[(\[]"
                    r"|\b[A-Za-z]\.[A-Za-z_]{2,}\b|^[A-Za-z]\w*_[a-z]{4,}$|^(?:tanh|exp|log)_\w+$", re.M)
 _STRONG = re.compile(r"[_^=×·⊙σ∂Σ∑²³ᵀ≈∇‖→]|\btanh\b|\bsoftmax\b")
 _SHAPE = re.compile(r"[\w\s.,()\[\]+−\-×/|'′\u0303\u0304]+")

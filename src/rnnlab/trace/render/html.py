@@ -27,7 +27,7 @@ caption{font-weight:bold;text-align:left;padding:.3em 0}
 pre{background:#f4f4f4;padding:.6em;overflow-x:auto}
 .formula{overflow-x:auto;padding:.2em 0}
 .erratum{border-left:4px solid #c33;background:#fbeeee;padding:.4em .8em;margin:.8em 0}
-figure{margin:1em 0}svg.diagram{max-width:100%;height:auto}
+figure{margin:1em 0}figure.unrolled{overflow-x:auto}
 """ + MATH_CSS
 
 # a name with a subscript written in running text (``h_t``, ``W_hh``, ``z_f,1``, ``C̃_t``, ``∂L/∂W_f``)
@@ -189,7 +189,7 @@ def _trace(block, precision) -> list:
     out = [f"<h3>{_inline(block.title)}</h3>"] if block.title else []
     facts = "".join(_fact(label, text) for label, text in trace_facts(trace, precision))
     out.append(f'<ul class="facts">{facts}</ul>')
-    out.append(f"<figure>{unrolled_svg(trace, precision)}<figcaption>"
+    out.append(f'<figure class="unrolled">{unrolled_svg(trace, precision)}<figcaption>'
                + escape(say("The cell unrolled in time: the same weights at every step.",
                             "La cellule déroulée dans le temps : les mêmes poids à chaque pas."))
                + "</figcaption></figure>")
@@ -223,7 +223,9 @@ def _formula_block(text: str) -> str:
 
 
 def _said(text: str) -> str:
-    """What a document says or the correct value: a formula, or text with names typeset."""
+    """What a document says or the correct value: a formula, code, or text with names typeset."""
+    if is_code(text):
+        return f"<code>{escape(text)}</code>"
     return formula_mathml(text) if looks_like_formula(text) else _inline(text)
 
 
