@@ -251,6 +251,13 @@ def _attach_scripts(items: list) -> list:
     for item in items:
         if isinstance(item, Group):
             item = Group(item.open, tuple(_structure(list(item.body))), item.close)
+        last = out[-1] if out else None
+        if isinstance(item, tuple) and isinstance(last, Words) and last.text.isalpha():
+            kind, arg = item  # dw_4: the differential d of w_4, one operand
+            head = Ident(last.text[:-1]) if len(last.text) == 2 else Words(last.text[:-1])
+            scripts = (arg, None) if kind == "sub" else (None, arg)
+            out[-1] = Row((head, Script(Ident(last.text[-1]), *scripts)))
+            continue
         has_base = out and out[-1] is not None and not isinstance(out[-1], (Space, Words))
         if isinstance(item, tuple) and has_base:
             kind, arg = item
@@ -554,6 +561,30 @@ def formula_mathml(text: str, display: bool = False) -> str:
             f'<annotation encoding="application/x-tex">{escape(tex)}</annotation></semantics></math>')
 
 
+def split_wide(text: str) -> list:
+    """A one-line formula cut at its wide gaps (two or more spaces, or ``; ``, outside brackets):
+    pieces a narrow column may put on lines of their own, since a browser does not break MathML."""
+    if "\n" in text.strip():
+        return [text]
+    pieces, depth, start = [], 0, 0
+    for m in re.finditer(r"[([{]|[)\]}]| {2,}|; +", text):
+        if m.group()[0] in "([{":
+            depth += 1
+        elif m.group()[0] in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            pieces.append(text[start:m.end()].rstrip())
+            start = m.end()
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()] or [text]
+
+
+def inline_mathml(text: str) -> str:
+    """A formula in running text or a table cell: :func:`formula_mathml` of each piece of
+    :func:`split_wide`, separated by spaces, so that a long formula may wrap between them."""
+    return " ".join(formula_mathml(piece) for piece in split_wide(text))
+
+
 # --- LaTeX, from the same tree ------------------------------------------------------------------
 
 _TEX_OPS = {"×": r"\times", "⊙": r"\odot", "·": r"\cdot", "−": "-", "≈": r"\approx", "→": r"\to",
@@ -653,22 +684,28 @@ def is_code(text: str) -> bool:
     return _CODE.search(text) is not None
 
 
-def _prose_words(text: str) -> list:
+def _prose_share(text: str) -> float:
+    """How much of ``text`` (not counting spaces) is words: runs of two letters or more that name no
+    function, snake_case names of code included, subscripts (``h_t``, ``W_hh``) not."""
+    # a name in code (train_rnn) is a word
+    text = re.sub(r"\b[A-Za-z]{2,}_[A-Za-z]{2,}\w*", lambda m: "a" * len(m.group()), text)
     bare = re.sub(r"_(?:\{[^{}]*\}|\w+)", "", text)  # subscripts are not words
-    return [w for w in re.findall(r"[A-Za-zÀ-ÿ]{3,}", bare) if w not in FUNCTIONS]
+    words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", bare) if w not in FUNCTIONS]
+    return sum(map(len, words)) / max(1, len(re.sub(r"\s", "", text)))
 
 
 def looks_like_formula(text: str) -> bool:
-    """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``),
-    not prose (``classify a single image``), code or a quoted character (``'a'``)."""
+    """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``,
+    ``dy = y_T − onehot(target) at t = T only``), not prose (``classify a single image``,
+    ``TD, ex. 3, forward list of ∂h_1/∂U``: mostly words), code or a quoted character (``'a'``)."""
     text = text.strip()
     if (not text or is_number(text) or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
             or re.fullmatch(r"[a-z]{2,}-[\w.-]+", text)):  # a misprinted "4,78", an id such as tp-1.2
         return False
-    words = _prose_words(text)
+    share = _prose_share(text)
     if _STRONG.search(text):
-        return len(words) <= 4
-    return not words and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()\[]", text) is not None
+        return share <= 0.55
+    return share == 0 and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()\[]", text) is not None
 
 
 # --- numbers in columns -------------------------------------------------------------------------
@@ -723,5 +760,5 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 """
 
 
-__all__ = ["CSS", "decimal_aligned_cells", "formula_latex", "formula_mathml", "is_code", "is_number",
-           "looks_like_formula", "parse"]
+__all__ = ["CSS", "decimal_aligned_cells", "formula_latex", "formula_mathml", "inline_mathml", "is_code",
+           "is_number", "looks_like_formula", "parse", "split_wide"]
