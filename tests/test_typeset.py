@@ -304,3 +304,16 @@ def test_any_text_gives_one_well_formed_math_element():
         formula_latex(text)
 
     check()
+
+
+def test_running_text_typesets_its_names_and_spans_and_keeps_code():
+    from rnnlab.trace.document import Document, Text
+    from rnnlab.trace.render import render
+
+    doc = Document("t", "T").add(Text("The state h_t, `C_t = f_t ⊙ C_{t-1}` and ∂L/∂W_f; "
+                                      "Linear(h_size, out_size) and `sorted(set(text))` stay code."))
+    page = render(doc, "html")
+    for alt in ("h_t", "C_t = f_t ⊙ C_{t-1}", "∂L/∂W_f"):
+        assert f'<math alttext="{alt}">' in page
+    assert 'alttext="h_size"' not in page and "Linear(h_size, out_size)" in page
+    assert "<code>sorted(set(text))</code>" in page

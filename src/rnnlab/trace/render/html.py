@@ -31,9 +31,10 @@ pre{background:#f4f4f4;padding:.6em;overflow-x:auto}
 figure{margin:1em 0}figure.unrolled{overflow-x:auto}
 """ + MATH_CSS
 
-# a name with a subscript written in running text (``h_t``, ``W_hh``, ``z_f,1``, ``C̃_t``, ``∂L/∂W_f``)
+# a name with a subscript written in running text (``h_t``, ``W_hh``, ``z_f,1``, ``C̃_t``, ``∂L/∂W_f``;
+# not ``h_size``, a name in code)
 BARE_NAME = re.compile(r"(?<![\w∂/])(?:∂[A-Za-z]\w*/∂)?[A-Za-z][\u0303\u0304]?"
-                       r"(?:_\{[^{}`]*\}|_[A-Za-z0-9]+(?:,[A-Za-z0-9]+)?)(?![A-Za-z0-9_{(])")
+                       r"(?:_\{[^{}`]*\}|_[A-Za-z0-9]{1,3}(?:,[A-Za-z0-9]+)?)(?![A-Za-z0-9_{(])")
 
 
 def _math_or_code(text: str) -> str:
