@@ -168,7 +168,7 @@ def _word(value: str):
     name = Ident(letters, accent)
     if digits:
         return Script(name, sub=Num(digits))
-    if len(letters) > 1 and not accent:
+    if (len(letters) > 1 or not letters.isascii()) and not accent:  # a word, or French "à"
         return Words(letters)
     return name
 
@@ -590,9 +590,12 @@ def inline_mathml(text: str) -> str:
 _TEX_OPS = {"×": r"\times", "⊙": r"\odot", "·": r"\cdot", "−": "-", "≈": r"\approx", "→": r"\to",
             "⟶": r"\longrightarrow", "⟵": r"\longleftarrow", "←": r"\leftarrow", "⇒": r"\Rightarrow",
             "≤": r"\le", "≥": r"\ge", "≠": r"\neq", "∈": r"\in", "±": r"\pm", "…": r"\dots", "⋯": r"\cdots",
-            "∂": r"\partial", "∑": r"\sum", "∏": r"\prod", "′": "'", "∞": r"\infty", "%": r"\%",
+            "∂": r"\partial", "∑": r"\sum", "∏": r"\prod", "′": r"\prime", "∞": r"\infty", "%": r"\%",
             "#": r"\#", "&": r"\&", "$": r"\$", "~": r"\sim", "√": r"\surd", "✓": r"\checkmark",
-            "✗": r"\times", "°": r"^\circ"}
+            "✗": r"\times", "°": r"^\circ", "↔": r"\leftrightarrow", "⇔": r"\Leftrightarrow",
+            "↦": r"\mapsto", "≡": r"\equiv", "∝": r"\propto", "∘": r"\circ", "⊗": r"\otimes",
+            "⊕": r"\oplus", "∉": r"\notin", "⊂": r"\subset", "∪": r"\cup", "∩": r"\cap", "∀": r"\forall",
+            "∃": r"\exists"}
 _TEX_IDENTS = {"λ": r"\lambda", "ρ": r"\rho", "θ": r"\theta", "α": r"\alpha", "β": r"\beta",
                "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "μ": r"\mu", "π": r"\pi",
                "φ": r"\varphi", "ψ": r"\psi", "ω": r"\omega", "Δ": r"\Delta", "Φ": r"\Phi",
@@ -618,6 +621,8 @@ def _tex_items(nodes) -> str:
 def _tex(node) -> str:
     if isinstance(node, Num):
         return node.text
+    if isinstance(node, Ident) and not node.text.isascii() and node.text not in _TEX_IDENTS:
+        return r"\text{" + node.text + "}"  # à, î: text letters (T1), not symbols of math mode
     if isinstance(node, Ident):
         name = _TEX_IDENTS.get(node.text, node.text)
         if (len(name) > 3 or "_" in name) and not name.startswith("\\"):  # a name in code
@@ -626,7 +631,10 @@ def _tex(node) -> str:
     if isinstance(node, Func):
         return FUNCTIONS[node.name]
     if isinstance(node, Op):
-        return _TEX_OPS.get(node.text, _TEX_FENCES.get(node.text, node.text))
+        tex = _TEX_OPS.get(node.text, _TEX_FENCES.get(node.text))
+        if tex is None:
+            return node.text if node.text.isascii() else r"\text{" + node.text.translate(_TEX_TEXT) + "}"
+        return tex
     if isinstance(node, Words):
         return r"\text{ " + node.text.translate(_TEX_TEXT) + " }"
     if isinstance(node, Space):
