@@ -285,6 +285,27 @@ def test_the_trace_command_page_is_typeset(tmp_path, capsys):
         assert any("<mo>⊙</mo>" in m or "<mo>×</mo>" in m for m in maths)
 
 
+def _tex_is_well_formed(tex):
+    """Braces balanced (``\\{``, ``\\}`` aside), every script sign followed by its braced argument."""
+    bare = tex
+    for escaped in ("\\\\", "\\{", "\\}", "\\_", "\\^"):
+        bare = bare.replace(escaped, "")
+    depth = 0
+    for ch in bare:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0, tex
+    assert depth == 0, tex
+    assert not re.search(r"[_^](?!\{)", bare), tex
+
+
+def test_every_formula_of_the_course_gives_well_formed_latex():
+    from rnnlab.trace.presets import build
+
+    for pid in PRESETS:
+        for text in _expected_formulas(build(pid)):
+            _tex_is_well_formed(formula_latex(text))
+
+
 def test_any_text_gives_one_well_formed_math_element():
     """The lab passes what a user types: whatever the text, one well-formed ``<math>`` element comes
     back, holding the text's characters only as escaped text."""
@@ -301,7 +322,7 @@ def test_any_text_gives_one_well_formed_math_element():
         math = ET.fromstring(out)
         assert math.tag == "math" and len(list(math)) == 1
         assert "<script>" not in out
-        formula_latex(text)
+        _tex_is_well_formed(formula_latex(text))
 
     check()
 

@@ -595,7 +595,7 @@ _TEX_OPS = {"×": r"\times", "⊙": r"\odot", "·": r"\cdot", "−": "-", "≈":
             "✗": r"\times", "°": r"^\circ", "↔": r"\leftrightarrow", "⇔": r"\Leftrightarrow",
             "↦": r"\mapsto", "≡": r"\equiv", "∝": r"\propto", "∘": r"\circ", "⊗": r"\otimes",
             "⊕": r"\oplus", "∉": r"\notin", "⊂": r"\subset", "∪": r"\cup", "∩": r"\cap", "∀": r"\forall",
-            "∃": r"\exists"}
+            "∃": r"\exists", "_": r"\_", "^": r"\hat{}", "\\": r"\backslash"}
 _TEX_IDENTS = {"λ": r"\lambda", "ρ": r"\rho", "θ": r"\theta", "α": r"\alpha", "β": r"\beta",
                "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "μ": r"\mu", "π": r"\pi",
                "φ": r"\varphi", "ψ": r"\psi", "ω": r"\omega", "Δ": r"\Delta", "Φ": r"\Phi",
