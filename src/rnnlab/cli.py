@@ -34,8 +34,9 @@ def _language_from_argv(argv):
 # argparse's own words ("usage:", "options", its error messages), in French when asked.
 _ARGPARSE_FR = {
     "usage: ": "utilisation : ",
-    "positional arguments": "arguments positionnels",
-    "options": "options",
+    # argparse writes "%s:" after a section's title: the title brings the space French puts there
+    "positional arguments": "arguments positionnels\u00a0",
+    "options": "options\u00a0",
     "show this help message and exit": "afficher cette aide et quitter",
     "show program's version number and exit": "afficher la version et quitter",
     "the following arguments are required: %s": "arguments obligatoires manquants : %s",
@@ -70,9 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_common_options(parser, top_level=True)
 
-    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                title=say("commands", "commandes"))
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}",
+                        help=say("show program's version number and exit", "afficher la version de rnnlab et quitter"))
+    sub = parser.add_subparsers(dest="command", metavar=say("COMMAND", "COMMANDE"),
+                                title=say("commands", "commandes\u00a0"))
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue

@@ -42,3 +42,11 @@ def language() -> str:
 def say(en: str, fr: str, lang: str | None = None) -> str:
     """The English or the French text, by ``lang`` or the current language."""
     return fr if (lang or language()) == "fr" else en
+
+
+def integer(n: int, lang: str | None = None) -> str:
+    """``n`` with its thousands grouped as the language writes them: ``104,644`` in English,
+    ``104 644`` in French (a narrow no-break space, U+202F, so that a number never breaks
+    across lines)."""
+    grouped = f"{int(n):,}"
+    return grouped.replace(",", "\u202f") if (lang or language()) == "fr" else grouped

@@ -29,7 +29,7 @@ def register(subparsers):
     p.add_argument("task", nargs="?", choices=["adding", "copy"],
                    help=say("adding problem or copy (memorisation) task (with --resume: the run's)",
                             "problème d'addition ou tâche de copie (mémorisation) "
-                            "(avec --resume : celle du run)"))
+                            "(avec --resume : celle de l'entraînement repris)"))
     p.add_argument("--length", "-T", type=int, default=TASK_DEFAULTS["adding"]["length"],
                    help=say("sequence length T (default 30); copy: the delay between the symbols and "
                             "the delimiter (default 20)",
