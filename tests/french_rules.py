@@ -214,6 +214,8 @@ _ARGUMENT = (r"(?:--?[A-Za-z][\w-]*(?:=\S+)?|\[[^\]\n]*\]|<[^>\n]*>|\{[^}\n]*\}|
              r"|[^\s«»]*[./=|\d][^\s«»]*|list|errata|rnn|lstm|gru|adding|copy|[a-z]+-[\w.]+)")
 _HIDE_IN_TERMINAL = (
     r"``.+?``|`[^`\n]+`",  # code marked as such
+    r"\bdef \w+\([^()\n]*\):",  # a Python definition
+    r"[\w)\]]*\[[^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*\]",  # an index or a slice: out[:, -1], a[b[t]]
     r"\brnnlab(?: (?:" + "|".join(_COMMANDS) + r"))?(?: " + _ARGUMENT + r")*",  # a command line
     r"(?<=«[" + SPACES + r"])[^\s«»]+(?=[" + SPACES + r"]»)",  # a literal quoted: « list », « ; »
     r"(?<![\w-])--?[A-Za-z][\w-]*(?:=\S+)?",  # an option
@@ -283,13 +285,14 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
     return paragraphs
 
 
-def _without_quoted_terms(paragraph: str) -> str:
-    """The paragraph without its short spans between « » (at most four words): foreign terms."""
-    return re.sub(r"«[" + SPACES + r"]*(?:[^\s«»]+\s+){0,3}[^\s«»]+[" + SPACES + r"]*»", _blank, paragraph)
+def _without_quotations(paragraph: str) -> str:
+    """The paragraph without its spans between « »: quotations (a term kept in English, what a
+    document or a program wrote) are not French prose."""
+    return re.sub(r"«[^«»]*»", _blank, paragraph)
 
 
 def english_words_in_terminal(paragraph: str) -> list[tuple[int, str]]:
-    text = _without_quoted_terms(paragraph)
+    text = _without_quotations(paragraph)
     found = [(m.start(), "'couche(s)': write the agreement") for m in re.finditer(r"couche\(s\)", text)]
     pattern = r"(?<![\w'’-])(?:" + "|".join(map(re.escape, CLI_ENGLISH_WORDS)) + r")(?![\w-])"
     for match in re.finditer(pattern, text, flags=re.I):
@@ -299,8 +302,9 @@ def english_words_in_terminal(paragraph: str) -> list[tuple[int, str]]:
 
 def single_quotes(paragraph: str) -> list[tuple[int, str]]:
     """An ASCII quote opening a quotation ('list'): French quotes with « »."""
-    return [(m.start(), f"quotation mark \"'\": use « »: {_around(paragraph, m)!r}")
-            for m in re.finditer(r"(?<![\w)\]'’])'(?=[^\s'])", paragraph)]
+    text = _without_quotations(paragraph)
+    return [(m.start(), f"quotation mark \"'\": use « »: {_around(text, m)!r}")
+            for m in re.finditer(r"(?<![\w)\]'’])'(?=[^\s'])", text)]
 
 
 def mixed_decimals(paragraph: str) -> list[tuple[int, str]]:
@@ -316,7 +320,11 @@ def mixed_decimals(paragraph: str) -> list[tuple[int, str]]:
     return found
 
 
-TERMINAL_RULES = (space_before_double_punctuation, french_quotes, single_quotes, thousands,
+def quotes_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
+    return french_quotes(_without_quotations(paragraph))
+
+
+TERMINAL_RULES = (space_before_double_punctuation, quotes_outside_quotations, single_quotes, thousands,
                   english_words_in_terminal, mixed_decimals)
 
 

@@ -407,13 +407,13 @@ class Trainer:
                 raise
             hint = say(f" (has the corpus {meta['config'].get('corpus')!r} changed since the run began?)",
                        f" (le corpus {meta['config'].get('corpus')!r} a-t-il changé "
-                       "depuis le début du run ?)") \
+                       "depuis le début de l'entraînement ?)") \
                 if isinstance(e, DataError) else ""
             raise CheckpointError(say(f"{where}: cannot resume this run: {e}{hint}",
-                                      f"{where} : impossible de reprendre ce run : {e}{hint}")) from None
+                                      f"{where} : impossible de reprendre cet entraînement : {e}{hint}")) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
-                                      f"{where} : impossible de reprendre ce run "
+                                      f"{where} : impossible de reprendre cet entraînement "
                                       f"({type(e).__name__} : {e})")) from None
         return trainer
 

@@ -136,7 +136,7 @@ def resume_options(args, command: str):
     if settings.get("command") != command or not isinstance(options, dict):
         raise CheckpointError(say(f"{where}: a run of rnnlab {settings.get('command')}, "
                                   f"not of rnnlab {command}",
-                                  f"{where} : un run de rnnlab {settings.get('command')}, "
+                                  f"{where} : un entraînement de rnnlab {settings.get('command')}, "
                                   f"pas de rnnlab {command}"))
     contradict = [args._names[d] for d in sorted(args.given)
                   if d not in MAY_CHANGE_ON_RESUME and (d not in options or options[d] != getattr(args, d))]
@@ -144,7 +144,7 @@ def resume_options(args, command: str):
         raise ConfigError(say(f"--resume continues a run with its own options; "
                               f"remove {', '.join(contradict)} "
                               "(only --steps or --minutes may change its budget)",
-                              f"--resume reprend un run avec ses propres options ; "
+                              f"--resume reprend un entraînement avec ses propres options ; "
                               f"retirer {', '.join(contradict)} "
                               "(seuls --steps ou --minutes peuvent changer son budget)"))
     for dest, value in options.items():
@@ -160,7 +160,7 @@ def resume_options(args, command: str):
         if spent >= args.minutes:
             raise ConfigError(say(f"{args.resume}: the run has spent {spent:.3g} minutes already; "
                                   "give a larger --minutes (or --steps) to continue it",
-                                  f"{args.resume} : le run a déjà passé {spent:.3g} minutes ; "
+                                  f"{args.resume} : l'entraînement a déjà passé {spent:.3g} minutes ; "
                                   "donner un --minutes (ou --steps) plus grand pour le poursuivre"))
         line_console().print(say(f"Resuming {args.resume} at step {step} "
                                  f"({spent:.3g} of {args.minutes:g} minutes)",
@@ -170,12 +170,12 @@ def resume_options(args, command: str):
     if args.steps < step:
         raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; "
                               f"give more steps to continue it",
-                              f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; "
+                              f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas {step} ; "
                               f"donner plus de pas pour le poursuivre"))
     if args.steps == step:
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
-                              f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; "
+                              f"{args.resume} : l'entraînement a épuisé son budget (pas {step} sur {args.steps}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
                              f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
@@ -190,7 +190,7 @@ def check_same_data(meta, fingerprint: str, what: str) -> None:
         raise CheckpointError(say(f"{what}: the data differ from those the run began with "
                                   f"(sha256 {str(saved)[:12]}…, now {fingerprint[:12]}…); "
                                   "resume with the same data",
-                                  f"{what} : les données diffèrent de celles du début du run (sha256 "
+                                  f"{what} : les données diffèrent de celles du début de l'entraînement (sha256 "
                                   f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
                                   "reprendre avec les mêmes données"))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from ..i18n import say
+from ..i18n import integer, say
 
 
 def register(subparsers):
@@ -44,8 +44,8 @@ def run(args) -> int:
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
     loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
                     seq_len=max(int(cfg.get("seq_len", 64)), 128))
-    table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted",
-                            f"{source} : {len(ids) - 1:,} caractères prédits"),
+    table = Table(title=say(f"{source}: {integer(len(ids) - 1)} characters predicted",
+                            f"{source} : {integer(len(ids) - 1)} caractères prédits"),
                   show_header=False)
     table.add_column(justify="left")
     table.add_column(justify="right")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import CheckpointError, ConfigError, DataError, ValueRangeError
-from ..i18n import say
+from ..i18n import integer, say
 from .history import History, plot, write_csv
 
 FORMAT = "rnnlab.run"
@@ -178,18 +178,18 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     where = directory / f"{name}.json"
     if not directory.is_dir():
         raise CheckpointError(say(f"run folder {directory}: no such directory",
-                                  f"dossier du run {directory} : introuvable"))
+                                  f"dossier d'entraînement {directory} : introuvable"))
     if not where.is_file():
         raise CheckpointError(say(f"{where}: not found (a run writes {name}.json and {name}.safetensors "
                                   "at each evaluation)",
-                                  f"{where} : introuvable (un run écrit {name}.json et {name}.safetensors "
+                                  f"{where} : introuvable (un entraînement écrit {name}.json et {name}.safetensors "
                                   "à chaque évaluation)"))
     tensors, meta = load_checkpoint(directory, name)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
     if fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
                                   f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
-                                  f"{where} : un run écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
+                                  f"{where} : un entraînement écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
                                   f"ce rnnlab lit le format {FORMAT!r} version {VERSION} : "
                                   "l'entraîner à nouveau"))
     if fmt != FORMAT or meta.get("version") != VERSION:
@@ -199,7 +199,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   f"{where} : point de reprise au {want} attendu, reçu {got}"))
     if meta.get("kind") != kind:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
-                                  f"{where} : run de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
+                                  f"{where} : entraînement de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
     for key, want in (("step", int), ("elapsed_seconds", (int, float)), ("config", dict), ("model", dict),
                       ("optimizer", dict),
                       ("rng", dict), ("history", dict), ("settings", dict), ("job", dict)):
@@ -269,7 +269,7 @@ class Run:
             raise  # the data changed since the run began: the job's caller explains
         except (CheckpointError, ConfigError, ValueRangeError, TypeError, ValueError) as e:
             raise CheckpointError(say(f"{where}: cannot restore the run ({e})",
-                                      f"{where} : impossible de restaurer le run ({e})")) from None
+                                      f"{where} : impossible de restaurer l'entraînement ({e})")) from None
         self.step, self.elapsed, self.best = meta["step"], float(meta["elapsed_seconds"]), meta.get("best")
         if len(self.history.rows) != self.step:
             raise CheckpointError(say(f"{where}: key 'history': expected {self.step} rows, got "
@@ -290,13 +290,13 @@ class Run:
                 now = ", ".join(f"{k}={ours.get(k)!r}" for k in differ)
                 raise ConfigError(say(f"{where}: key {label!r}: the run was saved with {was}, resumed with "
                                       f"{now} (only its budget may change)",
-                                      f"{where} : clé {label!r} : le run a été sauvegardé avec {was}, "
+                                      f"{where} : clé {label!r} : l'entraînement a été sauvegardé avec {was}, "
                                       f"repris avec {now} (seul son budget peut changer)"))
         if self.budget.by_steps and meta["step"] > self.budget.steps:
             step, steps = meta["step"], self.budget.steps
             raise ConfigError(say(f"{where}: the run is at step {step}, beyond steps={steps} "
                                   f"(expected at least {step})",
-                                  f"{where} : le run est au pas {step}, au-delà de steps={steps} "
+                                  f"{where} : l'entraînement est au pas {step}, au-delà de steps={steps} "
                                   f"(au moins {step} attendu)"))
 
     def write_reports(self) -> None:
@@ -462,7 +462,7 @@ class Progress:
                     seconds = max(run.elapsed - first_elapsed, 1e-9)
                     speed = (run.step - first_step) * self.per_step / seconds
                     rich_bar.update(task, completed=budget.done(run.step, run.elapsed), loss=f"{loss:.4g}",
-                                    speed=f"{speed:,.0f}")
+                                    speed=integer(round(speed)))
 
                 yield update
 

@@ -9,7 +9,7 @@ from ...i18n import say
 from ..cells import hooks
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt, fmt_vector
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import figure_svg, trace_facts
+from .common import colon, erratum_line, figure_svg, trace_facts
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222;
@@ -91,7 +91,7 @@ def _trace(block, precision) -> list:
     trace = block.trace
     out = [f"<h3>{escape(block.title)}</h3>"] if block.title else []
     out.append('<ul class="facts">'
-               + "".join(f"<li>{escape(l)}: {escape(t)}</li>" for l, t in trace_facts(trace, precision))
+               + "".join(f"<li>{escape(l)}{colon()}{escape(t)}</li>" for l, t in trace_facts(trace, precision))
                + "</ul>")
     out.append(f"<figure>{unrolled_svg(trace, precision)}<figcaption>"
                + escape(say("The cell unrolled in time: the same weights at every step.",
@@ -138,9 +138,9 @@ def render_html(doc) -> str:
             out.append(f"<figure>{figure_svg(block)}"
                        f"<figcaption>{escape(block.caption)}</figcaption></figure>")
         elif isinstance(block, Erratum):
-            out.append('<div class="erratum"><b>Erratum</b> (' + escape(block.where) + "): "
-                       + escape(say("the document says ", "le document dit ") + block.seed_says) + "; "
-                       + escape(say("correct: ", "correct : ")) + f"<b>{escape(block.correct)}</b>. "
+            lead, says, joint, correct = erratum_line(block)
+            out.append('<div class="erratum"><b>Erratum</b> ' + escape(lead + says + joint)
+                       + f"<b>{escape(correct)}</b>. "
                        + _inline(block.why) + "</div>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

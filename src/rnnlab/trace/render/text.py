@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 from ...i18n import say
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import save_figure, trace_facts
+from .common import colon, erratum_line, save_figure, trace_facts
 
 
 def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) -> str:
@@ -43,10 +43,9 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
                                   f"figure « {block.name} » : "
                                   "l'écrire avec --out FICHIER ou --figures DOSSIER"))
         elif isinstance(block, Erratum):
-            console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] ({escape(block.where)}): "
-                          + say("the document says ", "le document dit ") + escape(block.seed_says) + "; "
-                          + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. "
-                          + escape(block.why))
+            lead, says, joint, correct = erratum_line(block)
+            console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] {escape(lead)}{escape(says)}"
+                          f"{joint}[bold]{escape(correct)}[/bold]. " + escape(block.why))
     return buf.getvalue()
 
 
@@ -65,7 +64,7 @@ def _trace(console, block, precision):
         console.print(f"[bold]{escape(block.title)}[/bold]")
     for label, text in trace_facts(trace, precision):
         console.print(f"  {escape(label)} = {escape(text)}" if "=" not in text
-                      else f"  {escape(label)}: {escape(text)}")
+                      else f"  {escape(label)}{colon()}{escape(text)}")
     headers = column_headers()
     if block.forward:
         for step in trace.steps:
