@@ -215,7 +215,7 @@ _ARGUMENT = (r"(?:--?[A-Za-z][\w-]*(?:=\S+)?|\[[^\]\n]*\]|<[^>\n]*>|\{[^}\n]*\}|
 _HIDE_IN_TERMINAL = (
     r"``.+?``|`[^`\n]+`",  # code marked as such
     r"\bdef \w+\([^()\n]*\):",  # a Python definition
-    r"[\w)\]]*\[[^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*\]",  # an index or a slice: out[:, -1], a[b[t]]
+    r"[\w)\]]+\[[^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*\]",  # an index or a slice: out[:, -1], a[b[t]]
     r"\brnnlab(?: (?:" + "|".join(_COMMANDS) + r"))?(?: " + _ARGUMENT + r")*",  # a command line
     r"(?<=«[" + SPACES + r"])[^\s«»]+(?=[" + SPACES + r"]»)",  # a literal quoted: « list », « ; »
     r"(?<![\w-])--?[A-Za-z][\w-]*(?:=\S+)?",  # an option
@@ -309,7 +309,8 @@ def single_quotes(paragraph: str) -> list[tuple[int, str]]:
 
 def mixed_decimals(paragraph: str) -> list[tuple[int, str]]:
     """A sentence (or a table row) that writes decimals both ways, 0.5 and 0,5."""
-    without_references = REFERENCE.sub(lambda m: re.sub(r"[^\n]", "#", m.group()), paragraph)
+    without_references = REFERENCE.sub(lambda m: re.sub(r"[^\n]", "#", m.group()),
+                                       _without_quotations(paragraph))  # a quotation keeps its own
     found = []
     pieces = [(0, without_references)] if paragraph.startswith("|") else _sentences(without_references)
     for index, sentence in pieces:

@@ -179,11 +179,11 @@ def parse_matrix(text: str) -> np.ndarray:
                 for row in cleaned.split(";") if row.strip()]
     except ValueError:
         raise ConfigError(say(f"--matrix {text!r}: expected numbers, rows separated by ';'",
-                              f"--matrix {text!r} : nombres attendus, lignes séparées par « ; »")) from None
+                              f"--matrix « {text} » : nombres attendus, lignes séparées par « ; »")) from None
     if not rows or any(len(r) != len(rows) for r in rows):
         raise ConfigError(say(f"--matrix {text!r}: expected a square matrix, "
                               f"got rows of lengths {[len(r) for r in rows]}",
-                              f"--matrix {text!r} : matrice carrée attendue, "
+                              f"--matrix « {text} » : matrice carrée attendue, "
                               f"lignes de longueurs {[len(r) for r in rows]}"))
     return np.array(rows)
 

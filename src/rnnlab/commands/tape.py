@@ -48,7 +48,7 @@ def _numbers(text, option):
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
         raise ConfigError(say(f"{option} {text!r}: expected numbers separated by commas",
-                              f"{option} {text!r} : nombres séparés par des virgules attendus")) from None
+                              f"{option} « {text} » : nombres séparés par des virgules attendus")) from None
     if not values:
         raise ConfigError(say(f"{option}: expected at least one number, got {text!r}",
                               f"{option} : au moins un nombre attendu, reçu {text!r}"))
