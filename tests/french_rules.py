@@ -325,7 +325,15 @@ def quotes_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
     return french_quotes(_without_quotations(paragraph))
 
 
-TERMINAL_RULES = (space_before_double_punctuation, quotes_outside_quotations, single_quotes, thousands,
+def spacing_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
+    """The spaces before ``:`` ``;`` ``?`` ``!`` and inside « », a quotation (code, a document's
+    own words) keeping its own punctuation."""
+    inside = r"(?<=«)([" + SPACES + r"]?)[^«»]*?([" + SPACES + r"]?)(?=»)"
+    return space_before_double_punctuation(re.sub(inside, lambda m: m.group(1) + HIDDEN + m.group(2),
+                                                  paragraph))
+
+
+TERMINAL_RULES = (spacing_outside_quotations, quotes_outside_quotations, single_quotes, thousands,
                   english_words_in_terminal, mixed_decimals)
 
 
