@@ -328,7 +328,7 @@ def quotes_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
 def spacing_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
     """The spaces before ``:`` ``;`` ``?`` ``!`` and inside « », a quotation (code, a document's
     own words) keeping its own punctuation."""
-    inside = r"(?<=«)([" + SPACES + r"]?)[^«»]*?([" + SPACES + r"]?)(?=»)"
+    inside = r"(?<=«)([\n" + SPACES + r"]?)[^«»]*?([\n" + SPACES + r"]?)(?=»)"  # a line may end in a space
     return space_before_double_punctuation(re.sub(inside, lambda m: m.group(1) + HIDDEN + m.group(2),
                                                   paragraph))
 

@@ -87,7 +87,8 @@ def resolve(preset_id: str) -> str:
     """The current id of ``preset_id`` (an id, or an alias from the first release)."""
     pid = ALIASES.get(preset_id, preset_id)
     if pid not in PRESETS:
-        raise ConfigError(f"exercise: expected one of {', '.join(PRESETS)}, got {preset_id!r}")
+        raise ConfigError(say(f"exercise: expected one of {', '.join(PRESETS)}, got {preset_id!r}",
+                              f"exercice : l'un de {', '.join(PRESETS)} attendu, reçu « {preset_id} »"))
     return pid
 
 
@@ -112,10 +113,11 @@ def errata(precision: int = 4):
 
     doc = Document("errata", say("Errata of the course's documents", "Errata des documents du cours"),
                    precision=precision)
-    rows = tuple((pid, e.where, e.seed_says, e.correct, e.why)
+    quoted = (lambda text: text) if say("en", "fr") == "en" else (lambda text: f"« {text} »")
+    rows = tuple((pid, e.where, quoted(e.seed_says), quoted(e.correct), e.why)
                  for pid in PRESETS for e in build(pid, precision).errata)
     headers = ("ID", say("where", "où"), say("the document says", "le document dit"),
-               say("correct", "correct"), say("why", "pourquoi"))
+               say("correct", "corrigé"), say("why", "pourquoi"))
     doc.add(Table(headers, rows, key="errata", fields=("id", "where", "seed_says", "correct", "why")))
     from ...i18n import language
 

@@ -56,7 +56,7 @@ def lstm_unit(precision=4) -> Document:
     rows = []
     for key, label, printed, value, decimals in SEED_PRINTS:
         agrees = round(exact[key], decimals) == round(value, decimals)
-        rows.append((key, say(label, f"« {label} »"), say(printed, f"« {printed} »"), exact[key],
+        rows.append((key, say(label, label.replace("input", "entrée")), say(printed, f"« {printed} »"), exact[key],
                      fmt(exact[key], decimals),
                      "✓" if agrees else say("✗ differs", "✗ diffère")))
     doc.data = {"exact": exact, "seed": {k: v for k, _, _, v, _ in SEED_PRINTS}}
@@ -94,7 +94,7 @@ def lstm_unit(precision=4) -> Document:
                     say("σ never reaches 1; rounded to two decimals it is 0.99. The notes then add the whole "
                         "0.97 as if i = 1; the input gate actually lets through i × C̃ = "
                         f"{fmt(exact['iC'], 4)}.",
-                        "σ n'atteint jamais 1 ; à deux décimales il vaut 0,99. Le cours ajoute ensuite 0,97 "
+                        "σ n'atteint jamais 1 ; à deux décimales il vaut 0.99. Le cours ajoute ensuite 0.97 "
                         "entier comme si i = 1 ; la porte d'entrée laisse en fait passer i × C̃ = "
                         f"{fmt(exact['iC'], 4)}.")),
             Erratum(say("Cours, Update Gate", "Cours, mise à jour (« Update Gate »)"), "1.99 + 0.97 = 2.96",
@@ -108,8 +108,8 @@ def lstm_unit(precision=4) -> Document:
                     say("0.98 is 0.99 × 0.99 computed from rounded factors; the exact product rounds to "
                         "0.99. The notes also write the input of σ as '4,78' (decimal comma) "
                         "among decimal points.",
-                        "0,98 est 0,99 × 0,99 calculé sur des facteurs arrondis ; le produit exact "
-                        "s'arrondit à 0,99. Le cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu "
+                        "0.98 est 0.99 × 0.99 calculé sur des facteurs arrondis ; le produit exact "
+                        "s'arrondit à 0.99. Le cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu "
                         "de points décimaux.")),
             Erratum(say("Cours, Forget Gate, text", "Cours, porte d'oubli (« Forget Gate »), texte"),
                     say("for an input of −10 the sigmoid outputs 0",
@@ -117,7 +117,7 @@ def lstm_unit(precision=4) -> Document:
                     f"σ(−10) = {1.0 / (1.0 + np.exp(10.0)):.2e}",
                     say("σ is never exactly 0 or 1: at −10 it keeps 0.005 % of the memory ('almost "
                         "completely forgotten').",
-                        "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0,005 % de la mémoire "
+                        "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0.005 % de la mémoire "
                         "(« presque entièrement oubliée »).")),
             Erratum(say("Cours, Input Gate, text", "Cours, porte d'entrée (« Input Gate »), texte"),
                     say("the tanh determines the proportion of the potential memory to add",

@@ -189,7 +189,9 @@ def code(precision=4) -> Document:
                       "au gradient de L selon rnnlab")),
             Erratum(say("Notebook, backward_pass against train_rnn's loss", "Notebook, backward_pass contre "
                         "la perte de train_rnn"),
-                    "loss = −log y_T[target];  backward: dy = y_t − onehot(targets[t]) at every t",
+                    say("loss = −log y_T[target];  backward: dy = y_t − onehot(targets[t]) at every t",
+                        "perte = −log y_T[cible] ; rétropropagation : dy = y_t − onehot(targets[t]) à "
+                        "chaque t"),
                     say("dy = y_T − onehot(target) at t = T only (0 before)", "dy = y_T − onehot(cible) à t "
                         "= T seulement (0 avant)"),
                     say(f"The gradient is not that of the loss printed: up to {every_max:.2f} relative "
