@@ -304,7 +304,7 @@ def single_quotes(paragraph: str) -> list[tuple[int, str]]:
     """An ASCII quote opening a quotation ('list'): French quotes with « »."""
     text = _without_quotations(paragraph)
     return [(m.start(), f"quotation mark \"'\": use « »: {_around(text, m)!r}")
-            for m in re.finditer(r"(?<![\w)\]'’])'(?=[^\s'])", text)]
+            for m in re.finditer(r"(?<![\w)\]'’\u27e7])'(?=[^\s'])", text)]  # not a prime: σ', tanh'
 
 
 def mixed_decimals(paragraph: str) -> list[tuple[int, str]]:

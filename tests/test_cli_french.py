@@ -7,9 +7,11 @@ before ``:`` ``;`` ``?`` ``!`` and inside « », thousands grouped with a narrow
 (never ``104,644``), French quotes, no English words (a course term kept in English stands
 between « »), no ``couche(s)``, one decimal convention per sentence and per table row.
 Covered: ``--help`` of rnnlab and of every command; ``exercise list``, ``errata`` and every
-exercise in ``text`` and ``md`` (the prose of ``html`` too); ``trace --example``; ``gradients``
-in each mode; ``tape``; ``plot list`` and the text of every figure; short real runs of ``train``,
-``evaluate``, ``sample``, ``task``, ``classify``, ``forecast`` and ``sweep``; error messages.
+exercise in ``text``, ``md`` and ``latex`` (and the prose of ``html`` for a sample); ``trace`` of
+every ``--example``; ``gradients`` in each mode; ``tape``; ``plot list`` and the text of every
+figure; short real runs of ``train``, ``evaluate``, ``sample``, ``task``, ``classify``,
+``forecast`` and ``sweep``; a sample of error messages. A course term kept in English is written
+between « » (the terminal has no italics; the notebooks write it in italics).
 """
 
 from __future__ import annotations
@@ -76,8 +78,34 @@ def _html_prose(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
+def _latex_prose(tex: str) -> str:
+    """The prose of a LaTeX page (its title and body): math, formula blocks and commands left out,
+    ``~`` and ``\\,`` read as the no-break spaces they typeset, a table's rows cut at ``&``."""
+    title = re.search(r"\\title\{(.*)\}", tex)
+    body = tex.split("\\begin{document}", 1)[1].split("\\end{document}", 1)[0]
+    body = (title.group(1) if title else "") + "\n\n" + body
+    body = re.sub(r"(?s)\\begin\{(flushleft|verbatim|center)\}.*?\\end\{\1\}", "\n\n", body)
+    body = re.sub(r"\$[^$]*\$", "⟦⟧", body)
+    body = body.replace("\\,", "\u202f").replace("~", "\u00a0")
+    body = re.sub(r"\\(begin|end)\{[^}]*\}(\{[^}]*\})?", "\n\n", body)
+    body = re.sub(r"\\(toprule|midrule|bottomrule|maketitle|noindent|item)\b", "\n\n", body)
+    body = re.sub(r"\s*\\\\\s*$", "", body, flags=re.M)
+    body = re.sub(r"^(.*&.*)$", lambda m: "│ " + m.group(1).replace("&", "│"), body, flags=re.M)
+    body = re.sub(r"\\(textbf|emph|texttt|section\*?|subsection\*?|textit)\{", "{", body)
+    for command, text in (("\\%", "%"), ("\\^{}", "^"), ("\\_", "_"), ("\\&", "&"), ("\\{", "("),
+                       ("\\}", ")"), ("\\#", "#"), ("\\textbackslash", "\\"), ("\\quad", " ")):
+        body = body.replace(command, text)
+    return body.replace("{", "").replace("}", "")
+
+
+@pytest.mark.parametrize("exercise", sorted(PRESETS) + ["errata"])
+def test_exercise_latex_prose_reads_as_french(exercise):
+    assert_french(_latex_prose(french(["exercise", exercise, "--format", "latex"])),
+                  f"exercise {exercise} --format latex")
+
+
 @pytest.mark.parametrize("exercise", ["tp-1.2", "cours-architectures", "notebook-code", "chapitre-gru"])
-def test_exercise_html_prose_reads_as_french(exercise):
+def test_exercise_html_prose_reads_as_french(exercise):  # a sample: each page draws its figures
     page = french(["exercise", exercise, "--format", "html"])
     assert_french(_html_prose(page), f"exercise {exercise} --format html")
 

@@ -79,7 +79,7 @@ def run(args) -> int:
     con.print(say(f"{n} sequences ({n_train} train, {n_test} test), {K} classes, lengths "
                   f"{lengths.min()}–{lengths.max()}: test accuracy {result.accuracy:.3f} (majority class "
                   f"{result.majority_baseline:.3f})",
-                  f"{n} séquences ({n_train} entraînement, {n_test} test), {K} classes, longueurs "
+                  f"{n} séquences ({n_train} d'entraînement, {n_test} de test), {K} classes, longueurs "
                   f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} "
                   f"(classe majoritaire {result.majority_baseline:.3f})"))
     con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",

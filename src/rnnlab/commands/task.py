@@ -42,6 +42,7 @@ def register(subparsers):
 
 def describe(result) -> str:
     from .. import cells
+    from ..tasks import task_name
 
     name = cells.get(result.cell).label_in()  # "LSTM", "LN-LSTM", …
     verdict = say("SOLVED", "RÉSOLU") if result.solved else say("not solved", "non résolu")
@@ -50,7 +51,7 @@ def describe(result) -> str:
     return say(f"{result.task} T={result.T} {name}: test loss {result.test_loss:.3g} "
                f"(baseline {result.baseline:.3g}{acc}) after {result.steps} steps, "
                f"{result.seconds:.1f} s: {verdict}",
-               f"{result.task} T={result.T} {name} : perte de test {result.test_loss:.3g} "
+               f"{task_name(result.task)} T={result.T} {name} : perte de test {result.test_loss:.3g} "
                f"(référence {result.baseline:.3g}{acc}) après {result.steps} pas, "
                f"{result.seconds:.1f} s : {verdict}")
 
