@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(parser, top_level=True)
 
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}",
-                        help=say("show program's version number and exit", "afficher la version de rnnlab et quitter"))
+                        help=say("show program's version number and exit",
+                                 "afficher la version de rnnlab et quitter"))
     sub = parser.add_subparsers(dest="command", metavar=say("COMMAND", "COMMANDE"),
                                 title=say("commands", "commandes\u00a0"))
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):

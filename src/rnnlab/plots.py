@@ -250,7 +250,8 @@ def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold
     marks = [m for m in marks if m <= n_max]
     ax.semilogy(marks, spec[marks], "ko", ms=6)
     for m in marks:
-        ax.annotate(say(f"n={m}: {spec[m]:.4f}", f"n = {m} : {spec[m]:.4f}", lang), (m, spec[m]), textcoords="offset points", xytext=(6, 6),
+        ax.annotate(say(f"n={m}: {spec[m]:.4f}", f"n = {m} : {spec[m]:.4f}", lang), (m, spec[m]),
+                    textcoords="offset points", xytext=(6, 6),
                     fontsize=8)
     if larger is not None:
         ax.semilogy(n, larger[1].norms(n_max, "2"), ":", color="tab:red", lw=2, label=larger[0])

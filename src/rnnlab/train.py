@@ -410,7 +410,8 @@ class Trainer:
                        "depuis le début de l'entraînement ?)") \
                 if isinstance(e, DataError) else ""
             raise CheckpointError(say(f"{where}: cannot resume this run: {e}{hint}",
-                                      f"{where} : impossible de reprendre cet entraînement : {e}{hint}")) from None
+                                      f"{where} : impossible de reprendre cet entraînement : "
+                                      f"{e}{hint}")) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
                                       f"{where} : impossible de reprendre cet entraînement "

@@ -89,7 +89,8 @@ SHARED = {
                    "evaluate every N steps (default {d})", "évaluer tous les N pas (défaut {d})"),
     "seed": (("--seed",), {"type": natural_int, "metavar": "N"}, "random seed (default {d})",
              "graine aléatoire (défaut {d})"),
-    "out": (("--out",), {"metavar": "RUN_DIR"}, "run folder (default {d})", "dossier d'entraînement (défaut {d})"),
+    "out": (("--out",), {"metavar": "RUN_DIR"}, "run folder (default {d})",
+            "dossier d'entraînement (défaut {d})"),
     "force": (("--force",), {"action": "store_true"}, "replace the finished run that --out holds",
               "remplacer l'entraînement terminé que contient --out"),
     "no_progress": (("--no-progress",), {"action": "store_true"}, "no progress bar",
@@ -101,7 +102,8 @@ SHARED = {
                "moteur torch seulement : où entraîner (défaut cpu)"),
     "amp": (("--amp",), {"action": argparse.BooleanOptionalAction},
             "torch backend only: bfloat16 autocast of the forward (default: on with CUDA)",
-            "moteur torch seulement : passe avant en bfloat16 («\u00a0autocast\u00a0» ; défaut : activé avec CUDA)"),
+            "moteur torch seulement : passe avant en bfloat16 («\u00a0autocast\u00a0» ; défaut : activé avec "
+            "CUDA)"),
 }
 
 
@@ -137,8 +139,8 @@ def add_training_options(p, defaults: dict, *, skip=(), notes=None):
     if "resume" not in skip:
         p.add_argument("--resume", metavar="RUN_DIR", help=say(
             "continue the run saved in RUN_DIR (with its own options; --steps or --minutes may extend it)",
-            "reprendre l'entraînement sauvegardé dans RUN_DIR (avec ses propres options ; --steps ou --minutes "
-            "peut le prolonger)"))
+            "reprendre l'entraînement sauvegardé dans RUN_DIR (avec ses propres options ; --steps ou "
+            "--minutes peut le prolonger)"))
     record_defaults(p)
 
 

@@ -170,12 +170,14 @@ def resume_options(args, command: str):
     if args.steps < step:
         raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; "
                               f"give more steps to continue it",
-                              f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas {step} ; "
+                              f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas "
+                              f"{step} ; "
                               f"donner plus de pas pour le poursuivre"))
     if args.steps == step:
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
-                              f"{args.resume} : l'entraînement a épuisé son budget (pas {step} sur {args.steps}) ; "
+                              f"{args.resume} : l'entraînement a épuisé son budget (pas {step} sur "
+                              f"{args.steps}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
                              f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
@@ -190,8 +192,8 @@ def check_same_data(meta, fingerprint: str, what: str) -> None:
         raise CheckpointError(say(f"{what}: the data differ from those the run began with "
                                   f"(sha256 {str(saved)[:12]}…, now {fingerprint[:12]}…); "
                                   "resume with the same data",
-                                  f"{what} : les données diffèrent de celles du début de l'entraînement (sha256 "
-                                  f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
+                                  f"{what} : les données diffèrent de celles du début de l'entraînement "
+                                  f"(sha256 {str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
                                   "reprendre avec les mêmes données"))
 
 

@@ -83,7 +83,8 @@ def run(args) -> int:
     plot_sweep(results, figure)
     con = common.console()
     con.print(results_table(results, say(f"{args.task}: {train.steps} steps of {train.batch_size} per run",
-                                         f"{task_name(args.task)} : {train.steps} pas de {train.batch_size} par essai")))
+                                         f"{task_name(args.task)} : {train.steps} pas de {train.batch_size} "
+                                         "par essai")))
     con.print(say(f"results: {out / 'sweep.json'}  figure: {figure}",
                   f"résultats : {out / 'sweep.json'}  figure : {figure}"))
     return 0

@@ -51,7 +51,8 @@ def register(subparsers):
                         "substituted; with 'upstream' gradients, the backward pass too. "
                         "'rnnlab trace --example lstm' prints a complete config to start from.",
                         "Fait tourner une cellule sur vos poids et entrées et montre chaque grandeur avec "
-                        "les nombres substitués ; avec des gradients venus d'en aval (« upstream »), la passe arrière "
+                        "les nombres substitués ; avec des gradients venus d'en aval (« upstream »), la "
+                        "passe arrière "
                         "aussi. « rnnlab trace --example lstm » affiche une configuration complète pour "
                         "commencer."),
         epilog=say("Config format:\n" + config.__doc__.split("Keys", 1)[1].split("\n", 1)[1],
@@ -62,7 +63,8 @@ def register(subparsers):
                             "le fichier de configuration (.json, .toml, .yaml)"))
     p.add_argument("--example", choices=config.example_cells(),
                    help=say("print a complete example config for this cell (JSON) and exit",
-                            "afficher un exemple complet de configuration pour cette cellule (JSON) et quitter"))
+                            "afficher un exemple complet de configuration pour cette cellule (JSON) et "
+                            "quitter"))
     add_output_options(p)
     p.set_defaults(run=run)
 

@@ -97,7 +97,8 @@ def run(args) -> int:
         if not trainer.budget_left():
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
                                   "give a larger --steps or --minutes to continue it",
-                                  f"{args.resume} : l'entraînement a épuisé son budget (pas {trainer.step}) ; "
+                                  f"{args.resume} : l'entraînement a épuisé son budget "
+                                  f"(pas {trainer.step}) ; "
                                   "donner un --steps ou --minutes plus grand pour le poursuivre"))
         console.print(say(f"Resuming {args.resume} at step {trainer.step}",
                           f"Reprise de {args.resume} au pas {trainer.step}"))
@@ -112,9 +113,11 @@ def run(args) -> int:
         cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …
         console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({integer(m.num_parameters())} "
                           f"parameters) on {c.corpus}: {integer(len(trainer.train_ids))} training / "
-                          f"{integer(len(trainer.val_ids))} validation characters, vocabulary {trainer.vocab.size}; "
+                          f"{integer(len(trainer.val_ids))} validation characters, vocabulary "
+                          f"{trainer.vocab.size}; "
                           f"budget {budget} → {run_dir}",
-                          f"Entraînement {cell} {m.num_layers}×{m.hidden_size} ({integer(m.num_parameters())} "
+                          f"Entraînement {cell} {m.num_layers}×{m.hidden_size} "
+                          f"({integer(m.num_parameters())} "
                           f"paramètres) sur {c.corpus} : {integer(len(trainer.train_ids))} caractères "
                           f"d'entraînement / {integer(len(trainer.val_ids))} de validation, "
                           f"vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))

@@ -57,8 +57,10 @@ MIN_CHARS = 2  # one (input, target) pair
 
 def corpus_description(name: str) -> str:
     """The description of a bundled corpus in the output language."""
-    return {"shakespeare": say(f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} characters, English",
-                               f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} caractères, anglais"),
+    return {"shakespeare": say(f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} characters, "
+                               "English",
+                               f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} caractères, "
+                               "anglais"),
             "hugo": say(f"Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), "
                         f"{integer(1046444)} characters, French",
                         f"Victor Hugo, Notre-Dame de Paris (1831, projet Gutenberg n° {integer(19657)}), "

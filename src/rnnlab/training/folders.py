@@ -62,16 +62,16 @@ def new_run_folder(out, name: str, command: str, *, force: bool = False, make: b
                 shown_fr = f"{done:g} min sur {total:g}" if unit == "minutes" else f"pas {done} sur {total}"
                 raise ConfigError(say(f"--out {path}: already holds an unfinished run ({shown}); continue it "
                                       f"with: {again} (or choose another --out; nothing was overwritten)",
-                                      f"--out {path} : contient déjà un entraînement inachevé ({shown_fr}) ; le "
-                                      f"reprendre avec : {again} (ou choisir un autre --out ; rien n'a été "
-                                      "écrasé)"))
+                                      f"--out {path} : contient déjà un entraînement inachevé ({shown_fr}) ; "
+                                      f"le reprendre avec : {again} (ou choisir un autre --out ; rien n'a "
+                                      "été écrasé)"))
             if not force:
                 raise ConfigError(say(f"--out {path}: already holds a run (finished); extend it with "
                                       f"{again} --steps N, replace it with --force, or choose another --out "
                                       "(nothing was overwritten)",
-                                      f"--out {path} : contient déjà un entraînement (terminé) ; le prolonger avec "
-                                      f"{again} --steps N, le remplacer avec --force, ou choisir un autre "
-                                      "--out (rien n'a été écrasé)"))
+                                      f"--out {path} : contient déjà un entraînement (terminé) ; le "
+                                      f"prolonger avec {again} --steps N, le remplacer avec --force, ou "
+                                      "choisir un autre --out (rien n'a été écrasé)"))
             for file in RUN_FILES:
                 (path / file).unlink(missing_ok=True)
     if make:

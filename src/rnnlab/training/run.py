@@ -182,14 +182,16 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     if not where.is_file():
         raise CheckpointError(say(f"{where}: not found (a run writes {name}.json and {name}.safetensors "
                                   "at each evaluation)",
-                                  f"{where} : introuvable (un entraînement écrit {name}.json et {name}.safetensors "
+                                  f"{where} : introuvable (un entraînement écrit {name}.json et "
+                                  f"{name}.safetensors "
                                   "à chaque évaluation)"))
     tensors, meta = load_checkpoint(directory, name)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
     if fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
                                   f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
-                                  f"{where} : un entraînement écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
+                                  f"{where} : un entraînement écrit par {OLD_FORMATS[fmt]} "
+                                  f"(format {fmt!r}) ; "
                                   f"ce rnnlab lit le format {FORMAT!r} version {VERSION} : "
                                   "l'entraîner à nouveau"))
     if fmt != FORMAT or meta.get("version") != VERSION:
@@ -199,7 +201,8 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   f"{where} : point de reprise au {want} attendu, reçu {got}"))
     if meta.get("kind") != kind:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
-                                  f"{where} : entraînement de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
+                                  f"{where} : entraînement de type {kind!r} attendu, reçu "
+                                  f"{meta.get('kind')!r}"))
     for key, want in (("step", int), ("elapsed_seconds", (int, float)), ("config", dict), ("model", dict),
                       ("optimizer", dict),
                       ("rng", dict), ("history", dict), ("settings", dict), ("job", dict)):
@@ -290,7 +293,8 @@ class Run:
                 now = ", ".join(f"{k}={ours.get(k)!r}" for k in differ)
                 raise ConfigError(say(f"{where}: key {label!r}: the run was saved with {was}, resumed with "
                                       f"{now} (only its budget may change)",
-                                      f"{where} : clé {label!r} : l'entraînement a été sauvegardé avec {was}, "
+                                      f"{where} : clé {label!r} : l'entraînement a été sauvegardé avec "
+                                      f"{was}, "
                                       f"repris avec {now} (seul son budget peut changer)"))
         if self.budget.by_steps and meta["step"] > self.budget.steps:
             step, steps = meta["step"], self.budget.steps

@@ -62,7 +62,8 @@ PRESETS = {p.id: p for p in (
     Preset("notebook-code", "Notebook", "the Notebook's code run as is: its five bugs, minimally fixed",
            "le code du Notebook exécuté tel quel : ses cinq erreurs, corrigées a minima", course003.code),
     Preset("notebook-steps", "Notebook", "vocabulary, windows, one-hot, forward, loss, BPTT with clipping",
-           "vocabulaire, fenêtres, vecteurs « one-hot », passe avant, perte, BPTT avec écrêtage", course003.steps),
+           "vocabulaire, fenêtres, vecteurs « one-hot », passe avant, perte, BPTT avec écrêtage",
+           course003.steps),
     Preset("notebook-training", "Notebook",
            "its corrected train_rnn: learning rates that converge and diverge; generation",
            "son train_rnn corrigé : taux qui convergent et qui divergent ; génération",
@@ -70,10 +71,9 @@ PRESETS = {p.id: p for p in (
     Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar "
            "RNN", "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire",
            course004.gradient_sum),
-    Preset("chapitre-gru", "Chapitre, GRU", "GRU equations (Cho's reset, Chung's update) on a worked "
-           "example; "
-           "PyTorch's variant", "équations du GRU (réinitialisation de Cho, mise à jour de Chung) sur un exemple ; la "
-           "variante "
+    Preset("chapitre-gru", "Chapitre, GRU",
+           "GRU equations (Cho's reset, Chung's update) on a worked example; PyTorch's variant",
+           "équations du GRU (réinitialisation de Cho, mise à jour de Chung) sur un exemple ; la variante "
            "PyTorch", course004.gru),
 )}
 

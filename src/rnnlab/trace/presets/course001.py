@@ -56,8 +56,9 @@ def lstm_unit(precision=4) -> Document:
     rows = []
     for key, label, printed, value, decimals in SEED_PRINTS:
         agrees = round(exact[key], decimals) == round(value, decimals)
-        rows.append((key, say(label, label.replace("input", "entrée")), say(printed, f"« {printed} »"), exact[key],
-                     fmt(exact[key], decimals),
+        # French quotes what the lecture printed (its 4,78 among decimal points included)
+        rows.append((key, say(label, label.replace("input", "entrée")), say(printed, f"« {printed} »"),
+                     exact[key], fmt(exact[key], decimals),
                      "✓" if agrees else say("✗ differs", "✗ diffère")))
     doc.data = {"exact": exact, "seed": {k: v for k, _, _, v, _ in SEED_PRINTS}}
     doc.add(Text(say("The notes walk one LSTM unit through with short-term memory (STM, h_{t-1}) = 1, "

@@ -110,7 +110,8 @@ MY_RNN_BUGS = (
       "no attribute 'h_size'). Once it is stored, the 1-D zero state is fine: it broadcasts against the (B, "
       "h_size) batch at the first step.",
       "__init__ ne stocke jamais h_size : le premier appel de la méthode « forward » s'arrête sur "
-      "AttributeError (« 'myRNN' object has no attribute 'h_size' »). Une fois stocké, l'état nul à une dimension convient : il est "
+      "AttributeError (« 'myRNN' object has no attribute 'h_size' »). Une fois stocké, l'état nul à une "
+      "dimension convient : il est "
       "diffusé sur le lot (B, h_size) dès le premier pas.")),
     ("self.V(x[:,t])", "self.U(x[:, t])",
      ("V is the output layer, Linear(h_size, out_size): fed the (B, d) input it stops with RuntimeError "

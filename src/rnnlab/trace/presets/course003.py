@@ -177,7 +177,8 @@ def code(precision=4) -> Document:
                      f"Une fois celles-ci corrigées, on peut comparer les gradients. La perte qu'affiche "
                      f"train_rnn n'utilise que la dernière sortie, mais backward_pass ajoute une erreur de "
                      f"sortie à chaque pas. Sur la première fenêtre ({_shown(check['window'])} → "
-                     f"{_shown(check['target'])}, 50 neurones cachés, les poids N(0, 0.01²) du Notebook tirés d'un "
+                     f"{_shown(check['target'])}, 50 neurones cachés, les poids N(0, 0.01²) du Notebook "
+                     "tirés d'un "
                      f"générateur fixé), exécutée en lui donnant le caractère suivant à chaque pas "
                      f"({_shown(check['next_chars'])}), ses gradients diffèrent de ceux de sa perte jusqu'à "
                      f"{every_max:.2f} (en relatif) ; avec l'erreur au dernier pas seulement, ils concordent "
@@ -307,7 +308,8 @@ def steps(precision=4) -> Document:
             Text(say(f"On the first window '{window}' → '{target}', with the Notebook's weights N(0, 0.01²) "
                      f"({HIDDEN} hidden units, drawn from a fixed generator): the output is nearly uniform "
                      f"(1/{V} = {fmt(1 / V, p)}), so L = {fmt(loss, p)} ≈ ln {V} = {fmt(np.log(V), p)}.",
-                     f"Sur la première fenêtre {_shown(window)} → {_shown(target)}, avec les poids N(0, 0.01²) du "
+                     f"Sur la première fenêtre {_shown(window)} → {_shown(target)}, avec les poids "
+                     "N(0, 0.01²) du "
                      f"Notebook ({HIDDEN} neurones cachés, tirés d'un générateur fixé) : la sortie est "
                      f"presque uniforme (1/{V} = {fmt(1 / V, p)}), donc L = {fmt(loss, p)} ≈ ln {V} = "
                      f"{fmt(np.log(V), p)}.")),
@@ -444,7 +446,8 @@ def training(precision=4) -> Document:
                      f"writes {_shown(d['sliding'])}.",
                      f"Entraîné à {d['best']:g} pendant {EPOCHS} époques, le modèle prédit le bon caractère "
                      f"suivant pour {d['right']} des {len(inputs)} fenêtres. Le generate_text du Notebook, "
-                     f"glouton à partir de « e » et nourri un caractère à la fois avec son état reporté, écrit "
+                     "glouton à partir de « e » et nourri un caractère à la fois avec son état reporté, "
+                     "écrit "
                      f"{_shown(d['greedy'])} : le modèle a été entraîné sur des fenêtres de 5 caractères "
                      f"lues depuis un état nul, pas sur un état reporté le long d'un texte, donc après "
                      f"quelques caractères il dérive. Prédire chaque caractère à partir des 5 derniers, "

@@ -21,7 +21,8 @@ def erratum_line(block) -> tuple:
     language: ``(where): the document says`` X ``; correct:`` Y (each renderer styles Y); French
     quotes what the document says, and its correction, between « »."""
     quote = (lambda text: text) if say("en", "fr") == "en" else (lambda text: f"«\u00a0{text}\u00a0»")
-    return (f"({block.where}){colon()}" + say("the document says ", "le document dit "), quote(block.seed_says),
+    return (f"({block.where}){colon()}" + say("the document says ", "le document dit "),
+            quote(block.seed_says),
             say("; correct: ", "\u00a0; corrigé\u00a0: "), quote(block.correct))
 
 

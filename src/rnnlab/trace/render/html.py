@@ -91,7 +91,8 @@ def _trace(block, precision) -> list:
     trace = block.trace
     out = [f"<h3>{escape(block.title)}</h3>"] if block.title else []
     out.append('<ul class="facts">'
-               + "".join(f"<li>{escape(l)}{colon()}{escape(t)}</li>" for l, t in trace_facts(trace, precision))
+               + "".join(f"<li>{escape(l)}{colon()}{escape(t)}</li>"
+                         for l, t in trace_facts(trace, precision))
                + "</ul>")
     out.append(f"<figure>{unrolled_svg(trace, precision)}<figcaption>"
                + escape(say("The cell unrolled in time: the same weights at every step.",
