@@ -4,6 +4,9 @@ its translation.
 
 The language comes from :func:`set_language` (the CLI's ``--lang``), else ``RNNLAB_LANG``,
 else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): French if it starts with ``fr``.
+
+Numbers go through :func:`integer` where a sentence shows a count: ``104,644`` in English,
+``104 644`` in French (thousands grouped with a narrow no-break space).
 """
 
 from __future__ import annotations
