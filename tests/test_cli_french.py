@@ -234,6 +234,44 @@ def test_errors_read_as_french(argv, tmp_path):
     assert_french(result.err, " ".join(argv), help=True)
 
 
+# --- every French string of the source -----------------------------------------------------------
+
+
+def _french_strings():
+    """``(where, text)`` for the French argument of every ``say(en, fr)`` call in rnnlab's source
+    whose French is a literal (an f-string's fields read as ⟦⟧): the messages no run above shows,
+    the errors above all, are checked too."""
+    import ast
+    from pathlib import Path
+
+    import rnnlab
+
+    def text(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "⟦⟧" for v in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = text(node.left), text(node.right)
+            return None if left is None or right is None else left + right
+        return None
+
+    root = Path(rnnlab.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say" and len(node.args) >= 2:
+                fr = text(node.args[1])
+                if fr is not None:
+                    yield f"{path.relative_to(root)}:{node.lineno}", fr
+
+
+def test_every_french_string_of_the_source_reads_as_french():
+    strings = list(_french_strings())
+    assert len(strings) > 600, len(strings)  # the walk found the source's strings
+    found = [f"{where}: {what}" for where, fr in strings for what in terminal_problems(fr)]
+    assert not found, "\n".join(found)
+
+
 # --- the number formatter -----------------------------------------------------------------------
 
 

@@ -450,7 +450,7 @@ def load_run_checkpoint(run_dir, name="last"):
     for key in ("vocabulary", "batcher"):
         if key not in meta["job"]:
             raise CheckpointError(say(f"{Path(run_dir) / (name + '.json')}: key 'job.{key}' is missing",
-                                      f"{Path(run_dir) / (name + '.json')} : la clé 'job.{key}' manque"))
+                                      f"{Path(run_dir) / (name + '.json')} : la clé « job.{key} » manque"))
     return tensors, meta
 
 

@@ -204,7 +204,7 @@ class Vocabulary:
         chars = d.get("chars")
         if not isinstance(chars, list):
             raise DataError(say(f"vocabulary: key 'chars': expected a list, got {type(chars).__name__}",
-                                f"vocabulaire : clé 'chars' : liste attendue, reçu {type(chars).__name__}"))
+                                f"vocabulaire : clé « chars » : liste attendue, reçu {type(chars).__name__}"))
         return cls(tuple(chars), unknown=d.get("unknown", "error"), fallback=d.get("fallback"))
 
 
@@ -371,12 +371,12 @@ def windowed_dataset(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
                             f"fenêtres : tableau 1-D d'indices attendu, reçu la forme {ids.shape}"))
     if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 1:
         raise ConfigError(say(f"window: expected an integer >= 1, got {window!r}",
-                              f"window : entier >= 1 attendu, reçu {window!r}"))
+                              f"« window » : entier >= 1 attendu, reçu {window!r}"))
     if len(ids) <= window:
         raise DataError(say(f"windows: {len(ids)} characters give no pair for window {window}; "
                             f"expected at least {window + 1}",
-                            f"fenêtres : {len(ids)} caractères ne donnent aucune paire pour window "
-                            f"{window} ; au moins {window + 1} attendus"))
+                            f"fenêtres : {len(ids)} caractères ne donnent aucune paire pour une fenêtre "
+                            f"de {window} ; au moins {window + 1} attendus"))
     ids = ids.astype(np.int64, copy=False)
     X = np.lib.stride_tricks.sliding_window_view(ids[:-1], window).copy()  # (N − window, window)
     y = ids[window:].copy()  # (N − window,)

@@ -277,7 +277,7 @@ class Run:
         if len(self.history.rows) != self.step:
             raise CheckpointError(say(f"{where}: key 'history': expected {self.step} rows, got "
                                       f"{len(self.history.rows)}",
-                                      f"{where} : clé 'history' : {self.step} lignes attendues, reçu "
+                                      f"{where} : clé « history » : {self.step} lignes attendues, reçu "
                                       f"{len(self.history.rows)}"))
         self.saved, self.saved_step = where, self.step
 
