@@ -245,7 +245,8 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
     indented by four spaces or more outside ``--help`` (displayed formulas and code), in a
     ``--help`` the option or command that starts an item (which starts a paragraph), and
     everywhere the patterns of ``_HIDE_IN_TERMINAL`` (code, command lines, options, paths,
-    identifiers, formulas' tokens, literals between « »)."""
+    identifiers, formulas' tokens, literals between « »). A placeholder of ``--help`` (``FILE``) is
+    prose: French writes ``FICHIER``."""
     paragraphs, current, in_usage = [], [], False
 
     def close():
@@ -274,9 +275,10 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
             continue
         if help:
             item = _HELP_ITEM.match(line)
-            if item:
+            if item:  # the options, choices and command names are hidden, the placeholders read
                 close()
-                line = item.group(1) + HIDDEN + line[item.end():]
+                names = re.sub(r"-\S+?(?=,? |,?$)|\{[^}]*\}|(?<![A-Z])\b[a-z][\w-]*\*?", HIDDEN, item.group(2))
+                line = item.group(1) + names + line[item.end():]
         elif line.startswith("    "):
             close()
             continue

@@ -84,7 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # the options every command takes, after its name too
         if not any("--lang" in action.option_strings for action in command._actions):
             add_common_options(command)
+    if say("en", "fr") == "fr":
+        for p in (parser, *sub.choices.values()):
+            _french_metavars(p)
     return parser
+
+
+# The placeholders of --help in French, as French manuals write them (a FILE is a FICHIER).
+METAVARS_FR = {
+    "FILE": "FICHIER", "DIR": "DOSSIER", "RUN_DIR": "DOSSIER", "NAME|PATH": "NOM|CHEMIN", "NAME": "NOM",
+    "TEXT": "TEXTE", "DATA": "DONNÉES", "SERIES": "SÉRIE", "COLUMN": "COLONNE", "PERIOD": "PÉRIODE",
+    "WINDOW": "FENÊTRE", "SAMPLES": "NOMBRE", "TEST_FRACTION": "FRACTION", "LABEL_COLUMN": "COLONNE",
+    "SEQUENCE_COLUMN": "COLONNE", "LENGTHS": "LONGUEURS", "LENGTH": "LONGUEUR", "CELLS": "CELLULES",
+    "SLOPE": "PENTE", "HIDDEN": "TAILLE", "STEPS": "PAS", "SPECTRAL_RADIUS": "RAYON", "LEVEL": "NIVEAU",
+    "INPUT_SCALE": "ÉCART", "BATCH": "LOT", "THRESHOLD": "SEUIL", "SEED": "GRAINE", "AT": "VALEURS",
+    "DIGITS": "CHIFFRES", "PRECISION": "PRÉCISION", "EXPR": "EXPRESSION",
+}
+
+
+def _french_metavars(parser) -> None:
+    """Name the placeholders of ``parser``'s options and arguments in French (:data:`METAVARS_FR`)."""
+    for action in parser._actions:
+        if action.nargs == 0 or action.choices is not None:
+            continue
+        shown = action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+        if isinstance(shown, str) and shown in METAVARS_FR:
+            action.metavar = METAVARS_FR[shown]
 
 
 def main(argv=None) -> int:

@@ -139,7 +139,7 @@ def add_training_options(p, defaults: dict, *, skip=(), notes=None):
     if "resume" not in skip:
         p.add_argument("--resume", metavar="RUN_DIR", help=say(
             "continue the run saved in RUN_DIR (with its own options; --steps or --minutes may extend it)",
-            "reprendre l'entraînement sauvegardé dans RUN_DIR (avec ses propres options ; --steps ou "
+            "reprendre l'entraînement sauvegardé dans DOSSIER (avec ses propres options ; --steps ou "
             "--minutes peut le prolonger)"))
     record_defaults(p)
 

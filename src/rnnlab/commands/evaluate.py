@@ -12,7 +12,7 @@ def register(subparsers):
         description=say("Cross-entropy (nats and bits per character) and perplexity of a text "
                         "under the model in RUN_DIR; by default its own validation text.",
                         "Entropie croisée (nats et bits par caractère) et perplexité d'un texte "
-                        "sous le modèle de RUN_DIR ; par défaut son propre texte de validation."))
+                        "sous le modèle de DOSSIER ; par défaut son propre texte de validation."))
     p.add_argument("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train",
                                                           "dossier écrit par rnnlab train"))
     src = p.add_mutually_exclusive_group()

@@ -66,7 +66,7 @@ def run(args) -> int:
     resumed = common.resume_options(args, "task")
     if args.task is None:
         raise ConfigError(say("task: expected adding or copy (or --resume RUN_DIR)",
-                              "task : adding ou copy attendu (ou --resume RUN_DIR)"))
+                              "tâche : adding ou copy attendu (ou --resume DOSSIER)"))
     if not resumed:  # a resumed run has its own options
         given = getattr(args, "given", set())
         for dest, value in TASK_DEFAULTS[args.task].items():

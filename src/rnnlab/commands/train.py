@@ -35,7 +35,7 @@ def register(subparsers):
                         "Entraîner un modèle de langue caractère par caractère sur un corpus. "
                         f"Sans option : {d.cell.upper()}, {d.num_layers} niveau(x) de "
                         f"{d.hidden_size} unités, sur Tiny Shakespeare pendant {d.minutes:g} "
-                        "minutes ; --resume RUN_DIR reprend un entraînement à l'identique."))
+                        "minutes ; --resume DOSSIER reprend un entraînement à l'identique."))
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", default=d.corpus, help=say(
         f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",

@@ -456,7 +456,7 @@ class Progress:
             columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                        TextColumn(say("loss {task.fields[loss]}", "perte {task.fields[loss]}")),
                        TextColumn("{task.fields[speed]} " + self.unit + say("/s", "/s")),
-                       TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+                       TimeElapsedColumn(), TextColumn(say("ETA", "reste")), TimeRemainingColumn()]
             with RichProgress(*columns, console=self.console, transient=self.transient) as rich_bar:
                 task = rich_bar.add_task(self.description, total=budget.total(),
                                          completed=budget.done(step, elapsed), loss="–", speed="–")
