@@ -50,8 +50,8 @@ def refuse_numpy_only_options(config):
                               "(torch's RNN, LSTM and GRU have neither recurrent dropout nor layer "
                               "normalisation); train with --backend numpy, or without these options",
                               f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} "
-                              "(les RNN, LSTM et GRU de torch n'ont ni « dropout » récurrent ni normalisation "
-                              "par couche) ; entraîner avec --backend numpy, ou sans ces options"))
+                              "(les RNN, LSTM et GRU de torch n'ont ni « dropout » récurrent ni "
+                              "normalisation par couche) ; entraîner avec --backend numpy, ou sans ces options"))
 
 
 class Distributed:
