@@ -51,7 +51,8 @@ def refuse_numpy_only_options(config):
                               "normalisation); train with --backend numpy, or without these options",
                               f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} "
                               "(les RNN, LSTM et GRU de torch n'ont ni « dropout » récurrent ni "
-                              "normalisation par couche) ; entraîner avec --backend numpy, ou sans ces options"))
+                              "normalisation par couche) ; entraîner avec --backend numpy, ou sans ces "
+                              "options"))
 
 
 class Distributed:
