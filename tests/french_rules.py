@@ -295,7 +295,8 @@ def _without_quotations(paragraph: str) -> str:
 
 def english_words_in_terminal(paragraph: str) -> list[tuple[int, str]]:
     text = _without_quotations(paragraph)
-    found = [(m.start(), "'couche(s)': write the agreement") for m in re.finditer(r"couche\(s\)", text)]
+    found = [(m.start(), f"{m.group()!r}: write the agreement")  # couche(s), niveau(x)
+             for m in re.finditer(r"\b\w{3,}(?:\(s\)|(?<=au|eu)\(x\))", text)]
     pattern = r"(?<![\w'’-])(?:" + "|".join(map(re.escape, CLI_ENGLISH_WORDS)) + r")(?![\w-])"
     for match in re.finditer(pattern, text, flags=re.I):
         found.append((match.start(), f"English word {match.group()!r}: {_around(text, match)!r}"))

@@ -300,6 +300,7 @@ def test_integers_are_grouped_by_language():
     ("One-hot du vocabulaire", "English word 'One-hot'"),
     ("la Input Gate décide", "English word 'Input'"),
     ("Trois couche(s) empilées.", "couche(s)"),
+    ("LSTM, 1 niveau(x) de 256 unités", "niveau(x)"),
     ("tracer avec 'synthetic' ou un CSV", "quotation mark"),
     ("n=3 : 0.3820 et le seuil 0,01 est franchi", "decimals written both ways"),
     ("Pourquoi?", "no space before '?'"),

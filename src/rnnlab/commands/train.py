@@ -33,9 +33,10 @@ def register(subparsers):
                         f"Tiny Shakespeare for {d.minutes:g} minutes; --resume RUN_DIR continues "
                         "a run exactly.",
                         "Entraîner un modèle de langue caractère par caractère sur un corpus. "
-                        f"Sans option : {d.cell.upper()}, {d.num_layers} niveau(x) de "
-                        f"{d.hidden_size} unités, sur Tiny Shakespeare pendant {d.minutes:g} "
-                        "minutes ; --resume DOSSIER reprend un entraînement à l'identique."))
+                        f"Sans option : {d.cell.upper()}, {d.num_layers} "
+                        f"niveau{'x' if d.num_layers > 1 else ''} de {d.hidden_size} unités, sur Tiny "
+                        f"Shakespeare pendant {d.minutes:g} minutes ; --resume DOSSIER reprend un "
+                        "entraînement à l'identique."))
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", default=d.corpus, help=say(
         f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",

@@ -152,9 +152,10 @@ class Vocabulary:
             if self.unknown == "error":
                 pos = int(unseen[0])
                 others = len(set(text[i] for i in unseen[:10000])) - 1
+                s, t = ("s" if len(unseen) > 1 else ""), ("s" if others > 1 else "")
                 more = say(f" ({len(unseen)} unseen occurrence(s), {others} other unseen character(s))",
-                           f" ({len(unseen)} occurrence(s) inconnue(s), "
-                           f"{others} autre(s) caractère(s) inconnu(s))")
+                           f" ({len(unseen)} occurrence{s} inconnue{s}, "
+                           f"{others} autre{t} caractère{t} inconnu{t})")
                 raise DataError(say(
                     f"text: character {_char_name(text[pos])} at position {pos} is not in the "
                     f"vocabulary of {self.size} characters{more}",
