@@ -340,10 +340,22 @@ TERMINAL_RULES = (spacing_outside_quotations, quotes_outside_quotations, single_
                   english_words_in_terminal, mixed_decimals)
 
 
+def line_breaks(text: str) -> list[str]:
+    """A line that starts with ``:`` ``;`` ``?`` ``!`` ``»`` or ends with ``«``: the space there must
+    not break (argparse wraps a --help at ASCII spaces only; rich wraps anywhere, so its output is
+    not held to this)."""
+    return [f"line break before {m.group(1)!r}: {text[max(0, m.start() - 30):m.end() + 10]!r}"
+            for m in re.finditer(r"\n[ \t]*([:;?!»])", text)] + \
+        [f"line break after '«': {text[max(0, m.start() - 30):m.end() + 10]!r}"
+         for m in re.finditer(r"«[ \t]*\n", text)]
+
+
 def terminal_problems(text: str, help: bool = False) -> list[str]:
-    """Every break of the rules in what the command line printed (``help``: a ``--help`` page)."""
-    return [f"{what}" for paragraph in terminal_paragraphs(text, help) for rule in TERMINAL_RULES
-            for _, what in rule(paragraph)]
+    """Every break of the rules in what the command line printed (``help``: a ``--help`` page or
+    another text argparse wrapped, held to :func:`line_breaks` too)."""
+    return (line_breaks(text) if help else []) + [
+        what for paragraph in terminal_paragraphs(text, help) for rule in TERMINAL_RULES
+        for _, what in rule(paragraph)]
 
 
 def markdown_problems(text: str) -> list[str]:

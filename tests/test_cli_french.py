@@ -310,6 +310,13 @@ def test_the_checker_catches_each_fault(bad, rule):
     assert any(rule in what for what in found), found
 
 
+def test_the_checker_catches_a_help_line_that_starts_with_a_colon():
+    assert any("line break before ';'" in what
+               for what in terminal_problems("pendant 5 minutes\n; --resume reprend", help=True))
+    assert any("line break after '«'" in what for what in terminal_problems("défaut «\n  label »", help=True))
+    assert not terminal_problems("pendant 5 minutes\u00a0; --resume reprend", help=True)
+
+
 @pytest.mark.parametrize("good", [
     "Entraînement sur c.txt : 104\u202f644 caractères, perte 1.2345 ; pourquoi ? Parce que !",
     "un classifieur plusieurs-vers-un (« many-to-one »)",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from . import commands, i18n
@@ -58,6 +59,19 @@ def _argparse_words(text):
 
 
 argparse._ = _argparse_words
+
+
+def _french_spaces(text: str) -> str:
+    """``text`` with a no-break space before ``:`` ``;`` ``?`` ``!`` ``»`` and after ``«``: argparse
+    wraps at ASCII spaces only, so no line of a French --help starts with a colon."""
+    return re.sub(r" (?=[:;?!»])", "\u00a0", text).replace("« ", "«\u00a0")
+
+
+_split_lines, _fill_text = argparse.HelpFormatter._split_lines, argparse.HelpFormatter._fill_text
+argparse.HelpFormatter._split_lines = lambda self, text, width: _split_lines(
+    self, _french_spaces(text) if say("en", "fr") == "fr" else text, width)
+argparse.HelpFormatter._fill_text = lambda self, text, width, indent: _fill_text(
+    self, _french_spaces(text) if say("en", "fr") == "fr" else text, width, indent)
 
 
 def build_parser() -> argparse.ArgumentParser:
