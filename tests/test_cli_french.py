@@ -21,7 +21,7 @@ import json
 import re
 
 import pytest
-from french_rules import markdown_problems, terminal_problems
+from french_rules import line_breaks, markdown_problems, terminal_problems
 from helpers import run_cli
 
 from rnnlab import i18n
@@ -115,6 +115,27 @@ def test_exercise_list_and_errata_read_as_french():
     assert_french(french(["exercise", "errata"]), "exercise errata")
     assert_french(french(["exercise", "errata", "--format", "md"]), "exercise errata --format md",
                   markdown=True)
+
+
+def test_french_paragraphs_never_start_a_line_with_a_colon():
+    """The text renderer wraps French prose itself (rich would break at the space before a colon):
+    at every width, no line starts with ``:`` ``;`` ``?`` ``!`` ``»`` or ends with ``«``, no word
+    is lost, and the styles survive the cuts."""
+    from rnnlab.trace.document import Document, Erratum, Text
+    from rnnlab.trace.render.text import render_text
+
+    i18n.set_language("fr")
+    prose = "Le mot suivant : fin ; un « terme » ici ? Oui ! " * 5
+    doc = Document("x", "titre", [Text(prose), Erratum("TD, ex. 2", "a " * 12, "b " * 12, prose)])
+    for width in range(24, 61):
+        out = render_text(doc, width=width)
+        assert not line_breaks(out), (width, line_breaks(out))
+        lines = out.split("\n")[1:]
+        assert all(len(line) <= width for line in lines), width
+        assert " ".join(" ".join(lines).split()).count("Le mot suivant : fin ; un « terme » ici ? Oui !") == 10
+    colored = render_text(Document("x", "titre", [Erratum("TD, ex. 2", "a " * 12, "b " * 12, "pourquoi")]),
+                          width=50, color=True)
+    assert "\x1b[1;31mErratum" in colored and "\n\x1b[1mb b" in colored  # the bold goes on after the cut
 
 
 # --- trace, gradients, tape, plots ----------------------------------------------------------------
