@@ -204,7 +204,8 @@ def _small_comparison():
 def runs(tmp_path_factory):
     """The French output of one short run of each training command, and of evaluate and sample."""
     folder = tmp_path_factory.mktemp("runs")
-    (folder / "c.txt").write_text("le petit chat dort sur le tapis rouge, puis il part. " * 40,
+    # 13 250 characters: the counts the run prints have thousands to group
+    (folder / "c.txt").write_text("le petit chat dort sur le tapis rouge, puis il part. " * 250,
                                   encoding="utf-8")
     quick = ["--steps", "2", "--hidden", "3", "--no-progress", "--eval-every", "1"]
     argvs = {
@@ -226,6 +227,8 @@ def test_runs_read_as_french(runs, name):
     text = runs[name]
     if name == "sample":  # the generated text is the corpus's, not rnnlab's
         text = text.split("\n\n", 1)[-1] if "\n\n" in text else ""
+    if name in ("train", "evaluate"):  # counts over 1 000, grouped with a narrow no-break space
+        assert re.search(r"\d\u202f\d{3}\s+caractères", text), text
     assert_french(text, name)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from . import cells
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
-from .i18n import say
+from .i18n import integer, say
 from .models import CharLM
 from .sample import generate
 
@@ -303,7 +303,7 @@ class Trainer:
         norm = clip_grad_norm(grads, self.config.clip_norm)
         if not math.isfinite(norm):
             raise Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
-                               f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
+                               f"la norme du gradient vaut {norm} au pas {integer(self.step + 1)}"))
         lr = self.learning_rate()
         self.optimizer.lr = lr
         self.optimizer.step(grads)
@@ -335,7 +335,8 @@ class Trainer:
         train = self.history[-1]["train_loss"] if self.history else float("nan")
         line = say(f"step {self.step:>6} · train {train:.3f} · validation {val:.3f} nats/char, "
                    f"{bits_per_char(val):.3f} bits/char, perplexity {perplexity(val):.2f}",
-                   f"pas {self.step:>6} · entraînement {train:.3f} · validation {val:.3f} nats/car., "
+                   f"pas {integer(self.step):>6} · entraînement {train:.3f} · validation {val:.3f} "
+                   "nats/car., "
                    f"{bits_per_char(val):.3f} bits/car., perplexité {perplexity(val):.2f}")
         self.console.print(Text(line + ("  ★" if improved else ""), style="bold" if improved else ""))
         self.console.print(Text(self.last_sample.strip("\n"), style="dim"))
@@ -431,7 +432,7 @@ class Trainer:
         except TrainingInterrupted:
             self.console.print(say(f"Interrupted at step {self.step}; saved {self.run_dir / 'last.json'}. "
                                    f"Continue with: rnnlab train --resume {self.run_dir}",
-                                   f"Interrompu au pas {self.step} ; sauvegardé dans "
+                                   f"Interrompu au pas {integer(self.step)} ; sauvegardé dans "
                                    f"{self.run_dir / 'last.json'}. Reprendre avec : "
                                    f"rnnlab train --resume {self.run_dir}"))
             stopped, val = "interrupted", None

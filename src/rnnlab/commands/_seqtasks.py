@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 from ..tasks import TrainConfig
 
 
@@ -164,23 +164,23 @@ def resume_options(args, command: str):
                                   "donner un --minutes (ou --steps) plus grand pour le poursuivre"))
         line_console().print(say(f"Resuming {args.resume} at step {step} "
                                  f"({spent:.3g} of {args.minutes:g} minutes)",
-                                 f"Reprise de {args.resume} au pas {step} "
+                                 f"Reprise de {args.resume} au pas {integer(step)} "
                                  f"({spent:.3g} min sur {args.minutes:g})"))
         return meta
     if args.steps < step:
         raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; "
                               f"give more steps to continue it",
                               f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas "
-                              f"{step} ; "
+                              f"{integer(step)} ; "
                               f"donner plus de pas pour le poursuivre"))
     if args.steps == step:
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
-                              f"{args.resume} : l'entraînement a épuisé son budget (pas {step} sur "
-                              f"{args.steps}) ; "
+                              f"{args.resume} : l'entraînement a épuisé son budget (pas {integer(step)} sur "
+                              f"{integer(args.steps)}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
-                             f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
+                             f"Reprise de {args.resume} au pas {integer(step)} sur {integer(args.steps)}"))
     return meta
 
 
@@ -231,19 +231,19 @@ def report_interrupted(stop, command: str) -> int:
     con = line_console()
     if stop.checkpoint is None:
         con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
-                      f"Interrompu au pas {stop.step}, avant le premier point de reprise : "
+                      f"Interrompu au pas {integer(stop.step)}, avant le premier point de reprise : "
                       "rien à reprendre."))
         return 0
     again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
     if stop.saved_step == stop.step:
         con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
-                      f"Interrompu au pas {stop.step} ; sauvegardé dans {stop.checkpoint}. "
+                      f"Interrompu au pas {integer(stop.step)} ; sauvegardé dans {stop.checkpoint}. "
                       f"Reprendre avec : {again}"))
     else:
         con.print(say(f"Interrupted during step {stop.step + 1}; {stop.checkpoint} holds step "
                       f"{stop.saved_step}. Continue with: {again}",
-                      f"Interrompu pendant le pas {stop.step + 1} ; {stop.checkpoint} contient le pas "
-                      f"{stop.saved_step}. Reprendre avec : {again}"))
+                      f"Interrompu pendant le pas {integer(stop.step + 1)} ; {stop.checkpoint} contient le "
+                      f"pas {integer(stop.saved_step)}. Reprendre avec : {again}"))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 
 
@@ -79,9 +79,9 @@ def run(args) -> int:
     con.print(say(f"{n} sequences ({n_train} train, {n_test} test), {K} classes, lengths "
                   f"{lengths.min()}–{lengths.max()}: test accuracy {result.accuracy:.3f} (majority class "
                   f"{result.majority_baseline:.3f})",
-                  f"{n} séquences ({n_train} d'entraînement, {n_test} de test), {K} classes, longueurs "
-                  f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} "
-                  f"(classe majoritaire {result.majority_baseline:.3f})"))
+                  f"{integer(n)} séquences ({integer(n_train)} d'entraînement, {integer(n_test)} de test), "
+                  f"{K} classes, longueurs {lengths.min()}–{lengths.max()} : exactitude de test "
+                  f"{result.accuracy:.3f} (classe majoritaire {result.majority_baseline:.3f})"))
     con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",
                   f"point de sauvegarde : {out / 'classifier.safetensors'}  figure : {figure}"))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 from ._options import model_cell
 
@@ -52,7 +52,7 @@ def describe(result) -> str:
                f"(baseline {result.baseline:.3g}{acc}) after {result.steps} steps, "
                f"{result.seconds:.1f} s: {verdict}",
                f"{task_name(result.task)} T={result.T} {name} : perte de test {result.test_loss:.3g} "
-               f"(référence {result.baseline:.3g}{acc}) après {result.steps} pas, "
+               f"(référence {result.baseline:.3g}{acc}) après {integer(result.steps)} pas, "
                f"{result.seconds:.1f} s : {verdict}")
 
 

@@ -99,10 +99,10 @@ def run(args) -> int:
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
                                   "give a larger --steps or --minutes to continue it",
                                   f"{args.resume} : l'entraînement a épuisé son budget "
-                                  f"(pas {trainer.step}) ; "
+                                  f"(pas {integer(trainer.step)}) ; "
                                   "donner un --steps ou --minutes plus grand pour le poursuivre"))
         console.print(say(f"Resuming {args.resume} at step {trainer.step}",
-                          f"Reprise de {args.resume} au pas {trainer.step}"))
+                          f"Reprise de {args.resume} au pas {integer(trainer.step)}"))
     else:
         config = _config_from_args(args)
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus

@@ -24,7 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import ConfigError, DataError, ValueRangeError
-from ..i18n import say
+from ..i18n import integer, say
 
 UNKNOWN_POLICIES = ("error", "replace")
 DEFAULT_FALLBACK = "\ufffd"  # � REPLACEMENT CHARACTER
@@ -241,8 +241,9 @@ def split_train_val(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndar
         raise DataError(say(
             f"split: {n} characters with val_fraction {val_fraction} give {n_train} for training "
             f"and {n_val} for validation; expected at least 2 in each",
-            f"découpage : {n} caractères avec val_fraction {val_fraction} donnent {n_train} pour "
-            f"l'entraînement et {n_val} pour la validation ; au moins 2 attendus dans chacun"))
+            f"découpage : {integer(n)} caractères avec val_fraction {val_fraction} donnent "
+            f"{integer(n_train)} pour l'entraînement et {integer(n_val)} pour la validation ; au moins 2 "
+            "attendus dans chacun"))
     return ids[:n_train], ids[n_train:]
 
 
@@ -288,7 +289,7 @@ class StreamBatcher:
             raise DataError(say(
                 f"batcher: {len(ids)} characters are too few for batch_size {batch_size} × seq_len "
                 f"{seq_len}; expected at least {need} (use a smaller --batch or --seq-len)",
-                f"lots : {len(ids)} caractères sont trop peu pour batch_size {batch_size} × seq_len "
+                f"lots : {integer(len(ids))} caractères sont trop peu pour batch_size {batch_size} × seq_len "
                 f"{seq_len} ; au moins {need} attendus (réduire --batch ou --seq-len)"))
         ids = ids.astype(np.int64, copy=False)
         n = self.batch_size * self.stream_len

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 
 # what a run writes in its folder (and --force removes)
 RUN_FILES = ("last.json", "last.safetensors", "last.safetensors.prev", "best.json", "best.safetensors",
@@ -59,7 +59,8 @@ def new_run_folder(out, name: str, command: str, *, force: bool = False, make: b
             again = f"rnnlab {command} --resume {shlex.quote(str(path))}"
             if done < total:
                 shown = f"{done:g} of {total:g} {unit}" if unit == "minutes" else f"step {done} of {total}"
-                shown_fr = f"{done:g} min sur {total:g}" if unit == "minutes" else f"pas {done} sur {total}"
+                shown_fr = (f"{done:g} min sur {total:g}" if unit == "minutes"
+                            else f"pas {integer(done)} sur {integer(total)}")
                 raise ConfigError(say(f"--out {path}: already holds an unfinished run ({shown}); continue it "
                                       f"with: {again} (or choose another --out; nothing was overwritten)",
                                       f"--out {path} : contient déjà un entraînement inachevé ({shown_fr}) ; "

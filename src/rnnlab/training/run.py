@@ -300,8 +300,9 @@ class Run:
             step, steps = meta["step"], self.budget.steps
             raise ConfigError(say(f"{where}: the run is at step {step}, beyond steps={steps} "
                                   f"(expected at least {step})",
-                                  f"{where} : l'entraînement est au pas {step}, au-delà de steps={steps} "
-                                  f"(au moins {step} attendu)"))
+                                  f"{where} : l'entraînement est au pas {integer(step)}, au-delà de "
+                                  f"steps={steps} "
+                                  f"(au moins {integer(step)} attendu)"))
 
     def write_reports(self) -> None:
         """``loss.csv`` and ``loss.png`` of the history so far."""
@@ -346,7 +347,7 @@ class Run:
         loss = row["train_loss"]
         if not math.isfinite(loss):
             raise Diverged(say(f"the training loss is {loss} at step {self.step + 1}",
-                               f"la perte d'entraînement vaut {loss} au pas {self.step + 1}"))
+                               f"la perte d'entraînement vaut {loss} au pas {integer(self.step + 1)}"))
         took = time.perf_counter() - t0
         self.session_steps += 1
         self.session_train_seconds += took
