@@ -310,6 +310,11 @@ def test_integers_are_grouped_by_language():
     assert i18n.integer(19657) == "19,657"
 
 
+def test_no_break_spaces_bind_the_french_punctuation():
+    assert i18n.no_break_spaces("a : b ; c ? d ! « e » f:g") == \
+        "a\u00a0: b\u00a0; c\u00a0? d\u00a0! «\u00a0e\u00a0» f:g"
+
+
 # --- the checker itself fails on the faults it is for -----------------------------------------
 
 

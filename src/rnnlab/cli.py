@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-import re
 import sys
 
 from . import commands, i18n
 from .errors import RnnlabError
-from .i18n import say, set_language
+from .i18n import no_break_spaces, say, set_language
 
 
 def _language_from_argv(argv):
@@ -61,17 +60,12 @@ def _argparse_words(text):
 argparse._ = _argparse_words
 
 
-def _french_spaces(text: str) -> str:
-    """``text`` with a no-break space before ``:`` ``;`` ``?`` ``!`` ``»`` and after ``«``: argparse
-    wraps at ASCII spaces only, so no line of a French --help starts with a colon."""
-    return re.sub(r" (?=[:;?!»])", "\u00a0", text).replace("« ", "«\u00a0")
-
-
+# argparse wraps at ASCII spaces only: with no-break spaces, no line of a French --help starts with a colon
 _split_lines, _fill_text = argparse.HelpFormatter._split_lines, argparse.HelpFormatter._fill_text
 argparse.HelpFormatter._split_lines = lambda self, text, width: _split_lines(
-    self, _french_spaces(text) if say("en", "fr") == "fr" else text, width)
+    self, no_break_spaces(text) if say("en", "fr") == "fr" else text, width)
 argparse.HelpFormatter._fill_text = lambda self, text, width, indent: _fill_text(
-    self, _french_spaces(text) if say("en", "fr") == "fr" else text, width, indent)
+    self, no_break_spaces(text) if say("en", "fr") == "fr" else text, width, indent)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ Numbers go through :func:`integer` where a sentence shows a count: ``104,644`` i
 from __future__ import annotations
 
 import os
+import re
 
 LANGUAGES = ("en", "fr")
 _current: str | None = None
@@ -45,6 +46,13 @@ def language() -> str:
 def say(en: str, fr: str, lang: str | None = None) -> str:
     """The English or the French text, by ``lang`` or the current language."""
     return fr if (lang or language()) == "fr" else en
+
+
+def no_break_spaces(text: str) -> str:
+    """``text`` with the space before ``:`` ``;`` ``?`` ``!`` ``»`` and after ``«`` made no-break
+    (U+00A0), for a French text that something wraps at ASCII spaces: no line then starts with a
+    colon or a closing quote."""
+    return re.sub(r" (?=[:;?!»])", "\u00a0", text).replace("« ", "«\u00a0")
 
 
 def integer(n: int, lang: str | None = None) -> str:

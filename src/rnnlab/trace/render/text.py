@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 from rich import box
 from rich.console import Console
@@ -11,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
-from ...i18n import say
+from ...i18n import no_break_spaces, say
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
 from .common import colon, erratum_line, save_figure, trace_facts
@@ -58,8 +57,7 @@ def _paragraph(console, markup: str) -> None:
     if say("en", "fr") == "en":
         console.print(markup)
         return
-    bound = re.sub(r" (?=[:;?!»])", "\u00a0", markup).replace("« ", "«\u00a0")
-    for paragraph in RichText.from_markup(bound).split("\n"):
+    for paragraph in RichText.from_markup(no_break_spaces(markup)).split("\n"):
         cuts = _ascii_breaks(paragraph.plain, console.width)
         pieces = paragraph.divide([k for cut in cuts for k in (cut, cut + 1)])
         for line in pieces[::2]:  # the odd pieces are the spaces the lines were cut at
