@@ -182,7 +182,16 @@ def english_words(paragraph: str) -> list[tuple[int, str]]:
     return found
 
 
-RULES = (space_before_double_punctuation, french_quotes, thousands, english_words)
+# English turns of phrase translated word for word (squashing derivative, the honest answer)
+CALQUES = ("dérivée d'écrasement", "dérivée de l'écrasement", "réponse honnête")
+
+
+def calques(paragraph: str) -> list[tuple[int, str]]:
+    return [(m.start(), f"calque {m.group()!r}: say it in French")
+            for m in re.finditer("|".join(map(re.escape, CALQUES)), paragraph, flags=re.I)]
+
+
+RULES = (space_before_double_punctuation, french_quotes, thousands, english_words, calques)
 
 
 def problems(text: str) -> list[str]:
@@ -337,7 +346,7 @@ def spacing_outside_quotations(paragraph: str) -> list[tuple[int, str]]:
 
 
 TERMINAL_RULES = (spacing_outside_quotations, quotes_outside_quotations, single_quotes, thousands,
-                  english_words_in_terminal, mixed_decimals)
+                  english_words_in_terminal, calques, mixed_decimals)
 
 
 def line_breaks(text: str) -> list[str]:

@@ -330,6 +330,8 @@ def test_no_break_spaces_bind_the_french_punctuation():
     ("la Input Gate décide", "English word 'Input'"),
     ("Trois couche(s) empilées.", "couche(s)"),
     ("LSTM, 1 niveau(x) de 256 unités", "niveau(x)"),
+    ("la dérivée d'écrasement de tanh", "calque"),
+    ("Voici la réponse honnête.", "calque"),
     ("tracer avec 'synthetic' ou un CSV", "quotation mark"),
     ("n=3 : 0.3820 et le seuil 0,01 est franchi", "decimals written both ways"),
     ("Pourquoi?", "no space before '?'"),

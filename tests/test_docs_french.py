@@ -70,6 +70,7 @@ def test_prose_excludes_code_math_and_links():
     ("La Input Gate décide.", "English word 'Input'"),
     ("Chaque run dure une minute.", "English word 'run'"),
     ("Trois couche(s) empilées.", "couche(s)"),
+    ("La dérivée d'écrasement vaut 1.", "calque"),
 ])
 def test_each_rule_catches_its_fault(bad, rule):
     found = problems(bad + "\n")
