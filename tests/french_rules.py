@@ -237,12 +237,14 @@ _HIDE_IN_TERMINAL = (
 
 def _hide(text: str, patterns) -> str:
     for pattern in patterns:
-        text = re.sub(pattern, lambda m: HIDDEN[0] + HIDDEN[1] * bool(m.group()), text)
+        text = re.sub(pattern, HIDDEN, text)
     return text
 
 
-_HELP_ITEM = re.compile(r"^( {2,4})((?:-\S+|\{[^}]*\}|[A-Z][\w|]*|[a-z][\w-]*\*?)(?:,? (?:-\S+|[A-Z]\S*|\{[^}]*\}))*)"
-                        r"(?= {2,}|$)")
+# what starts an item of a --help: options and their placeholders, a command, a config key
+_HELP_ITEM = re.compile(r"^( {2,4})((?:-\S+|\{[^}]*\}|[A-Z][\w|]*|[a-z][\w-]*\*?)"
+                        r"(?:,? (?:-\S+|[A-Z]\S*|\{[^}]*\}))*)(?= {2,}|$)")
+_HELP_NAMES = re.compile(r"-\S+?(?=,? |,?$)|\{[^}]*\}|(?<![A-Z])\b[a-z][\w-]*\*?")
 _BOX = re.compile(r"[│┃║]")
 
 
@@ -286,8 +288,7 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
             item = _HELP_ITEM.match(line)
             if item:  # the options, choices and command names are hidden, the placeholders read
                 close()
-                names = re.sub(r"-\S+?(?=,? |,?$)|\{[^}]*\}|(?<![A-Z])\b[a-z][\w-]*\*?", HIDDEN, item.group(2))
-                line = item.group(1) + names + line[item.end():]
+                line = item.group(1) + _HELP_NAMES.sub(HIDDEN, item.group(2)) + line[item.end():]
         elif line.startswith("    "):
             close()
             continue

@@ -73,7 +73,8 @@ def _html_prose(page: str) -> str:
     code, math and figures left out (what remains is what the renderers took from the presets)."""
     body = re.sub(r"(?s)<(script|style|code|pre|math|svg|figure)\b.*?</\1>", "⟦⟧", page)
     body = re.sub(r"(?s)<img\b[^>]*>", "", body)
-    body = re.sub(r"</?(p|h\d|li|tr|caption|blockquote|div|table|section|header|footer)\b[^>]*>", "\n\n", body)
+    blocks = r"p|h\d|li|tr|caption|blockquote|div|table|section|header|footer"
+    body = re.sub(r"</?(" + blocks + r")\b[^>]*>", "\n\n", body)
     body = re.sub(r"</t[dh]>", " │ ", body)
     return html.unescape(re.sub(r"<[^>]+>", "", body))
 
@@ -132,7 +133,8 @@ def test_french_paragraphs_never_start_a_line_with_a_colon():
         assert not line_breaks(out), (width, line_breaks(out))
         lines = out.split("\n")[1:]
         assert all(len(line) <= width for line in lines), width
-        assert " ".join(" ".join(lines).split()).count("Le mot suivant : fin ; un « terme » ici ? Oui !") == 10
+        words = " ".join(" ".join(lines).split())
+        assert words.count("Le mot suivant : fin ; un « terme » ici ? Oui !") == 10
     colored = render_text(Document("x", "titre", [Erratum("TD, ex. 2", "a " * 12, "b " * 12, "pourquoi")]),
                           width=50, color=True)
     assert "\x1b[1;31mErratum" in colored and "\n\x1b[1mb b" in colored  # the bold goes on after the cut
