@@ -215,7 +215,8 @@ def problems(text: str) -> list[str]:
 CLI_ENGLISH_WORDS = ENGLISH_WORDS + (
     "backend", "file", "files", "folder", "name", "path", "command", "commands", "wrote", "usage",
     "error", "show", "number", "exit", "help", "column", "window", "samples", "autocast", "wrong",
-    "only", "at", "every", "by", "for", "is", "not", "then", "when", "this", "that", "it",
+    "only", "at", "every", "by", "for", "is", "not", "then", "when", "this", "that", "it", "candidate",
+    "value", "values", "each", "coordinate",
 )
 _COMMANDS = ("classify", "evaluate", "exercise", "forecast", "gradients", "plot", "sample", "sweep",
              "tape", "task", "trace", "train", "lab")
@@ -289,12 +290,20 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
             if item:  # the options, choices and command names are hidden, the placeholders read
                 close()
                 line = item.group(1) + _HELP_NAMES.sub(HIDDEN, item.group(2)) + line[item.end():]
-        elif line.startswith("    "):
+        elif line.startswith("    "):  # a displayed formula: only the words that annotate it are prose
             close()
+            paragraphs.extend(formula_annotations(line))
             continue
         current.append(_hide(line, _HIDE_IN_TERMINAL))
     close()
     return paragraphs
+
+
+def formula_annotations(line: str) -> list[str]:
+    """The words beside a displayed formula (``f_t = σ(…)      porte d'oubli``): the pieces of the
+    line, cut at two spaces or more, that are words only."""
+    return [piece for piece in re.split(r" {2,}", line.strip())[1:]
+            if re.fullmatch(r"[^\W\d_][\w'’ -]*", piece) and not re.search(r"[\d_]", piece)]
 
 
 def _without_quotations(paragraph: str) -> str:
@@ -376,4 +385,7 @@ def markdown_problems(text: str) -> list[str]:
         paragraph = _hide(paragraph, _HIDE_IN_TERMINAL[1:])
         for rule in TERMINAL_RULES:
             found += [f"line {_line_of(line, paragraph, i)}: {what}" for i, what in rule(paragraph)]
+    for block in re.findall(r"(?ms)^```[^\n]*\n(.*?)^```", text):  # a formula's annotations
+        for annotation in (a for line in block.split("\n") for a in formula_annotations(line)):
+            found += [f"formula: {what}" for rule in TERMINAL_RULES for _, what in rule(annotation)]
     return found

@@ -337,6 +337,7 @@ def test_no_break_spaces_bind_the_french_punctuation():
     ("tracer avec 'synthetic' ou un CSV", "quotation mark"),
     ("n=3 : 0.3820 et le seuil 0,01 est franchi", "decimals written both ways"),
     ("Pourquoi?", "no space before '?'"),
+    ("    f_t = σ(W_f × [h_{t-1}, x_t] + b_f)      forget gate", "English word 'forget'"),
 ])
 def test_the_checker_catches_each_fault(bad, rule):
     found = terminal_problems(bad)

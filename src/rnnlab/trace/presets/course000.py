@@ -34,6 +34,12 @@ C̃_t = tanh(W_C × [h_{t-1}, x_t] + b_C)   candidate values
 o_t = σ(W_o × [h_{t-1}, x_t] + b_o)      output gate
 C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t          cell state
 h_t = o_t ⊙ tanh(C_t)                    hidden state"""
+LSTM_EQUATIONS_FR = """f_t = σ(W_f × [h_{t-1}, x_t] + b_f)      porte d'oubli
+i_t = σ(W_i × [h_{t-1}, x_t] + b_i)      porte d'entrée
+C̃_t = tanh(W_C × [h_{t-1}, x_t] + b_C)   valeurs candidates
+o_t = σ(W_o × [h_{t-1}, x_t] + b_o)      porte de sortie
+C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t          état de la cellule
+h_t = o_t ⊙ tanh(C_t)                    état caché"""
 
 
 def _lstm_params(ex):
@@ -235,7 +241,7 @@ def ex21(precision=4) -> Document:
     trace = ex21_trace()
     s1 = trace.steps[0].values
     doc.data = {k: trace.series(k)[:, 0] for k in trace.steps[0].values}
-    doc.add(Formula(LSTM_EQUATIONS),
+    doc.add(Formula(say(LSTM_EQUATIONS, LSTM_EQUATIONS_FR)),
             Text(say("Each W has two columns, over `[h_{t-1}, x_t]`. At t = 1 the concatenated input is "
                      "`[h_0, x_1] = [0.0, 1.0]`, so only the second column counts, and `C_0 = 0` makes the "
                      f"forget gate irrelevant: `z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}`; "
@@ -284,7 +290,7 @@ def ex22(precision=4) -> Document:
     trace = ex22_trace()
     v = trace.steps[0].values
     doc.data = {k: trace.series(k) for k in trace.steps[0].values}
-    doc.add(Formula(LSTM_EQUATIONS),
+    doc.add(Formula(say(LSTM_EQUATIONS, LSTM_EQUATIONS_FR)),
             Text(say("The matrices are 2×3 over `[h_1, h_2, x]`: row j gives neuron j. At t = 1, "
                      "`[h_0, x_1] = [0.1, -0.1, 0.8]`. The question asks for t = 1; t = 2 (x_2 = −0.2) "
                      "follows the same way and is shown too.",

@@ -319,10 +319,13 @@ def steps(precision=4) -> Document:
                   say("the three most probable characters, and the target", "les trois caractères les plus "
                       "probables, et la cible")),
             Heading(say("5. BPTT with clipping", "5. BPTT avec écrêtage")),
-            Formula("∂L/∂z = y − onehot(target)   (at t = T only)\n∂L/∂h_t = W_hyᵀ ∂L/∂z [t = T] + W_hhᵀ "
-                    "∂L/∂a_{t+1},   ∂L/∂a_t = (1 − h_t²) ⊙ ∂L/∂h_t\n∂L/∂W_xh = Σ_t ∂L/∂a_t x_tᵀ,   ∂L/∂W_hh "
-                    "= Σ_t ∂L/∂a_t h_{t-1}ᵀ,   ∂L/∂b_h = Σ_t ∂L/∂a_t\nclip: each coordinate to [−5, 5];   θ "
-                    "← θ − lr ∂L/∂θ"),
+            Formula(say("∂L/∂z = y − onehot(target)   (at t = T only)",
+                        "∂L/∂z = y − onehot(cible)   (à t = T seulement)")
+                    + "\n∂L/∂h_t = W_hyᵀ ∂L/∂z [t = T] + W_hhᵀ ∂L/∂a_{t+1},   "
+                    "∂L/∂a_t = (1 − h_t²) ⊙ ∂L/∂h_t\n∂L/∂W_xh = Σ_t ∂L/∂a_t x_tᵀ,   "
+                    "∂L/∂W_hh = Σ_t ∂L/∂a_t h_{t-1}ᵀ,   ∂L/∂b_h = Σ_t ∂L/∂a_t\n"
+                    + say("clip: each coordinate to [−5, 5];   θ ← θ − lr ∂L/∂θ",
+                          "écrêtage : chaque coordonnée dans [−5, 5] ;   θ ← θ − lr ∂L/∂θ")),
             Table((say("parameter", "paramètre"), "max |∂L/∂θ|", say("clipped coordinates", "coordonnées "
                        "écrêtées"),
                    say("difference from rnnlab", "écart à rnnlab")),

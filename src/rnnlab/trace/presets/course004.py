@@ -42,10 +42,12 @@ def gru(precision=4) -> Document:
     after = gru_trace("after")
     h_b, h_a = trace.series("h"), after.series("h")
     doc.data = {k: trace.series(k) for k in trace.steps[0].values} | {"h_after": h_a}
-    doc.add(Formula("z_t = σ(W_z × [h_{t-1}, x_t] + b_z)          update gate\n"
-                    "r_t = σ(W_r × [h_{t-1}, x_t] + b_r)          reset gate\n"
-                    "h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)      candidate\n"
-                    "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t"),
+    gates = (say("update gate", "porte de mise à jour"), say("reset gate", "porte de réinitialisation"),
+             say("candidate", "candidat"))
+    doc.add(Formula("z_t = σ(W_z × [h_{t-1}, x_t] + b_z)          %s\n"
+                    "r_t = σ(W_r × [h_{t-1}, x_t] + b_r)          %s\n"
+                    "h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)      %s\n"
+                    "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t" % gates),
             Text(say("Whose equations? The reset before the product with W is Cho et al. 2014's; the update "
                      "`h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` is the convention of Chung et al. 2014 and "
                      "d2l. Cho et al. write `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t`: the chapter keeps "
