@@ -268,7 +268,7 @@ def terminal_paragraphs(text: str, help: bool = False) -> list[str]:
 
     for line in text.split("\n"):
         line = line.rstrip()
-        if in_usage and line.strip():
+        if in_usage and line[:1].isspace() and line.strip():  # the usage's indented lines
             continue
         in_usage = False
         if not line.strip() or set(line.strip()) <= set("─━═-┏┓┗┛┡┩└┘┌┐╇╋┼┬┴├┤╭╮╰╯│┃ "):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from . import commands, i18n
@@ -59,6 +60,17 @@ def _argparse_words(text):
 
 argparse._ = _argparse_words
 
+
+def _quoted(message: str) -> str:
+    """An error message as the language quotes: in French, the values Python's repr put between
+    ``'…'`` (``reçu 'x'``) go between « » (``reçu « x »``)."""
+    if say("en", "fr") == "en":
+        return message
+    return re.sub(r"(?<![\w'’])'([^'\n]*)'(?![\w'’])", "«\u00a0\\1\u00a0»", message)
+
+
+_error = argparse.ArgumentParser.error
+argparse.ArgumentParser.error = lambda self, message: _error(self, _quoted(message))
 
 # argparse wraps at ASCII spaces only: with no-break spaces, no line of a French --help starts with a colon
 _split_lines, _fill_text = argparse.HelpFormatter._split_lines, argparse.HelpFormatter._fill_text
@@ -145,7 +157,7 @@ def _main(argv) -> int:
             set_threads(args.threads)  # BLAS, numba kernels (and PyTorch, once a torch backend loads it)
         return int(args.run(args) or 0)
     except RnnlabError as exc:
-        print(say("error: ", "erreur : ") + str(exc), file=sys.stderr)
+        print(say("error: ", "erreur : ") + _quoted(str(exc)), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
         print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc),
