@@ -4,11 +4,15 @@ its translation.
 
 The language comes from :func:`set_language` (the CLI's ``--lang``), else ``RNNLAB_LANG``,
 else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): French if it starts with ``fr``.
+
+Numbers go through :func:`integer` where a sentence shows a count: ``104,644`` in English,
+``104 644`` in French (thousands grouped with a narrow no-break space).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 LANGUAGES = ("en", "fr")
 _current: str | None = None
@@ -42,3 +46,18 @@ def language() -> str:
 def say(en: str, fr: str, lang: str | None = None) -> str:
     """The English or the French text, by ``lang`` or the current language."""
     return fr if (lang or language()) == "fr" else en
+
+
+def no_break_spaces(text: str) -> str:
+    """``text`` with the space before ``:`` ``;`` ``?`` ``!`` ``»`` and after ``«`` made no-break
+    (U+00A0), for a French text that something wraps at ASCII spaces: no line then starts with a
+    colon or a closing quote."""
+    return re.sub(r" (?=[:;?!»])", "\u00a0", text).replace("« ", "«\u00a0")
+
+
+def integer(n: int, lang: str | None = None) -> str:
+    """``n`` with its thousands grouped as the language writes them: ``104,644`` in English,
+    ``104 644`` in French (a narrow no-break space, U+202F, so that a number never breaks
+    across lines)."""
+    grouped = f"{int(n):,}"
+    return grouped.replace(",", "\u202f") if (lang or language()) == "fr" else grouped

@@ -179,7 +179,9 @@ def expression_tape(text: str, variables: dict):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ConfigError(f"expression {text!r}: not a valid formula ({exc.msg})") from None
+        raise ConfigError(say(f"expression {text!r}: not a valid formula ({exc.msg})",
+                              f"expression {text!r} : formule invalide (erreur de syntaxe à la colonne "
+                              f"{exc.offset})")) from None
     tape = Tape()
     leaves = {name: tape.value(float(v), name) for name, v in variables.items()}
     binary = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,
@@ -191,8 +193,11 @@ def expression_tape(text: str, variables: dict):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in leaves:
-                raise ConfigError(f"expression {text!r}: unknown name {node.id!r}; expected one of "
-                                  f"{sorted(leaves) + sorted(FUNCTIONS)}")
+                known = ", ".join(sorted(leaves) + sorted(FUNCTIONS))
+                raise ConfigError(say(f"expression {text!r}: unknown name {node.id!r}; expected one of "
+                                      f"{sorted(leaves) + sorted(FUNCTIONS)}",
+                                      f"expression {text!r} : nom inconnu {node.id!r} ; l'un de {known} "
+                                      "attendu"))
             return leaves[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = build(node.operand)  # −2 stays a number; −x is a node
@@ -203,18 +208,22 @@ def expression_tape(text: str, variables: dict):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = build(node.right)
             if isinstance(exponent, Value):
-                raise ConfigError(f"expression {text!r}: expected a constant exponent after **")
+                raise ConfigError(say(f"expression {text!r}: expected a constant exponent after **",
+                                      f"expression {text!r} : exposant constant attendu après **"))
             return as_value(build(node.left)) ** exponent
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 \
                 and not node.keywords and node.func.id in FUNCTIONS:
             return FUNCTIONS[node.func.id](as_value(build(node.args[0])))
-        raise ConfigError(f"expression {text!r}: unsupported part {ast.unparse(node)!r}; expected numbers, "
-                          f"variables, + - * / **, and {', '.join(sorted(FUNCTIONS))}")
+        raise ConfigError(say(f"expression {text!r}: unsupported part {ast.unparse(node)!r}; expected "
+                              f"numbers, variables, + - * / **, and {', '.join(sorted(FUNCTIONS))}",
+                              f"expression {text!r} : partie non prise en charge {ast.unparse(node)!r} ; "
+                              f"nombres, variables, + - * / ** et {', '.join(sorted(FUNCTIONS))} attendus"))
 
     with tape:
         result = as_value(build(tree.body))
     if result.tape is not tape:  # a bare number
-        raise ConfigError(f"expression {text!r}: expected at least one operation on the variables")
+        raise ConfigError(say(f"expression {text!r}: expected at least one operation on the variables",
+                              f"expression {text!r} : au moins une opération sur les variables attendue"))
     if result.parents and result.label is None:
         result.label = "f"
     tape.backward(result)

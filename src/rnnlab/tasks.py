@@ -299,6 +299,12 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
 RUNNERS = {"adding": run_adding, "copy": run_copy}
 
 
+def task_name(task: str) -> str:
+    """``task`` as the output language names it: in French the adding problem is « addition »
+    and the copy task « copie »."""
+    return say(task, {"adding": "addition", "copy": "copie"}.get(task, task))
+
+
 def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None, *,
           backend=None, progress=None, **model_options):
     """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
@@ -346,7 +352,7 @@ def plot_sweep(results, path, title=None):
                       "perte finale de test (MSE)" if task == "adding"
                       else "perte finale de test (entropie croisée)"))
     ax.set_title(title or say(f"{task}: final test loss against T (circled: solved)",
-                              f"{task} : perte finale de test selon T (cerclé : résolu)"))
+                              f"{task_name(task)} : perte finale de test selon T (cerclé : résolu)"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     save_figure(fig, path, dpi=120)

@@ -24,7 +24,7 @@ def register(subparsers):
                         "differentiated with respect to U, checked against the seed's formulas and the "
                         "core's BPTT.",
                         "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
-                        "rapport à U, vérifié avec les formules du seed et la BPTT du cœur."))
+                        "rapport à U, vérifié avec les formules du TD et la BPTT du cœur."))
     p.add_argument("--x", default="1.0,0.5", help=say("inputs x_0,x_1,… (default 1.0,0.5)",
                                                       "entrées x_0,x_1,… (défaut 1.0,0.5)"))
     p.add_argument("--U", type=float, default=0.5, help=say("input weight U (default 0.5)",
@@ -48,7 +48,7 @@ def _numbers(text, option):
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
         raise ConfigError(say(f"{option} {text!r}: expected numbers separated by commas",
-                              f"{option} {text!r} : nombres séparés par des virgules attendus")) from None
+                              f"{option} « {text} » : nombres séparés par des virgules attendus")) from None
     if not values:
         raise ConfigError(say(f"{option}: expected at least one number, got {text!r}",
                               f"{option} : au moins un nombre attendu, reçu {text!r}"))

@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
+from ..i18n import say
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -78,7 +79,7 @@ def dump_config(value, indent: int = 0) -> str:
 def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
-        raise ConfigError(f"{path}: file not found")
+        raise ConfigError(say(f"{path}: file not found", f"{path} : fichier introuvable"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()

@@ -14,7 +14,7 @@ from ...typeset import (decimal_aligned_cells, formula_mathml, inline_mathml, is
 from ..cells import hooks
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt, fmt_vector
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import figure_svg, trace_facts
+from .common import colon, erratum_line, figure_svg, trace_facts
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222;
@@ -192,7 +192,7 @@ def unrolled_svg(trace, precision=4, max_steps=10) -> str:
 
 def _fact(label: str, text: str) -> str:
     value = inline_mathml(text) if looks_like_formula(text) else _inline(text)
-    return f"<li>{_cell(label)}: {value}</li>"
+    return f"<li>{_cell(label)}{escape(colon())}{value}</li>"
 
 
 def _trace(block, precision) -> list:
@@ -260,9 +260,8 @@ def render_html(doc) -> str:
             out.append(f"<figure>{figure_svg(block)}"
                        f"<figcaption>{_inline(block.caption)}</figcaption></figure>")
         elif isinstance(block, Erratum):
-            out.append('<div class="erratum"><b>Erratum</b> (' + _inline(block.where) + "): "
-                       + escape(say("the document says ", "le document dit ")) + _said(block.seed_says) + "; "
-                       + escape(say("correct: ", "correct : ")) + f"<b>{_said(block.correct)}</b>. "
+            lead, says, joint, correct = erratum_line(block, where=_inline, said=_said, plain=escape)
+            out.append(f'<div class="erratum"><b>Erratum</b> {lead}{says}{joint}<b>{correct}</b>. '
                        + _inline(block.why) + "</div>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

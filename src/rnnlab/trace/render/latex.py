@@ -11,7 +11,7 @@ from ...i18n import say
 from ...typeset import formula_latex, is_code
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import save_figure, trace_facts
+from .common import colon, erratum_line, save_figure, trace_facts
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
@@ -29,7 +29,8 @@ _MATH = [("C̃", r"\tilde{C}"), ("h̃", r"\tilde{h}"), ("σ", r"\sigma "), ("×"
          ("±", r"\pm "), ("°", r"^\circ "), ("|", "|"), ("←", r"\leftarrow "), ("↔", r"\leftrightarrow "),
          ("∇", r"\nabla "), ("⋯", r"\cdots ")]
 _TEXT_ESCAPES = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")]
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
+                 ("\u00a0", "~"), ("\u202f", r"\,")]  # French no-break spaces (after "~" is escaped)
 
 
 def tex_math(text: str) -> str:
@@ -120,11 +121,11 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
                         rf"\includegraphics[width=0.7\linewidth]{{{os.path.basename(png)}}}\\",
                         rf"\emph{{{tex_text(block.caption)}}}", r"\end{center}", ""]
             else:
-                out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + ': ' + block.caption)}}}", ""]
+                out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + colon() + block.caption)}}}", ""]
         elif isinstance(block, Erratum):
-            out += [r"\begin{quote}", rf"\textbf{{Erratum}} ({tex_text(block.where)}): "
-                    + tex_text(say("the document says ", "le document dit ") + block.seed_says + "; "
-                               + say("correct: ", "correct : ")) + rf"\textbf{{{tex_text(block.correct)}}}. "
+            lead, says, joint, correct = erratum_line(block)
+            out += [r"\begin{quote}", r"\textbf{Erratum} " + tex_text(lead + says + joint)
+                    + rf"\textbf{{{tex_text(correct)}}}. "
                     + tex_text(block.why), r"\end{quote}", ""]
     out += [r"\end{document}", ""]
     return "\n".join(out)
@@ -133,7 +134,7 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
 def _trace(block, precision) -> list:
     trace = block.trace
     out = [rf"\paragraph{{{tex_text(block.title)}}}" if block.title else "", r"\begin{itemize}"]
-    out += [rf"\item {tex_text(label)}: \texttt{{{tex_text(text)}}}"
+    out += [rf"\item {tex_text(label + colon())}\texttt{{{tex_text(text)}}}"
             for label, text in trace_facts(trace, precision)]
     out += [r"\end{itemize}", r"{\small"]
     headers = column_headers()
