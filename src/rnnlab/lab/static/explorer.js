@@ -183,7 +183,7 @@ function render() {
   const gap = 70, left = initW + 40, boxH = 84, top = hasC ? 62 : 52;
   const width = left + T * (boxW + gap), height = top + boxH + 64;
   const svg = E("svg", {id: "unrolled", width, height, viewBox: `0 0 ${width} ${height}`, role: "img"});
-  svg.append(E("defs", {}), arrowHead());
+  svg.append(arrowHead());
   const path = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_h])) : null;
   const maxPath = path ? Math.max(1e-300, ...Object.values(path)) : 1;
   const laneH = top + boxH * 0.62, laneC = top + boxH * 0.22;
@@ -228,12 +228,9 @@ function render() {
 }
 
 function arrowHead() {
-  const m = document.createElementNS("http://www.w3.org/2000/svg", "marker");
-  for (const [k, val] of Object.entries({id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
-                                          markerHeight: 7, orient: "auto-start-reverse"})) m.setAttribute(k, val);
-  m.append(E("path", {d: "M0 0 L10 5 L0 10 z", fill: "#5b6475"}));
-  const defs = E("defs"); defs.append(m);
-  return defs;
+  return E("defs", {}, E("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
+                                    markerHeight: 7, orient: "auto-start-reverse"},
+                         E("path", {d: "M0 0 L10 5 L0 10 z", fill: "#5b6475"})));
 }
 
 function renderStep() {

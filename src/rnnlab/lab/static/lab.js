@@ -150,7 +150,8 @@ const Lab = {
   },
 
   el(tag, attrs = {}, ...children) {
-    const svg = ["svg", "g", "rect", "line", "path", "text", "circle", "polyline", "title", "tspan"].includes(tag);
+    const svg = ["svg", "g", "rect", "line", "path", "text", "circle", "polyline", "title", "tspan", "defs",
+                 "marker"].includes(tag);
     const node = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
       if (v === undefined || v === null || v === false) continue;
