@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import run_cli, tree_hashes
+from helpers import run_cli, train_tiny_run, tree_hashes
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -27,19 +27,10 @@ from rnnlab.lab import create_app  # noqa: E402
 from rnnlab.trace import config as trace_config  # noqa: E402
 from rnnlab.trace.layout import gradient_rows, step_rows  # noqa: E402
 
-TINY_TEXT = "".join(f'the cat "sat" on (the) mat {k % 7}\nand a dog ran\n' for k in range(60))
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A tiny run of ``rnnlab train`` (LSTM, H = 8, 12 steps) and a task run, made once."""
-    root = tmp_path_factory.mktemp("lab")
-    corpus = root / "tiny.txt"
-    corpus.write_text(TINY_TEXT, encoding="utf-8")
-    got = run_cli(["train", "--corpus", corpus, "--hidden", 8, "--steps", 12, "--eval-every", 6,
-                   "--seq-len", 16, "--batch", 4, "--out", root / "run", "--no-progress"])
-    assert got.code == 0, got
-    return root / "run"
+    """A tiny run of ``rnnlab train`` (LSTM, H = 8, 12 steps), made once."""
+    return train_tiny_run(tmp_path_factory.mktemp("lab"))
 
 
 @pytest.fixture(scope="module")

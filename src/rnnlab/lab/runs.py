@@ -20,6 +20,7 @@ from ..i18n import say
 SAMPLES_SHOWN = 3
 FEATURE_CHARS = 3000  # characters of validation text over which units are correlated with features
 TOP_UNITS = 12
+EXAMPLE_CHARS = 240  # the inspector's first text: the start of the validation text
 
 
 class NotFound(RnnlabError, LookupError):
@@ -205,9 +206,15 @@ def describe(ref: RunRef) -> dict:
     """The model's shape and the names of the quantities a unit can be read from."""
     model, vocab, meta = load(ref)
     series = unit_series(model, vocab.encode("".join(vocab.chars[:2])))["series"]
+    try:
+        example = validation_text(meta, vocab, EXAMPLE_CHARS)
+    except ConfigError:  # the corpus has moved: a text the model writes itself
+        from ..sample import generate
+
+        example = generate(model, vocab, EXAMPLE_CHARS, temperature=0.8, seed=0)
     return {"run": ref.name, "cell": model.cell_name, "hidden_size": model.hidden_size,
             "num_layers": model.num_layers, "vocab_size": vocab.size, "series": list(series),
-            "chars": "".join(vocab.chars), "step": meta.get("step")}
+            "chars": "".join(vocab.chars), "step": meta.get("step"), "example": example}
 
 
 # simple text features, one value per character (Karpathy et al. 2015's interpretable cells)

@@ -5,7 +5,6 @@
 
 const I = {run: null, model: null, last: null, started: null, colourings: 0};
 const E4 = Lab.el;
-const START_TEXT = 'the cat sat on a mat\n"hello" (yes) and the dog\n';
 
 function layoutInspector() {
   document.getElementById("page").append(
@@ -133,6 +132,8 @@ async function chooseRun(key) {
   I.model = m;
   document.getElementById("series").replaceChildren(...m.series.map((s) => E4("option", {value: s, text: s})));
   unitField(m.hidden_size);
+  const box = document.getElementById("text");
+  if (!box.value || box.dataset.example === box.value) { box.value = m.example; box.dataset.example = m.example; }
   document.getElementById("model-info").textContent =
     `${m.cell.toUpperCase()} ${m.num_layers}×${m.hidden_size} · ${m.vocab_size} ${Lab.t("chars")} · ${Lab.t("step_n")} ${m.step}`;
   await colour();
@@ -150,7 +151,6 @@ async function generate() {
 async function startInspector() {
   Lab.start("inspector");
   layoutInspector();
-  document.getElementById("text").value = START_TEXT;
   const info = await Lab.api("/api/info");
   const runs = info.runs.filter((r) => r.kind === "charlm");
   if (!runs.length) { Lab.showError(Lab.t("no_runs")); document.body.dataset.ready = "1"; return; }
