@@ -146,7 +146,9 @@ def test_explorer_edit_slider_backward_language(page, server, record_property):
     cfg["weights"]["W_f"][0][0] = 0.7
     h = lstm_h(cfg)
     assert shown() == pytest.approx(h[2], abs=1e-15)
-    assert page.locator("#step-table tr", has_text="h_3").locator("td.value").inner_text() == fmt(h[2], 4)
+    cell = page.locator("#step-table tr[data-label='h_3'] td.value")
+    assert cell.inner_text() == cell.get_attribute("data-value") == fmt(h[2], 4)
+    assert page.locator("#step-table tr[data-label='h_3'] td.label math").count() == 1  # typeset
     # 2. move a slider (W_i[1,2]): the field follows and everything downstream is recomputed
     after(page, "renders", lambda: page.fill("#w-W_i-0-1-slider", "0.45"))
     assert page.input_value("#w-W_i-0-1") == "0.45"
@@ -157,9 +159,10 @@ def test_explorer_edit_slider_backward_language(page, server, record_property):
     after(page, "renders", lambda: page.fill("#u-2-0-0", "1"))
     cfg["upstream"] = {"h": {"2": [1.0]}}
     grads = trace_config.trace_from_config(cfg).backward.grads
-    row = page.locator("#gradient-table tr", has_text="∂L/∂W_f[1,1]").locator("td.value").inner_text()
+    row = page.locator("#gradient-table tr[data-label='∂L/∂W_f[1,1]'] td.value").inner_text()
     assert row == fmt(grads["W_f"][0, 0], 4)
-    assert float(page.locator(".path-norm").nth(1).get_attribute("data-value")) == pytest.approx(1.0)
+    assert float(page.locator("#step-2 .path-norm").get_attribute("data-value")) == pytest.approx(1.0)
+    assert float(page.locator("#step-3 .path-norm").get_attribute("data-value")) == 0.0
     # 4. click step 2: its forward and backward rows
     page.click("#step-2")
     assert "t = 2" in page.inner_text("#step-title") and page.locator("#back-table").count() == 1

@@ -26,6 +26,7 @@ from rnnlab import analysis  # noqa: E402
 from rnnlab.lab import create_app  # noqa: E402
 from rnnlab.trace import config as trace_config  # noqa: E402
 from rnnlab.trace.layout import gradient_rows, step_rows  # noqa: E402
+from rnnlab.typeset import decimal_aligned_cells, formula_mathml  # noqa: E402
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -103,8 +104,12 @@ def test_presets_give_the_traces_rnnlab_trace_prints(client, pid):
                 np.testing.assert_allclose(shown[key], value, rtol=0, atol=1e-15)
         mine = trace_config.trace_from_config(item["config"])
         assert [s["rows"] for s in got["steps"]] == [
-            [{"label": r.label, "formula": r.formula, "formula_markup": r.formula, "arithmetic": r.arithmetic,
-              "value": r.value} for r in step_rows(mine, s, 4)] for s in mine.steps]
+            [{"label": r.label, "formula": r.formula, "arithmetic": r.arithmetic, "value": r.value,
+              "label_markup": formula_mathml(r.label), "formula_markup": formula_mathml(r.formula) if r.formula
+              else "", "value_markup": aligned} for r, aligned in
+             zip(step_rows(mine, s, 4), decimal_aligned_cells([r.value for r in step_rows(mine, s, 4)]))]
+            for s in mine.steps]
+        assert got["steps"][0]["rows"][0]["formula_markup"].startswith("<math")  # typeset, not text
         if tr.backward is not None:
             assert [r["value"] for r in got["backward"]["gradients"]] == [r.value for r in gradient_rows(mine)]
             for name, grad in tr.backward.grads.items():

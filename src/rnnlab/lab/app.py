@@ -268,7 +268,13 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
                                    f"{request.url.path} : page inconnue ; une de /{', /'.join(PAGES)} "
                                    "attendue")}, 404)
 
+    async def typeset_css(request):
+        from ..typeset import CSS
+
+        return Response(CSS, media_type="text/css")
+
     routes = [Route("/", lambda request: RedirectResponse("/explorer")),
+              Route("/typeset.css", typeset_css),
               *(Route(f"/{name}", page(name)) for name in PAGES),
               Route("/api/info", endpoint(info)),
               Route("/api/example/{variant}", endpoint(example)),

@@ -5,6 +5,8 @@ presets turned into configs; a config exported as JSON, Markdown or LaTeX."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -12,6 +14,7 @@ from ..i18n import say
 from ..trace import config as trace_config
 from ..trace.cells import hooks
 from ..trace.layout import gradient_rows, step_rows
+from ..typeset import decimal_aligned_cells, formula_mathml
 
 # the explorer's cell menu: a registered cell, the notation of its config, its options
 VARIANTS = {
@@ -23,14 +26,19 @@ VARIANTS = {
 EXPORTS = ("json", "md", "latex")
 
 
-def formula_markup(text: str) -> str:
-    """A formula for the page: text until ``rnnlab.typeset`` is merged (then MathML)."""
-    return text
+@functools.lru_cache(maxsize=4096)
+def _mathml(text: str) -> str:
+    """A label or formula typeset once: they repeat from edit to edit, only the values change."""
+    return formula_mathml(text)
 
 
-def _row(r) -> dict:
-    return {"label": r.label, "formula": r.formula, "formula_markup": formula_markup(r.formula) if r.formula
-            else "", "arithmetic": r.arithmetic, "value": r.value}
+def _rows(rows, precision) -> list:
+    """``rnnlab trace``'s rows for the page: the text, and the quantity and formula typeset as
+    MathML (:mod:`rnnlab.typeset`), the values as a column aligned on the decimal point."""
+    values = decimal_aligned_cells([r.value for r in rows], precision)
+    return [{"label": r.label, "formula": r.formula, "arithmetic": r.arithmetic, "value": r.value,
+             "label_markup": _mathml(r.label), "value_markup": value,
+             "formula_markup": _mathml(r.formula) if r.formula else ""} for r, value in zip(rows, values)]
 
 
 def _norm(v) -> float:
@@ -56,18 +64,20 @@ def trace_payload(cfg: dict, precision: int = 4) -> dict:
     out = {
         "values": trace_to_dict(tr),
         "facts": [[label, text] for label, text in trace_facts(tr, precision)],
-        "steps": [{"t": s.t, "rows": [_row(r) for r in step_rows(tr, s, precision)]} for s in tr.steps],
+        "steps": [{"t": s.t, "rows": _rows(step_rows(tr, s, precision), precision)} for s in tr.steps],
         "state_keys": list(hooks(tr.cell).STATE_KEYS),
         "config": config_from_trace(tr, cfg.get("notation")),
     }
     back = tr.backward
     if back is not None:
         out["backward"] = {
-            "steps": [{"t": s.t, "rows": [_row(r) for r in step_rows(tr, s, precision, backward=True)]}
+            "steps": [{"t": s.t, "rows": _rows(step_rows(tr, s, precision, backward=True), precision)}
                       for s in back.steps],
-            "gradients": [_row(r) for r in gradient_rows(tr, precision)],
-            "path": [{"t": s.t, **{k: _norm(s.values[k]) for k in s.values
-                                    if k in ("d_h", "d_C", "d_c")}} for s in back.steps],
+            "gradients": _rows(gradient_rows(tr, precision), precision),
+            # ‖∂L/∂h_t‖ (and ‖∂L/∂C_t‖) at t = T … 1, then at t = 0: the path back through time
+            "path": [{"t": s.t, **{k: _norm(s.values[k]) for k in s.values if k in ("d_h", "d_C")}}
+                     for s in back.steps]
+                    + [{"t": 0, **{f"d_{k}": _norm(d) for k, d in zip(hooks(tr.cell).STATE_KEYS, back.d_state0)}}],
             "grad_norms": {k: _norm(v) for k, v in back.grads.items()},
         }
     return out

@@ -192,9 +192,10 @@ function render() {
   for (let k = 0; k < T; k++) {
     const s = v.steps[k], t = s.t, x0 = left + k * (boxW + gap) + gap / 2;
     const colour = path ? divergingColour(path[t], maxPath) : "#8a96ad";
+    const back = path ? divergingColour(path[t - 1], maxPath) : null;  // the arrow carries ∂L/∂h_{t-1} back
     const prevX = k === 0 ? initW + 14 : x0 - gap;
-    svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneH, y2: laneH, stroke: path ? colour : "#5b6475",
-                          "stroke-width": path ? 2 + 6 * path[t] / maxPath : 1.6, "marker-end": "url(#arrow)",
+    svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneH, y2: laneH, stroke: path ? back : "#5b6475",
+                          "stroke-width": path ? 2 + 6 * path[t - 1] / maxPath : 1.6, "marker-end": "url(#arrow)",
                           class: "h-arrow", "data-t": t}));
     if (hasC) svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneC, y2: laneC, stroke: "#5b6475",
                                     "stroke-width": 1.6, "marker-end": "url(#arrow)"}));
@@ -202,9 +203,9 @@ function render() {
                         onclick: () => { X.selected = t; render(); }},
       E("rect", {x: x0, y: top, width: boxW, height: boxH, rx: 10,
                  ...(path ? {style: `stroke:${colour}; stroke-width:${1.5 + 4 * path[t] / maxPath}`} : {})}),
-      E("text", {x: x0 + boxW / 2, y: top + boxH / 2 - 4, "text-anchor": "middle", "font-size": 14,
+      E("text", {x: x0 + boxW / 2, y: top + boxH / 2 - 10, "text-anchor": "middle", "font-size": 14,
                  "font-weight": 600, text: v.cell.toUpperCase()}),
-      E("text", {x: x0 + boxW / 2, y: top + boxH / 2 + 14, "text-anchor": "middle", "font-size": 11,
+      E("text", {x: x0 + boxW / 2, y: top + boxH / 2 + 6, "text-anchor": "middle", "font-size": 11,
                  fill: "#5b6475", text: `t = ${t}`}));
     svg.append(box);
     svg.append(E("text", {x: x0 + boxW / 2, y: top - 10 - (hasC ? 18 : 0), "text-anchor": "middle",
@@ -217,9 +218,9 @@ function render() {
                           stroke: "#5b6475", "stroke-width": 1.4, "marker-end": "url(#arrow)"}),
                E("text", {x: x0 + boxW / 2, y: top + boxH + 42, "text-anchor": "middle", "font-size": font,
                           class: "mono", text: xTexts[k]}));
-    if (path) svg.append(E("text", {x: x0 - gap / 2 - (k === 0 ? 10 : 0), y: laneH + 16, "text-anchor": "middle", "font-size": 10,
-                                    fill: colour, class: "path-norm", "data-value": path[t],
-                                    text: "‖∂L/∂h‖ " + Lab.show(path[t], 3)}));
+    if (path) box.append(E("text", {x: x0 + boxW / 2, y: top + boxH - 10, "text-anchor": "middle", "font-size": 10,
+                                    fill: path[t] > 0 ? "#b3261e" : "#5b6475", class: "path-norm",
+                                    "data-value": path[t], text: "‖∂L/∂h_" + t + "‖ = " + Lab.show(path[t], 3)}));
   }
   document.getElementById("diagram").replaceChildren(svg);
   renderStep();
@@ -228,8 +229,8 @@ function render() {
 }
 
 function arrowHead() {
-  return E("defs", {}, E("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
-                                    markerHeight: 7, orient: "auto-start-reverse"},
+  return E("defs", {}, E("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9,
+                                    markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse"},
                          E("path", {d: "M0 0 L10 5 L0 10 z", fill: "#5b6475"})));
 }
 

@@ -187,16 +187,15 @@ const Lab = {
     return Lab.el("span", {class: "num"}, field, slider);
   },
 
-  // the rows of rnnlab trace: quantity, formula (typeset when the server sends MathML), arithmetic, value
+  // the rows of rnnlab trace: quantity and formula typeset (MathML from rnnlab.typeset), arithmetic, value
   rowsTable(rows, id) {
     const head = Lab.el("tr", {}, ...["quantity", "formula", "substituted", "value"].map(
       (k) => Lab.el("th", {"data-i18n": k, text: Lab.t(k)})));
-    const body = rows.map((r) => Lab.el("tr", {},
-      Lab.el("td", {class: "label", text: r.label}),
-      Lab.el("td", {class: "formula", ...(r.formula_markup && r.formula_markup.startsWith("<math")
-        ? {html: r.formula_markup} : {text: r.formula})}),
+    const body = rows.map((r) => Lab.el("tr", {"data-label": r.label},
+      Lab.el("td", {class: "label", html: r.label_markup}),
+      Lab.el("td", {class: "formula", html: r.formula_markup}),
       Lab.el("td", {class: "arith", text: r.arithmetic}),
-      Lab.el("td", {class: "value", text: r.value})));
+      Lab.el("td", {class: "value num", html: r.value_markup, "data-value": r.value})));
     return Lab.el("table", {id}, Lab.el("thead", {}, head), Lab.el("tbody", {}, body));
   },
 
