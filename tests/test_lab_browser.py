@@ -25,8 +25,8 @@ import pytest
 from helpers import LAB_TEXT, train_tiny_run
 
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
 
 
 def _chromium():
@@ -191,7 +191,8 @@ def test_explorer_cells_presets_and_paste(page, server):
         after(page, "renders", lambda v=variant: page.select_option("#cell", v))
         assert page.locator("#h-3").count() == 1
     gru = trace_config.trace_from_config(page.evaluate("X.cfg"))
-    assert page.evaluate("X.payload.values.steps[2].h") == pytest.approx(list(gru.steps[2].values["h"]), abs=0)
+    shown = page.evaluate("X.payload.values.steps[2].h")
+    assert shown == pytest.approx(list(gru.steps[2].values["h"]), abs=0)
     after(page, "renders", lambda: page.select_option("#preset", "cours-days"))
     assert page.locator("#preset-trace option").count() == 2
     page.click("details summary")
@@ -217,7 +218,8 @@ def test_gradient_flow(page, server):
     assert page.inner_text("#fact-1") == str(round(flow.spectral_radius, 4))
     # |λ| → 1.2: W_hh rescaled by the server, the gradient explodes
     after(page, "flowRenders", lambda: page.fill("#radius-value-slider", "1.2"))
-    page.wait_for_function("Math.abs(+document.getElementById('W-0-0').value - 0.8 * 1.2 / Math.sqrt(0.65)) < 1e-9")
+    page.wait_for_function("Math.abs(+document.getElementById('W-0-0').value - 0.8 * 1.2 / Math.sqrt(0.65))"
+                           " < 1e-9")
     big = analysis.linearised_flow(np.asarray(W) * 1.2 / np.sqrt(0.65), 1.0)
     assert f"first n above 100: {big.steps_above(100.0)}" in page.inner_text("#fact-4")
     assert page.locator("#norm-plot path.series").count() == 3

@@ -105,13 +105,15 @@ def test_presets_give_the_traces_rnnlab_trace_prints(client, pid):
         mine = trace_config.trace_from_config(item["config"])
         assert [s["rows"] for s in got["steps"]] == [
             [{"label": r.label, "formula": r.formula, "arithmetic": r.arithmetic, "value": r.value,
-              "label_markup": formula_mathml(r.label), "formula_markup": formula_mathml(r.formula) if r.formula
-              else "", "value_markup": aligned} for r, aligned in
+              "label_markup": formula_mathml(r.label),
+              "formula_markup": formula_mathml(r.formula) if r.formula else "", "value_markup": aligned}
+             for r, aligned in
              zip(step_rows(mine, s, 4), decimal_aligned_cells([r.value for r in step_rows(mine, s, 4)]))]
             for s in mine.steps]
         assert got["steps"][0]["rows"][0]["formula_markup"].startswith("<math")  # typeset, not text
         if tr.backward is not None:
-            assert [r["value"] for r in got["backward"]["gradients"]] == [r.value for r in gradient_rows(mine)]
+            shown = [r["value"] for r in got["backward"]["gradients"]]
+            assert shown == [r.value for r in gradient_rows(mine)]
             for name, grad in tr.backward.grads.items():
                 assert got["backward"]["grad_norms"][name] == pytest.approx(np.linalg.norm(grad), abs=1e-15)
 
@@ -141,7 +143,9 @@ def test_backward_gradients_equal_finite_differences(client):
         assert exact[0, j] == pytest.approx(fd, rel=1e-6, abs=1e-10)
         assert float(grads[j]["value"]) == pytest.approx(exact[0, j], abs=5e-5)  # shown to 4 decimals
     path = {p["t"]: p for p in got["backward"]["path"]}
-    assert path[2]["d_h"] == pytest.approx(u) and path[3]["d_h"] == 0.0
+    assert path[2]["d_h"] == pytest.approx(u) and path[3]["d_h"] == 0.0 == path[3]["d_h_prev"]
+    d_h1 = trace_config.trace_from_config(cfg).backward.steps[1].values["d_h_prev"]  # step 2 → step 1
+    assert path[2]["d_h_prev"] == pytest.approx(np.linalg.norm(d_h1), abs=1e-15) and path[1]["d_h"] > 0
 
 
 def test_gru_variants_and_notations(client):
@@ -263,7 +267,8 @@ def test_activations_and_top5_equal_the_model(client, trained):
     np.testing.assert_array_equal(got["values"], [c["gates"][0, 8 + 2] for c in caches])  # f: rows H…2H
     probs = next_char_probabilities(logits[3, 0].astype(np.float64))
     best = np.argsort(-probs)[:5]
-    assert got["top"][3] == [[vocab.decode([int(i)]), pytest.approx(float(probs[i]), abs=1e-12)] for i in best]
+    assert got["top"][3] == [[vocab.decode([int(i)]), pytest.approx(float(probs[i]), abs=1e-12)]
+                             for i in best]
     described = ok(client.get("/api/runs/0/model"))
     assert described["cell"] == "lstm" and described["hidden_size"] == 8
     assert {"h", "c", "i", "f", "g", "o"} <= set(described["series"])
@@ -311,7 +316,8 @@ def test_every_endpoint_leaves_the_run_folder_untouched(client, trained):
 
 
 @pytest.mark.parametrize("path", [
-    "/api/runs/..%2F..%2Fetc%2Fpasswd/monitor", "/api/runs/%2Fetc%2Fpasswd/monitor", "/api/runs/../run/monitor",
+    "/api/runs/..%2F..%2Fetc%2Fpasswd/monitor", "/api/runs/%2Fetc%2Fpasswd/monitor",
+    "/api/runs/../run/monitor",
     "/api/runs/1/monitor", "/api/runs/-1/monitor", "/api/runs/run%2F..%2Frun/model", "/static/../app.py",
     "/static/%2e%2e/app.py", "/static/..%2F..%2F..%2Fetc%2Fpasswd", "/api/runs/~/monitor",
 ])

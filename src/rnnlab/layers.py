@@ -270,8 +270,9 @@ class Recurrent(Module):
         if not self._tapes:
             raise ConfigError(f"{type(self).__name__}.step_caches: call forward first")
         if not (0 <= level < self.num_layers and 0 <= direction < self.num_directions):
-            raise ConfigError(f"{type(self).__name__}.step_caches: expected level in 0..{self.num_layers - 1} "
-                              f"and direction in 0..{self.num_directions - 1}, got {level}, {direction}")
+            raise ConfigError(f"{type(self).__name__}.step_caches: expected level in "
+                              f"0..{self.num_layers - 1} and direction in 0..{self.num_directions - 1}, "
+                              f"got {level}, {direction}")
         return list(self._tapes[level][direction].caches)
 
     def backward(self, d_output, d_h_n=None, d_c_n=None):

@@ -50,8 +50,9 @@ def run(args) -> int:
     if args.host not in LOCAL:
         print(say(f"warning: listening on {args.host}: other machines can reach the lab (and the run folders "
                   "it serves); use --host 127.0.0.1 to keep it on this machine",
-                  f"attention : écoute sur {args.host} : d'autres machines peuvent joindre le laboratoire (et "
-                  "les dossiers qu'il sert) ; --host 127.0.0.1 le garde sur cette machine"), file=sys.stderr)
+                  f"attention : écoute sur {args.host} : d'autres machines peuvent joindre le laboratoire "
+                  "(et les dossiers qu'il sert) ; --host 127.0.0.1 le garde sur cette machine"),
+              file=sys.stderr)
     app = create_app(args.run_dirs, language())
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -64,7 +65,8 @@ def run(args) -> int:
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/explorer?lang={language()}"
-    print(say(f"rnnlab lab: {url}  (Ctrl-C to stop)", f"rnnlab lab : {url}  (Ctrl-C pour arrêter)"), flush=True)
+    print(say(f"rnnlab lab: {url}  (Ctrl-C to stop)", f"rnnlab lab : {url}  (Ctrl-C pour arrêter)"),
+          flush=True)
     if not args.no_browser:
         threading.Timer(0.5, webbrowser.open, (url,)).start()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))

@@ -243,7 +243,8 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
         if len(text) > MAX_TEXT:
             raise RequestError(say(f"'text': {len(text)} characters; expected at most {MAX_TEXT}",
                                    f"« text » : {len(text)} caractères ; au plus {MAX_TEXT} attendus"), 413)
-        return runs.activations(ref(request), text, field(data, "series", str, "h"), field(data, "unit", int, 0))
+        return runs.activations(ref(request), text, field(data, "series", str, "h"),
+                                field(data, "unit", int, 0))
 
     def features(request, _):
         return runs.feature_units(ref(request))
@@ -251,7 +252,8 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
     def sample(request, data):
         top_k = field(data, "top_k", int, None, 1, 10**6)
         top_p = field(data, "top_p", float, None, 0.0, 1.0)
-        return runs.sample(ref(request), field(data, "prime", str, "\n"), field(data, "length", int, 200, 1, MAX_SAMPLE),
+        return runs.sample(ref(request), field(data, "prime", str, "\n"),
+                           field(data, "length", int, 200, 1, MAX_SAMPLE),
                            field(data, "temperature", float, 0.8, 0.0, 100.0), top_k, top_p,
                            field(data, "seed", int, None, 0, 2**32 - 1))
 

@@ -48,8 +48,9 @@ def _norm(v) -> float:
 def trace(cfg: dict):
     """The trace of ``cfg`` (a ``rnnlab trace`` config; ConfigError naming the key)."""
     if not isinstance(cfg, dict):
-        raise ConfigError(say(f"config: expected an object (a rnnlab trace config), got {type(cfg).__name__}",
-                              f"config : objet attendu (une config de rnnlab trace), reçu {type(cfg).__name__}"))
+        got = type(cfg).__name__
+        raise ConfigError(say(f"config: expected an object (a rnnlab trace config), got {got}",
+                              f"config : objet attendu (une config de rnnlab trace), reçu {got}"))
     return trace_config.trace_from_config(cfg, "config")
 
 
@@ -74,10 +75,10 @@ def trace_payload(cfg: dict, precision: int = 4) -> dict:
             "steps": [{"t": s.t, "rows": _rows(step_rows(tr, s, precision, backward=True), precision)}
                       for s in back.steps],
             "gradients": _rows(gradient_rows(tr, precision), precision),
-            # ‖∂L/∂h_t‖ (and ‖∂L/∂C_t‖) at t = T … 1, then at t = 0: the path back through time
-            "path": [{"t": s.t, **{k: _norm(s.values[k]) for k in s.values if k in ("d_h", "d_C")}}
-                     for s in back.steps]
-                    + [{"t": 0, **{f"d_{k}": _norm(d) for k, d in zip(hooks(tr.cell).STATE_KEYS, back.d_state0)}}],
+            # the path back through time: at each step t = T … 1, ‖∂L/∂h_t‖ (and ‖∂L/∂C_t‖) and what
+            # flows on to step t − 1, ‖∂L/∂h_{t-1}‖ from t (and ‖∂L/∂C_{t-1}‖)
+            "path": [{"t": s.t, **{k: _norm(s.values[k]) for k in s.values
+                                   if k in ("d_h", "d_C", "d_h_prev", "d_C_prev")}} for s in back.steps],
             "grad_norms": {k: _norm(v) for k, v in back.grads.items()},
         }
     return out
@@ -137,8 +138,8 @@ def convert(cfg: dict, notation: str) -> dict:
                               f"notation : 'course' ou 'pytorch' attendu, reçu {notation!r}"))
     tr = trace(cfg)
     if notation == "course" and not all(k in tr.course for k in (hooks(tr.cell).COURSE_WEIGHTS or ("-",))):
-        raise ConfigError(say(f"notation: the {tr.cell} cell with options {tr.options} has no course notation "
-                              "here (the GRU with reset 'after' is PyTorch's); expected 'pytorch'",
+        raise ConfigError(say(f"notation: the {tr.cell} cell with options {tr.options} has no course "
+                              "notation here (the GRU with reset 'after' is PyTorch's); expected 'pytorch'",
                               f"notation : la cellule {tr.cell} avec les options {tr.options} n'a pas de "
                               "notation du cours ici (le GRU avec reset « after » est celui de PyTorch) ; "
                               "'pytorch' attendu"))

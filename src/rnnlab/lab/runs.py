@@ -107,7 +107,8 @@ def read_meta(ref: RunRef) -> dict | None:
         return None
     if not isinstance(meta, dict):
         return None
-    return {k: meta.get(k) for k in ("kind", "step", "elapsed_seconds", "best", "config", "model", "settings")}
+    keys = ("kind", "step", "elapsed_seconds", "best", "config", "model", "settings")
+    return {k: meta.get(k) for k in keys}
 
 
 def monitor(ref: RunRef, since: int = 0) -> dict:

@@ -24,8 +24,10 @@ function layout() {
           E("input", {type: "number", id: "precision", min: 0, max: 15, value: 4, style: "width:4rem"})),
         E("span", {class: "muted", id: "timing"})),
       E("details", {}, E("summary", {"data-i18n": "paste"}),
-        E("textarea", {id: "paste", rows: 8}), E("button", {id: "apply", type: "button", "data-i18n": "apply"}))),
-    E("div", {class: "card"}, E("h2", {"data-i18n": "unrolled"}), E("div", {class: "diagram", id: "diagram"})),
+        E("textarea", {id: "paste", rows: 8}), E("button", {id: "apply", type: "button",
+          "data-i18n": "apply"}))),
+    E("div", {class: "card"}, E("h2", {"data-i18n": "unrolled"}), E("div", {class: "diagram",
+      id: "diagram"})),
     E("div", {class: "row"},
       E("div", {class: "card grow"}, E("h2", {id: "step-title"}), E("div", {id: "step-rows"}),
         E("h3", {id: "back-title"}), E("div", {id: "back-rows"})),
@@ -59,7 +61,8 @@ function editor(name, hint, value, set, idBase) {
     if (!Array.isArray(value)) set(x); else if (nested) value[i][j] = x; else value[j] = x;
     edited();
   }, {id: `${idBase}-${i}-${j}`}))));
-  return E("div", {class: "param"}, E("div", {class: "name", text: name}, hint ? E("small", {text: " " + hint}) : null),
+  return E("div", {class: "param"}, E("div", {class: "name", text: name}, hint ? E("small",
+    {text: " " + hint}) : null),
            grid);
 }
 
@@ -112,7 +115,8 @@ function buildUpstream() {
 
 function shapeOf(v) {
   const m = matrixOf(v);
-  return Array.isArray(v) && Array.isArray(v[0]) ? `(${m.length}×${m[0].length})` : Array.isArray(v) ? `(${v.length})` : "";
+  if (Array.isArray(v) && Array.isArray(v[0])) return `(${m.length}×${m[0].length})`;
+  return Array.isArray(v) ? `(${v.length})` : "";
 }
 
 function hiddenSize() { return X.payload.values.hidden_size; }
@@ -131,7 +135,8 @@ async function recompute() {
   const precision = parseInt(document.getElementById("precision").value, 10);
   let payload;
   try {
-    payload = await Lab.api("/api/trace", {config: X.cfg, precision: Number.isFinite(precision) ? precision : 4});
+    payload = await Lab.api("/api/trace", {config: X.cfg,
+      precision: Number.isFinite(precision) ? precision : 4});
   } catch (err) {
     if (!err.handled) throw err;
     return;
@@ -185,18 +190,20 @@ function render() {
   const svg = E("svg", {id: "unrolled", width, height, viewBox: `0 0 ${width} ${height}`, role: "img"});
   svg.append(arrowHead());
   const path = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_h])) : null;
-  const maxPath = path ? Math.max(1e-300, ...Object.values(path)) : 1;
+  const flow = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_h_prev])) : null;
+  const maxPath = path ? Math.max(1e-300, ...Object.values(path), ...Object.values(flow)) : 1;
   const laneH = top + boxH * 0.62, laneC = top + boxH * 0.22;
   init.forEach((s, k) => svg.append(E("text", {x: 8, y: (k === 0 ? laneH : laneC) + 4, "font-size": font,
                                                 class: "mono", text: s})));
   for (let k = 0; k < T; k++) {
     const s = v.steps[k], t = s.t, x0 = left + k * (boxW + gap) + gap / 2;
     const colour = path ? divergingColour(path[t], maxPath) : "#8a96ad";
-    const back = path ? divergingColour(path[t - 1], maxPath) : null;  // the arrow carries ∂L/∂h_{t-1} back
+    const back = path ? divergingColour(flow[t],
+      maxPath) : null;  // the arrow carries ∂L/∂h_{t-1} from t back
     const prevX = k === 0 ? initW + 14 : x0 - gap;
     svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneH, y2: laneH, stroke: path ? back : "#5b6475",
-                          "stroke-width": path ? 2 + 6 * path[t - 1] / maxPath : 1.6, "marker-end": "url(#arrow)",
-                          class: "h-arrow", "data-t": t}));
+                          "stroke-width": path ? 2 + 6 * flow[t] / maxPath : 1.6, "marker-end": "url(#arrow)",
+                          class: "h-arrow", "data-t": t, "data-value": path ? flow[t] : null}));
     if (hasC) svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneC, y2: laneC, stroke: "#5b6475",
                                     "stroke-width": 1.6, "marker-end": "url(#arrow)"}));
     const box = E("g", {class: "step-box" + (t === X.selected ? " selected" : ""), id: `step-${t}`,
@@ -218,9 +225,11 @@ function render() {
                           stroke: "#5b6475", "stroke-width": 1.4, "marker-end": "url(#arrow)"}),
                E("text", {x: x0 + boxW / 2, y: top + boxH + 42, "text-anchor": "middle", "font-size": font,
                           class: "mono", text: xTexts[k]}));
-    if (path) box.append(E("text", {x: x0 + boxW / 2, y: top + boxH - 10, "text-anchor": "middle", "font-size": 10,
+    if (path) box.append(E("text", {x: x0 + boxW / 2, y: top + boxH - 10, "text-anchor": "middle",
+      "font-size": 10,
                                     fill: path[t] > 0 ? "#b3261e" : "#5b6475", class: "path-norm",
-                                    "data-value": path[t], text: "‖∂L/∂h_" + t + "‖ = " + Lab.show(path[t], 3)}));
+                                    "data-value": path[t], text: "‖∂L/∂h_" + t + "‖ = " + Lab.show(path[t],
+                                      3)}));
   }
   document.getElementById("diagram").replaceChildren(svg);
   renderStep();
@@ -230,7 +239,8 @@ function render() {
 
 function arrowHead() {
   return E("defs", {}, E("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9,
-                                    markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse"},
+                                    markerHeight: 9, markerUnits: "userSpaceOnUse",
+                                      orient: "auto-start-reverse"},
                          E("path", {d: "M0 0 L10 5 L0 10 z", fill: "#5b6475"})));
 }
 
@@ -258,7 +268,8 @@ function renderGradients() {
 
 async function exportAs(format) {
   const out = await Lab.api("/api/export", {config: X.cfg, format,
-                                            precision: parseInt(document.getElementById("precision").value, 10)});
+                                            precision: parseInt(document.getElementById("precision").value,
+                                              10)});
   document.getElementById("export-out").textContent = out.text;
   const a = document.getElementById("download");
   a.href = URL.createObjectURL(new Blob([out.text], {type: "text/plain"}));
@@ -286,7 +297,8 @@ async function choosePreset(id) {
   sub.replaceChildren(...found.traces.map((t, k) => E("option", {value: k, text: t.title})));
   label.style.display = found.traces.length > 1 ? "" : "none";
   const cfg = found.traces[0].config;
-  document.getElementById("cell").value = cfg.cell === "gru" && cfg.notation === "pytorch" ? "gru-pytorch" : cfg.cell;
+  const torchGru = cfg.cell === "gru" && cfg.notation === "pytorch";
+  document.getElementById("cell").value = torchGru ? "gru-pytorch" : cfg.cell;
   await load(cfg);
 }
 
@@ -303,7 +315,8 @@ async function start() {
     document.getElementById("preset").value = ""; chooseCell(e.target.value);
   });
   document.getElementById("preset").addEventListener("change", (e) => choosePreset(e.target.value));
-  document.getElementById("preset-trace").addEventListener("change", (e) => load(X.traces[+e.target.value].config));
+  document.getElementById("preset-trace").addEventListener("change",
+    (e) => load(X.traces[+e.target.value].config));
   document.getElementById("precision").addEventListener("input", () => edited());
   document.getElementById("notation").addEventListener("change", async (e) => {
     try {

@@ -15,8 +15,10 @@ function layoutFlow() {
         E2("div", {class: "controls", style: "margin-top:.6rem"},
           E2("label", {}, E2("span", {"data-i18n": "size"}),
             E2("select", {id: "size"}, ...[1, 2, 3, 4, 5, 6].map((h) => E2("option", {value: h, text: h}))))),
-        E2("div", {class: "param"}, E2("div", {class: "name", "data-i18n": "slope"}), E2("div", {id: "slope"})),
-        E2("div", {class: "param"}, E2("div", {class: "name", "data-i18n": "radius"}), E2("div", {id: "radius"})),
+        E2("div", {class: "param"}, E2("div", {class: "name", "data-i18n": "slope"}), E2("div",
+          {id: "slope"})),
+        E2("div", {class: "param"}, E2("div", {class: "name", "data-i18n": "radius"}), E2("div",
+          {id: "radius"})),
         E2("div", {class: "controls", style: "margin-top:.6rem"},
           E2("label", {}, E2("span", {"data-i18n": "n_max"}),
             E2("input", {type: "number", id: "n-max", value: 30, min: 1, max: 200, style: "width:5rem"})),
@@ -55,7 +57,8 @@ function buildMatrix() {
 }
 
 function buildScalars() {
-  document.getElementById("slope").replaceChildren(Lab.numberInput(F.slope, (x) => { F.slope = x; refresh(); },
+  document.getElementById("slope").replaceChildren(Lab.numberInput(F.slope,
+    (x) => { F.slope = x; refresh(); },
     {id: "slope-value", min: 0, max: 1, step: 0.01}));
   const rho = F.result ? F.result.W_spectral_radius : 1;
   document.getElementById("radius").replaceChildren(Lab.numberInput(Number(rho.toFixed(4)), (x) => {
@@ -91,7 +94,8 @@ function drawNorms() {
              {y: r.high, color: "#b3261e", label: `${Lab.t("high")} ${r.high}`}]});
   document.getElementById("norm-legend").replaceChildren(...Object.entries(r.norm_names).map(([ord, name]) =>
     E2("span", {style: `--c:${NORM_COLOURS[ord]}`, text: name})));
-  const eig = r.eigenvalues.map(([re, im]) => im === 0 ? Lab.show(re) : `${Lab.show(re)} ${im < 0 ? "−" : "+"} ${Lab.show(Math.abs(im))}i`);
+  const eig = r.eigenvalues.map(([re,
+    im]) => im === 0 ? Lab.show(re) : `${Lab.show(re)} ${im < 0 ? "−" : "+"} ${Lab.show(Math.abs(im))}i`);
   const rows = [[Lab.t("eigen"), eig.join(", ")], [Lab.t("rho"), Lab.show(r.spectral_radius)],
                 [Lab.t("specnorm"), Lab.show(r.spectral_norm)], ["|λ(W_hh)|", Lab.show(r.W_spectral_radius)]];
   for (const ord of Object.keys(r.norms)) {
@@ -125,7 +129,8 @@ async function computeCells() {
   Lab.plot(document.getElementById("cells-plot"), series, {logY: true, xLabel: Lab.t("distance"),
     yLabel: "‖∂s_T/∂s_{T−d}‖₂", width: 1100, height: 340});
   document.getElementById("cells-legend").replaceChildren(...Object.keys(r.profiles).map((c) =>
-    E2("span", {style: `--c:${CELL_COLOURS[c] || "#555"}`, text: c.toUpperCase() + (r.run ? ` (${r.run})` : "")})));
+    E2("span", {style: `--c:${CELL_COLOURS[c] || "#555"}`,
+      text: c.toUpperCase() + (r.run ? ` (${r.run})` : "")})));
   document.body.dataset.cellsRenders = String(+(document.body.dataset.cellsRenders || 0) + 1);
 }
 
@@ -146,11 +151,13 @@ async function startFlow() {
   buildMatrix();
   document.getElementById("size").addEventListener("change", (e) => {
     const H = +e.target.value;
-    F.W = Array.from({length: H}, (_, i) => Array.from({length: H}, (_, j) => (F.W[i] && F.W[i][j] !== undefined
+    F.W = Array.from({length: H}, (_, i) => Array.from({length: H}, (_,
+      j) => (F.W[i] && F.W[i][j] !== undefined
       ? F.W[i][j] : (i === j ? 0.8 : 0))));
     buildMatrix(); refresh();
   });
-  for (const id of ["n-max", "low", "high"]) document.getElementById(id).addEventListener("input", () => refresh());
+  for (const id of ["n-max", "low", "high"]) document.getElementById(id).addEventListener("input",
+    () => refresh());
   document.getElementById("cells-go").addEventListener("click", computeCells);
   document.getElementById("source").addEventListener("change", computeCells);
   Lab.onLang.push(() => { compute(); fillSources().then(computeCells); });

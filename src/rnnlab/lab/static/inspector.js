@@ -23,9 +23,11 @@ function layoutInspector() {
         E4("p", {class: "muted", "data-i18n": "features_hint"}), E4("ul", {class: "units", id: "units"}))),
     E4("div", {class: "card"}, E4("h2", {"data-i18n": "sample"}),
       E4("div", {class: "controls"},
-        E4("label", {}, E4("span", {"data-i18n": "prime"}), E4("input", {type: "text", id: "prime", value: "the "})),
+        E4("label", {}, E4("span", {"data-i18n": "prime"}), E4("input", {type: "text", id: "prime",
+          value: "the "})),
         E4("label", {}, E4("span", {"data-i18n": "temperature"}),
-          E4("input", {type: "number", id: "temperature", value: 0.8, step: 0.1, min: 0, style: "width:5rem"})),
+          E4("input", {type: "number", id: "temperature", value: 0.8, step: 0.1, min: 0,
+            style: "width:5rem"})),
         E4("label", {}, E4("span", {"data-i18n": "top_k"}),
           E4("input", {type: "number", id: "top-k", min: 1, style: "width:5rem"})),
         E4("label", {}, E4("span", {"data-i18n": "top_p"}),
@@ -66,8 +68,8 @@ async function colour() {
     const ms = performance.now() - started;
     Lab.timings.inspector = ms;
     Lab.timings.inspectorChars = r.chars.length;
-    document.getElementById("inspect-timing").textContent = `${Lab.t("coloured_in")} ${ms.toFixed(0)} ${Lab.t("ms")}`
-      + ` (${r.chars.length} ${Lab.t("chars")})`;
+    document.getElementById("inspect-timing").textContent =
+      `${Lab.t("coloured_in")} ${ms.toFixed(0)} ${Lab.t("ms")} (${r.chars.length} ${Lab.t("chars")})`;
     I.colourings += 1;
     document.body.dataset.colourings = String(I.colourings);
   });
@@ -130,12 +132,17 @@ async function chooseRun(key) {
     if (!err.handled) throw err; return;
   }
   I.model = m;
-  document.getElementById("series").replaceChildren(...m.series.map((s) => E4("option", {value: s, text: s})));
+  document.getElementById("series").replaceChildren(...m.series.map((s) => E4("option", {value: s,
+    text: s})));
   unitField(m.hidden_size);
   const box = document.getElementById("text");
-  if (!box.value || box.dataset.example === box.value) { box.value = m.example; box.dataset.example = m.example; }
+  if (!box.value || box.dataset.example === box.value) {  // the user's own text stays
+    box.value = m.example;
+    box.dataset.example = m.example;
+  }
   document.getElementById("model-info").textContent =
-    `${m.cell.toUpperCase()} ${m.num_layers}×${m.hidden_size} · ${m.vocab_size} ${Lab.t("chars")} · ${Lab.t("step_n")} ${m.step}`;
+    `${m.cell.toUpperCase()} ${m.num_layers}×${m.hidden_size} · ${m.vocab_size} ${Lab.t("chars")}`
+    + ` · ${Lab.t("step_n")} ${m.step}`;
   await colour();
   await loadFeatures();
 }

@@ -4,14 +4,16 @@
 
 const LAB_WORDS = {
   en: {
-    explorer: "Cell explorer", flow: "Gradient flow", inspector: "Model inspector", monitor: "Training monitor",
+    explorer: "Cell explorer", flow: "Gradient flow", inspector: "Model inspector",
+      monitor: "Training monitor",
     explorer_lead: "Pick a cell or an exercise of the course, edit any weight, input or state: every gate is "
       + "recomputed by rnnlab at once. Click a step to see its formulas with the numbers substituted.",
     flow_lead: "Exercise 1.2 of the TP made interactive: J = diag(tanh′) W_hh; how fast does ‖Jⁿ‖ vanish or "
       + "explode? Below, the exact gradient of the RNN, LSTM and GRU against distance.",
     inspector_lead: "Type or paste text: each character is coloured by the chosen unit's activation; hover "
       + "a character for the model's five most probable next characters.",
-    monitor_lead: "Curves, samples and configuration of a run folder, refreshed every second while it trains.",
+    monitor_lead: "Curves, samples and configuration of a run folder, refreshed every second while it "
+      + "trains.",
     cell: "cell", preset: "exercise", start_from: "start from", paste: "paste a rnnlab trace config",
     apply: "apply", notation: "notation", course: "course", pytorch: "PyTorch", precision: "decimals",
     unrolled: "The unrolled cell", step: "step", weights: "Weights", inputs: "Inputs x_t",
@@ -28,7 +30,8 @@ const LAB_WORDS = {
     never: "never", norm: "norm", cells_title: "‖∂s_T/∂s_{T−d}‖₂ against the distance d",
     source: "model", random: "random (PyTorch's initialisation)", steps: "steps T", hidden: "hidden size",
     seed: "seed", compute: "compute", distance: "distance d",
-    run: "run", series: "quantity", unit: "unit", text: "text", colour: "colour", features: "Units that track "
+    run: "run", series: "quantity", unit: "unit", text: "text", colour: "colour",
+      features: "Units that track "
       + "text features", features_hint: "correlation over the start of the validation text; click to colour",
     sample: "Sampling", prime: "prime text", temperature: "temperature", top_k: "top-k", top_p: "top-p",
     length: "length", generate: "generate", model: "model", coloured_in: "coloured in",
@@ -40,10 +43,12 @@ const LAB_WORDS = {
   fr: {
     explorer: "Explorateur de cellules", flow: "Flux du gradient", inspector: "Inspecteur de modèle",
     monitor: "Suivi d'entraînement",
-    explorer_lead: "Choisissez une cellule ou un exercice du cours, modifiez un poids, une entrée ou un état : "
+    explorer_lead: "Choisissez une cellule ou un exercice du cours, modifiez un poids, une entrée ou "
+      + "un état : "
       + "rnnlab recalcule aussitôt chaque porte. Cliquez sur un pas pour voir ses formules avec les nombres.",
     flow_lead: "L'exercice 1.2 du TP, interactif : J = diag(tanh′) W_hh ; à quelle vitesse ‖Jⁿ‖ "
-      + "disparaît-il ou explose-t-il ? Plus bas, le gradient exact du RNN, du LSTM et du GRU selon la distance.",
+      + "disparaît-il ou explose-t-il ? Plus bas, le gradient exact du RNN, du LSTM et du GRU "
+      + "selon la distance.",
     inspector_lead: "Tapez ou collez un texte : chaque caractère prend la couleur de l'activation de l'unité "
       + "choisie ; survolez un caractère pour les cinq caractères suivants les plus probables.",
     monitor_lead: "Courbes, échantillons et configuration d'un dossier d'entraînement, mis à jour chaque "
@@ -56,9 +61,11 @@ const LAB_WORDS = {
     gradients: "Gradients des poids", export: "Exporter", quantity: "grandeur", formula: "formule",
     substituted: "calcul détaillé", value: "valeur", forward_step: "Passe avant, pas",
     backward_step: "Passe arrière, pas", no_backward: "aucun gradient en entrée : cochez un pas plus bas",
-    none_preset: "(un exemple)", no_trace: "cet exercice n'a pas de trace de cellule ; choisissez-en un autre",
+    none_preset: "(un exemple)",
+      no_trace: "cet exercice n'a pas de trace de cellule ; choisissez-en un autre",
     trace_of: "trace", facts: "Données", redraw: "redessiné en", ms: "ms",
-    W_hh: "W_hh", slope: "tanh′ (pente)", radius: "|λ| (plus grande valeur propre de W_hh)", n_max: "n jusqu'à",
+    W_hh: "W_hh", slope: "tanh′ (pente)", radius: "|λ| (plus grande valeur propre de W_hh)",
+      n_max: "n jusqu'à",
     low: "seuil de disparition", high: "seuil d'explosion", size: "H", norms_title: "‖Jⁿ‖ selon n",
     eigen: "valeurs propres de J", rho: "ρ(J)", specnorm: "‖J‖₂", below: "premier n sous le seuil",
     above: "premier n au-dessus", never: "jamais", norm: "norme",
@@ -96,24 +103,29 @@ const Lab = {
   header() {
     const head = document.createElement("header");
     head.innerHTML = `<span class="brand">rnnlab lab</span><nav></nav>
-      <span class="lang"><button id="lang-fr" type="button">FR</button><button id="lang-en" type="button">EN</button></span>`;
+      <span class="lang"><button id="lang-fr" type="button">FR</button>
+      <button id="lang-en" type="button">EN</button></span>`;
     for (const p of ["explorer", "flow", "inspector", "monitor"]) {
       const a = document.createElement("a");
       a.href = "/" + p; a.dataset.i18n = p; a.id = "nav-" + p;
       if (p === Lab.page) a.className = "current";
-      a.addEventListener("click", (e) => { e.preventDefault(); location.href = "/" + p + "?lang=" + Lab.lang; });
+      a.addEventListener("click",
+        (e) => { e.preventDefault(); location.href = "/" + p + "?lang=" + Lab.lang; });
       head.querySelector("nav").append(a);
     }
-    for (const l of ["fr", "en"]) head.querySelector("#lang-" + l).addEventListener("click", () => Lab.setLang(l));
+    for (const l of ["fr", "en"]) head.querySelector("#lang-" + l).addEventListener("click",
+      () => Lab.setLang(l));
     document.body.prepend(head);
   },
 
   setLang(lang) {
     Lab.lang = lang;
     localStorage.setItem("rnnlab-lang", lang);
-    const url = new URL(location.href); url.searchParams.set("lang", lang); history.replaceState(null, "", url);
+    const url = new URL(location.href); url.searchParams.set("lang", lang); history.replaceState(null, "",
+      url);
     document.documentElement.lang = lang;
-    for (const l of ["fr", "en"]) document.getElementById("lang-" + l).classList.toggle("current", l === lang);
+    for (const l of ["fr", "en"]) document.getElementById("lang-" + l).classList.toggle("current",
+      l === lang);
     Lab.translate();
     for (const f of Lab.onLang) f();
   },
@@ -152,7 +164,8 @@ const Lab = {
   el(tag, attrs = {}, ...children) {
     const svg = ["svg", "g", "rect", "line", "path", "text", "circle", "polyline", "title", "tspan", "defs",
                  "marker"].includes(tag);
-    const node = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
+    const node = svg ? document.createElementNS("http://www.w3.org/2000/svg",
+      tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
       if (v === undefined || v === null || v === false) continue;
       if (k === "text") node.textContent = v;
@@ -183,7 +196,8 @@ const Lab = {
       const v = parseFloat(field.value);
       if (Number.isFinite(v)) { slider.value = String(v); onChange(v); }
     });
-    slider.addEventListener("input", () => { field.value = slider.value; onChange(parseFloat(slider.value)); });
+    slider.addEventListener("input",
+      () => { field.value = slider.value; onChange(parseFloat(slider.value)); });
     return Lab.el("span", {class: "num"}, field, slider);
   },
 
@@ -246,7 +260,8 @@ const Lab = {
       const d = ok.map((p, i) => (i ? "L" : "M") + X(p[0]).toFixed(1) + " " + Y(p[1]).toFixed(1)).join(" ");
       g.append(Lab.el("path", {d, fill: "none", stroke: s.color, "stroke-width": s.width || 2,
                                "stroke-dasharray": s.dash, class: "series", "data-name": s.name}));
-      if (s.dots) for (const p of ok) g.append(Lab.el("circle", {cx: X(p[0]), cy: Y(p[1]), r: 3, fill: s.color}));
+      if (s.dots) for (const p of ok) g.append(Lab.el("circle", {cx: X(p[0]), cy: Y(p[1]), r: 3,
+        fill: s.color}));
     }
     g.append(Lab.el("text", {x: (m.l + width - m.r) / 2, y: height - 6, "text-anchor": "middle",
                              "font-size": 12, fill: "#1d2330", text: xLabel}),
@@ -272,7 +287,8 @@ function divergingColour(value, scale) {
   const a = Math.max(-1, Math.min(1, scale > 0 ? value / scale : 0));
   const [r, g, b] = a >= 0 ? [214, 64, 44] : [49, 99, 206];
   const k = Math.abs(a);
-  return `rgb(${Math.round(255 + (r - 255) * k)},${Math.round(255 + (g - 255) * k)},${Math.round(255 + (b - 255) * k)})`;
+  const mix = (c) => Math.round(255 + (c - 255) * k);
+  return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
 }
 
 window.addEventListener("error", (e) => Lab.showError(String(e.message)));

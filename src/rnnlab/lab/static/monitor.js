@@ -12,7 +12,8 @@ function layoutMonitor() {
       E3("span", {class: "badge", id: "status"}))),
     E3("div", {class: "row"},
       E3("div", {class: "card grow"}, E3("h2", {"data-i18n": "history"}),
-        E3("div", {class: "legend", id: "curve-legend"}), E3("svg", {id: "curves", style: "width:100%; height:auto"}),
+        E3("div", {class: "legend", id: "curve-legend"}), E3("svg", {id: "curves",
+          style: "width:100%; height:auto"}),
         E3("table", {id: "last-rows"})),
       E3("div", {class: "card", style: "flex: 0 1 26rem"}, E3("h2", {"data-i18n": "configuration"}),
         E3("table", {class: "facts", id: "config"}))),
@@ -38,14 +39,17 @@ async function poll() {
 
 function column(name) {
   const k = M.columns.indexOf(name);
-  return k < 0 ? [] : M.rows.map((row) => [row[0], row[k]]).filter((p) => p[1] !== null && p[1] !== undefined);
+  return k < 0 ? [] : M.rows.map((row) => [row[0],
+    row[k]]).filter((p) => p[1] !== null && p[1] !== undefined);
 }
 
 function draw(r) {
-  const scores = M.columns.filter((c) => !["step", "epoch", "chars", "seconds", "lr", "train_loss"].includes(c));
+  const scores = M.columns.filter((c) => !["step", "epoch", "chars", "seconds", "lr",
+    "train_loss"].includes(c));
   const colours = ["#d6402c", "#1b7f3b", "#7a3fb0", "#b07a00"];
   const series = [{name: "train_loss", color: "#2457c5", width: 1.4, points: column("train_loss")}]
-    .concat(scores.map((c, k) => ({name: c, color: colours[k % colours.length], dots: true, points: column(c)})));
+    .concat(scores.map((c, k) => ({name: c, color: colours[k % colours.length], dots: true,
+      points: column(c)})));
   Lab.plot(document.getElementById("curves"), series, {xLabel: Lab.t("step_n"), yLabel: "",
                                                         width: 720, height: 300});
   document.getElementById("curve-legend").replaceChildren(...series.map((s) =>
@@ -65,7 +69,8 @@ function draw(r) {
   const cfg = {...(meta.config || {}), ...(meta.kind ? {kind: meta.kind} : {}),
                ...(meta.step !== undefined && meta.step !== null ? {saved_step: meta.step} : {})};
   document.getElementById("config").replaceChildren(...Object.entries(cfg).map(([k, v]) =>
-    E3("tr", {}, E3("td", {text: k}), E3("td", {text: typeof v === "object" ? JSON.stringify(v) : String(v)}))));
+    E3("tr", {}, E3("td", {text: k}), E3("td",
+      {text: typeof v === "object" ? JSON.stringify(v) : String(v)}))));
   document.getElementById("samples").replaceChildren(...r.samples.slice().reverse().map((s) =>
     E3("div", {class: "sample"}, E3("div", {class: "h", text: s.header}), E3("pre", {text: s.text}))));
 }
