@@ -267,6 +267,8 @@ def correlations(series: dict, features: dict) -> list:
     H = series[names[0]].shape[1]
     out = []
     for k, feature in enumerate(features):
+        if sf[k] == 0.0:  # constant over the text (no digit in it, say): nothing to track
+            continue
         for col in range(A.shape[1]):
             out.append((abs(r[col, k]), float(r[col, k]), names[col // H], col % H, feature))
     return out

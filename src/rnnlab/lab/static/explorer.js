@@ -197,9 +197,8 @@ function render() {
                                                 class: "mono", text: s})));
   for (let k = 0; k < T; k++) {
     const s = v.steps[k], t = s.t, x0 = left + k * (boxW + gap) + gap / 2;
-    const colour = path ? divergingColour(path[t], maxPath) : "#8a96ad";
-    const back = path ? divergingColour(flow[t],
-      maxPath) : null;  // the arrow carries ∂L/∂h_{t-1} from t back
+    const colour = path ? heat(path[t], maxPath) : "#8a96ad";
+    const back = path ? heat(flow[t], maxPath) : null;  // the arrow carries ∂L/∂h_{t-1} from t back
     const prevX = k === 0 ? initW + 14 : x0 - gap;
     svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneH, y2: laneH, stroke: path ? back : "#5b6475",
                           "stroke-width": path ? 2 + 6 * flow[t] / maxPath : 1.6, "marker-end": "url(#arrow)",
@@ -228,13 +227,19 @@ function render() {
     if (path) box.append(E("text", {x: x0 + boxW / 2, y: top + boxH - 10, "text-anchor": "middle",
       "font-size": 10,
                                     fill: path[t] > 0 ? "#b3261e" : "#5b6475", class: "path-norm",
-                                    "data-value": path[t], text: "‖∂L/∂h_" + t + "‖ = " + Lab.show(path[t],
-                                      3)}));
+                                    "data-value": path[t], text: `‖∂L/∂h_${t}‖ = ${Lab.show(path[t], 3)}`}));
   }
   document.getElementById("diagram").replaceChildren(svg);
   renderStep();
   renderFacts();
   renderGradients();
+}
+
+// the path back through time: grey where no gradient flows, red where the most does
+function heat(value, max) {
+  const k = Math.min(1, value / max);
+  const mix = (a, b) => Math.round(a + (b - a) * k);
+  return `rgb(${mix(138, 214)},${mix(150, 64)},${mix(173, 44)})`;
 }
 
 function arrowHead() {

@@ -94,8 +94,8 @@ function drawNorms() {
              {y: r.high, color: "#b3261e", label: `${Lab.t("high")} ${r.high}`}]});
   document.getElementById("norm-legend").replaceChildren(...Object.entries(r.norm_names).map(([ord, name]) =>
     E2("span", {style: `--c:${NORM_COLOURS[ord]}`, text: name})));
-  const eig = r.eigenvalues.map(([re,
-    im]) => im === 0 ? Lab.show(re) : `${Lab.show(re)} ${im < 0 ? "−" : "+"} ${Lab.show(Math.abs(im))}i`);
+  const complex = ([re, im]) => `${Lab.show(re)} ${im < 0 ? "−" : "+"} ${Lab.show(Math.abs(im))}i`;
+  const eig = r.eigenvalues.map(([re, im]) => (im === 0 ? Lab.show(re) : complex([re, im])));
   const rows = [[Lab.t("eigen"), eig.join(", ")], [Lab.t("rho"), Lab.show(r.spectral_radius)],
                 [Lab.t("specnorm"), Lab.show(r.spectral_norm)], ["|λ(W_hh)|", Lab.show(r.W_spectral_radius)]];
   for (const ord of Object.keys(r.norms)) {
@@ -151,9 +151,9 @@ async function startFlow() {
   buildMatrix();
   document.getElementById("size").addEventListener("change", (e) => {
     const H = +e.target.value;
-    F.W = Array.from({length: H}, (_, i) => Array.from({length: H}, (_,
-      j) => (F.W[i] && F.W[i][j] !== undefined
-      ? F.W[i][j] : (i === j ? 0.8 : 0))));
+    const old = F.W;
+    const kept = (i, j) => (old[i] && old[i][j] !== undefined ? old[i][j] : (i === j ? 0.8 : 0));
+    F.W = Array.from({length: H}, (_, i) => Array.from({length: H}, (_, j) => kept(i, j)));
     buildMatrix(); refresh();
   });
   for (const id of ["n-max", "low", "high"]) document.getElementById(id).addEventListener("input",

@@ -84,6 +84,8 @@ const LAB_WORDS = {
   },
 };
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
 const Lab = {
   lang: "en",
   onLang: [],
@@ -103,8 +105,8 @@ const Lab = {
   header() {
     const head = document.createElement("header");
     head.innerHTML = `<span class="brand">rnnlab lab</span><nav></nav>
-      <span class="lang"><button id="lang-fr" type="button">FR</button>
-      <button id="lang-en" type="button">EN</button></span>`;
+      <span class="lang"><button id="lang-fr" type="button">FR</button><!--
+      --><button id="lang-en" type="button">EN</button></span>`;
     for (const p of ["explorer", "flow", "inspector", "monitor"]) {
       const a = document.createElement("a");
       a.href = "/" + p; a.dataset.i18n = p; a.id = "nav-" + p;
@@ -121,8 +123,9 @@ const Lab = {
   setLang(lang) {
     Lab.lang = lang;
     localStorage.setItem("rnnlab-lang", lang);
-    const url = new URL(location.href); url.searchParams.set("lang", lang); history.replaceState(null, "",
-      url);
+    const url = new URL(location.href);
+    url.searchParams.set("lang", lang);
+    history.replaceState(null, "", url);
     document.documentElement.lang = lang;
     for (const l of ["fr", "en"]) document.getElementById("lang-" + l).classList.toggle("current",
       l === lang);
@@ -164,8 +167,7 @@ const Lab = {
   el(tag, attrs = {}, ...children) {
     const svg = ["svg", "g", "rect", "line", "path", "text", "circle", "polyline", "title", "tspan", "defs",
                  "marker"].includes(tag);
-    const node = svg ? document.createElementNS("http://www.w3.org/2000/svg",
-      tag) : document.createElement(tag);
+    const node = svg ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
       if (v === undefined || v === null || v === false) continue;
       if (k === "text") node.textContent = v;

@@ -39,8 +39,8 @@ async function poll() {
 
 function column(name) {
   const k = M.columns.indexOf(name);
-  return k < 0 ? [] : M.rows.map((row) => [row[0],
-    row[k]]).filter((p) => p[1] !== null && p[1] !== undefined);
+  if (k < 0) return [];
+  return M.rows.map((row) => [row[0], row[k]]).filter((p) => p[1] !== null && p[1] !== undefined);
 }
 
 function draw(r) {
