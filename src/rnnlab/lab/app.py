@@ -101,10 +101,19 @@ async def read_json(request: Request) -> dict:
     return data
 
 
+def _fr(number) -> str:
+    """An integer as French writes it: thousands grouped by a narrow no-break space."""
+    return f"{number:,}".replace(",", "\u202f") if isinstance(number, int) else str(number)
+
+
+def _got_fr(value) -> str:
+    return _fr(value) if isinstance(value, int) and not isinstance(value, bool) else f"{value!r:.60}"
+
+
 def _too_large(size):
     return RequestError(say(f"request body: {size} bytes is too large; expected at most {MAX_BODY} bytes",
-                            f"corps de la requête : {size} octets, c'est trop ; au plus {MAX_BODY} octets "
-                            "attendus"), status=413)
+                            f"corps de la requête : {_fr(size)} octets, c'est trop ; au plus {_fr(MAX_BODY)} "
+                            "octets attendus"), status=413)
 
 
 def field(data: dict, name: str, kind, default=..., low=None, high=None):
@@ -121,10 +130,11 @@ def field(data: dict, name: str, kind, default=..., low=None, high=None):
     if ok and kind in (int, float):
         ok = math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high)
     if not ok:
-        bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
-        raise RequestError(say(f"'{name}': expected {_kind(kind)}{bounds}, got {value!r:.60}",
-                               f"« {name} » : {_kind(kind)}{bounds.replace('in', 'dans')} attendu, "
-                               f"reçu {value!r:.60}"))
+        bounded = low is not None and high is not None
+        raise RequestError(say(f"'{name}': expected {_kind(kind)}" + (f" in [{low}, {high}]" if bounded else "")
+                               + f", got {value!r:.60}",
+                               f"« {name} » : {_kind(kind)}" + (f" dans [{_fr(low)} ; {_fr(high)}]" if bounded
+                                                                 else "") + f" attendu, reçu {_got_fr(value)}"))
     return value
 
 
@@ -242,7 +252,8 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
         text = field(data, "text", str)
         if len(text) > MAX_TEXT:
             raise RequestError(say(f"'text': {len(text)} characters; expected at most {MAX_TEXT}",
-                                   f"« text » : {len(text)} caractères ; au plus {MAX_TEXT} attendus"), 413)
+                                   f"« text » : {_fr(len(text))} caractères ; au plus {_fr(MAX_TEXT)} attendus"),
+                               413)
         return runs.activations(ref(request), text, field(data, "series", str, "h"),
                                 field(data, "unit", int, 0))
 
