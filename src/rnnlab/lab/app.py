@@ -131,10 +131,10 @@ def field(data: dict, name: str, kind, default=..., low=None, high=None):
         ok = math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high)
     if not ok:
         bounded = low is not None and high is not None
-        raise RequestError(say(f"'{name}': expected {_kind(kind)}" + (f" in [{low}, {high}]" if bounded else "")
-                               + f", got {value!r:.60}",
-                               f"« {name} » : {_kind(kind)}" + (f" dans [{_fr(low)} ; {_fr(high)}]" if bounded
-                                                                 else "") + f" attendu, reçu {_got_fr(value)}"))
+        en = f" in [{low}, {high}]" if bounded else ""
+        fr = f" dans [{_fr(low)} ; {_fr(high)}]" if bounded else ""
+        raise RequestError(say(f"'{name}': expected {_kind(kind)}{en}, got {value!r:.60}",
+                               f"« {name} » : {_kind(kind)}{fr} attendu, reçu {_got_fr(value)}"))
     return value
 
 
@@ -252,7 +252,8 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
         text = field(data, "text", str)
         if len(text) > MAX_TEXT:
             raise RequestError(say(f"'text': {len(text)} characters; expected at most {MAX_TEXT}",
-                                   f"« text » : {_fr(len(text))} caractères ; au plus {_fr(MAX_TEXT)} attendus"),
+                                   f"« text » : {_fr(len(text))} caractères ; "
+                                   f"au plus {_fr(MAX_TEXT)} attendus"),
                                413)
         return runs.activations(ref(request), text, field(data, "series", str, "h"),
                                 field(data, "unit", int, 0))
