@@ -286,6 +286,10 @@ def test_inspector_colours_hovers_and_samples(page, server, runs, record_propert
     expected = generate(model, vocab, 60, prime="the ", temperature=0.8, seed=5)
     assert page.evaluate("document.getElementById('sample-out').textContent") == "the " + expected
     shot(page, "inspector")
+    # in French: the quantities named in the course's words, the colouring kept
+    after(page, "colourings", lambda: page.click("#lang-fr"))
+    assert page.locator("#series option[value='c']").inner_text() == "C : état de la cellule"
+    assert page.locator("#view span").count() == len(text)
 
 
 def test_monitor_shows_an_appended_line(page, server, runs):

@@ -203,6 +203,25 @@ def activations(ref: RunRef, text: str, series: str, unit: int, top: int = 5) ->
             "top": [[[vocab.decode([int(i)]), float(probs[t, i])] for i in best[t]] for t in range(len(ids))]}
 
 
+# what each quantity is, in the course's words (the caches use PyTorch's names)
+SERIES_NAMES = {"h": ("h: hidden state", "h : état caché"), "c": ("C: cell state", "C : état de la cellule"),
+                "tanh_c": ("tanh(C)", "tanh(C)"), "i": ("i: input gate", "i : porte d'entrée"),
+                "f": ("f: forget gate", "f : porte d'oubli"), "o": ("o: output gate", "o : porte de sortie"),
+                "g": ("C̃: candidate (PyTorch's g)", "C̃ : candidat (g de PyTorch)"),
+                "r": ("r: reset gate", "r : porte de réinitialisation"),
+                "z": ("z: update gate (PyTorch's, 1 − the course's z)",
+                      "z : porte de mise à jour (celle de PyTorch, 1 − le z du cours)"),
+                "n": ("h̃: candidate (PyTorch's n)", "h̃ : candidat (n de PyTorch)"),
+                "hw_n": ("W_hn h + b_hn", "W_hn h + b_hn")}
+
+
+def series_label(name: str) -> str:
+    """``c@2`` → ``C: cell state (level 2)``."""
+    base, _, level = name.partition("@")
+    text = say(*SERIES_NAMES[base]) if base in SERIES_NAMES else base
+    return text + (say(f" (level {level})", f" (niveau {level})") if level else "")
+
+
 def describe(ref: RunRef) -> dict:
     """The model's shape and the names of the quantities a unit can be read from."""
     model, vocab, meta = load(ref)
@@ -215,6 +234,7 @@ def describe(ref: RunRef) -> dict:
         example = generate(model, vocab, EXAMPLE_CHARS, temperature=0.8, seed=0)
     return {"run": ref.name, "cell": model.cell_name, "hidden_size": model.hidden_size,
             "num_layers": model.num_layers, "vocab_size": vocab.size, "series": list(series),
+            "series_labels": {name: series_label(name) for name in series},
             "chars": "".join(vocab.chars), "step": meta.get("step"), "example": example}
 
 

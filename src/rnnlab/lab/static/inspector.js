@@ -132,9 +132,10 @@ async function chooseRun(key) {
     if (!err.handled) throw err; return;
   }
   I.model = m;
-  document.getElementById("series").replaceChildren(...m.series.map((s) => E4("option", {value: s,
-    text: s})));
-  unitField(m.hidden_size);
+  const select = document.getElementById("series"), current = select.value;
+  select.replaceChildren(...m.series.map((s) => E4("option", {value: s, text: m.series_labels[s]})));
+  if (m.series.includes(current)) select.value = current;
+  unitField(m.hidden_size, document.getElementById("unit") ? Math.min(unitValue(), m.hidden_size - 1) : 0);
   const box = document.getElementById("text");
   if (!box.value || box.dataset.example === box.value) {  // the user's own text stays
     box.value = m.example;
@@ -173,7 +174,7 @@ async function startInspector() {
   const view = document.getElementById("view");
   view.addEventListener("mousemove", hover);
   view.addEventListener("mouseleave", () => { document.getElementById("tooltip").style.display = "none"; });
-  Lab.onLang.push(() => { if (I.run !== null) loadFeatures(); });
+  Lab.onLang.push(() => { if (I.run !== null) chooseRun(I.run); });
   await chooseRun(select.value);
   document.body.dataset.ready = "1";
 }
