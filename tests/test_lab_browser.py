@@ -224,9 +224,9 @@ def test_gradient_flow(page, server):
     assert f"first n above 100: {big.steps_above(100.0)}" in page.inner_text("#fact-4")
     assert page.locator("#norm-plot path.series").count() == 3
     assert page.locator("#cells-plot path.series").count() == 3
+    shot(page, "flow")
     after(page, "cellsRenders", lambda: page.select_option("#source", "0"))
     assert page.locator("#cells-plot path.series").count() == 1
-    shot(page, "flow")
     page.click("#lang-fr")
     page.wait_for_function("document.getElementById('fact-4').textContent.includes('premier n')")
 
