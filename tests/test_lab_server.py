@@ -419,6 +419,12 @@ def test_pages_and_static_files(client):
         assert "http://" not in html.text and "https://" not in html.text  # nothing from the network
         assert client.get(f"/static/{page}.js").status_code == 200
     assert client.get("/", follow_redirects=False).headers["location"] == "/explorer"
+    assert '<html lang="en">' in client.get("/flow").text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        french = TestClient(create_app([], "fr"))
+    assert '<html lang="fr">' in french.get("/flow").text  # rnnlab lab --lang fr
+    assert "math{" in client.get("/typeset.css").text
 
 
 def test_command_binds_localhost_and_warns_otherwise(monkeypatch, trained):

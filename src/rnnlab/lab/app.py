@@ -32,7 +32,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -78,16 +78,24 @@ def _no_constant(name):
                            f"corps de la requête : {name} n'est pas un nombre JSON ; nombres finis attendus"))
 
 
-async def read_json(request: Request) -> dict:
-    """The request's JSON object, at most :data:`MAX_BODY` bytes (413 beyond), NaN refused."""
+async def read_body(request: Request) -> tuple[bytes, int]:
+    """The request's body and its size; reading stops past :data:`MAX_BODY` bytes (the size is
+    then what was declared or read, and the body empty)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise _too_large(int(declared))
+        return b"", int(declared)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise _too_large(len(body))
+            return b"", len(body)
+    return bytes(body), len(body)
+
+
+def parse_json(body: bytes, size: int) -> dict:
+    """The request's JSON object (413 beyond :data:`MAX_BODY` bytes; NaN and ∞ refused)."""
+    if size > MAX_BODY:
+        raise _too_large(size)
     try:
         data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except RequestError:
@@ -163,10 +171,12 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
         Handlers are synchronous: the language is set for one computation at a time."""
 
         async def call(request: Request):
+            body_and_size = await read_body(request) if body else None
+            # from here on, nothing awaits: the language set is this request's until it is answered
             previous = i18n._current
             try:
                 i18n.set_language(_language(request, None, default_lang))
-                data = await read_json(request) if body else None
+                data = parse_json(*body_and_size) if body else None
                 if data is not None:
                     i18n.set_language(_language(request, data, default_lang))
                 return reply(handler(request, data))
@@ -270,8 +280,11 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
                            field(data, "seed", int, None, 0, 2**32 - 1))
 
     def page(name):
-        async def serve(request):
-            return FileResponse(STATIC / f"{name}.html", headers={"Cache-Control": "no-store"})
+        html = (STATIC / f"{name}.html").read_text(encoding="utf-8").replace('<html lang="en">',
+                                                                             f'<html lang="{default_lang}">')
+
+        async def serve(request):  # in the server's language unless the page is told otherwise
+            return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
         return serve
 
     async def not_found(request: Request, exc: HTTPException):
