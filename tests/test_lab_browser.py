@@ -185,9 +185,29 @@ def test_explorer_edit_slider_backward_language(page, server, record_property):
 
 def test_explorer_cells_presets_and_paste(page, server):
     from rnnlab.trace import config as trace_config
+    from rnnlab.trace.document import fmt
 
     open_page(page, f"{server}/explorer?lang=en")
-    for variant in ("rnn", "gru", "gru-pytorch"):
+    # the RNN's example starts its backward from a loss on y_3: a new target, the core's gradient
+    after(page, "renders", lambda: page.select_option("#cell", "rnn"))
+    assert page.input_value("#upstream-mode") == "loss"
+    after(page, "renders", lambda: page.fill("#y-3-0-0", "0.5"))
+    cfg = trace_config.example("rnn")
+    cfg["upstream"]["loss"]["targets"]["3"] = [0.5]
+    grads = trace_config.trace_from_config(cfg).backward.grads
+    row = page.locator("#gradient-table tr[data-label='∂L/∂W_hh[1,1]'] td.value")
+    shown = row.get_attribute("data-value")
+    assert shown == fmt(grads["W_hh"][0, 0], 4)
+    # the LSTM: ∂L/∂C_3 alone starts the backward; the path runs on the cell state
+    after(page, "renders", lambda: page.select_option("#cell", "lstm"))
+    after(page, "renders", lambda: page.uncheck("#u-1"))
+    after(page, "renders", lambda: page.check("#u-C"))
+    after(page, "renders", lambda: page.fill("#u-C-0-0", "1"))
+    lstm = trace_config.example("lstm") | {"upstream": {"C_final": [1.0]}}
+    back = trace_config.trace_from_config(lstm).backward
+    assert float(page.locator(".c-arrow").nth(2).get_attribute("data-value")) == pytest.approx(
+        abs(back.steps[0].values["d_C_prev"][0]), abs=1e-15)
+    for variant in ("gru", "gru-pytorch"):
         after(page, "renders", lambda v=variant: page.select_option("#cell", v))
         assert page.locator("#h-3").count() == 1
     gru = trace_config.trace_from_config(page.evaluate("X.cfg"))

@@ -69,6 +69,9 @@ def trace_payload(cfg: dict, precision: int = 4) -> dict:
         "state_keys": list(hooks(tr.cell).STATE_KEYS),
         "config": config_from_trace(tr, cfg.get("notation")),
     }
+    given = cfg.get("upstream") or {}
+    if "C_final" in given:  # ∂L/∂C_T: not kept by the backward trace, kept in the config
+        out["config"].setdefault("upstream", {})["C_final"] = np.ravel(given["C_final"]).tolist()
     back = tr.backward
     if back is not None:
         out["backward"] = {

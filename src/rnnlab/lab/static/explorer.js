@@ -86,31 +86,88 @@ function buildEditors() {
   buildUpstream();
 }
 
+// the backward's starting point: ∂L/∂h_t at ticked steps (and ∂L/∂C_T for the LSTM), or, for an
+// RNN with an output layer, a loss on y_t (MSE or cross-entropy) at ticked steps
 function buildUpstream() {
-  const cfg = X.cfg, H = hiddenSize(), T = cfg.inputs.length;
+  const cfg = X.cfg, T = cfg.inputs.length;
   const box = document.getElementById("upstream");
-  if (cfg.upstream && cfg.upstream.loss) {
-    box.replaceChildren(E("div", {class: "mono", text: "loss: " + JSON.stringify(cfg.upstream.loss)}));
-    return;
+  const mode = cfg.upstream && cfg.upstream.loss ? "loss" : "h";
+  const parts = [];
+  if (cfg.output) {
+    const select = E("select", {id: "upstream-mode"}, E("option", {value: "h", text: "∂L/∂h_t"}),
+                     E("option", {value: "loss", "data-i18n": "loss_on_y", text: Lab.t("loss_on_y")}));
+    select.value = mode;
+    select.addEventListener("change", () => {
+      X.cfg.upstream = select.value === "loss" ? {loss: {type: "mse", targets: {}}} : {h: {}};
+      tidyUpstream(); buildUpstream(); edited();
+    });
+    parts.push(E("div", {class: "param"}, select));
   }
-  const given = (cfg.upstream && cfg.upstream.h) || {};
-  box.replaceChildren(...Array.from({length: T}, (_, k) => {
+  if (mode === "loss") parts.push(...lossEditors(T));
+  else parts.push(...gradientEditors(T));
+  box.replaceChildren(...parts);
+}
+
+function tidyUpstream() {  // no empty tables: "upstream" only when something is given
+  const up = X.cfg.upstream;
+  if (!up) return;
+  if (up.h && !Object.keys(up.h).length) delete up.h;
+  if (up.loss && !Object.keys(up.loss.targets).length) delete up.loss;
+  if (!Object.keys(up).length) delete X.cfg.upstream;
+}
+
+function upstream() { X.cfg.upstream = X.cfg.upstream || {}; return X.cfg.upstream; }
+
+// one ticked vector: a checkbox and its fields; on(values) / off() keep the config in step
+function ticked(label, id, given, size, on, off) {
+  const values = given || Array(size).fill(0);
+  const check = E("input", {type: "checkbox", id, ...(given ? {checked: ""} : {})});
+  const fields = editor(label, "", values, null, id);
+  fields.querySelector(".name").prepend(check);
+  const sync = () => { if (check.checked) on(values); else off(); tidyUpstream(); };
+  check.addEventListener("change", () => { sync(); edited(); });
+  fields.addEventListener("input", sync);  // bubbling: after the field has stored its value
+  return fields;
+}
+
+function gradientEditors(T) {
+  const H = hiddenSize(), given = (X.cfg.upstream && X.cfg.upstream.h) || {};
+  const out = Array.from({length: T}, (_, k) => {
     const t = String(k + 1);
-    const on = t in given;
-    const values = given[t] || Array(H).fill(0);
-    const check = E("input", {type: "checkbox", id: `u-${t}`, ...(on ? {checked: ""} : {})});
-    const fields = editor(`∂L/∂h_${t}`, "", values, null, `u-${t}`);
-    fields.querySelector(".name").prepend(check);
-    const sync = () => {
-      const now = (X.cfg.upstream && X.cfg.upstream.h) || {};
-      if (check.checked) now[t] = values; else delete now[t];
-      if (Object.keys(now).length) X.cfg.upstream = {...(X.cfg.upstream || {}), h: now};
-      else delete X.cfg.upstream;
+    const on = (v) => { upstream().h = {...(upstream().h || {}), [t]: v}; };
+    return ticked(`∂L/∂h_${t}`, `u-${t}`, given[t], H, on,
+                  () => { if (X.cfg.upstream && X.cfg.upstream.h) delete X.cfg.upstream.h[t]; });
+  });
+  if (X.payload.state_keys.includes("C")) {
+    out.push(ticked(`∂L/∂C_${T}`, "u-C", X.cfg.upstream && X.cfg.upstream.C_final, H,
+                    (v) => { upstream().C_final = v; },
+                    () => { if (X.cfg.upstream) delete X.cfg.upstream.C_final; }));
+  }
+  return out;
+}
+
+function lossEditors(T) {
+  const loss = X.cfg.upstream.loss, K = X.cfg.output.W_hy.length;
+  const kind = E("select", {id: "loss-type"}, E("option", {value: "mse", text: "MSE"}),
+                 E("option", {value: "cross_entropy", text: "cross-entropy"}));
+  kind.value = loss.type;
+  kind.addEventListener("change", () => {
+    loss.type = kind.value; loss.targets = {}; tidyUpstream();
+    X.cfg.upstream = {loss}; buildUpstream(); edited();
+  });
+  const out = [E("div", {class: "param"}, kind)];
+  for (let k = 0; k < T; k++) {
+    const t = String(k + 1);
+    const on = (v) => {
+      loss.targets[t] = loss.type === "mse" ? v : Math.round(v[0]);
+      X.cfg.upstream = {loss};
     };
-    check.addEventListener("change", () => { sync(); edited(); });
-    fields.addEventListener("input", sync, true);
-    return fields;
-  }));
+    const off = () => { delete loss.targets[t]; };
+    const given = t in loss.targets ? (loss.type === "mse" ? loss.targets[t] : [loss.targets[t]]) : null;
+    out.push(ticked(loss.type === "mse" ? `target y_${t}` : `class y_${t}`, `y-${t}`, given,
+                    loss.type === "mse" ? K : 1, on, off));
+  }
+  return out;
 }
 
 function shapeOf(v) {
@@ -191,6 +248,7 @@ function render() {
   svg.append(arrowHead());
   const path = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_h])) : null;
   const flow = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_h_prev])) : null;
+  const flowC = p.backward ? Object.fromEntries(p.backward.path.map((s) => [s.t, s.d_C_prev ?? 0])) : null;
   const maxPath = path ? Math.max(1e-300, ...Object.values(path), ...Object.values(flow)) : 1;
   const laneH = top + boxH * 0.62, laneC = top + boxH * 0.22;
   init.forEach((s, k) => svg.append(E("text", {x: 8, y: (k === 0 ? laneH : laneC) + 4, "font-size": font,
@@ -203,8 +261,11 @@ function render() {
     svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneH, y2: laneH, stroke: path ? back : "#5b6475",
                           "stroke-width": path ? 2 + 6 * flow[t] / maxPath : 1.6, "marker-end": "url(#arrow)",
                           class: "h-arrow", "data-t": t, "data-value": path ? flow[t] : null}));
-    if (hasC) svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneC, y2: laneC, stroke: "#5b6475",
-                                    "stroke-width": 1.6, "marker-end": "url(#arrow)"}));
+    if (hasC) svg.append(E("line", {x1: prevX, x2: x0 - 2, y1: laneC, y2: laneC,
+                                    stroke: path ? heat(flowC[t], maxPath) : "#5b6475",
+                                    "stroke-width": path ? 2 + 6 * Math.min(1, flowC[t] / maxPath) : 1.6,
+                                    "marker-end": "url(#arrow)", class: "c-arrow",
+                                    "data-value": path ? flowC[t] : null}));
     const box = E("g", {class: "step-box" + (t === X.selected ? " selected" : ""), id: `step-${t}`,
                         onclick: () => { X.selected = t; render(); }},
       E("rect", {x: x0, y: top, width: boxW, height: boxH, rx: 10,

@@ -38,7 +38,7 @@ const LAB_WORDS = {
     no_runs: "no run folder was given: rnnlab lab RUN_DIR …", step_n: "step", train_loss: "training loss",
     val_loss: "validation loss", samples: "Latest samples", configuration: "Configuration", rows: "rows",
     waiting: "waiting for the first lines…", last_step: "last step", updated: "updated",
-    history: "History", chars: "characters",
+    history: "History", chars: "characters", loss_on_y: "a loss on y_t",
   },
   fr: {
     explorer: "Explorateur de cellules", flow: "Flux du gradient", inspector: "Inspecteur de modèle",
@@ -81,6 +81,7 @@ const LAB_WORDS = {
     train_loss: "perte d'entraînement", val_loss: "perte de validation", samples: "Derniers échantillons",
     configuration: "Configuration", rows: "lignes", waiting: "en attente des premières lignes…",
     last_step: "dernier pas", updated: "mis à jour", history: "Historique", chars: "caractères",
+    loss_on_y: "une perte sur y_t",
   },
 };
 
