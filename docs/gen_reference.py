@@ -45,6 +45,7 @@ MODULES = (
     ("rnnlab.trace.cells", "each cell's trace hooks, and the generic trace"),
     ("rnnlab.trace.presets", "the course's exercises, solved"),
     ("rnnlab.trace.render", "rendering traces (text, Markdown, LaTeX, JSON, HTML)"),
+    ("rnnlab.typeset", "the course's notation typeset as MathML (and LaTeX), numbers aligned on the point"),
     ("rnnlab.trace.config", "traces from a user's configuration file"),
     ("rnnlab.analysis", "gradient flow through time"),
     ("rnnlab.course", "the TP's exercise 1.2 (vanishing gradient)"),

@@ -14,7 +14,9 @@ The notation, as rnnlab prints it:
 - ``×``, ``⊙``, ``·``, ``−``, ``=``, ``≈``, ``→`` …: operators; ``[h_{t-1}, x_t]``: brackets;
 - words (``forget gate``, ``held fixed``): text; two or more spaces: a wide space.
 
-Numbers in columns are aligned on their decimal point by :func:`decimal_aligned_cells`.
+Numbers in columns are aligned on their decimal point by :func:`decimal_aligned_cells`. A page
+showing them includes :data:`CSS` (the decimal pad, the math font); the MathML itself needs no
+style sheet (a matrix draws its own brackets).
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def _word(value: str):
     name = Ident(letters, accent)
     if digits:
         return Script(name, sub=Num(digits))
-    if len(letters) > 1 and not accent:
+    if (len(letters) > 1 or not letters.isascii()) and not accent:  # a word, or French "à"
         return Words(letters)
     return name
 
@@ -186,7 +188,7 @@ def _flat(text: str) -> list:
         elif kind == "word":
             items.append(_word(value))
         elif kind in ("sub", "sup"):
-            items.append((kind, _row(parse(value, _subscript=kind == "sub"))))
+            items.append((kind, _row(_parse_script(value, kind == "sub"))))
         elif kind == "unisup":
             for ch in value:
                 items.append(("sup", Op("′") if ch in "′'" else
@@ -249,6 +251,13 @@ def _attach_scripts(items: list) -> list:
     for item in items:
         if isinstance(item, Group):
             item = Group(item.open, tuple(_structure(list(item.body))), item.close)
+        last = out[-1] if out else None
+        if isinstance(item, tuple) and isinstance(last, Words) and last.text.isalpha():
+            kind, arg = item  # dw_4: the differential d of w_4, one operand
+            head = Ident(last.text[:-1]) if len(last.text) == 2 else Words(last.text[:-1])
+            scripts = (arg, None) if kind == "sub" else (None, arg)
+            out[-1] = Row((head, Script(Ident(last.text[-1]), *scripts)))
+            continue
         has_base = out and out[-1] is not None and not isinstance(out[-1], (Space, Words))
         if isinstance(item, tuple) and has_base:
             kind, arg = item
@@ -361,12 +370,18 @@ def _letters(node):
     return node
 
 
-def parse(text: str, _subscript: bool = False) -> list:
+def parse(text: str) -> list:
     """One line of the notation -> its nodes (``None`` marks a single space between them)."""
     nodes = _structure(_nest(_flat(text.strip())))
     while nodes and nodes[-1] is None:
         nodes.pop()
-    return [_letters(n) for n in nodes] if _subscript else nodes
+    return nodes
+
+
+def _parse_script(text: str, subscript: bool) -> list:
+    """A script's argument; in a subscript, letters are indices (``W_hh``: h and h)."""
+    nodes = parse(text)
+    return [_letters(n) for n in nodes] if subscript else nodes
 
 
 def split_lines(text: str) -> list:
@@ -476,8 +491,9 @@ def _ml(node, script=False) -> str:
     if isinstance(node, Group):
         rows = _matrix_rows(node)
         if rows:
-            cells = "".join("<mtr>" + "".join(f'<mtd style="padding:0.1em 0.4em">{_ml(c, script)}</mtd>'
-                                              for c in row) + "</mtr>" for row in rows)
+            cell = '<mtd style="padding:0.1em 0.4em;text-align:right">{}</mtd>'
+            cells = "".join("<mtr>" + "".join(cell.format(_ml(c, script)) for c in row) + "</mtr>"
+                            for row in rows)
             return f'<mtable class="matrix" style="{_BRACKETS}">{cells}</mtable>'
         if node.open == "(" and len([n for n in node.body if n is not None]) == 1 and isinstance(
                 _last(node.body), Frac):  # (∂h_k/∂h_{k-1}): the bar groups, as in print
@@ -545,14 +561,41 @@ def formula_mathml(text: str, display: bool = False) -> str:
             f'<annotation encoding="application/x-tex">{escape(tex)}</annotation></semantics></math>')
 
 
+def split_wide(text: str) -> list:
+    """A one-line formula cut at its wide gaps (two or more spaces, or ``; ``, outside brackets):
+    pieces a narrow column may put on lines of their own, since a browser does not break MathML."""
+    if "\n" in text.strip():
+        return [text]
+    pieces, depth, start = [], 0, 0
+    for m in re.finditer(r"[([{]|[)\]}]| {2,}|; +", text):
+        if m.group()[0] in "([{":
+            depth += 1
+        elif m.group()[0] in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            pieces.append(text[start:m.end()].rstrip())
+            start = m.end()
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()] or [text]
+
+
+def inline_mathml(text: str) -> str:
+    """A formula in running text or a table cell: :func:`formula_mathml` of each piece of
+    :func:`split_wide`, separated by spaces, so that a long formula may wrap between them."""
+    return " ".join(formula_mathml(piece) for piece in split_wide(text))
+
+
 # --- LaTeX, from the same tree ------------------------------------------------------------------
 
 _TEX_OPS = {"×": r"\times", "⊙": r"\odot", "·": r"\cdot", "−": "-", "≈": r"\approx", "→": r"\to",
             "⟶": r"\longrightarrow", "⟵": r"\longleftarrow", "←": r"\leftarrow", "⇒": r"\Rightarrow",
             "≤": r"\le", "≥": r"\ge", "≠": r"\neq", "∈": r"\in", "±": r"\pm", "…": r"\dots", "⋯": r"\cdots",
-            "∂": r"\partial", "∑": r"\sum", "∏": r"\prod", "′": "'", "∞": r"\infty", "%": r"\%",
+            "∂": r"\partial", "∑": r"\sum", "∏": r"\prod", "′": r"\prime", "∞": r"\infty", "%": r"\%",
             "#": r"\#", "&": r"\&", "$": r"\$", "~": r"\sim", "√": r"\surd", "✓": r"\checkmark",
-            "✗": r"\times", "°": r"^\circ"}
+            "✗": r"\times", "°": r"^\circ", "↔": r"\leftrightarrow", "⇔": r"\Leftrightarrow",
+            "↦": r"\mapsto", "≡": r"\equiv", "∝": r"\propto", "∘": r"\circ", "⊗": r"\otimes",
+            "⊕": r"\oplus", "∉": r"\notin", "⊂": r"\subset", "∪": r"\cup", "∩": r"\cap", "∀": r"\forall",
+            "∃": r"\exists", "_": r"\_", "^": r"\hat{}", "\\": r"\backslash"}
 _TEX_IDENTS = {"λ": r"\lambda", "ρ": r"\rho", "θ": r"\theta", "α": r"\alpha", "β": r"\beta",
                "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "μ": r"\mu", "π": r"\pi",
                "φ": r"\varphi", "ψ": r"\psi", "ω": r"\omega", "Δ": r"\Delta", "Φ": r"\Phi",
@@ -578,6 +621,8 @@ def _tex_items(nodes) -> str:
 def _tex(node) -> str:
     if isinstance(node, Num):
         return node.text
+    if isinstance(node, Ident) and not node.text.isascii() and node.text not in _TEX_IDENTS:
+        return r"\text{" + node.text + "}"  # à, î: text letters (T1), not symbols of math mode
     if isinstance(node, Ident):
         name = _TEX_IDENTS.get(node.text, node.text)
         if (len(name) > 3 or "_" in name) and not name.startswith("\\"):  # a name in code
@@ -586,7 +631,10 @@ def _tex(node) -> str:
     if isinstance(node, Func):
         return FUNCTIONS[node.name]
     if isinstance(node, Op):
-        return _TEX_OPS.get(node.text, _TEX_FENCES.get(node.text, node.text))
+        tex = _TEX_OPS.get(node.text, _TEX_FENCES.get(node.text))
+        if tex is None:
+            return node.text if node.text.isascii() else r"\text{" + node.text.translate(_TEX_TEXT) + "}"
+        return tex
     if isinstance(node, Words):
         return r"\text{ " + node.text.translate(_TEX_TEXT) + " }"
     if isinstance(node, Space):
@@ -629,9 +677,10 @@ def formula_latex(text: str) -> str:
 
 # --- what is a formula -------------------------------------------------------------------------
 
-_CODE = re.compile(r"^\s*(?:class|def|for|return|import|from|if|while)\b.*:?$|self\.|\+-{3,}|-->|<--|\[:,"
+_CODE = re.compile(r"^\s*(?:class|def|for|if|while)\b[^\n]*:\s*(?:#[^\n]*)?$|^\s*return\b|self\.|\+-{3,}"
+                   r"|-->|<--|(?<!_[A-Za-z])\[:,"
                    r"|\w\(\.\.\.|\b(?:sorted|set|len|range|print|torch|nn|np)\s*[.(]"
-                   r"|\b[A-Za-z]\w*\([^()]*\w=\S"
+                   r"|\b[A-Za-z]\w*\([^()]*\w=\S|[\w\])]\.[A-Za-z_]{2,}\(|\b[a-z]{2,}_[a-z_]{3,}\s*[(\[]"
                    r"|\b[A-Za-z]\.[A-Za-z_]{2,}\b|^[A-Za-z]\w*_[a-z]{4,}$|^(?:tanh|exp|log)_\w+$", re.M)
 _STRONG = re.compile(r"[_^=×·⊙σ∂Σ∑²³ᵀ≈∇‖→]|\btanh\b|\bsoftmax\b")
 _SHAPE = re.compile(r"[\w\s.,()\[\]+−\-×/|'′\u0303\u0304]+")
@@ -643,22 +692,28 @@ def is_code(text: str) -> bool:
     return _CODE.search(text) is not None
 
 
-def _prose_words(text: str) -> list:
+def _prose_share(text: str) -> float:
+    """How much of ``text`` (not counting spaces) is words: runs of two letters or more that name no
+    function, snake_case names of code included, subscripts (``h_t``, ``W_hh``) not."""
+    # a name in code (train_rnn) is a word
+    text = re.sub(r"\b[A-Za-z]{2,}_[A-Za-z]{2,}\w*", lambda m: "a" * len(m.group()), text)
     bare = re.sub(r"_(?:\{[^{}]*\}|\w+)", "", text)  # subscripts are not words
-    return [w for w in re.findall(r"[A-Za-zÀ-ÿ]{3,}", bare) if w not in FUNCTIONS]
+    words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", bare) if w not in FUNCTIONS]
+    return sum(map(len, words)) / max(1, len(re.sub(r"\s", "", text)))
 
 
 def looks_like_formula(text: str) -> bool:
-    """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``),
-    not prose (``classify a single image``), code or a quoted character (``'a'``)."""
+    """A table cell or header in the course's notation (``W_hh``, ``i × C̃``, ``(2, 8) → (2, 5)``,
+    ``dy = y_T − onehot(target) at t = T only``), not prose (``classify a single image``,
+    ``TD, ex. 3, forward list of ∂h_1/∂U``: mostly words), code or a quoted character (``'a'``)."""
     text = text.strip()
-    if (not text or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
+    if (not text or is_number(text) or is_code(text) or text[0] in "'\"" or re.fullmatch(r"\d+,\d+", text)
             or re.fullmatch(r"[a-z]{2,}-[\w.-]+", text)):  # a misprinted "4,78", an id such as tp-1.2
         return False
-    words = _prose_words(text)
+    share = _prose_share(text)
     if _STRONG.search(text):
-        return len(words) <= 4
-    return not words and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()\[]", text) is not None
+        return share <= 0.55
+    return share == 0 and _SHAPE.fullmatch(text) is not None and re.search(r"[A-Za-z()\[]", text) is not None
 
 
 # --- numbers in columns -------------------------------------------------------------------------
@@ -713,5 +768,5 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 """
 
 
-__all__ = ["CSS", "decimal_aligned_cells", "formula_latex", "formula_mathml", "is_code", "is_number",
-           "looks_like_formula", "parse"]
+__all__ = ["CSS", "decimal_aligned_cells", "formula_latex", "formula_mathml", "inline_mathml", "is_code",
+           "is_number", "looks_like_formula", "parse", "split_wide"]

@@ -9,7 +9,8 @@ from html import escape
 
 from ...i18n import say
 from ...typeset import CSS as MATH_CSS
-from ...typeset import decimal_aligned_cells, formula_mathml, is_code, is_number, looks_like_formula
+from ...typeset import (decimal_aligned_cells, formula_mathml, inline_mathml, is_code, is_number,
+                        looks_like_formula)
 from ..cells import hooks
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt, fmt_vector
 from ..layout import column_headers, gradient_rows, step_rows
@@ -22,21 +23,22 @@ h1{font-size:1.6em;border-bottom:2px solid #345}h2{font-size:1.25em;margin-top:1
 table{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.92em}
 th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:middle}
 th{background:#e8eef4}td.num{font-weight:bold}
-code,pre{font-family:"DejaVu Sans Mono",monospace}
+code,pre{font-family:"DejaVu Sans Mono",monospace}td code{overflow-wrap:anywhere}
 caption{font-weight:bold;text-align:left;padding:.3em 0}
 pre{background:#f4f4f4;padding:.6em;overflow-x:auto}
 .formula{overflow-x:auto;padding:.2em 0}
 .erratum{border-left:4px solid #c33;background:#fbeeee;padding:.4em .8em;margin:.8em 0}
-figure{margin:1em 0}svg.diagram{max-width:100%;height:auto}
+figure{margin:1em 0}figure.unrolled{overflow-x:auto}
 """ + MATH_CSS
 
-# a name with a subscript written in running text (``h_t``, ``W_hh``, ``z_f,1``, ``C̃_t``, ``∂L/∂W_f``)
+# a name with a subscript written in running text (``h_t``, ``W_hh``, ``z_f,1``, ``C̃_t``, ``∂L/∂W_f``;
+# not ``h_size``, a name in code)
 BARE_NAME = re.compile(r"(?<![\w∂/])(?:∂[A-Za-z]\w*/∂)?[A-Za-z][\u0303\u0304]?"
-                       r"(?:_\{[^{}`]*\}|_[A-Za-z0-9]+(?:,[A-Za-z0-9]+)?)(?![A-Za-z0-9_{(])")
+                       r"(?:_\{[^{}`]*\}|_[A-Za-z0-9]{1,3}(?:,[A-Za-z0-9]+)?)(?![A-Za-z0-9_{(])")
 
 
 def _math_or_code(text: str) -> str:
-    return f"<code>{escape(text)}</code>" if is_code(text) else formula_mathml(text)
+    return f"<code>{escape(text)}</code>" if is_code(text) else inline_mathml(text)
 
 
 def _names(text: str) -> str:
@@ -56,13 +58,22 @@ def _inline(text: str) -> str:
     return "".join(_math_or_code(p) if k % 2 else _names(p) for k, p in enumerate(parts))
 
 
-def _cell(text: str) -> str:
-    """A table cell or header written as a string: a formula, code, or text."""
+# three words in a row (``the loop silently``): a sentence, which may quote code but is not code
+_SENTENCE = re.compile(r"(?<![\w.])[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}(?![\w(])")
+
+
+def _code_alone(text: str) -> bool:
+    return is_code(text) and not _SENTENCE.search(text)
+
+
+def _cell(text: str, first: bool = False) -> str:
+    """A table cell or header written as a string: a formula, code, or text (its names typeset,
+    except in a row's first cell, kept whole: it names the row)."""
     if looks_like_formula(text):
-        return formula_mathml(text)
-    if is_code(text):
+        return inline_mathml(text)
+    if _code_alone(text):
         return f"<code>{escape(text)}</code>"
-    return escape(text)
+    return escape(text) if first else _inline(text)
 
 
 def _numeric(cell) -> bool:
@@ -92,7 +103,7 @@ def _table(headers, rows, caption, precision, formulas=(), numbers=None) -> str:
             elif k in formulas or k in aligned:
                 cells.append(f"<td>{formula_mathml(c if isinstance(c, str) else fmt(c, precision))}</td>")
             else:
-                cells.append(f"<td>{_cell(c if isinstance(c, str) else fmt(c, precision))}</td>")
+                cells.append(f"<td>{_cell(c if isinstance(c, str) else fmt(c, precision), k == 0)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -180,7 +191,7 @@ def unrolled_svg(trace, precision=4, max_steps=10) -> str:
 
 
 def _fact(label: str, text: str) -> str:
-    value = formula_mathml(text) if looks_like_formula(text) else _inline(text)
+    value = inline_mathml(text) if looks_like_formula(text) else _inline(text)
     return f"<li>{_cell(label)}: {value}</li>"
 
 
@@ -189,7 +200,7 @@ def _trace(block, precision) -> list:
     out = [f"<h3>{_inline(block.title)}</h3>"] if block.title else []
     facts = "".join(_fact(label, text) for label, text in trace_facts(trace, precision))
     out.append(f'<ul class="facts">{facts}</ul>')
-    out.append(f"<figure>{unrolled_svg(trace, precision)}<figcaption>"
+    out.append(f'<figure class="unrolled">{unrolled_svg(trace, precision)}<figcaption>'
                + escape(say("The cell unrolled in time: the same weights at every step.",
                             "La cellule déroulée dans le temps : les mêmes poids à chaque pas."))
                + "</figcaption></figure>")
@@ -223,8 +234,10 @@ def _formula_block(text: str) -> str:
 
 
 def _said(text: str) -> str:
-    """What a document says or the correct value: a formula, or text with names typeset."""
-    return formula_mathml(text) if looks_like_formula(text) else _inline(text)
+    """What a document says or the correct value: a formula, code, or text with names typeset."""
+    if _code_alone(text):
+        return f"<code>{escape(text)}</code>"
+    return inline_mathml(text) if looks_like_formula(text) else _inline(text)
 
 
 def render_html(doc) -> str:
