@@ -1,7 +1,9 @@
 """``rnnlab lab`` in a real Chromium, driven by Playwright: each page is loaded and used as a
 person would (edit a weight, move a slider, tick a step, pick a unit, switch the language), and
 the numbers shown are held equal to rnnlab's core. No console errors. A screenshot of each page
-goes to ``docs/images/lab-*.png`` (the README's tour shows them).
+is taken; with ``RNNLAB_UPDATE_SCREENSHOTS=1`` it replaces ``docs/images/lab-*.png`` (the
+README's tour shows them), otherwise it goes to a temporary folder (a test run leaves the
+checkout as it was).
 
 The system Chromium is used (``/usr/bin/chromium``, installed by ``.ci/run``; Playwright's own
 download is never needed). With ``CI=true`` a missing Playwright or Chromium fails the tests.
@@ -15,6 +17,7 @@ import os
 import shutil
 import socket
 import statistics
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +28,7 @@ import pytest
 from helpers import LAB_TEXT, train_tiny_run
 
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+SCRATCH = Path(tempfile.gettempdir()) / "rnnlab-lab-screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
@@ -115,8 +119,9 @@ def after(page, counter, action):
 
 
 def shot(page, name):
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / f"lab-{name}.png"), full_page=True)
+    folder = IMAGES if os.environ.get("RNNLAB_UPDATE_SCREENSHOTS") == "1" else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"lab-{name}.png"), full_page=True)
 
 
 def lstm_h(cfg):

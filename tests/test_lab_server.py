@@ -412,6 +412,22 @@ def test_tabs_do_not_share_state(client):
     assert b1["facts"][0][0] == "cellule"
 
 
+def test_tabs_at_once_answer_in_their_own_language(client):
+    """Requests answered at the same time in worker threads: each in its own language (the
+    language is a context variable), each model read by one request at a time (its caches)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lstm = trace_config.example("lstm")
+    requests = [("/api/trace", {"config": lstm, "lang": lang}) for lang in ("en", "fr")] + \
+               [("/api/runs/0/activations", {"text": "the cat", "series": "h", "unit": unit, "lang": lang})
+                for unit in (0, 1) for lang in ("en", "fr")]
+    alone = [client.post(url, json=body).json() for url, body in requests]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda item: client.post(item[0], json=item[1]).json(), requests * 4))
+    assert together == alone * 4
+    assert alone[0]["facts"][0][0] == "cell" and alone[1]["facts"][0][0] == "cellule"
+
+
 def test_pages_and_static_files(client):
     for page in ("explorer", "flow", "inspector", "monitor"):
         html = client.get(f"/{page}")

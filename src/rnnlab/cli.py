@@ -134,11 +134,8 @@ def _french_metavars(parser) -> None:
 
 def main(argv=None) -> int:
     """Run ``rnnlab`` with ``argv``; the language it sets lasts for this call only."""
-    previous = i18n._current
-    try:
+    with i18n.language_kept():
         return _main(argv)
-    finally:
-        i18n._current = previous
 
 
 def _main(argv) -> int:

@@ -11,11 +11,15 @@ Numbers go through :func:`integer` where a sentence shows a count: ``104,644`` i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 
 LANGUAGES = ("en", "fr")
-_current: str | None = None
+# A context variable, not a global: each thread and each task of a server (rnnlab lab) answers in
+# its own request's language.
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("rnnlab_language", default=None)
 
 
 def default_language() -> str:
@@ -29,18 +33,28 @@ def default_language() -> str:
 
 def set_language(lang: str | None) -> str:
     """Set the output language (``"en"``, ``"fr"`` or ``None`` for the default); returns it."""
-    global _current
     if lang is not None and lang not in LANGUAGES:
         from .errors import ConfigError
 
         raise ConfigError(f"language: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
-    _current = lang
+    _current.set(lang)
     return language()
+
+
+@contextlib.contextmanager
+def language_kept():
+    """A block in which :func:`set_language` lasts until the block ends (the language before it
+    comes back, even on an error)."""
+    token = _current.set(_current.get())
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def language() -> str:
     """The current output language, ``"en"`` or ``"fr"``."""
-    return _current or default_language()
+    return _current.get() or default_language()
 
 
 def say(en: str, fr: str, lang: str | None = None) -> str:

@@ -25,6 +25,7 @@ gets a 4xx answer ``{"error": "..."}`` naming the field and what was expected.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 from pathlib import Path
@@ -35,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from .. import i18n
 from ..errors import RnnlabError
@@ -168,12 +170,10 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
 
     def endpoint(handler, body=False):
         """Wrap ``handler(request, data)``: the language of the answer, the JSON body, errors as 4xx JSON.
-        Handlers are synchronous: the language is set for one computation at a time."""
+        The handler runs in a worker thread, in a copy of the context: tabs are answered in
+        parallel, each in its own request's language."""
 
-        async def call(request: Request):
-            body_and_size = await read_body(request) if body else None
-            # from here on, nothing awaits: the language set is this request's until it is answered
-            previous = i18n._current
+        def work(request: Request, body_and_size):
             try:
                 i18n.set_language(_language(request, None, default_lang))
                 data = parse_json(*body_and_size) if body else None
@@ -186,8 +186,10 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
                 return reply({"error": str(exc)}, 404)
             except (RnnlabError, FileNotFoundError) as exc:
                 return reply({"error": str(exc)}, 400 if not isinstance(exc, FileNotFoundError) else 404)
-            finally:
-                i18n._current = previous
+
+        async def call(request: Request):
+            body_and_size = await read_body(request) if body else None
+            return await run_in_threadpool(contextvars.copy_context().run, work, request, body_and_size)
 
         return call
 
@@ -243,10 +245,7 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
         if source == "random":
             return flow.random_profiles(steps, field(data, "hidden", int, 8, 1, flow.MAX_HIDDEN),
                                         field(data, "seed", int, 0, 0, 2**32 - 1))
-        run = runs.find_run(refs, source)
-        model, vocab, meta = runs.load(run)
-        text = runs.validation_text(meta, vocab, steps)
-        return flow.trained_profile(model, vocab.encode(text)) | {"run": run.name}
+        return runs.trained_profile(runs.find_run(refs, source), steps)
 
     def monitor(request, _):
         since = request.query_params.get("since", "0")

@@ -8,7 +8,9 @@ on the command line are served. Nothing here writes into a run folder."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,8 +128,23 @@ def monitor(ref: RunRef, since: int = 0) -> dict:
 
 
 _MODELS: dict = {}
+_MODELS_LOCK = threading.RLock()
 
 
+def one_at_a_time(fn):
+    """``fn`` run holding the lock on the loaded models: a model keeps its last forward's caches
+    (which the inspector reads) and is shared by every tab, so two requests must not interleave
+    on it."""
+
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        with _MODELS_LOCK:
+            return fn(*args, **kwargs)
+
+    return locked
+
+
+@one_at_a_time
 def load(ref: RunRef):
     """``(model, vocabulary, meta)`` of a run from ``rnnlab train`` (best checkpoint, else last), kept
     until the checkpoint changes (a run still training saves new ones)."""
@@ -181,6 +198,7 @@ def encode(vocab, text: str, field="text"):
     return encode_prime(vocab, text)
 
 
+@one_at_a_time
 def activations(ref: RunRef, text: str, series: str, unit: int, top: int = 5) -> dict:
     """One unit's value at each character of ``text`` and the ``top`` most probable next characters
     after each (the model's distribution, temperature 1)."""
@@ -222,6 +240,7 @@ def series_label(name: str) -> str:
     return text + (say(f" (level {level})", f" (niveau {level})") if level else "")
 
 
+@one_at_a_time
 def describe(ref: RunRef) -> dict:
     """The model's shape and the names of the quantities a unit can be read from."""
     model, vocab, meta = load(ref)
@@ -310,6 +329,7 @@ def validation_text(meta, vocab, chars=FEATURE_CHARS) -> str:
     return vocab.decode(val[:chars].tolist())
 
 
+@one_at_a_time
 def feature_units(ref: RunRef, count=TOP_UNITS) -> dict:
     """The units that best track each text feature over the validation text, ranked by |r|: the
     best unit of each feature first, then the next best overall, ``count`` in all."""
@@ -330,6 +350,7 @@ def feature_units(ref: RunRef, count=TOP_UNITS) -> dict:
         for _, r, s, u, f in ranked[:count]]}
 
 
+@one_at_a_time
 def sample(ref: RunRef, prime: str, length: int, temperature: float, top_k, top_p, seed) -> dict:
     """Text from the model (:func:`rnnlab.sample.generate`, no warm-up: the prime is read from zeros)."""
     from ..sample import generate
@@ -339,3 +360,13 @@ def sample(ref: RunRef, prime: str, length: int, temperature: float, top_k, top_
     text = generate(model, vocab, length, prime=prime, temperature=temperature, top_k=top_k, top_p=top_p,
                     seed=seed)
     return {"prime": prime, "text": text}
+
+
+@one_at_a_time
+def trained_profile(ref: RunRef, steps: int) -> dict:
+    """The gradient-flow profile of a run's trained model over ``steps`` characters of its
+    validation text (:func:`rnnlab.lab.flow.trained_profile`)."""
+    from .flow import trained_profile as profile
+
+    model, vocab, meta = load(ref)
+    return profile(model, vocab.encode(validation_text(meta, vocab, steps))) | {"run": ref.name}
