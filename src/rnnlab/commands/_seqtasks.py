@@ -72,12 +72,14 @@ def train_config(args) -> TrainConfig:
 
 
 def out_dir(args, name: str, command: str) -> Path:
-    """The output folder of a new run (:func:`rnnlab.training.folders.new_run_folder`), made once the
-    backend options are known to be right, so a mistake there leaves no empty folder behind."""
+    """The output folder of a new run (:func:`rnnlab.training.folders.new_run_folder`), checked but
+    not made: the training engine makes it when the run starts, so a mistake found before (an
+    option, the data, the backend) leaves no empty folder behind."""
     from ..training.folders import new_run_folder
 
     check_backend(args)
-    return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force)
+    return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force,
+                          make=False)
 
 
 def console():
@@ -225,13 +227,15 @@ def training(args, out: Path, settings: dict, resumed, description: str):
 
 def report_interrupted(stop, command: str) -> int:
     """Ctrl-C (:class:`rnnlab.training.TrainingInterrupted`): where the run is saved and the
-    command that continues it; exit status 0, as ``rnnlab train``."""
+    command that continues it; exit status 130 (:data:`rnnlab.cli.INTERRUPTED`), as ``rnnlab train``."""
+    from ..cli import INTERRUPTED
+
     con = line_console()
     if stop.checkpoint is None:
         con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
                       f"Interrompu au pas {stop.step}, avant le premier point de reprise : "
                       "rien à reprendre."))
-        return 0
+        return INTERRUPTED
     again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
     if stop.saved_step == stop.step:
         con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
@@ -242,7 +246,7 @@ def report_interrupted(stop, command: str) -> int:
                       f"{stop.saved_step}. Continue with: {again}",
                       f"Interrompu pendant le pas {stop.step + 1} ; {stop.checkpoint} contient le pas "
                       f"{stop.saved_step}. Reprendre avec : {again}"))
-    return 0
+    return INTERRUPTED
 
 
 def save_run(directory: Path, name: str, model, meta: dict) -> Path:

@@ -140,4 +140,8 @@ def run(args) -> int:
     console.print(table)
     console.print(say(f"Generate more text with: rnnlab sample {result.run_dir}",
                       f"Générer d'autres textes : rnnlab sample {result.run_dir}"))
+    if result.stopped == "interrupted":
+        from ..cli import INTERRUPTED
+
+        return INTERRUPTED
     return 0

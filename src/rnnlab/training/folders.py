@@ -29,8 +29,8 @@ def _saved_progress(folder: Path):
 
     if not any((folder / name).exists() for name in ("last.json", "best.json")):
         return None
-    try:
-        meta = read_checkpoint_json(folder, "last")["meta"]
+    try:  # a crash during the first save may have left best.* alone: it holds the run as well
+        meta = read_checkpoint_json(folder, "last" if (folder / "last.json").exists() else "best")["meta"]
         steps, minutes = meta["config"].get("steps", 0), meta["config"].get("minutes", 0)
         if steps:
             return meta["step"], steps, "steps"
@@ -75,5 +75,7 @@ def new_run_folder(out, name: str, command: str, *, force: bool = False, make: b
             for file in RUN_FILES:
                 (path / file).unlink(missing_ok=True)
     if make:
-        path.mkdir(parents=True, exist_ok=True)
+        from ..checkpoint import make_folder
+
+        make_folder(path)
     return path

@@ -171,10 +171,14 @@ def save_run(folder: RunFolder, name: str, job, run: "Run") -> Path:
 def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     """``(tensors, meta)`` of a checkpoint written by :func:`save_run` for a job of ``kind``;
     :class:`~rnnlab.errors.CheckpointError` naming the file for a missing folder or file, a
-    corrupt checkpoint, one of an older rnnlab (named) or of another kind."""
+    corrupt checkpoint, one of an older rnnlab (named) or of another kind. ``last`` is read from
+    ``best.*`` when a crash during the run's first save left ``best.*`` alone (both hold the whole
+    state of the run)."""
     from ..checkpoint import load_checkpoint
 
     directory = Path(directory)
+    if name == "last" and not (directory / "last.json").is_file() and (directory / "best.json").is_file():
+        name = "best"  # a first save cut short between best.* and last.*: best holds the whole run too
     where = directory / f"{name}.json"
     if not directory.is_dir():
         raise CheckpointError(say(f"run folder {directory}: no such directory",
@@ -252,9 +256,11 @@ class Run:
 
         The run must go on with the settings it was saved with (the job's ``config`` and
         ``model``), except its budget (``steps``, ``minutes``), which may extend it."""
-        from ..checkpoint import rng_from_state, unflatten_state
+        from ..checkpoint import remove_stale_temps, rng_from_state, unflatten_state
 
         self._check_same_settings(meta, where)
+        if self.folder is not None:  # a run killed during a save left its temporary files
+            remove_stale_temps(self.folder.directory)
         try:
             self.job.model.load_state_dict({k: tensors[k] for k in self.job.model.params})
             self.job.optimizer.load_state_dict(unflatten_state(meta["optimizer"], tensors))
@@ -352,11 +358,21 @@ class Run:
 
     def run(self) -> "Run":
         """Train until the budget is spent (``stopped = "budget"``); Ctrl-C raises
-        :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`."""
+        :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`. The run
+        folder is made here (a run refused earlier leaves none) and removed again, with the parents
+        made for it, if the run fails before writing anything there."""
+        from ..checkpoint import make_folder, remove_empty
+
+        made = make_folder(self.folder.directory) if self.folder is not None else []
+        try:
+            return self._loop()
+        except BaseException:
+            remove_empty(made)  # a run that failed before its first file leaves no folder behind
+            raise
+
+    def _loop(self) -> "Run":
         from ..checkpoint import install_sigint, restore_sigint
 
-        if self.folder is not None:
-            self.folder.directory.mkdir(parents=True, exist_ok=True)
         stop = {"flag": False}
         previous = install_sigint(stop)
         whole = True  # no step half done: model, optimiser and generators hold step self.step
