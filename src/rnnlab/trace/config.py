@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
+from ..i18n import say
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -79,6 +80,9 @@ def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
         raise ConfigError(f"{path}: file not found")
+    if os.path.isdir(path):
+        raise ConfigError(say(f"{path}: expected a config file (.json, .toml, .yaml), got a folder",
+                              f"{path} : fichier de config attendu (.json, .toml, .yaml), reçu un dossier"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
