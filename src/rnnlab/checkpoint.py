@@ -586,6 +586,22 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
     return tensors, doc["meta"]
 
 
+def check_finite_weights(tensors: dict, keys, where) -> None:
+    """:class:`~rnnlab.errors.CheckpointError` naming the file ``where`` and the tensor when one of
+    the model's weights ``tensors[k]`` (k in ``keys``) holds NaN or infinity: rnnlab saves only
+    finite weights (a diverged run keeps its last good checkpoint), so the file was damaged or
+    edited, and a model built from it would compute nothing but NaN."""
+    for key in keys:
+        a = tensors.get(key)
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            bad = int(a.size - np.count_nonzero(np.isfinite(a)))
+            raise CheckpointError(say(f"{where}: tensor {key!r} holds {bad} NaN or infinite value(s); "
+                                      "rnnlab saves only finite weights: the file was damaged or edited",
+                                      f"{where} : le tenseur {key!r} contient {bad} valeur(s) NaN ou "
+                                      "infinie(s) ; rnnlab ne sauvegarde que des poids finis : le fichier a "
+                                      "été abîmé ou modifié"))
+
+
 # --- Ctrl-C during a run that saves ---------------------------------------------------------
 
 

@@ -471,6 +471,7 @@ def recorded_corpus(meta, where) -> str | None:
 
 def load_model(run_dir, name=None):
     """``(model, vocabulary, meta)`` from a run folder: ``best`` if present, else ``last``."""
+    from .checkpoint import check_finite_weights
     from .data.text import Vocabulary
 
     run_dir = Path(run_dir)
@@ -496,6 +497,7 @@ def load_model(run_dir, name=None):
     if missing:
         raise CheckpointError(say(f"{where}: tensors {missing} are missing",
                                   f"{where} : tenseurs {missing} absents"))
+    check_finite_weights(tensors, model.params, where)
     try:
         model.load_state_dict({k: tensors[k] for k in model.params})
     except ShapeError as e:

@@ -261,7 +261,7 @@ def save_run(directory: Path, name: str, model, meta: dict) -> Path:
 
 def load_run(directory, name: str):
     """Rebuild a model saved by :func:`save_run`; returns ``(model, meta)``."""
-    from ..checkpoint import load_checkpoint
+    from ..checkpoint import check_finite_weights, load_checkpoint
     from ..errors import CheckpointError, ShapeError
     from ..seqmodels import SeqModelConfig, build_model
 
@@ -272,6 +272,7 @@ def load_run(directory, name: str):
         raise CheckpointError(f"{Path(directory) / (name + '.json')}: key 'model': expected a model config, "
                               f"got {meta.get('model')!r:.80} ({exc})") from None
     model = build_model(config)
+    check_finite_weights(tensors, model.params, Path(directory) / (name + ".safetensors"))
     try:
         model.load_state_dict(tensors)
     except ShapeError as exc:

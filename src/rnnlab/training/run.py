@@ -256,9 +256,10 @@ class Run:
 
         The run must go on with the settings it was saved with (the job's ``config`` and
         ``model``), except its budget (``steps``, ``minutes``), which may extend it."""
-        from ..checkpoint import remove_stale_temps, rng_from_state, unflatten_state
+        from ..checkpoint import check_finite_weights, remove_stale_temps, rng_from_state, unflatten_state
 
         self._check_same_settings(meta, where)
+        check_finite_weights(tensors, self.job.model.params, where)
         if self.folder is not None:  # a run killed during a save left its temporary files
             remove_stale_temps(self.folder.directory)
         try:
