@@ -202,7 +202,8 @@ class Trainer:
 
     ``console`` is a ``rich.console.Console`` (a quiet one for tests); ``progress=False`` hides
     the progress bar. ``on_step(trainer)`` is called after every step (tests use it to
-    interrupt a run at a chosen step).
+    interrupt a run at a chosen step). ``replace=True`` (``--force``): the finished run ``run_dir``
+    holds is removed when this one starts.
     """
 
     kind = "charlm"
@@ -210,7 +211,7 @@ class Trainer:
     is_main = True  # a data-parallel run's other processes neither print nor write
 
     def __init__(self, config: TrainConfig, run_dir, *, console=None, progress=True, on_step=None,
-                 _vocab=None, _corpus_sha256=None):
+                 replace=False, _vocab=None, _corpus_sha256=None):
         from rich.console import Console
 
         from .data.corpora import read_corpus
@@ -247,7 +248,7 @@ class Trainer:
                         config.eval_seconds)
         bar = Progress(say("training", "entraînement"), self.console, unit=say("chars", "car."),
                        per_step=self.batcher.tokens_per_batch)
-        self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title()),
+        self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title(), replace=replace),
                           progress=bar if progress else None,
                           on_step=None if on_step is None else (lambda run: on_step(self)))
 

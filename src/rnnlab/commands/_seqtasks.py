@@ -79,7 +79,7 @@ def out_dir(args, name: str, command: str) -> Path:
 
     check_backend(args)
     return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force,
-                          make=False)
+                          make=False, resumable=command != "sweep")
 
 
 def console():
@@ -221,7 +221,8 @@ def training(args, out: Path, settings: dict, resumed, description: str):
     the resumed step)."""
     from ..training import RunFolder
 
-    folder = RunFolder(out, settings, resume=resumed is not None, title=description)
+    folder = RunFolder(out, settings, resume=resumed is not None, title=description,
+                       replace=bool(getattr(args, "force", False)) and resumed is None)
     yield Session(progress(args, description), backend(args), folder)
 
 

@@ -106,7 +106,8 @@ def run(args) -> int:
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus
         run_dir = new_run_folder(None if "out" not in args.given else args.out, f"{stem}-{config.cell}",
                                  "train", force=args.force, make=False)
-        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
+        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, replace=args.force,
+                          **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
         cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …

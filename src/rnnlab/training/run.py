@@ -135,12 +135,15 @@ class Job(Protocol):
 class RunFolder:
     """Where a run keeps its state: ``<directory>/last.*`` (and ``best.*``), ``loss.csv``,
     ``loss.png``. ``settings`` (JSON data) is the caller's own description of the run (a command's
-    options), saved with it; ``resume=True`` goes on from the state saved there."""
+    options), saved with it; ``resume=True`` goes on from the state saved there; ``replace=True``
+    removes the files of the finished run the folder holds when this one starts
+    (:func:`rnnlab.training.folders.remove_run_files`)."""
 
     directory: Path
     settings: dict = field(default_factory=dict)
     resume: bool = False
     title: str = ""  # of the loss figure
+    replace: bool = False  # --force: the finished run the folder holds is removed when this one starts
 
     def __post_init__(self):
         object.__setattr__(self, "directory", Path(self.directory))
@@ -365,6 +368,10 @@ class Run:
         from ..checkpoint import make_folder, remove_empty
 
         made = make_folder(self.folder.directory) if self.folder is not None else []
+        if self.folder is not None and self.folder.replace and not self.step:
+            from .folders import remove_run_files
+
+            remove_run_files(self.folder.directory)
         try:
             return self._loop()
         except BaseException:
