@@ -259,12 +259,10 @@ class Run:
 
         The run must go on with the settings it was saved with (the job's ``config`` and
         ``model``), except its budget (``steps``, ``minutes``), which may extend it."""
-        from ..checkpoint import check_finite_weights, remove_stale_temps, rng_from_state, unflatten_state
+        from ..checkpoint import check_finite_weights, rng_from_state, unflatten_state
 
         self._check_same_settings(meta, where)
         check_finite_weights(tensors, self.job.model.params, where)
-        if self.folder is not None:  # a run killed during a save left its temporary files
-            remove_stale_temps(self.folder.directory)
         try:
             self.job.model.load_state_dict({k: tensors[k] for k in self.job.model.params})
             self.job.optimizer.load_state_dict(unflatten_state(meta["optimizer"], tensors))
@@ -364,14 +362,17 @@ class Run:
         """Train until the budget is spent (``stopped = "budget"``); Ctrl-C raises
         :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`. The run
         folder is made here (a run refused earlier leaves none) and removed again, with the parents
-        made for it, if the run fails before writing anything there."""
-        from ..checkpoint import make_folder, remove_empty
+        made for it, if the run fails before writing anything there; the temporary files a run
+        killed during a save left there are removed."""
+        from ..checkpoint import make_folder, remove_empty, remove_stale_temps
 
         made = make_folder(self.folder.directory) if self.folder is not None else []
-        if self.folder is not None and self.folder.replace and not self.step:
-            from .folders import remove_run_files
+        if self.folder is not None:
+            remove_stale_temps(self.folder.directory)  # left by a run killed during a save
+            if self.folder.replace and not self.step:
+                from .folders import remove_run_files
 
-            remove_run_files(self.folder.directory)
+                remove_run_files(self.folder.directory)
         try:
             return self._loop()
         except BaseException:
