@@ -367,7 +367,7 @@ class Run:
         from ..checkpoint import make_folder, remove_empty, remove_stale_temps
 
         made = make_folder(self.folder.directory) if self.folder is not None else []
-        if self.folder is not None:
+        if self.folder is not None and getattr(self.job, "is_main", True):  # data parallel: rank 0 writes
             remove_stale_temps(self.folder.directory)  # left by a run killed during a save
             if self.folder.replace and not self.step:
                 from .folders import remove_run_files
