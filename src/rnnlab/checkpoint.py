@@ -293,6 +293,16 @@ def remove_empty(folders) -> None:
             break
 
 
+def check_writable(folder) -> None:
+    """:class:`~rnnlab.errors.WriteError` naming ``folder`` unless a file can be made in it (tried:
+    permission bits, read-only mounts, ACLs), before time is spent on what would be written there."""
+    folder = Path(folder)
+    try:
+        _discard(_new_temp(folder, "write-check"))
+    except OSError as e:
+        raise write_error(folder, e, folder=folder) from None
+
+
 def _new_temp(folder: Path, name: str) -> Path:
     """A new empty file ``.<name>.<random>.tmp`` in ``folder``, created exclusively (never an
     existing file) with the mode any new file gets (0666 less the umask)."""

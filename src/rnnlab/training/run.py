@@ -361,22 +361,28 @@ class Run:
     def run(self) -> "Run":
         """Train until the budget is spent (``stopped = "budget"``); Ctrl-C raises
         :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`. The run
-        folder is made here (a run refused earlier leaves none) and removed again, with the parents
-        made for it, if the run fails before writing anything there; the temporary files a run
-        killed during a save left there are removed."""
-        from ..checkpoint import make_folder, remove_empty, remove_stale_temps
+        folder is made here (a run refused earlier leaves none), checked to be writable, and
+        removed again, with the parents made for it, if the run fails before its first checkpoint
+        (unless it diverged: its loss curve stays); the temporary files a run killed during a save
+        left there are removed."""
+        from ..checkpoint import check_writable, make_folder, remove_empty, remove_stale_temps
+        from .folders import remove_run_files
 
         made = make_folder(self.folder.directory) if self.folder is not None else []
-        if self.folder is not None and getattr(self.job, "is_main", True):  # data parallel: rank 0 writes
-            remove_stale_temps(self.folder.directory)  # left by a run killed during a save
-            if self.folder.replace and not self.step:
-                from .folders import remove_run_files
-
-                remove_run_files(self.folder.directory)
         try:
+            if self.folder is not None and getattr(self.job, "is_main", True):  # data parallel: rank 0 writes
+                check_writable(self.folder.directory)  # before any training time is spent
+                remove_stale_temps(self.folder.directory)  # left by a run killed during a save
+                if self.folder.replace and not self.step:
+                    remove_run_files(self.folder.directory)
             return self._loop()
-        except BaseException:
-            remove_empty(made)  # a run that failed before its first file leaves no folder behind
+        except BaseException as e:
+            if made and self.saved is None and not isinstance(e, Diverged):
+                # a new folder whose run failed before its first checkpoint (a full disk, Ctrl-C
+                # during the first step): nothing to resume, nothing left behind. A diverged run
+                # keeps its loss curve, which shows why.
+                remove_run_files(self.folder.directory)
+            remove_empty(made)
             raise
 
     def _loop(self) -> "Run":
