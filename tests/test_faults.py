@@ -129,6 +129,39 @@ def test_a_full_disk_during_the_write_of_a_temporary_file_leaks_nothing(tmp_path
     assert calls and tree_hashes(tmp_path) == before and _temporary_files(tmp_path) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill is a forked process's os._exit")
+def test_two_saves_killed_between_their_renames_keep_the_committed_checkpoint(tmp_path):
+    """Killed between the weights' rename and the JSON's, twice in a row: the JSON still describes
+    the first weights, which .prev keeps (the second save must not overwrite .prev with weights no
+    JSON describes); the next whole save leaves no .prev and no temporary file."""
+    def killed_save(value):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                real, count = os.replace, [0]
+
+                def replace(src, dst):  # the weights' rename is the last but one of a save
+                    real(src, dst)
+                    count[0] += 1
+                    if str(dst).endswith(".safetensors"):
+                        os._exit(137)
+                os.replace = replace
+                save_checkpoint(tmp_path, "last", {"w": np.full(3, value)}, {"step": value})
+            finally:
+                os._exit(1)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 137
+
+    save_checkpoint(tmp_path, "last", {"w": np.full(3, 1.0)}, {"step": 1})
+    for value in (2.0, 3.0):
+        killed_save(value)
+        tensors, meta = load_checkpoint(tmp_path, "last")
+        assert meta == {"step": 1} and np.array_equal(tensors["w"], np.full(3, 1.0)), value
+    save_checkpoint(tmp_path, "last", {"w": np.full(3, 4.0)}, {"step": 4})
+    assert load_checkpoint(tmp_path, "last")[1] == {"step": 4}
+    remove_stale_temps(tmp_path)  # what the killed saves left, as a resumed run does
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.json", "last.safetensors"]
+
+
 def test_make_folder_refuses_a_file_and_undoes_what_it_made(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("x")
     with pytest.raises(WriteError, match="file: expected a folder, got a file"):
@@ -378,8 +411,12 @@ def _resume_after_crash(argv, resume, cwd, whole, folder, crash) -> str:
         outcome = "no crash"
     elif (folder / "last.json").exists() or (folder / "best.json").exists():
         result = run_cli(resume, cwd)
-        assert result.code == 0, (crash, result)
-        outcome = "resumed"
+        if "the run has spent its budget" in result.err:  # killed after its last checkpoint: train says so
+            assert_refused(result, "spent its budget (step 4)", "--steps")
+            outcome = "complete"
+        else:  # a task killed after its last checkpoint is finished: its results written
+            assert result.code == 0, (crash, result)
+            outcome = "resumed"
     else:  # nothing committed: resume says so in one line, a new run in the same folder is accepted
         assert_refused(run_cli(resume, cwd), str(folder.name), "not found")
         result = run_cli(argv, cwd)

@@ -428,6 +428,15 @@ def _tensor_bytes(tensors: dict) -> bytes:
     return save(arrays)
 
 
+def _holds_committed_weights(weights_path: Path, json_path: Path) -> bool:
+    """Whether ``weights_path`` holds the weights its JSON records (their sha256)."""
+    try:
+        recorded = json.loads(json_path.read_text(encoding="utf-8"))["weights"]["sha256"]
+        return hashlib.sha256(weights_path.read_bytes()).hexdigest() == recorded
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
     """Write ``<directory>/<name>.safetensors`` and ``<name>.json`` atomically (see the module
     docstring); returns the JSON path. The directory is created if needed."""
@@ -459,11 +468,14 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
         _write_bytes(w_tmp, weights)
         j_tmp = temp(json_path.name)
         _write_bytes(j_tmp, text.encode("utf-8"))
-        # 3. keep the current weights reachable until the new JSON is in place
-        if has_previous:
+        # 3. keep the committed weights reachable until the new JSON is in place: the current
+        #    file, or the .prev a save killed between its two renames left (the current file then
+        #    holds weights no JSON describes)
+        if has_previous and not (backup.exists() and not _holds_committed_weights(weights_path, json_path)):
             link_tmp = directory / f".{backup.name}.{os.getpid()}.tmp"
             temps.append(link_tmp)
             link_tmp.unlink(missing_ok=True)
+            backup.unlink(missing_ok=True)  # a stale copy (renaming onto a link of the same file does nothing)
             try:
                 os.link(weights_path, link_tmp)
             except OSError:  # a file system without hard links

@@ -109,6 +109,8 @@ def progress(args, description: str):
 
 # --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
 
+# the file each command writes once its training is over (a run without it is not finished)
+RESULTS = {"task": "result.json", "classify": "result.json", "forecast": "scores.json"}
 NOT_OF_THE_RUN = ("resume", "out", "force", "no_progress", "lang", "threads", "backend", "device", "amp")
 MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "lang", "threads", "backend", "device",
                         "amp")
@@ -174,11 +176,17 @@ def resume_options(args, command: str):
                               f"give more steps to continue it",
                               f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; "
                               f"donner plus de pas pour le poursuivre"))
-    if args.steps == step:
+    if args.steps == step and (directory / RESULTS[command]).exists():
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
                               f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
+    if args.steps == step:  # killed after its last checkpoint, before its results: finish it
+        line_console().print(say(f"Finishing {args.resume}: step {step} of {args.steps}, its "
+                                 f"{RESULTS[command]} not written yet",
+                                 f"Fin de {args.resume} : pas {step} sur {args.steps}, son "
+                                 f"{RESULTS[command]} pas encore écrit"))
+        return meta
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
                              f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
     return meta

@@ -422,6 +422,8 @@ class Run:
             self.evaluate()
         elif self.folder is not None and self.saved_step == self.step and self.saved_elapsed != self.elapsed:
             self.save("last")  # the last evaluation's time counts: a resumed time budget starts after it
+            if not self.session_steps:  # a finished run resumed (killed before its reports): write them
+                self.write_reports()
         self.stopped = "budget"
         return self
 
