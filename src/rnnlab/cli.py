@@ -6,7 +6,8 @@ Each command lives in a module of :mod:`rnnlab.commands` with two functions::
     run(args) -> int       # call the API, print, return the exit status
 
 Commands are found by listing the package, so adding one touches no other file. Every
-command ends with one of the exit statuses of :data:`EXIT_STATUSES`: a user mistake or a file
+command ends with one of the exit statuses :data:`OK`, :data:`REFUSED`, :data:`DIVERGED`,
+:data:`INTERRUPTED` (:func:`exit_statuses` says them in ``--help``): a user mistake or a file
 that cannot be read or written (any :class:`~rnnlab.errors.RnnlabError`, any ``OSError``)
 prints one clear line, without a traceback, and exits with status 2; a training run that
 diverged exits with 3; Ctrl-C with 130, as shells expect (128 + SIGINT).
@@ -25,7 +26,7 @@ from .errors import RnnlabError
 from .i18n import say, set_language
 
 
-OK, REFUSED, DIVERGED, INTERRUPTED = 0, 2, 3, 130
+OK, REFUSED, DIVERGED, INTERRUPTED = 0, 2, 3, 130  # INTERRUPTED = 128 + SIGINT, as shells count
 
 
 def exit_statuses() -> str:

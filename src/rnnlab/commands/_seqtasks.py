@@ -177,6 +177,9 @@ def resume_options(args, command: str):
                               f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; "
                               f"donner plus de pas pour le poursuivre"))
     if args.steps == step and (directory / RESULTS[command]).exists():
+        from ..checkpoint import remove_stale_temps
+
+        remove_stale_temps(directory)  # what a run killed during its last writes left
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
                               f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; "

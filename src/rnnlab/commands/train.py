@@ -95,6 +95,9 @@ def run(args) -> int:
         trainer = Trainer.resume(args.resume, **budget, console=console, progress=not args.no_progress,
                                  **backend_options)
         if not trainer.budget_left():
+            from ..checkpoint import remove_stale_temps
+
+            remove_stale_temps(args.resume)  # what a run killed during its last save left
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
                                   "give a larger --steps or --minutes to continue it",
                                   f"{args.resume} : le run a épuisé son budget (pas {trainer.step}) ; "
