@@ -188,6 +188,25 @@ def test_stale_temporary_files_are_removed_and_nothing_else(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
 
 
+def test_the_kernels_compile_without_their_cache_when_it_cannot_be_written(monkeypatch):
+    """numba writes its cache beside rnnlab's sources on a first compile: a full disk there (or a
+    file-size limit) makes that write fail, and the kernels then compile without a cache instead
+    of the run dying with numba's OSError."""
+    from rnnlab import kernels
+
+    calls, compiled = [], []
+
+    def call(name, rows, cols, *args):
+        calls.append(name)
+        if len(calls) == 1:
+            raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(kernels, "_call", call)
+    monkeypatch.setattr(kernels, "_compile", lambda cache=True: compiled.append(cache))
+    kernels._run("lstm_backward", 2, 3)
+    assert calls == ["lstm_backward", "lstm_backward"] and compiled == [False]
+
+
 # --- wrong kinds of paths, missing folders ------------------------------------------------------------
 
 
@@ -457,7 +476,9 @@ def _task_crash_cases(tmp_path, crashes):
 # gap between best.* and last.* of the first save, and a later save's renames and flushes
 FEW = [("replace", 2, "after"), ("replace", 4, "before"), ("replace", 5, "after"), ("replace", 10, "after"),
        ("fsync", 1, "after"), ("fsync", 9, "before")]
-EVERY = [(call, k, when) for call in ("replace", "fsync") for k in range(1, 19) for when in ("before", "after")]
+# every rename and flush of the first two evaluations (a run of 4 steps evaluated every 2 renames 16 files)
+EVERY = [(call, k, when) for call, n in (("replace", 16), ("fsync", 12)) for k in range(1, n + 1)
+         for when in ("before", "after")]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the crash is injected into a forked process")
