@@ -22,7 +22,7 @@ import pytest
 from helpers import assert_refused, run_cli, tree_hashes
 
 from rnnlab import checkpoint as ckpt
-from rnnlab.checkpoint import (atomic_path, atomic_write, load_checkpoint, make_folder, remove_stale_temps,
+from rnnlab.checkpoint import (atomic_path, load_checkpoint, make_folder, remove_stale_temps,
                                save_checkpoint, user_path, write_error)
 from rnnlab.errors import WriteError
 
