@@ -475,7 +475,7 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
             link_tmp = directory / f".{backup.name}.{os.getpid()}.tmp"
             temps.append(link_tmp)
             link_tmp.unlink(missing_ok=True)
-            backup.unlink(missing_ok=True)  # a stale copy (renaming onto a link of the same file does nothing)
+            backup.unlink(missing_ok=True)  # stale: renaming onto a link of the same file does nothing
             try:
                 os.link(weights_path, link_tmp)
             except OSError:  # a file system without hard links
