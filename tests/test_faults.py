@@ -25,6 +25,7 @@ from rnnlab import checkpoint as ckpt
 from rnnlab.checkpoint import (atomic_path, load_checkpoint, make_folder, remove_stale_temps,
                                save_checkpoint, user_path, write_error)
 from rnnlab.errors import WriteError
+from rnnlab.training.folders import reports_written
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 30
 SMALL = ["--hidden", "8", "--batch", "2", "--seq-len", "8", "--no-progress"]
@@ -380,16 +381,35 @@ def test_ctrl_c_during_train_exits_130_and_resumes_exactly(tmp_path, corpus, mon
     _same_tensors(tmp_path / "whole", tmp_path / "split")
 
 
+def test_a_run_killed_after_its_last_checkpoint_is_finished_by_resume(tmp_path, corpus):
+    """Killed once its last checkpoint is committed, before its loss curve is written: --resume
+    writes the reports (no step trained) instead of refusing a spent budget; a second --resume
+    then refuses it, as for any finished run."""
+    assert run_cli(_train(corpus, "whole", steps=4), tmp_path).code == 0
+    assert _forked(_train(corpus, "cut", steps=4), tmp_path, ("replace", 2, "after", "last.json")) == 137
+    cut = tmp_path / "cut"
+    assert (cut / "loss.csv").read_text().splitlines()[-1].startswith("2,")  # the curve stopped at step 2
+    result = run_cli(["train", "--resume", "cut", "--no-progress"], tmp_path)
+    assert result.code == 0 and "Finishing cut at step 4" in result.out, result
+    assert (cut / "loss.csv").read_text().splitlines()[-1].startswith("4,") and reports_written(cut, 4)
+    _same_tensors(tmp_path / "whole", cut)
+    assert _temporary_files(cut) == [] and not list(cut.glob("*.prev"))
+    assert_refused(run_cli(["train", "--resume", "cut", "--no-progress"], tmp_path), "spent its budget (step 4")
+
+
 # --- crashes injected into every write of a save ------------------------------------------------------
 
 
-def _crash_at(call: str, k: int, when: str):
+def _crash_at(call: str, k: int, when: str, onto: str | None = None):
     """In a forked child: ``os._exit(137)`` (as ``kill -9``: nothing cleaned up) at the k-th call of
-    ``os.replace`` or ``os.fsync``, before or after it is done."""
+    ``os.replace`` or ``os.fsync`` (with ``onto``: the k-th rename onto a file of that name), before
+    or after it is done."""
     real = getattr(os, call)
     count = [0]
 
     def crashing(*args, **kwargs):
+        if onto is not None and Path(args[1]).name != onto:
+            return real(*args, **kwargs)
         count[0] += 1
         if count[0] == k and when == "before":
             os._exit(137)

@@ -70,7 +70,7 @@ def run(args) -> int:
     from ..backends import trainer_class
     from ..train import bits_per_char, perplexity
 
-    from ..training.folders import new_run_folder
+    from ..training.folders import new_run_folder, reports_written
     from ._options import apply_defaults
 
     apply_defaults(args)
@@ -94,7 +94,7 @@ def run(args) -> int:
         budget = {k: getattr(args, k) for k in ("steps", "minutes") if k in args.given}
         trainer = Trainer.resume(args.resume, **budget, console=console, progress=not args.no_progress,
                                  **backend_options)
-        if not trainer.budget_left():
+        if not trainer.budget_left() and reports_written(args.resume, trainer.step):
             from ..checkpoint import remove_stale_temps
 
             remove_stale_temps(args.resume)  # what a run killed during its last save left
@@ -102,8 +102,14 @@ def run(args) -> int:
                                   "give a larger --steps or --minutes to continue it",
                                   f"{args.resume} : le run a épuisé son budget (pas {trainer.step}) ; "
                                   "donner un --steps ou --minutes plus grand pour le poursuivre"))
-        console.print(say(f"Resuming {args.resume} at step {trainer.step}",
-                          f"Reprise de {args.resume} au pas {trainer.step}"))
+        if not trainer.budget_left():  # killed after its last checkpoint, before its reports: finish it
+            console.print(say(f"Finishing {args.resume} at step {trainer.step}: its loss curve was not "
+                              "written yet",
+                              f"Fin de {args.resume} au pas {trainer.step} : sa courbe de perte n'était pas "
+                              "encore écrite"))
+        else:
+            console.print(say(f"Resuming {args.resume} at step {trainer.step}",
+                              f"Reprise de {args.resume} au pas {trainer.step}"))
     else:
         config = _config_from_args(args)
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus

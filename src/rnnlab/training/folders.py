@@ -44,6 +44,18 @@ def _saved_progress(folder: Path):
         return 0, 0, "steps"  # a run that cannot be read is still a run: never overwritten silently
 
 
+def reports_written(folder, step: int) -> bool:
+    """Whether the engine's reports of the run in ``folder`` are whole: ``loss.csv`` ends at ``step``
+    and ``loss.png`` is not older than it (a run killed after its last checkpoint and before its
+    reports has neither)."""
+    csv, png = Path(folder) / "loss.csv", Path(folder) / "loss.png"
+    try:
+        last = csv.read_text(encoding="utf-8").rstrip("\n").rsplit("\n", 1)[-1].split(",", 1)[0]
+        return int(last) == step and png.stat().st_mtime_ns >= csv.stat().st_mtime_ns
+    except (OSError, ValueError):
+        return False
+
+
 def remove_run_files(folder) -> None:
     """Remove the files of the run in ``folder`` (:data:`RUN_FILES`), nothing else: what
     ``--force`` replaces, once the new run starts."""
