@@ -80,6 +80,10 @@ def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
         raise ConfigError(say(f"{path}: file not found", f"{path} : fichier introuvable"))
+    if os.path.isdir(path):
+        raise ConfigError(say(f"{path}: expected a config file (.json, .toml, .yaml), got a folder",
+                              f"{path} : fichier de configuration attendu (.json, .toml, .yaml), reçu un "
+                              "dossier"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
