@@ -20,7 +20,7 @@ import math
 import re
 
 from .autodiff import Value, as_value, start_recording, stop_recording, topological_order
-from .errors import ConfigError
+from .errors import ConfigError, ValueRangeError
 from .i18n import say
 
 
@@ -164,6 +164,7 @@ def _forward_line(n: Value, num: _Formatter) -> str:
 
 # --- expressions typed by a user: a safe parser (no eval) ------------------------------------
 
+MAX_EXPRESSION = 2000  # characters of a formula typed by a user
 FUNCTIONS = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "σ": Value.sigmoid, "exp": Value.exp,
              "log": Value.log, "relu": Value.relu}
 
@@ -174,12 +175,19 @@ def expression_tape(text: str, variables: dict):
     in the order given. Returns ``(tape, output)``.
 
     Allowed: numbers, the variables, ``+ − × / **`` (constant exponent), unary ``−`` and the
-    functions tanh, sigmoid, exp, log, relu.
+    functions tanh, sigmoid, exp, log, relu; at most :data:`MAX_EXPRESSION` characters (a tape is
+    written out to be read). A value that overflows or leaves a function's domain raises
+    :class:`~rnnlab.errors.ValueRangeError`.
     """
+    if len(text) > MAX_EXPRESSION:
+        raise ConfigError(say(f"expression: expected at most {MAX_EXPRESSION} characters (a tape to read), "
+                              f"got {len(text)}",
+                              f"expression : au plus {MAX_EXPRESSION} caractères attendus (une bande à lire), "
+                              f"reçu {len(text)}"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ConfigError(f"expression {text!r}: not a valid formula ({exc.msg})") from None
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise ConfigError(f"expression {text[:60]!r}: not a valid formula ({getattr(exc, 'msg', exc)})") from None
     tape = Tape()
     leaves = {name: tape.value(float(v), name) for name, v in variables.items()}
     binary = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,
@@ -211,13 +219,29 @@ def expression_tape(text: str, variables: dict):
         raise ConfigError(f"expression {text!r}: unsupported part {ast.unparse(node)!r}; expected numbers, "
                           f"variables, + - * / **, and {', '.join(sorted(FUNCTIONS))}")
 
-    with tape:
-        result = as_value(build(tree.body))
-    if result.tape is not tape:  # a bare number
-        raise ConfigError(f"expression {text!r}: expected at least one operation on the variables")
-    if result.parents and result.label is None:
-        result.label = "f"
-    tape.backward(result)
+    try:
+        with tape:
+            result = as_value(build(tree.body))
+        if result.tape is not tape:  # a bare number
+            raise ConfigError(f"expression {text!r}: expected at least one operation on the variables")
+        if result.parents and result.label is None:
+            result.label = "f"
+        tape.backward(result)
+    except RecursionError:
+        raise ConfigError(f"expression {text[:60]!r}: nested too deeply") from None
+    except (ArithmeticError, ValueError) as exc:  # math.exp overflow, log(−1), x / 0
+        if isinstance(exc, ConfigError):
+            raise
+        why = say("float64 overflow", "dépassement de float64") if isinstance(exc, OverflowError) else exc
+        raise ValueRangeError(say(f"expression {text!r}: a value overflows or leaves a function's "
+                                  f"domain ({why})",
+                                  f"expression {text!r} : une valeur déborde ou sort du domaine d'une "
+                                  f"fonction ({why})")) from None
+    bad = [f"w_{n.index}" for n in tape.nodes if not (math.isfinite(n.data) and math.isfinite(n.grad))]
+    if bad:
+        raise ValueRangeError(say(f"expression {text!r}: {bad[0]} (or its adjoint) is not a finite number",
+                                  f"expression {text!r} : {bad[0]} (ou son adjoint) n'est pas un nombre "
+                                  "fini"))
     return tape, result
 
 
