@@ -61,8 +61,9 @@ def expect_real(name: str, array):
 
     array = np.asarray(array)
     if array.dtype.kind not in "iuf":
-        what = {"b": "booleans", "c": "complex numbers"}.get(array.dtype.kind, f"dtype {array.dtype}")
-        raise ShapeError(f"{name}: expected real numbers, got {what}")
+        note = {"b": "booleans", "c": "complex: the imaginary part would be lost"}.get(array.dtype.kind,
+                                                                                      "not numeric")
+        raise ShapeError(f"{name}: expected real numbers, got dtype {array.dtype} ({note})")
     expect_finite(name, array)
     return array
 

@@ -15,7 +15,6 @@ only say how to draw a batch and how to score.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_loss, copy_recall_accuracy,
                          copy_task)
+from .data.table import expect_unique, read_csv, read_number
 from .errors import ConfigError, DataError
 from .functional import cross_entropy, mse
 from .i18n import say
@@ -483,10 +483,9 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    if len(rows) < 2:
-        raise DataError(f"{path}: expected a header and at least one row, got {len(rows)} line(s)")
-    header = [h.strip() for h in rows[0]]
+    header, rows = read_csv(path)
+    if not rows:
+        raise DataError(f"{path}: expected a header and at least one row, got the header alone")
     for col in (label_column, sequence_column):
         if col not in header:
             raise DataError(f"{path}: no column {col!r} (expected one of {', '.join(map(repr, header))})")
@@ -495,23 +494,23 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         raise DataError(f"{path}: no feature column (expected numeric columns besides {label_column!r}, "
                         f"{sequence_column!r})")
     seqs: dict = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        rec = dict(zip(header, (c.strip() for c in row)))
+    for line, row in rows:
+        rec = dict(zip(header, row))
+        values = [read_number(path, f, line, rec[f]) for f in features]
+        t = read_number(path, time_column, line, rec[time_column]) if time_column in rec else line
         try:
-            values = [float(rec[f]) for f in features]
             label = int(rec[label_column])
-            t = float(rec[time_column]) if time_column in rec else line
-        except (ValueError, KeyError):
-            bad = next((c for c in features + [label_column] if not _is_number(rec.get(c, ""))), label_column)
-            raise DataError(f"{path}: column {bad!r}, row {line}: expected a number, "
-                            f"got {rec.get(bad, '')!r}") from None
+        except ValueError:
+            raise DataError(f"{path}: column {label_column!r}, row {line}: expected an integer class, "
+                            f"got {rec[label_column]!r}") from None
         entry = seqs.setdefault(rec[sequence_column], {"label": label, "steps": []})
         if entry["label"] != label:
             raise DataError(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "
                             f"({entry['label']} then {label})")
         entry["steps"].append((t, values))
+    if time_column in header:  # a step of a sequence given twice
+        s, t = header.index(sequence_column), header.index(time_column)
+        expect_unique(path, time_column, ((line, (row[s], row[t])) for line, row in rows))
     n, D = len(seqs), len(features)
     lengths = np.array([len(s["steps"]) for s in seqs.values()])
     x = np.zeros((lengths.max(), n, D), np.float32)
@@ -522,10 +521,3 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         raise DataError(f"{path}: column {label_column!r}: expected class indices ≥ 0, got {y.min()}")
     return x, y, lengths, features
 
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False

@@ -306,6 +306,17 @@ def _plain(v):
     raise TypeError(f"not JSON-serialisable: {type(v).__name__}")
 
 
+def refuse_unused(args, dests, why: str) -> None:
+    """ConfigError for options given on the command line that ``why`` (another option's value)
+    leaves unused: an option silently ignored would look as if it had acted."""
+    unused = [args._names[d] for d in dests if d in args.given]
+    if unused:
+        names = ", ".join(unused)
+        raise ConfigError(say(f"{names}: not used with {why}; remove {'it' if len(unused) == 1 else 'them'}",
+                              f"{names} : sans effet avec {why} ; "
+                              f"{'la retirer' if len(unused) == 1 else 'les retirer'}"))
+
+
 def parse_list(text: str, kind, name: str):
     try:
         values = [kind(v.strip()) for v in text.split(",") if v.strip()]
