@@ -407,9 +407,11 @@ def read_checkpoint_json(directory, name: str) -> dict:
     return doc
 
 
-def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
+def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[str, np.ndarray], dict]:
     """(tensors, meta) of the checkpoint ``<directory>/<name>``; :class:`CheckpointError`
-    naming the file and the key if anything is missing, corrupt or does not match."""
+    naming the file and the key if anything is missing, corrupt or does not match. ``floats``:
+    every tensor must hold finite floating-point numbers (a model's weights and optimiser
+    state: integers or booleans there were never saved by rnnlab)."""
     from safetensors.numpy import load
 
     weights_path, json_path = checkpoint_paths(directory, name)
@@ -450,6 +452,10 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
         if shape is None or a.size != int(np.prod(shape)) or str(a.dtype) != record.get("dtype"):
             _fail(weights_path, f"tensor {k!r} is {a.dtype} {a.shape}, key 'weights.tensors' says {record}",
                   f"le tenseur {k!r} est {a.dtype} {a.shape}, la clé 'weights.tensors' dit {record}")
+        if floats and (a.dtype.kind != "f" or not np.all(np.isfinite(a))):
+            got = a.dtype if a.dtype.kind != "f" else "NaN or infinity"
+            _fail(weights_path, f"tensor {k!r}: expected finite floating-point numbers, got {got}",
+                  f"tenseur {k!r} : nombres à virgule flottante finis attendus, reçu {got}")
         if a.shape != shape:  # safetensors' NumPy reader returns 0-d arrays as (1,)
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}

@@ -261,7 +261,7 @@ def load_run(directory, name: str):
     from ..errors import CheckpointError, ShapeError
     from ..seqmodels import SeqModelConfig, build_model
 
-    tensors, meta = load_checkpoint(directory, name)
+    tensors, meta = load_checkpoint(directory, name, floats=True)
     try:
         config = SeqModelConfig(**meta["model"])
     except (KeyError, TypeError) as exc:

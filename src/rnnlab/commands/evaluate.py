@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 
+from ..errors import ValueRangeError
 from ..i18n import say
 
 
@@ -44,6 +46,12 @@ def run(args) -> int:
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
     loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
                     seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    if not math.isfinite(loss):
+        raise ValueRangeError(say(f"{args.run_dir}: the model's cross-entropy on {source} is {loss}: its "
+                                  "weights make its outputs overflow (a diverged or edited checkpoint)",
+                                  f"{args.run_dir} : l'entropie croisée du modèle sur {source} vaut {loss} : "
+                                  "ses poids font déborder ses sorties (point de sauvegarde divergé ou "
+                                  "modifié)"))
     table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted",
                             f"{source} : {len(ids) - 1:,} caractères prédits"),
                   show_header=False)

@@ -184,7 +184,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   "at each evaluation)",
                                   f"{where} : introuvable (un run écrit {name}.json et {name}.safetensors "
                                   "à chaque évaluation)"))
-    tensors, meta = load_checkpoint(directory, name)
+    tensors, meta = load_checkpoint(directory, name, floats=True)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
     if fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
@@ -314,6 +314,11 @@ class Run:
         """Scores into the history; ``best`` and ``last`` saved, reports rewritten."""
         self.job.sync()
         scores = self.job.evaluate()
+        bad = {k: v for k, v in scores.items() if isinstance(v, float) and not math.isfinite(v)}
+        if bad:  # the model's outputs overflow (weights too large for its dtype): nothing to keep
+            key, value = next(iter(bad.items()))
+            self._diverged(say(f"the evaluation's {key} is {value} at step {self.step}",
+                               f"le {key} de l'évaluation vaut {value} au pas {self.step}"))
         if self.history.rows:
             self.history.add_scores(scores)
         key = self.job.best_key
