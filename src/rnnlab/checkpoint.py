@@ -44,6 +44,7 @@ import numpy as np
 
 from .errors import CheckpointError
 from .i18n import say
+from .schema import CHECKPOINT, load_json, validate
 
 FORMAT = "rnnlab-checkpoint"
 VERSION = 1
@@ -369,10 +370,7 @@ def read_checkpoint_json(directory, name: str) -> dict:
     if not json_path.is_file():
         _fail(json_path, "checkpoint not found", "point de sauvegarde introuvable")
     try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        _fail(json_path, f"corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
-              f"JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")
+        doc = load_json(json_path.read_text(encoding="utf-8"), json_path)
     except UnicodeDecodeError as e:
         _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})",
               f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
@@ -396,14 +394,7 @@ def read_checkpoint_json(directory, name: str) -> dict:
                          f"this rnnlab reads version {VERSION}; upgrade rnnlab",
               f"clé 'version' : écrit par un rnnlab plus récent (format version {version}) ; "
               f"ce rnnlab lit la version {VERSION} ; mettre rnnlab à jour")
-    w = doc["weights"]
-    for key, kind in (("sha256", str), ("bytes", int), ("tensors", dict)):
-        if not isinstance(w, dict) or not isinstance(w.get(key), kind):
-            got = w.get(key) if isinstance(w, dict) else w
-            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {got!r}",
-                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {got!r}")
-    if not isinstance(doc["meta"], dict):
-        _fail(json_path, "key 'meta': expected a JSON object", "clé 'meta' : objet JSON attendu")
+    validate(doc, CHECKPOINT, json_path)
     return doc
 
 

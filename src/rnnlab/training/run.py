@@ -173,6 +173,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     :class:`~rnnlab.errors.CheckpointError` naming the file for a missing folder or file, a
     corrupt checkpoint, one of an older rnnlab (named) or of another kind."""
     from ..checkpoint import load_checkpoint
+    from ..schema import RUN, validate
 
     directory = Path(directory)
     where = directory / f"{name}.json"
@@ -200,14 +201,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     if meta.get("kind") != kind:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
                                   f"{where} : run de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
-    for key, want in (("step", int), ("elapsed_seconds", (int, float)), ("config", dict), ("model", dict),
-                      ("optimizer", dict),
-                      ("rng", dict), ("history", dict), ("settings", dict), ("job", dict)):
-        value = meta.get(key)
-        if not isinstance(value, want) or isinstance(value, bool):
-            name_ = want.__name__ if isinstance(want, type) else "number"
-            raise CheckpointError(say(f"{where}: key {key!r}: expected a {name_}, got {value!r:.60}",
-                                      f"{where} : clé {key!r} : {name_} attendu, reçu {value!r:.60}"))
+    validate(meta, RUN, where, "meta")  # every key's type and range, before any is used
     return tensors, meta
 
 
