@@ -14,6 +14,7 @@ from . import cells
 from .cells import make_cell
 from .errors import (ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype,
                      expect_real)
+from .memory import recurrent_run_bytes, require
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
 
@@ -74,6 +75,8 @@ class Recurrent(Module):
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         self.dtype = expect_float_dtype("dtype", dtype)
+        require(self._bytes(), f"{type(self).__name__}({input_size}, {hidden_size}, num_layers={num_layers})",
+                "hidden_size or num_layers")
         self.rng = _rng(rng, seed)
         k = 1.0 / hidden_size
         for name, shape in self._param_shapes():
@@ -87,6 +90,13 @@ class Recurrent(Module):
         self.d_hx = None
         self.recurrent_masks = None  # the last forward's, per (layer, direction)
         self._tapes = None
+
+    def _bytes(self, steps=0, sequences=0) -> int:
+        """Memory of the parameters (with gradients and an optimiser's buffers), or with ``steps``
+        the activations a forward keeps for BPTT (:mod:`rnnlab.memory`)."""
+        return recurrent_run_bytes(self.cell.spec.gates, self.input_size, self.hidden_size, steps, sequences,
+                                   num_layers=self.num_layers, directions=self.num_directions,
+                                   itemsize=self.dtype.itemsize, parameters=not steps)
 
     def __init_subclass__(cls, cell=None, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -156,6 +166,7 @@ class Recurrent(Module):
         if T == 0 or B == 0:
             raise ShapeError(f"{name} input: expected at least one time step and one sequence, "
                              f"got shape {describe_shape(x.shape)}")
+        require(self._bytes(T, B), f"{name} forward over {T} steps of {B} sequences", "T or the batch")
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:

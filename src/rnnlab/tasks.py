@@ -222,6 +222,23 @@ class TaskResult:
         return asdict(self)
 
 
+def check_task_memory(task: str, cell: str, T: int, train: TrainConfig, hidden_size: int, num_layers=1,
+                      test_size=None) -> None:
+    """Refuse (:func:`rnnlab.memory.require`) a run of the adding problem or the copy task that
+    would not fit in memory: a batch and the fixed test set of sequences of length ``T`` (the copy
+    task's T + 2·5 steps of 8 + 2 one-hot inputs), kept for BPTT. Called before any allocation
+    (and by the commands before they make the run's folder)."""
+    from . import cells
+    from .memory import recurrent_run_bytes, require
+
+    D, steps, outputs, default_test = (2, T, 1, 500) if task == "adding" else (10, T + 10, 10, 200)
+    sequences = max(train.batch_size, test_size or default_test)
+    need = recurrent_run_bytes(cells.get(cell).gates, D, hidden_size, steps, sequences, num_layers=num_layers,
+                               extra_parameters=hidden_size * outputs)
+    require(need, say(f"{task} T={T}", f"{task} T={T}"), say("T (--length), --hidden or --batch",
+                                                             "T (--length), --hidden ou --batch"))
+
+
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
                recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None,
                checkpoint=None, progress=None):
@@ -230,6 +247,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
     import time
 
+    check_task_memory("adding", cell, T, train, hidden_size, num_layers, test_size)
     test_x, test_y = adding_problem(test_size, T, np.random.default_rng(train.seed + 1_000_003))
     model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell, num_layers=num_layers,
                                        dropout=dropout, recurrent_dropout=recurrent_dropout), seed=train.seed)
@@ -269,6 +287,7 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
     def targets(y):
         return copy_recall_targets(y, length) if recall_only else y
 
+    check_task_memory("copy", cell, T, train, hidden_size, num_layers, test_size)
     test_x, test_y = copy_task(test_size, T, np.random.default_rng(train.seed + 1_000_003), n_symbols, length)
     test_targets = targets(test_y)
     model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
@@ -461,6 +480,10 @@ def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_f
     ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
     if T_min < 2 or T_max < T_min:
         raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
+    from .memory import require
+
+    require(T_max * n * n_features * 4, say(f"{n} synthetic sequences", f"{n} séquences synthétiques"),
+            say("their number (--samples)", "leur nombre (--samples)"))
     lengths = rng.integers(T_min, T_max + 1, size=n)
     y = rng.integers(0, 3, size=n)
     x = np.zeros((T_max, n, n_features), np.float32)

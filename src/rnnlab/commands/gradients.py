@@ -197,8 +197,13 @@ def parse_matrix(text: str) -> np.ndarray:
 def _matrix(args, console) -> int:
     from rich.table import Table
 
-    from ..analysis import linearised_flow
+    from ..analysis import linearised_flow, matrix_norm
 
+    if args.plot and args.steps > PLOTTED_STEPS:
+        raise ConfigError(say(f"--steps {args.steps}: --plot draws every n up to --steps; expected at most "
+                              f"{PLOTTED_STEPS} with --plot",
+                              f"--steps {args.steps} : --plot trace chaque n jusqu'à --steps ; au plus "
+                              f"{PLOTTED_STEPS} attendus avec --plot"))
     flow = linearised_flow(parse_matrix(args.matrix), args.slope)
     console.print(say(f"eigenvalues of W_hh: {', '.join(_complex(z) for z in flow.W_eigenvalues)}",
                       f"valeurs propres de W_hh : {', '.join(_complex(z) for z in flow.W_eigenvalues)}"))
@@ -210,8 +215,9 @@ def _matrix(args, console) -> int:
     table.add_column("n", justify="right")
     for o in ("2", "fro", "max"):
         table.add_column(_norm_name(o), justify="right")
-    values = {o: flow.norms(args.steps, o) for o in ("2", "fro", "max")}
-    for n in _distances(args.steps):
+    shown = _distances(args.steps)  # J^n by repeated squaring: log n products each, whatever --steps
+    values = {o: {n: matrix_norm(flow.power(n), o) for n in shown} for o in ("2", "fro", "max")}
+    for n in shown:
         table.add_row(str(n), *(f"{values[o][n]:.4e}" for o in values))
     console.print(table)
     for o in values:
@@ -229,6 +235,9 @@ def _matrix(args, console) -> int:
     return 0
 
 
+PLOTTED_STEPS = 100_000  # the linearised figure computes ‖J^n‖ for every n ≤ --steps
+
+
 def _distances(T):
     picks = sorted({d for d in (0, 1, 2, 3, 5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, T)
                     if d <= T})
@@ -241,10 +250,16 @@ def _distances(T):
 def _layer(args, console) -> int:
     from rich.table import Table
 
-    from ..analysis import linearised_flow, rnn_with_spectral_radius, state_jacobians
+    from ..analysis import jacobians_bytes, linearised_flow, rnn_with_spectral_radius, state_jacobians
     from ..layers import make_layer
+    from ..memory import require
     from ..weights import layer_from_weights, load_weights
 
+    if not args.weights:  # a weights file's layer is checked by its size once read
+        require(jacobians_bytes(args.cell or "rnn", 1, args.hidden, args.steps, args.batch),
+                say(f"the Jacobians of H = {args.hidden} over T = {args.steps}",
+                    f"les jacobiennes pour H = {args.hidden} sur T = {args.steps}"),
+                say("--hidden, --steps or --batch", "--hidden, --steps ou --batch"))
     rng = np.random.default_rng(args.seed)
     if args.weights:
         layer = layer_from_weights(load_weights(args.weights), args.weights, args.cell)
@@ -262,6 +277,10 @@ def _layer(args, console) -> int:
         layer = make_layer(args.cell or "rnn", 1, args.hidden, dtype=np.float64, rng=rng)
         source = say("random, PyTorch's initialisation", "aléatoire, initialisation de PyTorch")
     x = rng.normal(0.0, args.input_scale, size=(args.steps, args.batch, layer.input_size))
+    if args.level >= layer.num_layers:
+        raise ConfigError(say(f"--level {args.level}: expected a level of the layer, 0 … {layer.num_layers - 1}",
+                              f"--level {args.level} : un niveau de la couche attendu, 0 … "
+                              f"{layer.num_layers - 1}"))
     jac = state_jacobians(layer, x, level=args.level)
     H = layer.hidden_size
     spec = layer.cell.spec

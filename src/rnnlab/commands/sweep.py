@@ -54,7 +54,7 @@ def results_table(results, title):
 def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
-    from ..tasks import plot_sweep, sweep
+    from ..tasks import check_task_memory, plot_sweep, sweep
 
     cells = common.parse_list(args.cells, str, "--cells")
     choices = cell_choices()
@@ -72,8 +72,10 @@ def run(args) -> int:
             setattr(args, dest, TASK_DEFAULTS[args.task][dest])  # the task's own default
     lengths = args.lengths if args.lengths is not None else comma_list(positive_int)(LENGTHS[args.task])
     train = common.train_config(args)
-    out = common.out_dir(args, f"sweep-{args.task}", "sweep")
     chosen = ["lnlstm"] if args.layer_norm else cells
+    for cell in chosen:  # the longest length of each cell, before the folder is made
+        check_task_memory(args.task, cell, max(lengths), train, args.hidden, args.layers)
+    out = common.out_dir(args, f"sweep-{args.task}", "sweep")
     results = sweep(args.task, chosen, lengths, train, hidden_size=args.hidden,
                     backend=common.backend(args), num_layers=args.layers, dropout=args.dropout,
                     recurrent_dropout=args.recurrent_dropout,
