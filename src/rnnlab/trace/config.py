@@ -42,6 +42,8 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
+from ..i18n import say
+from ..schema import load_json, validate
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -79,6 +81,13 @@ def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
         raise ConfigError(f"{path}: file not found")
+    if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
+        most, size = _count(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
+        raise ConfigError(say(f"{path}: a config of {size} MiB; a trace is for reading: expected at most "
+                              f"{MAX_CONFIG_BYTES // 2**20} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
+                              f"{path} : une config de {size.replace('.', ',')} Mio ; une trace est faite pour être lue : au "
+                              f"plus {MAX_CONFIG_BYTES // 2**20} Mio attendus (au plus {most} nombres montrés). "
+                              f"{AT_ANY_SIZE[1]}"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
@@ -95,7 +104,7 @@ def read_config(path: str) -> dict:
                                   "or write the config as JSON or TOML") from None
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
-            data = json.loads(raw.decode("utf-8"))
+            data = load_json(raw.decode("utf-8"), path, error=ConfigError)
     except ConfigError:
         raise
     except Exception as exc:  # a syntax error of the user's file
@@ -105,7 +114,20 @@ def read_config(path: str) -> dict:
     return data
 
 
+def _numbers_only(src, key, value) -> None:
+    """Numbers in nested lists, nothing else: ``true`` is no weight, ``"0.5"`` no number (NumPy would
+    read both as numbers without a word)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{src}: key '{key}': expected numbers, got {json.dumps(v)[:40]}")
+
+
 def _array(src, key, value, ndim=None):
+    _numbers_only(src, key, value)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -152,6 +174,54 @@ def _sizes(src, cfg, cell, notation, weights):
     return H, D
 
 
+#: the types of the config's keys (:mod:`rnnlab.schema`), checked before any is read
+_VALUES = {"type": ["array", "number"]}
+_STEPS = {"type": "object", "additionalProperties": _VALUES}
+SCHEMA = {"type": "object", "properties": {
+    "cell": {"type": "string"}, "notation": {"type": "string"},
+    "input_size": {"type": "integer", "minimum": 1}, "hidden_size": {"type": "integer", "minimum": 1},
+    "options": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "weights": {"type": "object", "additionalProperties": _VALUES},
+    "inputs": _VALUES,
+    "initial_state": {"type": ["object", "null"], "additionalProperties": _VALUES},
+    "output": {"type": "object", "properties": {"W_hy": _VALUES, "b_y": _VALUES, "softmax": {"type": "boolean"}},
+               "additionalProperties": False},
+    "upstream": {"type": ["object", "null"], "properties": {
+        "h": _STEPS, "y": _STEPS, "C_final": _VALUES,
+        "loss": {"type": "object", "properties": {"type": {"type": "string"},
+                                                  "targets": {"type": "object"}}}}},
+    "title": {"type": ["string", "number"]}}}
+
+#: a trace is for reading: at most this many time steps, and this many numbers substituted
+MAX_TRACE_STEPS = 200
+MAX_TRACE_NUMBERS = 200_000
+MAX_CONFIG_BYTES = 8 * 2**20  # a config that large holds more weights than a trace may show
+AT_ANY_SIZE = ("For the values at any size, run the layer from Python (rnnlab.RNN, rnnlab.LSTM, rnnlab.GRU: "
+               "forward, backward, grads)",
+               "Pour les valeurs à toute taille, exécuter la couche depuis Python (rnnlab.RNN, rnnlab.LSTM, "
+               "rnnlab.GRU : forward, backward, grads)")
+
+
+def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
+    """Refuse a trace too long to read (and slow to write): T steps of a cell with G gates show
+    about T · G·H · (H + D + 1) substituted numbers (every weight times its input, at every step)."""
+    numbers = T * cells.get(cell).gates * H * (H + D + 1)
+    if T <= MAX_TRACE_STEPS and numbers <= MAX_TRACE_NUMBERS:
+        return
+    shown, most, T, H, D = (_count(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
+    raise ConfigError(say(
+        f"{src}: a trace of T = {T} steps with H = {H}, D = {D} would show about {shown} numbers; a trace is "
+        f"for reading: expected at most {MAX_TRACE_STEPS} steps and {most} numbers. {AT_ANY_SIZE[0]}",
+        f"{src} : une trace de T = {T} pas avec H = {H}, D = {D} montrerait environ {shown} nombres ; une "
+        f"trace est faite pour être lue : au plus {MAX_TRACE_STEPS} pas et {most} nombres attendus. "
+        f"{AT_ANY_SIZE[1]}"))
+
+
+def _count(n: int) -> str:
+    """``200,000``; in French ``200 000`` with a narrow no-break space."""
+    return say(f"{n:,}", f"{n:,}".replace(",", "\u202f"))
+
+
 def trace_from_config(cfg: dict, src: str = "config"):
     """Validate ``cfg`` and run the trace (and the backward trace if ``upstream`` is given)."""
     from .backward import trace_backward
@@ -163,6 +233,7 @@ def trace_from_config(cfg: dict, src: str = "config"):
     for key in ("cell", "weights", "inputs"):
         if key not in cfg:
             raise ConfigError(f"{src}: missing key '{key}'")
+    validate(cfg, SCHEMA, src, error=ConfigError)
     cell = cfg["cell"]
     if cell not in cells.names():
         *first, last = map(repr, cells.names())
@@ -213,6 +284,7 @@ def trace_from_config(cfg: dict, src: str = "config"):
     if x.ndim == 0 or x.shape[1] != D:
         raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), "
                           f"got shape {x.shape}")
+    check_trace_size(src, cell, x.shape[0], H, D)
     init = cfg.get("initial_state") or {}
     state_names = hook.STATE_KEYS
     for key in init:
