@@ -158,15 +158,15 @@ class Recurrent(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, "
                              f"got {x.shape[-1]} (input shape {describe_shape(x.shape)})")
-        expect_real(f"{name} input", x)
         unbatched = x.ndim == 2
-        x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)
-        x = np.ascontiguousarray(x, dtype=self.dtype)  # (T, B, D)
+        x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)  # (T, B, D)
         T, B, _ = x.shape
         if T == 0 or B == 0:
             raise ShapeError(f"{name} input: expected at least one time step and one sequence, "
                              f"got shape {describe_shape(x.shape)}")
         require(self._bytes(T, B), f"{name} forward over {T} steps of {B} sequences", "T or the batch")
+        expect_real(f"{name} input", x)
+        x = np.ascontiguousarray(x, dtype=self.dtype)
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:

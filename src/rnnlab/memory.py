@@ -59,20 +59,19 @@ def require(nbytes: float, what: str, smaller: str) -> None:
     if free is None or nbytes <= free:
         return
     need, have = describe_bytes(nbytes), describe_bytes(free)
-    raise ValueRangeError(say(f"{what}: needs about {need} of memory, the machine has {have} available; "
-                              f"make {smaller} smaller",
-                              f"{what} : demande environ {need} de mémoire, la machine en a {have} de "
-                              f"disponible ; réduire {smaller}"))
+    raise ValueRangeError(say(f"{what}: expected to fit in the {have} of memory available, got an estimate "
+                              f"of {need}; make {smaller} smaller",
+                              f"{what} : doit tenir dans les {have} de mémoire disponibles, estimé à {need} ; "
+                              f"réduire {smaller}"))
 
 
 def recurrent_parameters(gates: int, input_size: int, hidden_size: int, num_layers: int = 1,
                          directions: int = 1) -> int:
-    """P: the weights and biases of a stack of recurrent levels (formula in the module docstring)."""
-    total, width = 0, input_size
-    for _ in range(num_layers):
-        total += directions * gates * hidden_size * (width + hidden_size + 2)
-        width = directions * hidden_size
-    return total
+    """P: the weights and biases of a stack of recurrent levels (formula in the module docstring; the
+    levels above the first read dirs·H inputs)."""
+    per_input = directions * gates * hidden_size  # the weights one input width adds to a level
+    first = per_input * (input_size + hidden_size + 2)
+    return first + (num_layers - 1) * per_input * (directions * hidden_size + hidden_size + 2)
 
 
 def recurrent_run_bytes(gates: int, input_size: int, hidden_size: int, steps: int, sequences: int, *,
@@ -83,9 +82,7 @@ def recurrent_run_bytes(gates: int, input_size: int, hidden_size: int, steps: in
     ``extra_parameters``: a head's or an embedding's; ``parameters=False``: the activations and
     the data alone (the parameters exist already)."""
     P = recurrent_parameters(gates, input_size, hidden_size, num_layers, directions) + extra_parameters
-    tape, width = 0, input_size
-    for _ in range(num_layers):
-        tape += directions * (gates * hidden_size + 4 * hidden_size + width)
-        width = directions * hidden_size
+    level = directions * (gates * hidden_size + 4 * hidden_size)  # one step of one level, without its input
+    tape = num_layers * level + directions * (input_size + (num_layers - 1) * directions * hidden_size)
     copies = (4 if train else 1) if parameters else 0
     return (P * copies + steps * sequences * tape) * itemsize + steps * sequences * input_size * 8

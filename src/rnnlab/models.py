@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype
+from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype, expect_real
 from .functional import cross_entropy
 from . import cells
 from .layers import _rng, make_layer
@@ -61,7 +61,7 @@ class Linear(Module):
 
     def forward(self, x):
         W = self.params["weight"]
-        x = as_array(x)
+        x = expect_real("Linear input", as_array(x))
         if x.shape[-1] != W.shape[1]:
             raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, "
                              f"got shape {describe_shape(x.shape)}")

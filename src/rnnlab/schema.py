@@ -124,15 +124,16 @@ def validate(value, schema: dict, where, path: str = "", error=CheckpointError) 
             if len(value) > schema.get("maxItems", math.inf):
                 fail(f"expected at most {schema['maxItems']} items, got {len(value)}",
                      f"au plus {schema['maxItems']} éléments attendus, reçu {len(value)}")
-            items = schema.get("items", {})
-            stack.extend((v, items, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+            items = schema.get("items", {})  # reversed: the first item is checked (and named) first
+            stack.extend((v, items, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(value))))
         if isinstance(value, dict):
             missing = [k for k in schema.get("required", ()) if k not in value]
             if missing:
-                full = f"{path}.{missing[0]}" if path else missing[0]
-                raise error(say(f"{where}: key {full!r} is missing", f"{where} : la clé {full!r} manque"))
+                full, keys = f"{path}.{missing[0]}" if path else missing[0], ", ".join(schema["required"])
+                raise error(say(f"{where}: key {full!r} is missing (expected keys {keys})",
+                                f"{where} : la clé {full!r} manque (clés attendues : {keys})"))
             properties, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
-            for k, v in value.items():
+            for k, v in reversed(value.items()):
                 sub = properties.get(k, extra)
                 if sub is False:
                     fail(f"unexpected key {k!r} (expected keys among {sorted(properties)})",

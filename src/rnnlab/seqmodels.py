@@ -114,7 +114,10 @@ class _SequenceModel(Module):
         return self.config.input_size
 
     def _time_major(self, x):
-        x = expect_real(f"{type(self).__name__} input", as_array(x)).astype(self.dtype, copy=False)
+        x = as_array(x)
+        if x.dtype.kind not in "iuf":  # complex, boolean, text: refused before the cast loses it
+            expect_real(f"{type(self).__name__} input", x)
+        x = x.astype(self.dtype, copy=False)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"
             raise ShapeError(f"{type(self).__name__} input: expected shape {want}, "

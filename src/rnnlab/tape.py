@@ -233,15 +233,16 @@ def expression_tape(text: str, variables: dict):
         if isinstance(exc, ConfigError):
             raise
         why = say("float64 overflow", "dépassement de float64") if isinstance(exc, OverflowError) else exc
-        raise ValueRangeError(say(f"expression {text!r}: a value overflows or leaves a function's "
-                                  f"domain ({why})",
-                                  f"expression {text!r} : une valeur déborde ou sort du domaine d'une "
-                                  f"fonction ({why})")) from None
+        raise ValueRangeError(say(f"expression {text!r}: expected values within float64 and the functions' "
+                                  f"domains, got {why}",
+                                  f"expression {text!r} : valeurs dans float64 et dans le domaine des "
+                                  f"fonctions attendues, reçu {why}")) from None
     bad = [f"w_{n.index}" for n in tape.nodes if not (math.isfinite(n.data) and math.isfinite(n.grad))]
     if bad:
-        raise ValueRangeError(say(f"expression {text!r}: {bad[0]} (or its adjoint) is not a finite number",
-                                  f"expression {text!r} : {bad[0]} (ou son adjoint) n'est pas un nombre "
-                                  "fini"))
+        raise ValueRangeError(say(f"expression {text!r}: expected finite values, got {bad[0]} (or its "
+                                  "adjoint) infinite or NaN",
+                                  f"expression {text!r} : valeurs finies attendues, reçu {bad[0]} (ou son "
+                                  "adjoint) infini ou NaN"))
     return tape, result
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..errors import ValueRangeError
 from ..i18n import say
 
@@ -44,8 +46,9 @@ def run(args) -> int:
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
         _, ids = split_train_val(vocab.encode(load_corpus(corpus)), float(cfg.get("val_fraction", 0.1)))
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
-    loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
-                    seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in one line
+        loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
+                        seq_len=max(int(cfg.get("seq_len", 64)), 128))
     if not math.isfinite(loss):
         raise ValueRangeError(say(f"{args.run_dir}: the model's cross-entropy on {source} is {loss}: its "
                                   "weights make its outputs overflow (a diverged or edited checkpoint)",

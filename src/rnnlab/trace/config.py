@@ -189,7 +189,8 @@ SCHEMA = {"type": "object", "properties": {
     "upstream": {"type": ["object", "null"], "properties": {
         "h": _STEPS, "y": _STEPS, "C_final": _VALUES,
         "loss": {"type": "object", "properties": {"type": {"type": "string"},
-                                                  "targets": {"type": "object"}}}}},
+                                                  "targets": {"type": "object",
+                                                              "additionalProperties": _VALUES}}}}},
     "title": {"type": ["string", "number"]}}}
 
 #: a trace is for reading: at most this many time steps, and this many numbers substituted

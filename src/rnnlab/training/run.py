@@ -187,7 +187,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   "à chaque évaluation)"))
     tensors, meta = load_checkpoint(directory, name, floats=True)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-    if fmt in OLD_FORMATS:
+    if isinstance(fmt, str) and fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
                                   f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
                                   f"{where} : un run écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
