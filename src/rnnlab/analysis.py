@@ -154,8 +154,9 @@ def jacobians_bytes(cell: str, input_size: int, hidden_size: int, steps: int, se
 
     spec = cells.get(cell)
     K = len(spec.state_names) * hidden_size
-    return (recurrent_run_bytes(spec.gates, input_size, hidden_size, steps, sequences * K, itemsize=8, train=False)
-            + sequences * (steps + 1) * K * K * 8)
+    tape = recurrent_run_bytes(spec.gates, input_size, hidden_size, steps, sequences * K, itemsize=8,
+                               train=False)
+    return tape + sequences * (steps + 1) * K * K * 8
 
 
 def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobians:

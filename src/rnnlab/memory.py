@@ -61,8 +61,8 @@ def require(nbytes: float, what: str, smaller: str) -> None:
     need, have = describe_bytes(nbytes), describe_bytes(free)
     raise ValueRangeError(say(f"{what}: expected to fit in the {have} of memory available, got an estimate "
                               f"of {need}; make {smaller} smaller",
-                              f"{what} : doit tenir dans les {have} de mémoire disponibles, estimé à {need} ; "
-                              f"réduire {smaller}"))
+                              f"{what} : doit tenir dans les {have} de mémoire disponibles, estimé à "
+                              f"{need} ; réduire {smaller}"))
 
 
 def recurrent_parameters(gates: int, input_size: int, hidden_size: int, num_layers: int = 1,

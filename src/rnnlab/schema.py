@@ -176,7 +176,8 @@ RUN = _object({
     "step": COUNT,
     "elapsed_seconds": {"type": "number", "minimum": 0},
     "best": {"type": ["number", "null"]},
-    "config": {"type": "object", "additionalProperties": {"type": SCALAR["type"] + ["array"], "items": SCALAR}},
+    "config": {"type": "object",
+               "additionalProperties": {"type": SCALAR["type"] + ["array"], "items": SCALAR}},
     "model": {"type": "object", "additionalProperties": SCALAR},
     "optimizer": _object({"name": NAME, "steps": COUNT,
                           "hyper": {"type": "object", "additionalProperties": {

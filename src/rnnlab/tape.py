@@ -182,12 +182,13 @@ def expression_tape(text: str, variables: dict):
     if len(text) > MAX_EXPRESSION:
         raise ConfigError(say(f"expression: expected at most {MAX_EXPRESSION} characters (a tape to read), "
                               f"got {len(text)}",
-                              f"expression : au plus {MAX_EXPRESSION} caractères attendus (une bande à lire), "
-                              f"reçu {len(text)}"))
+                              f"expression : au plus {MAX_EXPRESSION} caractères attendus (une bande à "
+                              f"lire), reçu {len(text)}"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, RecursionError, MemoryError) as exc:
-        raise ConfigError(f"expression {text[:60]!r}: not a valid formula ({getattr(exc, 'msg', exc)})") from None
+        why = getattr(exc, "msg", exc)
+        raise ConfigError(f"expression {text[:60]!r}: not a valid formula ({why})") from None
     tape = Tape()
     leaves = {name: tape.value(float(v), name) for name, v in variables.items()}
     binary = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,

@@ -261,7 +261,8 @@ class Trainer:
         H = config.hidden_size
         need = recurrent_run_bytes(cells.get(config.cell).gates, E, H, max(config.seq_len, 128),
                                    config.batch_size, num_layers=config.num_layers,
-                                   extra_parameters=V * E + H * V + V, itemsize=np.dtype(config.dtype).itemsize)
+                                   extra_parameters=V * E + H * V + V,
+                                   itemsize=np.dtype(config.dtype).itemsize)
         require(need, say(f"a {config.num_layers}×{H} model on {config.corpus}",
                           f"un modèle {config.num_layers}×{H} sur {config.corpus}"),
                 say("--hidden, --layers, --batch or --seq-len", "--hidden, --layers, --batch ou --seq-len"))

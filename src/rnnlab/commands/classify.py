@@ -49,8 +49,8 @@ def run(args) -> int:
     from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "classify")
-    common.refuse_unused(args, ("label_column", "sequence_column") if args.data == "synthetic" else ("samples",),
-                         say(f"--data {args.data}", f"--data {args.data}"))
+    unused = ("label_column", "sequence_column") if args.data == "synthetic" else ("samples",)
+    common.refuse_unused(args, unused, f"--data {args.data}")
     data = classification_data(args.data, samples=args.samples, test_fraction=args.test_fraction,
                                label_column=args.label_column, sequence_column=args.sequence_column,
                                seed=args.seed)

@@ -278,9 +278,9 @@ def _layer(args, console) -> int:
         source = say("random, PyTorch's initialisation", "aléatoire, initialisation de PyTorch")
     x = rng.normal(0.0, args.input_scale, size=(args.steps, args.batch, layer.input_size))
     if args.level >= layer.num_layers:
-        raise ConfigError(say(f"--level {args.level}: expected a level of the layer, 0 … {layer.num_layers - 1}",
-                              f"--level {args.level} : un niveau de la couche attendu, 0 … "
-                              f"{layer.num_layers - 1}"))
+        top = layer.num_layers - 1
+        raise ConfigError(say(f"--level {args.level}: expected a level of the layer, 0 … {top}",
+                              f"--level {args.level} : un niveau de la couche attendu, 0 … {top}"))
     jac = state_jacobians(layer, x, level=args.level)
     H = layer.hidden_size
     spec = layer.cell.spec

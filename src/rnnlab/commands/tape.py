@@ -27,7 +27,8 @@ def register(subparsers):
                         "core's BPTT.",
                         "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
                         "rapport à U, vérifié avec les formules du seed et la BPTT du cœur."))
-    p.add_argument("--x", type=comma_list(finite_float), default=[1.0, 0.5], help=say("inputs x_0,x_1,… (default 1.0,0.5)",
+    p.add_argument("--x", type=comma_list(finite_float), default=[1.0, 0.5],
+                   help=say("inputs x_0,x_1,… (default 1.0,0.5)",
                                                       "entrées x_0,x_1,… (défaut 1.0,0.5)"))
     p.add_argument("--U", type=finite_float, default=0.5, help=say("input weight U (default 0.5)",
                                                             "poids d'entrée U (défaut 0,5)"))

@@ -83,11 +83,12 @@ def read_config(path: str) -> dict:
         raise ConfigError(f"{path}: file not found")
     if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
         most, size = _count(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
+        mib = MAX_CONFIG_BYTES // 2**20
         raise ConfigError(say(f"{path}: a config of {size} MiB; a trace is for reading: expected at most "
-                              f"{MAX_CONFIG_BYTES // 2**20} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
-                              f"{path} : une config de {size.replace('.', ',')} Mio ; une trace est faite pour être lue : au "
-                              f"plus {MAX_CONFIG_BYTES // 2**20} Mio attendus (au plus {most} nombres montrés). "
-                              f"{AT_ANY_SIZE[1]}"))
+                              f"{mib} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
+                              f"{path} : une config de {size.replace('.', ',')} Mio ; une trace est faite "
+                              f"pour être lue : au plus {mib} Mio attendus (au plus {most} nombres "
+                              f"montrés). {AT_ANY_SIZE[1]}"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
@@ -180,12 +181,13 @@ _STEPS = {"type": "object", "additionalProperties": _VALUES}
 SCHEMA = {"type": "object", "properties": {
     "cell": {"type": "string"}, "notation": {"type": "string"},
     "input_size": {"type": "integer", "minimum": 1}, "hidden_size": {"type": "integer", "minimum": 1},
-    "options": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "options": {"type": ["object", "null"],
+                "additionalProperties": {"type": ["string", "number", "boolean"]}},
     "weights": {"type": "object", "additionalProperties": _VALUES},
     "inputs": _VALUES,
     "initial_state": {"type": ["object", "null"], "additionalProperties": _VALUES},
-    "output": {"type": "object", "properties": {"W_hy": _VALUES, "b_y": _VALUES, "softmax": {"type": "boolean"}},
-               "additionalProperties": False},
+    "output": {"type": "object", "additionalProperties": False,
+               "properties": {"W_hy": _VALUES, "b_y": _VALUES, "softmax": {"type": "boolean"}}},
     "upstream": {"type": ["object", "null"], "properties": {
         "h": _STEPS, "y": _STEPS, "C_final": _VALUES,
         "loss": {"type": "object", "properties": {"type": {"type": "string"},
