@@ -42,3 +42,9 @@ def language() -> str:
 def say(en: str, fr: str, lang: str | None = None) -> str:
     """The English or the French text, by ``lang`` or the current language."""
     return fr if (lang or language()) == "fr" else en
+
+
+def grouped(n: int, lang: str | None = None) -> str:
+    """An integer with its thousands grouped: ``20,000`` in English, ``20 000`` (narrow no-break
+    spaces) in French."""
+    return say(f"{n:,}", f"{n:,}".replace(",", "\u202f"), lang)

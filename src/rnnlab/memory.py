@@ -42,12 +42,15 @@ def available_bytes() -> int | None:
 
 
 def describe_bytes(n: float) -> str:
-    """``3.2 GiB``, ``512 MiB``, ``1.5e+06 TiB``: a size a person reads at a glance."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
+    """``3.2 GiB``, ``512 MiB``, ``1.5e+06 TiB`` (in French ``3,2 Gio``): a size read at a glance."""
+    units = say("B KiB MiB GiB TiB", "o Kio Mio Gio Tio").split()
+    for unit in units[:-1]:
         if n < 1024:
-            return f"{n:.3g} {unit}"
+            break
         n /= 1024
-    return f"{n:.3g} TiB"
+    else:
+        unit = units[-1]
+    return say(f"{n:.3g} {unit}", f"{n:.3g} {unit}".replace(".", ","))
 
 
 def require(nbytes: float, what: str, smaller: str) -> None:

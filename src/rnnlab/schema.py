@@ -25,11 +25,13 @@ import math
 import re
 
 from .errors import CheckpointError
-from .i18n import say
+from .i18n import grouped, say
 
 MAX_DEPTH = 64  # far deeper than any file rnnlab writes (a checkpoint: 7)
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+_FRENCH = {"object": "objet", "array": "liste", "string": "chaîne", "boolean": "booléen", "null": "null",
+           "integer": "entier", "number": "nombre"}
 
 
 def json_depth(text: str) -> int:
@@ -44,20 +46,27 @@ def json_depth(text: str) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def _no_constant(name):
+def no_constant(name):
+    """``json.loads(..., parse_constant=no_constant)``: ``NaN`` and ``Infinity`` are no JSON."""
     raise ValueError(say(f"{name} is not JSON (expected a finite number)",
                          f"{name} n'est pas du JSON (nombre fini attendu)"))
+
+
+def check_depth(text: str, where, error=CheckpointError, max_depth: int = MAX_DEPTH) -> None:
+    """``error`` if the JSON ``text`` nests deeper than ``max_depth`` (checked before parsing)."""
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise error(say(f"{where}: expected JSON nested at most {max_depth} deep, got {depth}",
+                        f"{where} : JSON imbriqué sur au plus {max_depth} niveaux attendu, "
+                        f"reçu {grouped(depth)}"))
 
 
 def load_json(text: str, where, error=CheckpointError, max_depth: int = MAX_DEPTH):
     """The value of the JSON ``text`` read from ``where`` (a path, for the messages): ``error``
     for a syntax error, nesting deeper than ``max_depth``, or ``NaN``/``Infinity``."""
-    depth = json_depth(text)
-    if depth > max_depth:
-        raise error(say(f"{where}: expected JSON nested at most {max_depth} deep, got {depth}",
-                        f"{where} : JSON imbriqué sur au plus {max_depth} niveaux attendu, reçu {depth}"))
+    check_depth(text, where, error, max_depth)
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=no_constant)
     except json.JSONDecodeError as e:
         raise error(say(f"{where}: corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
                         f"{where} : JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")) from None
@@ -107,8 +116,8 @@ def validate(value, schema: dict, where, path: str = "", error=CheckpointError) 
         kinds = schema.get("type")
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if kinds is not None and not any(_fits(value, k) for k in kinds):
-            want = say(" or ", " ou ").join(kinds)
-            fail(f"expected {want}, got {_show(value)}", f"{want} attendu, reçu {_show(value)}")
+            want_en, want_fr = " or ".join(kinds), " ou ".join(_FRENCH[k] for k in kinds)
+            fail(f"expected {want_en}, got {_show(value)}", f"{want_fr} attendu, reçu {_show(value)}")
         if "enum" in schema and value not in schema["enum"]:
             want = ", ".join(map(json.dumps, schema["enum"]))
             fail(f"expected one of {want}, got {_show(value)}", f"une valeur parmi {want} attendue, "

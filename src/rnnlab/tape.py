@@ -21,7 +21,7 @@ import re
 
 from .autodiff import Value, as_value, start_recording, stop_recording, topological_order
 from .errors import ConfigError, ValueRangeError
-from .i18n import say
+from .i18n import grouped, say
 
 
 class Tape:
@@ -180,10 +180,10 @@ def expression_tape(text: str, variables: dict):
     :class:`~rnnlab.errors.ValueRangeError`.
     """
     if len(text) > MAX_EXPRESSION:
-        raise ConfigError(say(f"expression: expected at most {MAX_EXPRESSION} characters (a tape to read), "
-                              f"got {len(text)}",
-                              f"expression : au plus {MAX_EXPRESSION} caractères attendus (une bande à "
-                              f"lire), reçu {len(text)}"))
+        most, got = grouped(MAX_EXPRESSION), grouped(len(text))
+        raise ConfigError(say(f"expression: expected at most {most} characters (a tape to read), got {got}",
+                              f"expression : au plus {most} caractères attendus (une bande à lire), "
+                              f"reçu {got}"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, RecursionError, MemoryError) as exc:

@@ -26,7 +26,7 @@ from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_
 from .data.table import expect_unique, read_csv, read_number
 from .errors import ConfigError, DataError
 from .functional import cross_entropy, mse
-from .i18n import say
+from .i18n import grouped, say
 from .optim import clip_grad_norm, make_optimizer
 from .seqmodels import SeqModelConfig, build_model
 
@@ -235,7 +235,7 @@ def check_task_memory(task: str, cell: str, T: int, train: TrainConfig, hidden_s
     sequences = max(train.batch_size, test_size or default_test)
     need = recurrent_run_bytes(cells.get(cell).gates, D, hidden_size, steps, sequences, num_layers=num_layers,
                                extra_parameters=hidden_size * outputs)
-    require(need, say(f"{task} T={T}", f"{task} T={T}"), say("T (--length), --hidden or --batch",
+    require(need, say(f"{task} T={T}", f"{task} T = {grouped(T)}"), say("T (--length), --hidden or --batch",
                                                              "T (--length), --hidden ou --batch"))
 
 
@@ -482,7 +482,8 @@ def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_f
         raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
     from .memory import require
 
-    require(T_max * n * n_features * 4, say(f"{n} synthetic sequences", f"{n} séquences synthétiques"),
+    require(T_max * n * n_features * 4,
+            say(f"{n} synthetic sequences", f"{grouped(n)} séquences synthétiques"),
             say("their number (--samples)", "leur nombre (--samples)"))
     lengths = rng.integers(T_min, T_max + 1, size=n)
     y = rng.integers(0, 3, size=n)

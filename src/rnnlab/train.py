@@ -28,7 +28,7 @@ import numpy as np
 from . import cells
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
-from .i18n import say
+from .i18n import grouped, say
 from .models import CharLM
 from .sample import generate
 
@@ -264,7 +264,7 @@ class Trainer:
                                    extra_parameters=V * E + H * V + V,
                                    itemsize=np.dtype(config.dtype).itemsize)
         require(need, say(f"a {config.num_layers}×{H} model on {config.corpus}",
-                          f"un modèle {config.num_layers}×{H} sur {config.corpus}"),
+                          f"un modèle {grouped(config.num_layers)}×{grouped(H)} sur {config.corpus}"),
                 say("--hidden, --layers, --batch or --seq-len", "--hidden, --layers, --batch ou --seq-len"))
 
     # the run's state, as the engine holds it

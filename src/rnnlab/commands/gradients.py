@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import grouped, say
 
 
 def register(subparsers):
@@ -200,10 +200,11 @@ def _matrix(args, console) -> int:
     from ..analysis import linearised_flow, matrix_norm
 
     if args.plot and args.steps > PLOTTED_STEPS:
+        most = grouped(PLOTTED_STEPS)
         raise ConfigError(say(f"--steps {args.steps}: --plot draws every n up to --steps; expected at most "
-                              f"{PLOTTED_STEPS} with --plot",
+                              f"{most} with --plot",
                               f"--steps {args.steps} : --plot trace chaque n jusqu'à --steps ; au plus "
-                              f"{PLOTTED_STEPS} attendus avec --plot"))
+                              f"{most} attendus avec --plot"))
     flow = linearised_flow(parse_matrix(args.matrix), args.slope)
     console.print(say(f"eigenvalues of W_hh: {', '.join(_complex(z) for z in flow.W_eigenvalues)}",
                       f"valeurs propres de W_hh : {', '.join(_complex(z) for z in flow.W_eigenvalues)}"))
@@ -258,7 +259,7 @@ def _layer(args, console) -> int:
     if not args.weights:  # a weights file's layer is checked by its size once read
         require(jacobians_bytes(args.cell or "rnn", 1, args.hidden, args.steps, args.batch),
                 say(f"the Jacobians of H = {args.hidden} over T = {args.steps}",
-                    f"les jacobiennes pour H = {args.hidden} sur T = {args.steps}"),
+                    f"les jacobiennes pour H = {grouped(args.hidden)} sur T = {grouped(args.steps)}"),
                 say("--hidden, --steps or --batch", "--hidden, --steps ou --batch"))
     rng = np.random.default_rng(args.seed)
     if args.weights:

@@ -42,8 +42,8 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import say
-from ..schema import load_json, validate
+from ..i18n import grouped, say
+from ..schema import check_depth, no_constant, validate
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -82,7 +82,7 @@ def read_config(path: str) -> dict:
     if not os.path.exists(path):
         raise ConfigError(f"{path}: file not found")
     if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
-        most, size = _count(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
+        most, size = grouped(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
         mib = MAX_CONFIG_BYTES // 2**20
         raise ConfigError(say(f"{path}: a config of {size} MiB; a trace is for reading: expected at most "
                               f"{mib} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
@@ -105,7 +105,9 @@ def read_config(path: str) -> dict:
                                   "or write the config as JSON or TOML") from None
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
-            data = load_json(raw.decode("utf-8"), path, error=ConfigError)
+            text = raw.decode("utf-8")
+            check_depth(text, path, error=ConfigError)
+            data = json.loads(text, parse_constant=no_constant)
     except ConfigError:
         raise
     except Exception as exc:  # a syntax error of the user's file
@@ -211,7 +213,7 @@ def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
     numbers = T * cells.get(cell).gates * H * (H + D + 1)
     if T <= MAX_TRACE_STEPS and numbers <= MAX_TRACE_NUMBERS:
         return
-    shown, most, T, H, D = (_count(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
+    shown, most, T, H, D = (grouped(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
     raise ConfigError(say(
         f"{src}: a trace of T = {T} steps with H = {H}, D = {D} would show about {shown} numbers; a trace is "
         f"for reading: expected at most {MAX_TRACE_STEPS} steps and {most} numbers. {AT_ANY_SIZE[0]}",
@@ -220,9 +222,7 @@ def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
         f"{AT_ANY_SIZE[1]}"))
 
 
-def _count(n: int) -> str:
-    """``200,000``; in French ``200 000`` with a narrow no-break space."""
-    return say(f"{n:,}", f"{n:,}".replace(",", "\u202f"))
+
 
 
 def trace_from_config(cfg: dict, src: str = "config"):
