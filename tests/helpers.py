@@ -121,3 +121,20 @@ def assert_refused(result: CliResult, *culprits: str) -> None:
     assert lines, result
     for culprit in culprits:
         assert culprit.lower() in lines[-1].lower(), (culprit, lines[-1])
+
+
+LAB_TEXT = "".join(f'the cat "sat" on (the) mat {k % 7}\nand a dog ran\n' for k in range(60))
+
+
+def train_tiny_run(root):
+    """A tiny run of ``rnnlab train`` under ``root/run`` (LSTM, H = 8, 12 steps on a small corpus
+    with quotes, brackets and digits): what the lab's tests inspect and monitor."""
+    from pathlib import Path
+
+    root = Path(root)
+    corpus = root / "tiny.txt"
+    corpus.write_text(LAB_TEXT, encoding="utf-8")
+    got = run_cli(["train", "--corpus", corpus, "--hidden", 8, "--steps", 12, "--eval-every", 6,
+                   "--seq-len", 16, "--batch", 4, "--out", root / "run", "--no-progress"])
+    assert got.code == 0, got
+    return root / "run"

@@ -270,7 +270,7 @@ def test_cli_errors_and_french_help(corpus, tmp_path, capsys):
         main(["--lang", "fr", "train", "--help"])
     assert e.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "dropout variationnel" in text and "LSTM normalisé par couche" in text
+    assert "« dropout » variationnel" in text and "LSTM à normalisation de couche" in text
 
 
 # --- the torch side -----------------------------------------------------------------------------------

@@ -21,200 +21,13 @@ link targets and HTML comments. In it:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from french_rules import problems, prose_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
 FRENCH = sorted((ROOT / "docs" / "fr").glob("*.md"))
-SPACES = " \u00a0\u202f"  # ordinary, no-break, narrow no-break
-HIDDEN = "\u27e6\u27e7"  # what replaces code, math and link targets: neither a word nor a digit
-
-# English words found in the French notebooks or the course's French documents, and their usual
-# companions; each is matched as a whole word, case-insensitively.
-ENGLISH_WORDS = (
-    "the", "and", "of", "with", "from", "scratch", "gate", "gates", "forget", "input", "output",
-    "hidden", "layer", "layers", "run", "runs", "loss", "step", "steps", "batch", "batches",
-    "clipping", "one-hot", "many-to-one", "many-to-many", "one-to-many", "one-to-one",
-    "feedforward", "seed", "sweep", "checkpoint", "benchmark", "benchmarks", "embedding",
-    "dropout", "forward", "backward", "tape", "cell", "state", "sequence-to-sequence", "learning",
-    "rate", "training", "accuracy", "warning", "plot", "default", "bug", "bugs", "honest", "reset",
-    "update", "preset", "presets", "heatmap", "feature", "features", "unit", "units", "first",
-)
-
-
-def _blank(match: re.Match) -> str:
-    """The hidden marker, keeping the line breaks of what it replaces (for line numbers)."""
-    return HIDDEN[0] + "\n" * match.group(0).count("\n") + HIDDEN[1]
-
-
-def prose_paragraphs(text: str, keep_math: bool = False) -> list[tuple[int, str]]:
-    """``(line, paragraph)`` for each paragraph of prose of a MyST notebook; ``line`` is 1-based.
-
-    A table row is a paragraph of its own (it starts with ``|``). Code, link targets, HTML
-    comments and inline math are replaced by a marker (⟦⟧) that keeps their line breaks (with
-    ``keep_math``, inline math stays, between the marker's brackets: ⟦x = 0.5⟧); display math
-    is left out."""
-    lines = text.split("\n")
-    start = 0
-    if lines and lines[0] == "---":
-        start = lines.index("---", 1) + 1
-    paragraphs, current, first, fence = [], [], 0, None
-
-    def close():
-        if current:
-            paragraphs.append((first + 1, "\n".join(current)))
-            current.clear()
-
-    for number in range(start, len(lines)):
-        line = lines[number]
-        stripped = line.strip()
-        if fence is not None:  # inside a fenced block or display math
-            if stripped == fence or (fence == "$$" and stripped.endswith("$$")):
-                fence = None
-            continue
-        opening = re.match(r"^(`{3,}|~{3,})", stripped)
-        if opening or stripped.startswith("$$"):
-            close()
-            if opening:
-                fence = opening.group(1)
-            elif not (len(stripped) > 2 and stripped.endswith("$$")):
-                fence = "$$"
-            continue
-        if not stripped or stripped.startswith("|"):
-            close()
-            if stripped.startswith("|") and not re.fullmatch(r"[|:\- ]+", stripped):
-                paragraphs.append((number + 1, stripped))
-            continue
-        if not current:
-            first = number
-        current.append(line)
-    close()
-    return [(line, _hide_non_prose(paragraph, keep_math)) for line, paragraph in paragraphs]
-
-
-def _hide_non_prose(paragraph: str, keep_math: bool) -> str:
-    paragraph = re.sub(r"<!--.*?-->", _blank, paragraph, flags=re.S)
-    paragraph = re.sub(r"(`+)(?!`).+?(?<!`)\1(?!`)", _blank, paragraph, flags=re.S)  # inline code
-    paragraph = re.sub(r"\$([^$]+)\$", (lambda m: HIDDEN[0] + m.group(1) + HIDDEN[1]) if keep_math
-                       else _blank, paragraph)
-    paragraph = re.sub(r"\]\([^)]*\)", lambda m: "]" + _blank(m), paragraph)  # link targets
-    paragraph = re.sub(r"<https?://[^>]*>", _blank, paragraph)  # autolinks
-    return paragraph
-
-
-def _line_of(paragraph_line: int, paragraph: str, index: int) -> int:
-    return paragraph_line + paragraph.count("\n", 0, index)
-
-
-def _without_italics(paragraph: str) -> str:
-    """The paragraph without its italic spans (``*…*`` or ``_…_``, not bold): foreign words."""
-    paragraph = re.sub(r"(?<![*\w])\*(?!\*)[^*\n]+?(?<!\*)\*(?![*\w])", _blank, paragraph)
-    return re.sub(r"(?<![\w])_(?!_)[^_\n]+?_(?![\w])", _blank, paragraph)
-
-
-# --- the rules: each returns (index in the paragraph, what is wrong) ----------------------------
-
-
-def space_before_double_punctuation(paragraph: str) -> list[tuple[int, str]]:
-    found = []
-    for match in re.finditer(r"[:;?!»]", paragraph):
-        i = match.start()
-        before = paragraph[i - 1] if i else " "
-        if before in SPACES + "\n" or (match.group() in "?!" and before in "?!"):
-            continue
-        found.append((i, f"no space before {match.group()!r}: {paragraph[max(0, i - 25):i + 5]!r}"))
-    for match in re.finditer(r"«(?=[^" + SPACES + r"\n])", paragraph):
-        found.append((match.start(), f"no space after '«': {paragraph[match.start():match.start() + 25]!r}"))
-    return found
-
-
-def french_quotes(paragraph: str) -> list[tuple[int, str]]:
-    return [(m.start(), f"quotation mark {m.group()!r}: use « »: {_around(paragraph, m)!r}")
-            for m in re.finditer(r"[\"“”‘]|(?<!\w)’|’(?!\w)", paragraph)]
-
-
-def _around(text: str, match: re.Match) -> str:
-    return text[max(0, match.start() - 25):match.end() + 15]
-
-
-def thousands(paragraph: str) -> list[tuple[int, str]]:
-    found = []
-    for match in re.finditer(r"(?<![\w.,])\d+(?:[,.]\d+)*", paragraph):  # a number without spaces
-        number = match.group()
-        if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+", number):  # 104,644 (or a decimal that reads so)
-            found.append((match.start(), f"thousands grouped with a comma: {number!r}"))
-        elif len(re.split(r"[,.]", number)[0]) >= 5:
-            found.append((match.start(), f"five digits or more without grouping: {number!r}"))
-    for match in re.finditer(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?!\d)", paragraph):
-        found.append((match.start(), f"thousands grouped with an ordinary space: {match.group()!r}"))
-    return found
-
-
-REFERENCE = re.compile(r"(?:exercices?|ex\.|§|parties?|questions?|sections?|étapes?)"
-                       r"\s+\d+\.\d+(?:(?:\s*,\s*|\s+(?:et|à|ou)\s+|\s*[–-]\s*)\d+\.\d+)*"
-                       r"|(?<![\w\\])\(\d+\.\d+(?:,\s*\d+\.\d+)*\)", re.I)
-POINT_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?![\w.])")
-COMMA_DECIMAL = re.compile(r"(?<![\w.,])\d+,\d+(?![\w,])")
-
-
-def _sentences(paragraph: str):
-    """``(index, sentence)``: a paragraph cut after ``.`` ``?`` ``!`` ``…`` followed by a space."""
-    index = 0
-    for piece in re.split(r"(?<=[.?!…])\s+(?=\S)", paragraph):
-        index = paragraph.index(piece, index)
-        yield index, piece
-        index += len(piece)
-
-
-def one_decimal_convention(paragraph: str) -> list[tuple[int, str]]:
-    """``paragraph`` with its inline math kept between ⟦ ⟧ (``prose_paragraphs(keep_math=True)``)."""
-    if paragraph.startswith("|"):  # a table row: the course's 0.5 is at home there, alone
-        points, commas = POINT_DECIMAL.findall(paragraph), COMMA_DECIMAL.findall(paragraph)
-        return [(0, f"decimals written both ways ({points[0]} and {commas[0]}): {paragraph!r}")] \
-            if points and commas else []
-    found = []
-    # references blanked to the same length, so that an index still gives the line
-    without_references = REFERENCE.sub(lambda m: re.sub(r"[^\n]", "#", m.group()), paragraph)
-    for index, sentence in _sentences(without_references):
-        # in a formula, 2,2 is an index pair (W[2,2]); a decimal comma there would be 0{,}5
-        prose = re.sub(r"\u27e6[^\u27e6\u27e7]*\u27e7", HIDDEN, sentence)
-        points, commas = POINT_DECIMAL.findall(sentence), COMMA_DECIMAL.findall(prose)
-        if points and commas:
-            found.append((index, f"decimals written both ways ({points[0]} and {commas[0]}): "
-                                 f"{sentence[:70]!r}…"))
-            continue
-        formulas = "".join(re.findall(r"\u27e6[^\u27e6\u27e7]*\u27e7", sentence))
-        in_prose = POINT_DECIMAL.findall(prose)
-        if in_prose and not POINT_DECIMAL.search(formulas):
-            found.append((index, f"decimal point in French prose ({in_prose[0]}: write "
-                                 f"{in_prose[0].replace('.', ',')}): {sentence[:70]!r}…"))
-    return found
-
-
-def english_words(paragraph: str) -> list[tuple[int, str]]:
-    text = _without_italics(paragraph)
-    found = [(m.start(), "'couche(s)': write the agreement") for m in re.finditer(r"couche\(s\)", text)]
-    pattern = r"(?<![\w-])(?:" + "|".join(map(re.escape, ENGLISH_WORDS)) + r")(?![\w-])"
-    for match in re.finditer(pattern, text, flags=re.I):
-        found.append((match.start(), f"English word {match.group()!r}: {_around(text, match)!r}"))
-    return found
-
-
-RULES = (space_before_double_punctuation, french_quotes, thousands, english_words)
-
-
-def problems(text: str) -> list[str]:
-    """Every break of the rules in ``text`` (a MyST notebook), as ``line N: what``."""
-    found = []
-    for line, paragraph in prose_paragraphs(text):
-        for rule in RULES:
-            found += [f"line {_line_of(line, paragraph, i)}: {what}" for i, what in rule(paragraph)]
-    for line, paragraph in prose_paragraphs(text, keep_math=True):
-        found += [f"line {_line_of(line, paragraph, i)}: {what}"
-                  for i, what in one_decimal_convention(paragraph)]
-    return found
 
 
 # --- the tests ----------------------------------------------------------------------------------
@@ -257,6 +70,7 @@ def test_prose_excludes_code_math_and_links():
     ("La Input Gate décide.", "English word 'Input'"),
     ("Chaque run dure une minute.", "English word 'run'"),
     ("Trois couche(s) empilées.", "couche(s)"),
+    ("La dérivée d'écrasement vaut 1.", "calque"),
 ])
 def test_each_rule_catches_its_fault(bad, rule):
     found = problems(bad + "\n")

@@ -179,3 +179,17 @@ def test_check_layer_holds_the_dropout_masks_fixed_in_training_mode():
     masked, _ = layer.forward(x)
     assert not np.allclose(masked, layer.eval().forward(x)[0])  # the masks were really there
     assert check_layer(layer, x).passed
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+def test_check_layer_passes_on_a_non_contiguous_input(layout):
+    """The central differences perturb x by index, so a transposed (Fortran-ordered) or strided
+    input is checked like a contiguous one; through a flat view they used to perturb a copy and
+    report a false error of 1 on the input."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 2, 5)).T if layout == "transposed" else rng.normal(size=(5, 4, 3))[:, ::2]
+    assert not x.flags.c_contiguous
+    layer = rnnlab.LSTM(3, 4, dtype=np.float64, seed=0)
+    report = check_layer(layer, x)
+    assert report.passed, str(report)
+    np.testing.assert_allclose(numerical_gradient(lambda: np.sum(x ** 3), x), 3 * x ** 2, rtol=1e-6)

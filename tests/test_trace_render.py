@@ -83,6 +83,9 @@ def test_html_page_in_headless_chromium(tmp_path):
     dom = out.stdout
     assert "<table>" in dom and "t = 1" in dom, out.stderr[-2000:]
     assert "0.1×0.0 + 0.2×1.0 + 0.0" in dom and "0.5498" in dom and "<svg" in dom
+    # typeset: the arithmetic is MathML (its source kept as alttext), the value in an aligned cell
+    assert '<math alttext="0.1×0.0 + 0.2×1.0 + 0.0">' in dom and "<mn>0.2</mn><mo>×</mo><mn>1.0</mn>" in dom
+    assert '<td class="num">0.5498</td>' in dom and "<msub><mi>z</mi>" in dom
     if not shot.exists():  # some builds take the screenshot only without --dump-dom
         cmd.remove("--dump-dom")
         subprocess.run(cmd, capture_output=True, timeout=90)

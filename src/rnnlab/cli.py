@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from . import commands, i18n
 from .errors import RnnlabError
-from .i18n import say, set_language
+from .i18n import no_break_spaces, say, set_language
 
 
 def _language_from_argv(argv):
@@ -34,8 +35,9 @@ def _language_from_argv(argv):
 # argparse's own words ("usage:", "options", its error messages), in French when asked.
 _ARGPARSE_FR = {
     "usage: ": "utilisation : ",
-    "positional arguments": "arguments positionnels",
-    "options": "options",
+    # argparse writes "%s:" after a section's title: the title brings the space French puts there
+    "positional arguments": "arguments positionnels\u00a0",
+    "options": "options\u00a0",
     "show this help message and exit": "afficher cette aide et quitter",
     "show program's version number and exit": "afficher la version et quitter",
     "the following arguments are required: %s": "arguments obligatoires manquants : %s",
@@ -59,6 +61,25 @@ def _argparse_words(text):
 argparse._ = _argparse_words
 
 
+def _quoted(message: str) -> str:
+    """An error message as the language quotes: in French, the values Python's repr put between
+    ``'…'`` (``reçu 'x'``) go between « » (``reçu « x »``)."""
+    if say("en", "fr") == "en":
+        return message
+    return re.sub(r"(?<![\w'’])'([^'\n]*)'(?![\w'’])", "«\u00a0\\1\u00a0»", message)
+
+
+_error = argparse.ArgumentParser.error
+argparse.ArgumentParser.error = lambda self, message: _error(self, _quoted(message))
+
+# argparse wraps at ASCII spaces only: with no-break spaces, no line of a French --help starts with a colon
+_split_lines, _fill_text = argparse.HelpFormatter._split_lines, argparse.HelpFormatter._fill_text
+argparse.HelpFormatter._split_lines = lambda self, text, width: _split_lines(
+    self, no_break_spaces(text) if say("en", "fr") == "fr" else text, width)
+argparse.HelpFormatter._fill_text = lambda self, text, width, indent: _fill_text(
+    self, no_break_spaces(text) if say("en", "fr") == "fr" else text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnnlab",
@@ -70,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_common_options(parser, top_level=True)
 
-    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                title=say("commands", "commandes"))
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}",
+                        help=say("show program's version number and exit",
+                                 "afficher la version de rnnlab et quitter"))
+    sub = parser.add_subparsers(dest="command", metavar=say("COMMAND", "COMMANDE"),
+                                title=say("commands", "commandes\u00a0"))
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -81,16 +104,38 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # the options every command takes, after its name too
         if not any("--lang" in action.option_strings for action in command._actions):
             add_common_options(command)
+    if say("en", "fr") == "fr":
+        for p in (parser, *sub.choices.values()):
+            _french_metavars(p)
     return parser
+
+
+# The placeholders of --help in French, as French manuals write them (a FILE is a FICHIER).
+METAVARS_FR = {
+    "FILE": "FICHIER", "DIR": "DOSSIER", "RUN_DIR": "DOSSIER", "NAME|PATH": "NOM|CHEMIN", "NAME": "NOM",
+    "TEXT": "TEXTE", "DATA": "DONNÉES", "SERIES": "SÉRIE", "COLUMN": "COLONNE", "PERIOD": "PÉRIODE",
+    "WINDOW": "FENÊTRE", "SAMPLES": "NOMBRE", "TEST_FRACTION": "FRACTION", "LABEL_COLUMN": "COLONNE",
+    "SEQUENCE_COLUMN": "COLONNE", "LENGTHS": "LONGUEURS", "LENGTH": "LONGUEUR", "CELLS": "CELLULES",
+    "SLOPE": "PENTE", "HIDDEN": "TAILLE", "STEPS": "PAS", "SPECTRAL_RADIUS": "RAYON", "LEVEL": "NIVEAU",
+    "INPUT_SCALE": "ÉCART", "BATCH": "LOT", "THRESHOLD": "SEUIL", "SEED": "GRAINE", "AT": "VALEURS",
+    "DIGITS": "CHIFFRES", "PRECISION": "PRÉCISION", "EXPR": "EXPRESSION",
+}
+
+
+def _french_metavars(parser) -> None:
+    """Name the placeholders of ``parser``'s options and arguments in French (:data:`METAVARS_FR`)."""
+    for action in parser._actions:
+        if action.nargs == 0 or action.choices is not None:
+            continue
+        shown = action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+        if isinstance(shown, str) and shown in METAVARS_FR:
+            action.metavar = METAVARS_FR[shown]
 
 
 def main(argv=None) -> int:
     """Run ``rnnlab`` with ``argv``; the language it sets lasts for this call only."""
-    previous = i18n._current
-    try:
+    with i18n.language_kept():
         return _main(argv)
-    finally:
-        i18n._current = previous
 
 
 def _main(argv) -> int:
@@ -109,7 +154,7 @@ def _main(argv) -> int:
             set_threads(args.threads)  # BLAS, numba kernels (and PyTorch, once a torch backend loads it)
         return int(args.run(args) or 0)
     except RnnlabError as exc:
-        print(say("error: ", "erreur : ") + str(exc), file=sys.stderr)
+        print(say("error: ", "erreur : ") + _quoted(str(exc)), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
         print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc),

@@ -26,15 +26,14 @@ def numerical_gradient(f, x, eps=1e-6):
     if x.dtype != np.float64:
         raise ConfigError(f"numerical_gradient: expected a float64 array, got {x.dtype}")
     grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for k in range(flat.size):
-        saved = flat[k]
-        flat[k] = saved + eps
+    for k in np.ndindex(x.shape):  # by index, not through a flat view: x may be non-contiguous
+        saved = x[k]
+        x[k] = saved + eps
         plus = float(f())
-        flat[k] = saved - eps
+        x[k] = saved - eps
         minus = float(f())
-        flat[k] = saved
-        gflat[k] = (plus - minus) / (2.0 * eps)
+        x[k] = saved
+        grad[k] = (plus - minus) / (2.0 * eps)
     return grad
 
 

@@ -272,6 +272,19 @@ class Recurrent(Module):
         R = self.state_sizes[0]
         return [((self.rng.random((B, R)) >= p) / (1.0 - p)).astype(self.dtype) for _ in range(n)]
 
+    def step_caches(self, level: int = 0, direction: int = 0) -> list:
+        """The caches of the last :meth:`forward` at one level and direction, one per step in
+        time order: what each step computed (``h``, the LSTM's ``c`` and ``gates``, the GRU's
+        ``r``, ``z``, ``n`` …), ``(B, ·)`` views of the layer's buffers (the next forward may reuse
+        them: copy what you keep); read by ``rnnlab lab``'s model inspector."""
+        if not self._tapes:
+            raise ConfigError(f"{type(self).__name__}.step_caches: call forward first")
+        if not (0 <= level < self.num_layers and 0 <= direction < self.num_directions):
+            raise ConfigError(f"{type(self).__name__}.step_caches: expected level in "
+                              f"0..{self.num_layers - 1} and direction in 0..{self.num_directions - 1}, "
+                              f"got {level}, {direction}")
+        return list(self._tapes[level][direction].caches)
+
     def backward(self, d_output, d_h_n=None, d_c_n=None):
         """BPTT through the last :meth:`forward`.
 

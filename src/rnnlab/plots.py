@@ -220,9 +220,9 @@ def exercise_1_2_figure(lang=None) -> Figure:
     and for question 3 W_hh rescaled to |λ| = 1.2 (it explodes)."""
     ex = course.exercise_1_2()
     title = say(f"Ex. 1.2: W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, ρ = {ex.flow.spectral_radius:.4f}",
-                f"Ex. 1.2 : W_hh = [[0,8 ; 0,1], [−0,1 ; 0,8]], tanh' ≈ 0,9, "
+                f"Ex. 1.2 : W_hh = [[0.8, 0.1], [−0.1, 0.8]], tanh' ≈ 0.9, "
                 f"ρ = {ex.flow.spectral_radius:.4f}", lang)
-    larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1,2 (question 3) : explose", lang),
+    larger = (say("|λ(W_hh)| = 1.2 (question 3): explodes", "|λ(W_hh)| = 1.2 (question 3) : explose", lang),
               ex.larger[1.2])
     return linearised_figure(ex.flow, ex.steps, ex.threshold, title, larger, lang)
 
@@ -250,7 +250,8 @@ def linearised_figure(flow: analysis.LinearisedFlow, marks=(3, 5, 10), threshold
     marks = [m for m in marks if m <= n_max]
     ax.semilogy(marks, spec[marks], "ko", ms=6)
     for m in marks:
-        ax.annotate(f"n={m}: {spec[m]:.4f}", (m, spec[m]), textcoords="offset points", xytext=(6, 6),
+        ax.annotate(say(f"n={m}: {spec[m]:.4f}", f"n = {m} : {spec[m]:.4f}", lang), (m, spec[m]),
+                    textcoords="offset points", xytext=(6, 6),
                     fontsize=8)
     if larger is not None:
         ax.semilogy(n, larger[1].norms(n_max, "2"), ":", color="tab:red", lw=2, label=larger[0])

@@ -93,9 +93,10 @@ def encode_prime(vocab, prime: str) -> np.ndarray:
     unseen = sorted({c for c in prime if c not in known})
     if unseen:
         listed = ", ".join(repr(c) for c in unseen)
+        listed_fr, s = ", ".join(f"« {repr(c)[1:-1]} »" for c in unseen), ("s" if len(unseen) > 1 else "")
         raise DataError(say(f"prime text: character(s) {listed} not in the model's vocabulary of "
                             f"{len(known)} characters (it never saw them in training)",
-                            f"texte d'amorce : caractère(s) {listed} absent(s) du vocabulaire du modèle "
+                            f"texte d'amorce : caractère{s} {listed_fr} absent{s} du vocabulaire du modèle "
                             f"({len(known)} caractères vus à l'entraînement)"))
     return np.asarray(vocab.encode(prime), dtype=np.int64)
 

@@ -25,7 +25,7 @@ import math
 import re
 
 from .errors import CheckpointError
-from .i18n import grouped, say
+from .i18n import integer, say
 
 MAX_DEPTH = 64  # far deeper than any file rnnlab writes (a checkpoint: 7)
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -58,7 +58,7 @@ def check_depth(text: str, where, error=CheckpointError, max_depth: int = MAX_DE
     if depth > max_depth:
         raise error(say(f"{where}: expected JSON nested at most {max_depth} deep, got {depth}",
                         f"{where} : JSON imbriqué sur au plus {max_depth} niveaux attendu, "
-                        f"reçu {grouped(depth)}"))
+                        f"reçu {integer(depth)}"))
 
 
 def load_json(text: str, where, error=CheckpointError, max_depth: int = MAX_DEPTH):

@@ -21,7 +21,7 @@ import re
 
 from .autodiff import Value, as_value, start_recording, stop_recording, topological_order
 from .errors import ConfigError, ValueRangeError
-from .i18n import grouped, say
+from .i18n import integer, say
 
 
 class Tape:
@@ -180,15 +180,20 @@ def expression_tape(text: str, variables: dict):
     :class:`~rnnlab.errors.ValueRangeError`.
     """
     if len(text) > MAX_EXPRESSION:
-        most, got = grouped(MAX_EXPRESSION), grouped(len(text))
+        most, got = integer(MAX_EXPRESSION), integer(len(text))
         raise ConfigError(say(f"expression: expected at most {most} characters (a tape to read), got {got}",
                               f"expression : au plus {most} caractères attendus (une bande à lire), "
                               f"reçu {got}"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, RecursionError, MemoryError) as exc:
-        why = getattr(exc, "msg", exc)
-        raise ConfigError(f"expression {text[:60]!r}: not a valid formula ({why})") from None
+    except SyntaxError as exc:
+        raise ConfigError(say(f"expression {text!r}: not a valid formula ({exc.msg})",
+                              f"expression {text!r} : formule invalide (erreur de syntaxe à la colonne "
+                              f"{exc.offset})")) from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(say(f"expression {text[:60]!r}: expected a formula nested at most as deep as "
+                              "Python reads, got a deeper one",
+                              f"expression {text[:60]!r} : formule moins imbriquée attendue")) from None
     tape = Tape()
     leaves = {name: tape.value(float(v), name) for name, v in variables.items()}
     binary = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,
@@ -200,8 +205,11 @@ def expression_tape(text: str, variables: dict):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in leaves:
-                raise ConfigError(f"expression {text!r}: unknown name {node.id!r}; expected one of "
-                                  f"{sorted(leaves) + sorted(FUNCTIONS)}")
+                known = ", ".join(sorted(leaves) + sorted(FUNCTIONS))
+                raise ConfigError(say(f"expression {text!r}: unknown name {node.id!r}; expected one of "
+                                      f"{sorted(leaves) + sorted(FUNCTIONS)}",
+                                      f"expression {text!r} : nom inconnu {node.id!r} ; l'un de {known} "
+                                      "attendu"))
             return leaves[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = build(node.operand)  # −2 stays a number; −x is a node
@@ -212,24 +220,31 @@ def expression_tape(text: str, variables: dict):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = build(node.right)
             if isinstance(exponent, Value):
-                raise ConfigError(f"expression {text!r}: expected a constant exponent after **")
+                raise ConfigError(say(f"expression {text!r}: expected a constant exponent after **",
+                                      f"expression {text!r} : exposant constant attendu après **"))
             return as_value(build(node.left)) ** exponent
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 \
                 and not node.keywords and node.func.id in FUNCTIONS:
             return FUNCTIONS[node.func.id](as_value(build(node.args[0])))
-        raise ConfigError(f"expression {text!r}: unsupported part {ast.unparse(node)!r}; expected numbers, "
-                          f"variables, + - * / **, and {', '.join(sorted(FUNCTIONS))}")
+        raise ConfigError(say(f"expression {text!r}: unsupported part {ast.unparse(node)!r}; expected "
+                              f"numbers, variables, + - * / **, and {', '.join(sorted(FUNCTIONS))}",
+                              f"expression {text!r} : partie non prise en charge {ast.unparse(node)!r} ; "
+                              f"nombres, variables, + - * / ** et {', '.join(sorted(FUNCTIONS))} attendus"))
 
     try:
         with tape:
             result = as_value(build(tree.body))
         if result.tape is not tape:  # a bare number
-            raise ConfigError(f"expression {text!r}: expected at least one operation on the variables")
+            raise ConfigError(say(f"expression {text!r}: expected at least one operation on the variables",
+                                  f"expression {text!r} : au moins une opération sur les variables "
+                                  "attendue"))
         if result.parents and result.label is None:
             result.label = "f"
         tape.backward(result)
     except RecursionError:
-        raise ConfigError(f"expression {text[:60]!r}: nested too deeply") from None
+        raise ConfigError(say(f"expression {text[:60]!r}: expected a formula nested less deeply (nested too "
+                              "deeply)", f"expression {text[:60]!r} : formule moins imbriquée attendue "
+                              "(trop imbriquée)")) from None
     except (ArithmeticError, ValueError) as exc:  # math.exp overflow, log(−1), x / 0
         if isinstance(exc, ConfigError):
             raise

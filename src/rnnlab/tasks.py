@@ -26,7 +26,7 @@ from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_
 from .data.table import expect_unique, read_csv, read_number
 from .errors import ConfigError, DataError
 from .functional import cross_entropy, mse
-from .i18n import grouped, say
+from .i18n import integer, say
 from .optim import clip_grad_norm, make_optimizer
 from .seqmodels import SeqModelConfig, build_model
 
@@ -235,7 +235,7 @@ def check_task_memory(task: str, cell: str, T: int, train: TrainConfig, hidden_s
     sequences = max(train.batch_size, test_size or default_test)
     need = recurrent_run_bytes(cells.get(cell).gates, D, hidden_size, steps, sequences, num_layers=num_layers,
                                extra_parameters=hidden_size * outputs)
-    require(need, say(f"{task} T={T}", f"{task} T = {grouped(T)}"), say("T (--length), --hidden or --batch",
+    require(need, say(f"{task} T={T}", f"{task} T = {integer(T)}"), say("T (--length), --hidden or --batch",
                                                              "T (--length), --hidden ou --batch"))
 
 
@@ -318,6 +318,12 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
 RUNNERS = {"adding": run_adding, "copy": run_copy}
 
 
+def task_name(task: str) -> str:
+    """``task`` as the output language names it: in French the adding problem is « addition »
+    and the copy task « copie »."""
+    return say(task, {"adding": "addition", "copy": "copie"}.get(task, task))
+
+
 def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callback=None, budget=None, *,
           backend=None, progress=None, **model_options):
     """Run ``task`` for every cell and length; ``budget(T) -> TrainConfig`` may scale the steps with T.
@@ -365,7 +371,7 @@ def plot_sweep(results, path, title=None):
                       "perte finale de test (MSE)" if task == "adding"
                       else "perte finale de test (entropie croisée)"))
     ax.set_title(title or say(f"{task}: final test loss against T (circled: solved)",
-                              f"{task} : perte finale de test selon T (cerclé : résolu)"))
+                              f"{task_name(task)} : perte finale de test selon T (cerclé : résolu)"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     save_figure(fig, path, dpi=120)
@@ -483,7 +489,7 @@ def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_f
     from .memory import require
 
     require(T_max * n * n_features * 4,
-            say(f"{n} synthetic sequences", f"{grouped(n)} séquences synthétiques"),
+            say(f"{n} synthetic sequences", f"{integer(n)} séquences synthétiques"),
             say("their number (--samples)", "leur nombre (--samples)"))
     lengths = rng.integers(T_min, T_max + 1, size=n)
     y = rng.integers(0, 3, size=n)

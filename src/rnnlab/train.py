@@ -28,7 +28,7 @@ import numpy as np
 from . import cells
 from .errors import CheckpointError, ConfigError, DataError, RnnlabError, ShapeError, ValueRangeError
 from .functional import log_softmax
-from .i18n import grouped, say
+from .i18n import integer, say
 from .models import CharLM
 from .sample import generate
 
@@ -264,7 +264,7 @@ class Trainer:
                                    extra_parameters=V * E + H * V + V,
                                    itemsize=np.dtype(config.dtype).itemsize)
         require(need, say(f"a {config.num_layers}×{H} model on {config.corpus}",
-                          f"un modèle {grouped(config.num_layers)}×{grouped(H)} sur {config.corpus}"),
+                          f"un modèle {integer(config.num_layers)}×{integer(H)} sur {config.corpus}"),
                 say("--hidden, --layers, --batch or --seq-len", "--hidden, --layers, --batch ou --seq-len"))
 
     # the run's state, as the engine holds it
@@ -321,7 +321,7 @@ class Trainer:
         norm = clip_grad_norm(grads, self.config.clip_norm)
         if not math.isfinite(norm):
             raise Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
-                               f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
+                               f"la norme du gradient vaut {norm} au pas {integer(self.step + 1)}"))
         lr = self.learning_rate()
         self.optimizer.lr = lr
         self.optimizer.step(grads)
@@ -353,7 +353,8 @@ class Trainer:
         train = self.history[-1]["train_loss"] if self.history else float("nan")
         line = say(f"step {self.step:>6} · train {train:.3f} · validation {val:.3f} nats/char, "
                    f"{bits_per_char(val):.3f} bits/char, perplexity {perplexity(val):.2f}",
-                   f"pas {self.step:>6} · entraînement {train:.3f} · validation {val:.3f} nats/car., "
+                   f"pas {integer(self.step):>6} · entraînement {train:.3f} · validation {val:.3f} "
+                   "nats/car., "
                    f"{bits_per_char(val):.3f} bits/car., perplexité {perplexity(val):.2f}")
         self.console.print(Text(line + ("  ★" if improved else ""), style="bold" if improved else ""))
         self.console.print(Text(self.last_sample.strip("\n"), style="dim"))
@@ -425,13 +426,14 @@ class Trainer:
                 raise
             hint = say(f" (has the corpus {meta['config'].get('corpus')!r} changed since the run began?)",
                        f" (le corpus {meta['config'].get('corpus')!r} a-t-il changé "
-                       "depuis le début du run ?)") \
+                       "depuis le début de l'entraînement ?)") \
                 if isinstance(e, DataError) else ""
             raise CheckpointError(say(f"{where}: cannot resume this run: {e}{hint}",
-                                      f"{where} : impossible de reprendre ce run : {e}{hint}")) from None
+                                      f"{where} : impossible de reprendre cet entraînement : "
+                                      f"{e}{hint}")) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(say(f"{where}: cannot resume this run ({type(e).__name__}: {e})",
-                                      f"{where} : impossible de reprendre ce run "
+                                      f"{where} : impossible de reprendre cet entraînement "
                                       f"({type(e).__name__} : {e})")) from None
         return trainer
 
@@ -448,7 +450,7 @@ class Trainer:
         except TrainingInterrupted:
             self.console.print(say(f"Interrupted at step {self.step}; saved {self.run_dir / 'last.json'}. "
                                    f"Continue with: rnnlab train --resume {self.run_dir}",
-                                   f"Interrompu au pas {self.step} ; sauvegardé dans "
+                                   f"Interrompu au pas {integer(self.step)} ; sauvegardé dans "
                                    f"{self.run_dir / 'last.json'}. Reprendre avec : "
                                    f"rnnlab train --resume {self.run_dir}"))
             stopped, val = "interrupted", None
@@ -467,7 +469,7 @@ def load_run_checkpoint(run_dir, name="last"):
     for key in ("vocabulary", "batcher"):
         if key not in meta["job"]:
             raise CheckpointError(say(f"{Path(run_dir) / (name + '.json')}: key 'job.{key}' is missing",
-                                      f"{Path(run_dir) / (name + '.json')} : la clé 'job.{key}' manque"))
+                                      f"{Path(run_dir) / (name + '.json')} : la clé « job.{key} » manque"))
     return tensors, meta
 
 

@@ -77,7 +77,7 @@ class TorchTaskJob(TaskJob):
             raise ConfigError(say(f"checkpoints of the torch backend: dropout={model.config.dropout} "
                                   "draws its masks from torch's generator, which they do not hold; "
                                   "use --backend numpy",
-                                  f"points de reprise du backend torch : dropout={model.config.dropout} tire "
+                                  f"points de reprise du moteur torch : dropout={model.config.dropout} tire "
                                   "ses masques du générateur de torch, qu'ils ne gardent pas ; "
                                   "utiliser --backend numpy"))
         super().__init__(model, draw_batch, config, evaluate)  # rnnlab's optimiser: what checkpoints hold

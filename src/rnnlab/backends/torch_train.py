@@ -31,7 +31,7 @@ import os
 import numpy as np
 
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 from ..interop.pytorch import load_into_torch, nn, to_numpy, to_torch, torch
 from ..train import Trainer
 from ..training import Diverged
@@ -50,8 +50,9 @@ def refuse_numpy_only_options(config):
                               "(torch's RNN, LSTM and GRU have neither recurrent dropout nor layer "
                               "normalisation); train with --backend numpy, or without these options",
                               f"--backend torch : pas d'équivalent PyTorch pour {' et '.join(wanted)} "
-                              "(les RNN, LSTM et GRU de torch n'ont ni dropout récurrent ni normalisation "
-                              "par couche) ; entraîner avec --backend numpy, ou sans ces options"))
+                              "(les RNN, LSTM et GRU de torch n'ont ni « dropout » récurrent ni "
+                              "normalisation par couche) ; entraîner avec --backend numpy, ou sans ces "
+                              "options"))
 
 
 class Distributed:
@@ -167,7 +168,7 @@ class TorchTrainer(Trainer):
         norm = float(nn.utils.clip_grad_norm_(self.net.parameters(), self.config.clip_norm))
         if not math.isfinite(norm):
             raise Diverged(say(f"the gradient norm is {norm} at step {self.step + 1}",
-                               f"la norme du gradient vaut {norm} au pas {self.step + 1}"))
+                               f"la norme du gradient vaut {norm} au pas {integer(self.step + 1)}"))
         for group in self.torch_optimizer.param_groups:
             group["lr"] = lr
         self.optimizer.lr = lr

@@ -102,32 +102,34 @@ SHARED = {
              "écrêter la norme globale du gradient à X (0 : non ; défaut {d})"),
     "dropout": (("--dropout",), {"type": dropout_float, "metavar": "P"},
                 "dropout between layers and before the head (default {d})",
-                "dropout entre les niveaux et avant la tête (défaut {d})"),
+                "« dropout » entre les niveaux et avant la tête (défaut {d})"),
     "recurrent_dropout": (("--recurrent-dropout",), {"type": dropout_float, "metavar": "P"},
                           "variational dropout on h_{{t-1}} entering W_hh, one mask per sequence "
                           "(default {d})",
-                          "dropout variationnel sur h_{{t-1}} entrant dans W_hh, un masque par séquence "
+                          "« dropout » variationnel sur h_{{t-1}} entrant dans W_hh, un masque par séquence "
                           "(défaut {d})"),
     "layer_norm": (("--layer-norm",), {"action": "store_true"},
                    "the layer-normalised LSTM (Ba et al. 2016; --cell lstm, NumPy backend)",
-                   "le LSTM normalisé par couche (Ba et al. 2016 ; --cell lstm, backend numpy)"),
+                   "le LSTM à normalisation de couche (Ba et al. 2016 ; --cell lstm, moteur numpy)"),
     "eval_every": (("--eval-every",), {"type": positive_int, "metavar": "N"},
                    "evaluate every N steps (default {d})", "évaluer tous les N pas (défaut {d})"),
     "seed": (("--seed",), {"type": natural_int, "metavar": "N"}, "random seed (default {d})",
              "graine aléatoire (défaut {d})"),
-    "out": (("--out",), {"metavar": "RUN_DIR"}, "run folder (default {d})", "dossier du run (défaut {d})"),
+    "out": (("--out",), {"metavar": "RUN_DIR"}, "run folder (default {d})",
+            "dossier d'entraînement (défaut {d})"),
     "force": (("--force",), {"action": "store_true"}, "replace the finished run that --out holds",
-              "remplacer le run terminé que contient --out"),
+              "remplacer l'entraînement terminé que contient --out"),
     "no_progress": (("--no-progress",), {"action": "store_true"}, "no progress bar",
                     "pas de barre de progression"),
     "backend": (("--backend",), {"choices": ["numpy", "torch"]},
                 "numpy (rnnlab's own BPTT) or torch (the same model in PyTorch: GPU) (default {d})",
                 "numpy (la BPTT de rnnlab) ou torch (le même modèle sous PyTorch : GPU) (défaut {d})"),
     "device": (("--device",), {"metavar": "cpu|cuda[:N]"}, "torch backend only: where to train (default cpu)",
-               "backend torch seulement : où entraîner (défaut cpu)"),
+               "moteur torch seulement : où entraîner (défaut cpu)"),
     "amp": (("--amp",), {"action": argparse.BooleanOptionalAction},
             "torch backend only: bfloat16 autocast of the forward (default: on with CUDA)",
-            "backend torch seulement : autocast bfloat16 de la passe avant (défaut : activé avec CUDA)"),
+            "moteur torch seulement : passe avant en bfloat16 («\u00a0autocast\u00a0» ; défaut : activé avec "
+            "CUDA)"),
 }
 
 
@@ -163,8 +165,8 @@ def add_training_options(p, defaults: dict, *, skip=(), notes=None):
     if "resume" not in skip:
         p.add_argument("--resume", metavar="RUN_DIR", help=say(
             "continue the run saved in RUN_DIR (with its own options; --steps or --minutes may extend it)",
-            "reprendre le run sauvegardé dans RUN_DIR (avec ses propres options ; --steps ou --minutes "
-            "peut le prolonger)"))
+            "reprendre l'entraînement sauvegardé dans DOSSIER (avec ses propres options ; --steps ou "
+            "--minutes peut le prolonger)"))
     record_defaults(p)
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 from ..tasks import TrainConfig
 
 
@@ -136,7 +136,7 @@ def resume_options(args, command: str):
     if settings.get("command") != command or not isinstance(options, dict):
         raise CheckpointError(say(f"{where}: a run of rnnlab {settings.get('command')}, "
                                   f"not of rnnlab {command}",
-                                  f"{where} : un run de rnnlab {settings.get('command')}, "
+                                  f"{where} : un entraînement de rnnlab {settings.get('command')}, "
                                   f"pas de rnnlab {command}"))
     contradict = [args._names[d] for d in sorted(args.given)
                   if d not in MAY_CHANGE_ON_RESUME and (d not in options or options[d] != getattr(args, d))]
@@ -144,7 +144,7 @@ def resume_options(args, command: str):
         raise ConfigError(say(f"--resume continues a run with its own options; "
                               f"remove {', '.join(contradict)} "
                               "(only --steps or --minutes may change its budget)",
-                              f"--resume reprend un run avec ses propres options ; "
+                              f"--resume reprend un entraînement avec ses propres options ; "
                               f"retirer {', '.join(contradict)} "
                               "(seuls --steps ou --minutes peuvent changer son budget)"))
     for dest, value in options.items():
@@ -160,25 +160,27 @@ def resume_options(args, command: str):
         if spent >= args.minutes:
             raise ConfigError(say(f"{args.resume}: the run has spent {spent:.3g} minutes already; "
                                   "give a larger --minutes (or --steps) to continue it",
-                                  f"{args.resume} : le run a déjà passé {spent:.3g} minutes ; "
+                                  f"{args.resume} : l'entraînement a déjà passé {spent:.3g} minutes ; "
                                   "donner un --minutes (ou --steps) plus grand pour le poursuivre"))
         line_console().print(say(f"Resuming {args.resume} at step {step} "
                                  f"({spent:.3g} of {args.minutes:g} minutes)",
-                                 f"Reprise de {args.resume} au pas {step} "
+                                 f"Reprise de {args.resume} au pas {integer(step)} "
                                  f"({spent:.3g} min sur {args.minutes:g})"))
         return meta
     if args.steps < step:
         raise ConfigError(say(f"--steps {args.steps}: the run in {args.resume} is at step {step} already; "
                               f"give more steps to continue it",
-                              f"--steps {args.steps} : le run de {args.resume} est déjà au pas {step} ; "
+                              f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas "
+                              f"{integer(step)} ; "
                               f"donner plus de pas pour le poursuivre"))
     if args.steps == step:
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
-                              f"{args.resume} : le run a épuisé son budget (pas {step} sur {args.steps}) ; "
+                              f"{args.resume} : l'entraînement a épuisé son budget (pas {integer(step)} sur "
+                              f"{integer(args.steps)}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
-                             f"Reprise de {args.resume} au pas {step} sur {args.steps}"))
+                             f"Reprise de {args.resume} au pas {integer(step)} sur {integer(args.steps)}"))
     return meta
 
 
@@ -190,8 +192,8 @@ def check_same_data(meta, fingerprint: str, what: str) -> None:
         raise CheckpointError(say(f"{what}: the data differ from those the run began with "
                                   f"(sha256 {str(saved)[:12]}…, now {fingerprint[:12]}…); "
                                   "resume with the same data",
-                                  f"{what} : les données diffèrent de celles du début du run (sha256 "
-                                  f"{str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
+                                  f"{what} : les données diffèrent de celles du début de l'entraînement "
+                                  f"(sha256 {str(saved)[:12]}…, maintenant {fingerprint[:12]}…) ; "
                                   "reprendre avec les mêmes données"))
 
 
@@ -229,19 +231,19 @@ def report_interrupted(stop, command: str) -> int:
     con = line_console()
     if stop.checkpoint is None:
         con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
-                      f"Interrompu au pas {stop.step}, avant le premier point de reprise : "
+                      f"Interrompu au pas {integer(stop.step)}, avant le premier point de reprise : "
                       "rien à reprendre."))
         return 0
     again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
     if stop.saved_step == stop.step:
         con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
-                      f"Interrompu au pas {stop.step} ; sauvegardé dans {stop.checkpoint}. "
+                      f"Interrompu au pas {integer(stop.step)} ; sauvegardé dans {stop.checkpoint}. "
                       f"Reprendre avec : {again}"))
     else:
         con.print(say(f"Interrupted during step {stop.step + 1}; {stop.checkpoint} holds step "
                       f"{stop.saved_step}. Continue with: {again}",
-                      f"Interrompu pendant le pas {stop.step + 1} ; {stop.checkpoint} contient le pas "
-                      f"{stop.saved_step}. Reprendre avec : {again}"))
+                      f"Interrompu pendant le pas {integer(stop.step + 1)} ; {stop.checkpoint} contient le "
+                      f"pas {integer(stop.saved_step)}. Reprendre avec : {again}"))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 
 
@@ -15,21 +15,21 @@ def register(subparsers):
         description=say("Train a many-to-one sequence classifier (the state at each sequence's "
                         "true length, then a linear head) on synthetic or CSV data, and report its "
                         "accuracy on held-out sequences.",
-                        "Entraîner un classifieur de séquences many-to-one (l'état à la vraie "
+                        "Entraîner un classifieur de séquences plusieurs-à-un (l'état à la vraie "
                         "longueur de chaque séquence, puis une tête linéaire) sur des données "
                         "synthétiques ou CSV, et donner son exactitude sur des séquences mises de "
                         "côté."))
     p.add_argument("--data", default="synthetic", help=say(
         "'synthetic' (rising / falling / oscillating, variable lengths) or a long-format CSV: columns "
         "sequence, t, label and numeric features",
-        "'synthetic' (montante / descendante / oscillante, longueurs variables) ou un CSV long : "
-        "colonnes sequence, t, label et des variables numériques"))
+        "« synthetic » (montante / descendante / oscillante, longueurs variables) ou un CSV au "
+        "format long : colonnes « sequence », « t », « label » et des variables numériques"))
     p.add_argument("--label-column", default="label",
                    help=say("CSV: the column holding the class (default label)",
-                            "CSV : la colonne de la classe (défaut label)"))
+                            "CSV : la colonne de la classe (défaut « label »)"))
     p.add_argument("--sequence-column", default="sequence",
                    help=say("CSV: the column naming each sequence (default sequence)",
-                            "CSV : la colonne qui nomme chaque séquence (défaut sequence)"))
+                            "CSV : la colonne qui nomme chaque séquence (défaut « sequence »)"))
     p.add_argument("--samples", type=positive_int, default=600, help=say("synthetic: number of sequences",
                                                                 "synthétique : nombre de séquences"))
     p.add_argument("--test-fraction", type=fraction_float, default=0.2,
@@ -83,9 +83,9 @@ def run(args) -> int:
     con.print(say(f"{n} sequences ({n_train} train, {n_test} test), {K} classes, lengths "
                   f"{lengths.min()}–{lengths.max()}: test accuracy {result.accuracy:.3f} (majority class "
                   f"{result.majority_baseline:.3f})",
-                  f"{n} séquences ({n_train} entraînement, {n_test} test), {K} classes, longueurs "
-                  f"{lengths.min()}–{lengths.max()} : exactitude de test {result.accuracy:.3f} "
-                  f"(classe majoritaire {result.majority_baseline:.3f})"))
+                  f"{integer(n)} séquences ({integer(n_train)} d'entraînement, {integer(n_test)} de test), "
+                  f"{K} classes, longueurs {lengths.min()}–{lengths.max()} : exactitude de test "
+                  f"{result.accuracy:.3f} (classe majoritaire {result.majority_baseline:.3f})"))
     con.print(say(f"checkpoint: {out / 'classifier.safetensors'}  figure: {figure}",
                   f"point de sauvegarde : {out / 'classifier.safetensors'}  figure : {figure}"))
     return 0

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import ValueRangeError
-from ..i18n import say
+from ..i18n import integer, say
 
 
 def register(subparsers):
@@ -16,7 +16,7 @@ def register(subparsers):
         description=say("Cross-entropy (nats and bits per character) and perplexity of a text "
                         "under the model in RUN_DIR; by default its own validation text.",
                         "Entropie croisée (nats et bits par caractère) et perplexité d'un texte "
-                        "sous le modèle de RUN_DIR ; par défaut son propre texte de validation."))
+                        "sous le modèle de DOSSIER ; par défaut son propre texte de validation."))
     p.add_argument("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train",
                                                           "dossier écrit par rnnlab train"))
     src = p.add_mutually_exclusive_group()
@@ -55,8 +55,8 @@ def run(args) -> int:
                                   f"{args.run_dir} : l'entropie croisée du modèle sur {source} vaut {loss} : "
                                   "ses poids font déborder ses sorties (point de sauvegarde divergé ou "
                                   "modifié)"))
-    table = Table(title=say(f"{source}: {len(ids) - 1:,} characters predicted",
-                            f"{source} : {len(ids) - 1:,} caractères prédits"),
+    table = Table(title=say(f"{source}: {integer(len(ids) - 1)} characters predicted",
+                            f"{source} : {integer(len(ids) - 1)} caractères prédits"),
                   show_header=False)
     table.add_column(justify="left")
     table.add_column(justify="right")

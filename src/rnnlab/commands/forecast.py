@@ -17,7 +17,7 @@ def register(subparsers):
         description=say("Train a many-to-one forecaster on windows of a time series, then forecast "
                         "the held-out end one step ahead and recursively; compare with the naive "
                         "and seasonal-naive baselines (RMSE, MAE) and draw the forecast.",
-                        "Entraîner un prévisionniste many-to-one sur des fenêtres d'une série "
+                        "Entraîner un prévisionniste plusieurs-à-un sur des fenêtres d'une série "
                         "temporelle, puis prévoir la fin mise de côté à un pas et en récursif ; "
                         "comparer aux références naïve et naïve saisonnière (RMSE, MAE) et tracer "
                         "la prévision."))

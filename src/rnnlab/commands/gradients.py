@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import grouped, say
+from ..i18n import integer, say
 
 
 def register(subparsers):
@@ -125,7 +125,7 @@ def _exercise(args, console) -> int:
     console.print(say(f"one step J = 0.9 W_hh: spectral radius ρ = {f.spectral_radius:.6f}, "
                       f"spectral norm ‖J‖₂ = {f.spectral_norm:.6f}"
                       " (equal: W_hh is a scaled rotation)",
-                      f"un pas J = 0,9 W_hh : rayon spectral ρ = {f.spectral_radius:.6f}, "
+                      f"un pas J = 0.9 W_hh : rayon spectral ρ = {f.spectral_radius:.6f}, "
                       f"norme spectrale ‖J‖₂ = {f.spectral_norm:.6f}"
                       " (égaux : W_hh est une rotation mise à l'échelle)"))
     table = Table(title=say("Q1: size of the product J^n after n steps",
@@ -144,7 +144,7 @@ def _exercise(args, console) -> int:
                       f"Réponse en norme spectrale (le plus grand facteur appliqué à un vecteur "
                       f"gradient) : {spec} ; la norme de Frobenius est ici √2 fois plus grande, "
                       "le plus grand coefficient oscille avec la rotation."))
-    below = ", ".join(f"{_norm_name(o)}: n = {_fmt(v)}" for o, v in ex.steps_below.items())
+    below = ", ".join(f"{_norm_name(o)}{say(':', ' :')} n = {_fmt(v)}" for o, v in ex.steps_below.items())
     console.print(say(f"Q2: first n with ‖J^n‖ < {ex.threshold:g} — {below}",
                       f"Q2 : premier n avec ‖J^n‖ < {ex.threshold:g} — {below}"))
     q3 = Table(title=say("Q3: W_hh rescaled so that |λ| > 1",
@@ -159,8 +159,8 @@ def _exercise(args, console) -> int:
     console.print(say("With tanh' ≈ 0.9 the gradient grows only when 0.9 |λ| > 1, i.e. |λ| > 1.11: "
                       "then ‖J^n‖ ~ (0.9|λ|)^n explodes (in practice tanh saturates, tanh' falls and "
                       "the explosion is bounded by the saturation).",
-                      "Avec tanh' ≈ 0,9 le gradient ne croît que si 0,9 |λ| > 1, soit |λ| > 1,11 : "
-                      "alors ‖J^n‖ ~ (0,9|λ|)^n explose (en pratique tanh sature, tanh' diminue et "
+                      "Avec tanh' ≈ 0.9 le gradient ne croît que si 0.9 |λ| > 1, soit |λ| > 1.11 : "
+                      "alors ‖J^n‖ ~ (0.9|λ|)^n explose (en pratique tanh sature, tanh' diminue et "
                       "la saturation borne l'explosion)."))
     if args.plot:
         from ..plots import exercise_1_2_figure, save_figure
@@ -182,11 +182,11 @@ def parse_matrix(text: str) -> np.ndarray:
                 for row in cleaned.split(";") if row.strip()]
     except ValueError:
         raise ConfigError(say(f"--matrix {text!r}: expected numbers, rows separated by ';'",
-                              f"--matrix {text!r} : nombres attendus, lignes séparées par « ; »")) from None
+                              f"--matrix « {text} » : nombres attendus, lignes séparées par « ; »")) from None
     if not rows or any(len(r) != len(rows) for r in rows):
         raise ConfigError(say(f"--matrix {text!r}: expected a square matrix, "
                               f"got rows of lengths {[len(r) for r in rows]}",
-                              f"--matrix {text!r} : matrice carrée attendue, "
+                              f"--matrix « {text} » : matrice carrée attendue, "
                               f"lignes de longueurs {[len(r) for r in rows]}"))
     if not all(math.isfinite(v) for row in rows for v in row):
         raise ConfigError(say(f"--matrix {text!r}: expected finite numbers, got NaN or infinity",
@@ -200,7 +200,7 @@ def _matrix(args, console) -> int:
     from ..analysis import linearised_flow, matrix_norm
 
     if args.plot and args.steps > PLOTTED_STEPS:
-        most = grouped(PLOTTED_STEPS)
+        most = integer(PLOTTED_STEPS)
         raise ConfigError(say(f"--steps {args.steps}: --plot draws every n up to --steps; expected at most "
                               f"{most} with --plot",
                               f"--steps {args.steps} : --plot trace chaque n jusqu'à --steps ; au plus "
@@ -259,7 +259,7 @@ def _layer(args, console) -> int:
     if not args.weights:  # a weights file's layer is checked by its size once read
         require(jacobians_bytes(args.cell or "rnn", 1, args.hidden, args.steps, args.batch),
                 say(f"the Jacobians of H = {args.hidden} over T = {args.steps}",
-                    f"les jacobiennes pour H = {grouped(args.hidden)} sur T = {grouped(args.steps)}"),
+                    f"les jacobiennes pour H = {integer(args.hidden)} sur T = {integer(args.steps)}"),
                 say("--hidden, --steps or --batch", "--hidden, --steps ou --batch"))
     rng = np.random.default_rng(args.seed)
     if args.weights:

@@ -40,7 +40,7 @@ def run(args) -> int:
     if args.name not in FIGURES:
         raise ConfigError(say(f"figure: expected one of {', '.join(FIGURES)} (or 'list'), got {args.name!r}",
                               f"figure : l'une de {', '.join(FIGURES)} (ou « list ») attendue, "
-                              f"reçu {args.name!r}"))
+                              f"reçu « {args.name} »"))
     out = check_figure_path(args.out or f"{args.name}.png")
     if args.name == "cell-comparison":
         print(say("training RNN, LSTM and GRU on the recall task (a few seconds)…",

@@ -12,7 +12,7 @@ def register(subparsers):
     p = subparsers.add_parser(
         "sample", help=say("generate text from a trained model", "générer du texte avec un modèle entraîné"),
         description=say("Generate text from the model saved in RUN_DIR (best checkpoint).",
-                        "Générer du texte avec le modèle sauvegardé dans RUN_DIR (meilleur point)."))
+                        "Générer du texte avec le modèle sauvegardé dans DOSSIER (meilleur point)."))
     a = p.add_argument
     a("run_dir", metavar="RUN_DIR", help=say("folder written by rnnlab train",
                                              "dossier écrit par rnnlab train"))

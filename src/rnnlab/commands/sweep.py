@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 from ._options import cell_choices, comma_list, positive_int
 from .task import TASK_DEFAULTS
@@ -54,7 +54,7 @@ def results_table(results, title):
 def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
-    from ..tasks import check_task_memory, plot_sweep, sweep
+    from ..tasks import check_task_memory, plot_sweep, sweep, task_name
 
     cells = common.parse_list(args.cells, str, "--cells")
     choices = cell_choices()
@@ -85,7 +85,8 @@ def run(args) -> int:
     plot_sweep(results, figure)
     con = common.console()
     con.print(results_table(results, say(f"{args.task}: {train.steps} steps of {train.batch_size} per run",
-                                         f"{args.task} : {train.steps} pas de {train.batch_size} par essai")))
+                                         f"{task_name(args.task)} : {integer(train.steps)} pas de "
+                                         f"{integer(train.batch_size)} par essai")))
     con.print(say(f"results: {out / 'sweep.json'}  figure: {figure}",
                   f"résultats : {out / 'sweep.json'}  figure : {figure}"))
     return 0

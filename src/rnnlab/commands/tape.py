@@ -26,7 +26,7 @@ def register(subparsers):
                         "differentiated with respect to U, checked against the seed's formulas and the "
                         "core's BPTT.",
                         "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
-                        "rapport à U, vérifié avec les formules du seed et la BPTT du cœur."))
+                        "rapport à U, vérifié avec les formules du TD et la BPTT du cœur."))
     p.add_argument("--x", type=comma_list(finite_float), default=[1.0, 0.5],
                    help=say("inputs x_0,x_1,… (default 1.0,0.5)",
                                                       "entrées x_0,x_1,… (défaut 1.0,0.5)"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 from ._options import model_cell
 
@@ -29,7 +29,7 @@ def register(subparsers):
     p.add_argument("task", nargs="?", choices=["adding", "copy"],
                    help=say("adding problem or copy (memorisation) task (with --resume: the run's)",
                             "problème d'addition ou tâche de copie (mémorisation) "
-                            "(avec --resume : celle du run)"))
+                            "(avec --resume : celle de l'entraînement repris)"))
     p.add_argument("--length", "-T", type=int, default=TASK_DEFAULTS["adding"]["length"],
                    help=say("sequence length T (default 30); copy: the delay between the symbols and "
                             "the delimiter (default 20)",
@@ -42,6 +42,7 @@ def register(subparsers):
 
 def describe(result) -> str:
     from .. import cells
+    from ..tasks import task_name
 
     name = cells.get(result.cell).label_in()  # "LSTM", "LN-LSTM", …
     verdict = say("SOLVED", "RÉSOLU") if result.solved else say("not solved", "non résolu")
@@ -50,8 +51,8 @@ def describe(result) -> str:
     return say(f"{result.task} T={result.T} {name}: test loss {result.test_loss:.3g} "
                f"(baseline {result.baseline:.3g}{acc}) after {result.steps} steps, "
                f"{result.seconds:.1f} s: {verdict}",
-               f"{result.task} T={result.T} {name} : perte de test {result.test_loss:.3g} "
-               f"(référence {result.baseline:.3g}{acc}) après {result.steps} pas, "
+               f"{task_name(result.task)} T={result.T} {name} : perte de test {result.test_loss:.3g} "
+               f"(référence {result.baseline:.3g}{acc}) après {integer(result.steps)} pas, "
                f"{result.seconds:.1f} s : {verdict}")
 
 
@@ -65,7 +66,7 @@ def run(args) -> int:
     resumed = common.resume_options(args, "task")
     if args.task is None:
         raise ConfigError(say("task: expected adding or copy (or --resume RUN_DIR)",
-                              "task : adding ou copy attendu (ou --resume RUN_DIR)"))
+                              "tâche : adding ou copy attendu (ou --resume DOSSIER)"))
     if not resumed:  # a resumed run has its own options
         given = getattr(args, "given", set())
         for dest, value in TASK_DEFAULTS[args.task].items():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 
 # command-line option -> TrainConfig field
 OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers": "num_layers",
@@ -33,9 +33,10 @@ def register(subparsers):
                         f"Tiny Shakespeare for {d.minutes:g} minutes; --resume RUN_DIR continues "
                         "a run exactly.",
                         "Entraîner un modèle de langue caractère par caractère sur un corpus. "
-                        f"Sans option : {d.cell.upper()}, {d.num_layers} niveau(x) de "
-                        f"{d.hidden_size} unités, sur Tiny Shakespeare pendant {d.minutes:g} "
-                        "minutes ; --resume RUN_DIR reprend un run à l'identique."))
+                        f"Sans option : {d.cell.upper()}, {d.num_layers} "
+                        f"niveau{'x' if d.num_layers > 1 else ''} de {d.hidden_size} unités, sur Tiny "
+                        f"Shakespeare pendant {d.minutes:g} minutes ; --resume DOSSIER reprend un "
+                        "entraînement à l'identique."))
     a = p.add_argument
     a("--corpus", metavar="NAME|PATH", default=d.corpus, help=say(
         f"shakespeare, hugo or a UTF-8 text file (default {d.corpus})",
@@ -88,7 +89,7 @@ def run(args) -> int:
             raise ConfigError(say(f"--resume continues a run with its own options; "
                                   f"remove {', '.join(extra)} "
                                   "(only --minutes or --steps may change its total budget)",
-                                  f"--resume reprend un run avec ses propres options ; "
+                                  f"--resume reprend un entraînement avec ses propres options ; "
                                   f"retirer {', '.join(extra)} "
                                   "(seuls --minutes ou --steps peuvent changer son budget total)"))
         budget = {k: getattr(args, k) for k in ("steps", "minutes") if k in args.given}
@@ -97,10 +98,11 @@ def run(args) -> int:
         if not trainer.budget_left():
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
                                   "give a larger --steps or --minutes to continue it",
-                                  f"{args.resume} : le run a épuisé son budget (pas {trainer.step}) ; "
+                                  f"{args.resume} : l'entraînement a épuisé son budget "
+                                  f"(pas {integer(trainer.step)}) ; "
                                   "donner un --steps ou --minutes plus grand pour le poursuivre"))
         console.print(say(f"Resuming {args.resume} at step {trainer.step}",
-                          f"Reprise de {args.resume} au pas {trainer.step}"))
+                          f"Reprise de {args.resume} au pas {integer(trainer.step)}"))
     else:
         config = _config_from_args(args)
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus
@@ -110,24 +112,27 @@ def run(args) -> int:
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
         cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …
-        console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
-                          f"parameters) on {c.corpus}: {len(trainer.train_ids):,} training / "
-                          f"{len(trainer.val_ids):,} validation characters, vocabulary {trainer.vocab.size}; "
+        console.print(say(f"Training {cell} {m.num_layers}×{m.hidden_size} ({integer(m.num_parameters())} "
+                          f"parameters) on {c.corpus}: {integer(len(trainer.train_ids))} training / "
+                          f"{integer(len(trainer.val_ids))} validation characters, vocabulary "
+                          f"{trainer.vocab.size}; "
                           f"budget {budget} → {run_dir}",
-                          f"Entraînement {cell} {m.num_layers}×{m.hidden_size} ({m.num_parameters():,} "
-                          f"paramètres) sur {c.corpus} : {len(trainer.train_ids):,} caractères "
-                          f"d'entraînement / {len(trainer.val_ids):,} de validation, "
+                          f"Entraînement {cell} {m.num_layers}×{m.hidden_size} "
+                          f"({integer(m.num_parameters())} "
+                          f"paramètres) sur {c.corpus} : {integer(len(trainer.train_ids))} caractères "
+                          f"d'entraînement / {integer(len(trainer.val_ids))} de validation, "
                           f"vocabulaire {trainer.vocab.size} ; budget {budget} → {run_dir}"))
     result = trainer.run()
     if getattr(trainer, "dist", None) is not None and not trainer.dist.is_main:
         return 0  # under torchrun, rank 0 alone reports
-    table = Table(title=say("Run summary", "Bilan du run"), show_header=False)
+    table = Table(title=say("Run summary", "Bilan de l'entraînement"), show_header=False)
     table.add_column(justify="left")
     table.add_column(justify="right")
     table.add_row(say("run folder", "dossier"), str(result.run_dir))
-    table.add_row(say("steps", "pas"), f"{result.step:,}")
+    table.add_row(say("steps", "pas"), integer(result.step))
     table.add_row(say("training speed", "vitesse d'entraînement"),
-                  say(f"{result.chars_per_second:,.0f} chars/s", f"{result.chars_per_second:,.0f} car./s"))
+                  say(f"{integer(round(result.chars_per_second))} chars/s",
+                      f"{integer(round(result.chars_per_second))} car./s"))
     if result.train_loss is not None:
         table.add_row(say("last training loss", "dernière perte d'entraînement"), f"{result.train_loss:.4f}")
     if result.val_loss is not None:

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError
-from ..i18n import say
+from ..i18n import integer, say
 from .text import normalize
 
 
@@ -57,12 +57,14 @@ MIN_CHARS = 2  # one (input, target) pair
 
 def corpus_description(name: str) -> str:
     """The description of a bundled corpus in the output language."""
-    return {"shakespeare": say("Tiny Shakespeare (karpathy/char-rnn), 1,115,394 characters, English",
-                               "Tiny Shakespeare (karpathy/char-rnn), 1 115 394 caractères, anglais"),
-            "hugo": say("Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), "
-                        "1,046,444 characters, French",
-                        "Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg n° 19657), "
-                        "1 046 444 caractères, français"),
+    return {"shakespeare": say(f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} characters, "
+                               "English",
+                               f"Tiny Shakespeare (karpathy/char-rnn), {integer(1115394)} caractères, "
+                               "anglais"),
+            "hugo": say(f"Victor Hugo, Notre-Dame de Paris (1831, Project Gutenberg #19657), "
+                        f"{integer(1046444)} characters, French",
+                        f"Victor Hugo, Notre-Dame de Paris (1831, projet Gutenberg n° {integer(19657)}), "
+                        f"{integer(1046444)} caractères, français"),
             }[name]
 
 
@@ -91,7 +93,7 @@ def decode_text(data: bytes, source: str, min_chars: int = MIN_CHARS) -> str:
     if len(text) < min_chars:
         raise DataError(say(f"{source}: expected at least {min_chars} characters of text, got {len(text)}",
                             f"{source} : au moins {min_chars} caractères de texte attendus, "
-                            f"reçu {len(text)}"))
+                            f"reçu {integer(len(text))}"))
     return text
 
 
@@ -108,7 +110,7 @@ def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
         if hashlib.sha256(data).hexdigest() != entry.sha256:
             raise DataError(say(f"bundled corpus {key!r} ({entry.file}): sha256 differs from ORIGINS.md; "
                                 f"the installation is damaged, reinstall rnnlab",
-                                f"corpus fourni {key!r} ({entry.file}) : sha256 différent de ORIGINS.md ; "
+                                f"corpus fourni « {key} » ({entry.file}) : sha256 différent de ORIGINS.md ; "
                                 f"installation abîmée, réinstaller rnnlab"))
         return decode_text(data, f"corpus {key!r}", min_chars)
     path = Path(name_or_path).expanduser()

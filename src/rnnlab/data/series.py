@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..i18n import say
 from .table import expect_unique, read_csv, read_number
 
 SERIES_DIR = Path(__file__).with_name("series")
@@ -72,8 +73,10 @@ def load_series(name_or_path: str, column: str | None = None, period: int | None
     else:
         path, name = Path(name_or_path), Path(name_or_path).stem
         if not path.is_file():
-            raise DataError(f"{path}: no such file "
-                            f"(expected a CSV file or one of {', '.join(sorted(BUNDLED))})")
+            raise DataError(say(f"{path}: no such file (expected a CSV file or one of "
+                                f"{', '.join(sorted(BUNDLED))})",
+                                f"{path} : fichier introuvable (un fichier CSV ou l'une des séries "
+                                f"{', '.join(sorted(BUNDLED))} attendus)"))
     labels, values, column = _read_csv_column(path, column)
     return Series(name, values, labels, str(path), column, period)
 

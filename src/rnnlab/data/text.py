@@ -24,7 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import ConfigError, DataError, ValueRangeError
-from ..i18n import say
+from ..i18n import integer, say
 
 UNKNOWN_POLICIES = ("error", "replace")
 DEFAULT_FALLBACK = "\ufffd"  # � REPLACEMENT CHARACTER
@@ -152,9 +152,10 @@ class Vocabulary:
             if self.unknown == "error":
                 pos = int(unseen[0])
                 others = len(set(text[i] for i in unseen[:10000])) - 1
+                s, t = ("s" if len(unseen) > 1 else ""), ("s" if others > 1 else "")
                 more = say(f" ({len(unseen)} unseen occurrence(s), {others} other unseen character(s))",
-                           f" ({len(unseen)} occurrence(s) inconnue(s), "
-                           f"{others} autre(s) caractère(s) inconnu(s))")
+                           f" ({len(unseen)} occurrence{s} inconnue{s}, "
+                           f"{others} autre{t} caractère{t} inconnu{t})")
                 raise DataError(say(
                     f"text: character {_char_name(text[pos])} at position {pos} is not in the "
                     f"vocabulary of {self.size} characters{more}",
@@ -204,7 +205,7 @@ class Vocabulary:
         chars = d.get("chars")
         if not isinstance(chars, list):
             raise DataError(say(f"vocabulary: key 'chars': expected a list, got {type(chars).__name__}",
-                                f"vocabulaire : clé 'chars' : liste attendue, reçu {type(chars).__name__}"))
+                                f"vocabulaire : clé « chars » : liste attendue, reçu {type(chars).__name__}"))
         return cls(tuple(chars), unknown=d.get("unknown", "error"), fallback=d.get("fallback"))
 
 
@@ -240,8 +241,9 @@ def split_train_val(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndar
         raise DataError(say(
             f"split: {n} characters with val_fraction {val_fraction} give {n_train} for training "
             f"and {n_val} for validation; expected at least 2 in each",
-            f"découpage : {n} caractères avec val_fraction {val_fraction} donnent {n_train} pour "
-            f"l'entraînement et {n_val} pour la validation ; au moins 2 attendus dans chacun"))
+            f"découpage : {integer(n)} caractères avec val_fraction {val_fraction} donnent "
+            f"{integer(n_train)} pour l'entraînement et {integer(n_val)} pour la validation ; au moins 2 "
+            "attendus dans chacun"))
     return ids[:n_train], ids[n_train:]
 
 
@@ -287,7 +289,7 @@ class StreamBatcher:
             raise DataError(say(
                 f"batcher: {len(ids)} characters are too few for batch_size {batch_size} × seq_len "
                 f"{seq_len}; expected at least {need} (use a smaller --batch or --seq-len)",
-                f"lots : {len(ids)} caractères sont trop peu pour batch_size {batch_size} × seq_len "
+                f"lots : {integer(len(ids))} caractères sont trop peu pour batch_size {batch_size} × seq_len "
                 f"{seq_len} ; au moins {need} attendus (réduire --batch ou --seq-len)"))
         ids = ids.astype(np.int64, copy=False)
         n = self.batch_size * self.stream_len
@@ -371,12 +373,12 @@ def windowed_dataset(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
                             f"fenêtres : tableau 1-D d'indices attendu, reçu la forme {ids.shape}"))
     if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 1:
         raise ConfigError(say(f"window: expected an integer >= 1, got {window!r}",
-                              f"window : entier >= 1 attendu, reçu {window!r}"))
+                              f"« window » : entier >= 1 attendu, reçu {window!r}"))
     if len(ids) <= window:
         raise DataError(say(f"windows: {len(ids)} characters give no pair for window {window}; "
                             f"expected at least {window + 1}",
-                            f"fenêtres : {len(ids)} caractères ne donnent aucune paire pour window "
-                            f"{window} ; au moins {window + 1} attendus"))
+                            f"fenêtres : {len(ids)} caractères ne donnent aucune paire pour une fenêtre "
+                            f"de {window} ; au moins {window + 1} attendus"))
     ids = ids.astype(np.int64, copy=False)
     X = np.lib.stride_tricks.sliding_window_view(ids[:-1], window).copy()  # (N − window, window)
     y = ids[window:].copy()  # (N − window,)

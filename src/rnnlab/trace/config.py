@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import grouped, say
+from ..i18n import integer, say
 from ..schema import check_depth, no_constant, validate
 from .cells import hooks
 
@@ -80,15 +80,15 @@ def dump_config(value, indent: int = 0) -> str:
 def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
-        raise ConfigError(f"{path}: file not found")
+        raise ConfigError(say(f"{path}: file not found", f"{path} : fichier introuvable"))
     if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
-        most, size = grouped(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
+        most, size = integer(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
         mib = MAX_CONFIG_BYTES // 2**20
         raise ConfigError(say(f"{path}: a config of {size} MiB; a trace is for reading: expected at most "
                               f"{mib} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
-                              f"{path} : une config de {size.replace('.', ',')} Mio ; une trace est faite "
-                              f"pour être lue : au plus {mib} Mio attendus (au plus {most} nombres "
-                              f"montrés). {AT_ANY_SIZE[1]}"))
+                              f"{path} : une configuration de {size.replace('.', ',')} Mio ; une trace "
+                              f"est faite pour être lue : au plus {mib} Mio attendus (au plus {most} "
+                              f"nombres montrés). {AT_ANY_SIZE[1]}"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
@@ -213,7 +213,7 @@ def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
     numbers = T * cells.get(cell).gates * H * (H + D + 1)
     if T <= MAX_TRACE_STEPS and numbers <= MAX_TRACE_NUMBERS:
         return
-    shown, most, T, H, D = (grouped(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
+    shown, most, T, H, D = (integer(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
     raise ConfigError(say(
         f"{src}: a trace of T = {T} steps with H = {H}, D = {D} would show about {shown} numbers; a trace is "
         f"for reading: expected at most {MAX_TRACE_STEPS} steps and {most} numbers. {AT_ANY_SIZE[0]}",

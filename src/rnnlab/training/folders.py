@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 
 # what a run writes in its folder (and --force removes)
 RUN_FILES = ("last.json", "last.safetensors", "last.safetensors.prev", "best.json", "best.safetensors",
@@ -59,19 +59,20 @@ def new_run_folder(out, name: str, command: str, *, force: bool = False, make: b
             again = f"rnnlab {command} --resume {shlex.quote(str(path))}"
             if done < total:
                 shown = f"{done:g} of {total:g} {unit}" if unit == "minutes" else f"step {done} of {total}"
-                shown_fr = f"{done:g} min sur {total:g}" if unit == "minutes" else f"pas {done} sur {total}"
+                shown_fr = (f"{done:g} min sur {total:g}" if unit == "minutes"
+                            else f"pas {integer(done)} sur {integer(total)}")
                 raise ConfigError(say(f"--out {path}: already holds an unfinished run ({shown}); continue it "
                                       f"with: {again} (or choose another --out; nothing was overwritten)",
-                                      f"--out {path} : contient déjà un run inachevé ({shown_fr}) ; le "
-                                      f"reprendre avec : {again} (ou choisir un autre --out ; rien n'a été "
-                                      "écrasé)"))
+                                      f"--out {path} : contient déjà un entraînement inachevé ({shown_fr}) ; "
+                                      f"le reprendre avec : {again} (ou choisir un autre --out ; rien n'a "
+                                      "été écrasé)"))
             if not force:
                 raise ConfigError(say(f"--out {path}: already holds a run (finished); extend it with "
                                       f"{again} --steps N, replace it with --force, or choose another --out "
                                       "(nothing was overwritten)",
-                                      f"--out {path} : contient déjà un run (terminé) ; le prolonger avec "
-                                      f"{again} --steps N, le remplacer avec --force, ou choisir un autre "
-                                      "--out (rien n'a été écrasé)"))
+                                      f"--out {path} : contient déjà un entraînement (terminé) ; le "
+                                      f"prolonger avec {again} --steps N, le remplacer avec --force, ou "
+                                      "choisir un autre --out (rien n'a été écrasé)"))
             for file in RUN_FILES:
                 (path / file).unlink(missing_ok=True)
     if make:

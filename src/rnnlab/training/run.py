@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import CheckpointError, ConfigError, DataError, ValueRangeError
-from ..i18n import say
+from ..i18n import integer, say
 from .history import History, plot, write_csv
 
 FORMAT = "rnnlab.run"
@@ -179,18 +179,20 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     where = directory / f"{name}.json"
     if not directory.is_dir():
         raise CheckpointError(say(f"run folder {directory}: no such directory",
-                                  f"dossier du run {directory} : introuvable"))
+                                  f"dossier d'entraînement {directory} : introuvable"))
     if not where.is_file():
         raise CheckpointError(say(f"{where}: not found (a run writes {name}.json and {name}.safetensors "
                                   "at each evaluation)",
-                                  f"{where} : introuvable (un run écrit {name}.json et {name}.safetensors "
+                                  f"{where} : introuvable (un entraînement écrit {name}.json et "
+                                  f"{name}.safetensors "
                                   "à chaque évaluation)"))
     tensors, meta = load_checkpoint(directory, name, floats=True)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
     if isinstance(fmt, str) and fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
                                   f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
-                                  f"{where} : un run écrit par {OLD_FORMATS[fmt]} (format {fmt!r}) ; "
+                                  f"{where} : un entraînement écrit par {OLD_FORMATS[fmt]} "
+                                  f"(format {fmt!r}) ; "
                                   f"ce rnnlab lit le format {FORMAT!r} version {VERSION} : "
                                   "l'entraîner à nouveau"))
     if fmt != FORMAT or meta.get("version") != VERSION:
@@ -200,7 +202,8 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   f"{where} : point de reprise au {want} attendu, reçu {got}"))
     if meta.get("kind") != kind:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
-                                  f"{where} : run de type {kind!r} attendu, reçu {meta.get('kind')!r}"))
+                                  f"{where} : entraînement de type {kind!r} attendu, reçu "
+                                  f"{meta.get('kind')!r}"))
     validate(meta, RUN, where, "meta")  # every key's type and range, before any is used
     return tensors, meta
 
@@ -263,12 +266,12 @@ class Run:
             raise  # the data changed since the run began: the job's caller explains
         except (CheckpointError, ConfigError, ValueRangeError, TypeError, ValueError) as e:
             raise CheckpointError(say(f"{where}: cannot restore the run ({e})",
-                                      f"{where} : impossible de restaurer le run ({e})")) from None
+                                      f"{where} : impossible de restaurer l'entraînement ({e})")) from None
         self.step, self.elapsed, self.best = meta["step"], float(meta["elapsed_seconds"]), meta.get("best")
         if len(self.history.rows) != self.step:
             raise CheckpointError(say(f"{where}: key 'history': expected {self.step} rows, got "
                                       f"{len(self.history.rows)}",
-                                      f"{where} : clé 'history' : {self.step} lignes attendues, reçu "
+                                      f"{where} : clé « history » : {self.step} lignes attendues, reçu "
                                       f"{len(self.history.rows)}"))
         self.saved, self.saved_step = where, self.step
 
@@ -284,14 +287,16 @@ class Run:
                 now = ", ".join(f"{k}={ours.get(k)!r}" for k in differ)
                 raise ConfigError(say(f"{where}: key {label!r}: the run was saved with {was}, resumed with "
                                       f"{now} (only its budget may change)",
-                                      f"{where} : clé {label!r} : le run a été sauvegardé avec {was}, "
+                                      f"{where} : clé {label!r} : l'entraînement a été sauvegardé avec "
+                                      f"{was}, "
                                       f"repris avec {now} (seul son budget peut changer)"))
         if self.budget.by_steps and meta["step"] > self.budget.steps:
             step, steps = meta["step"], self.budget.steps
             raise ConfigError(say(f"{where}: the run is at step {step}, beyond steps={steps} "
                                   f"(expected at least {step})",
-                                  f"{where} : le run est au pas {step}, au-delà de steps={steps} "
-                                  f"(au moins {step} attendu)"))
+                                  f"{where} : l'entraînement est au pas {integer(step)}, au-delà de "
+                                  f"steps={steps} "
+                                  f"(au moins {integer(step)} attendu)"))
 
     def write_reports(self) -> None:
         """``loss.csv`` and ``loss.png`` of the history so far."""
@@ -341,7 +346,7 @@ class Run:
         loss = row["train_loss"]
         if not math.isfinite(loss):
             raise Diverged(say(f"the training loss is {loss} at step {self.step + 1}",
-                               f"la perte d'entraînement vaut {loss} au pas {self.step + 1}"))
+                               f"la perte d'entraînement vaut {loss} au pas {integer(self.step + 1)}"))
         took = time.perf_counter() - t0
         self.session_steps += 1
         self.session_train_seconds += took
@@ -451,7 +456,7 @@ class Progress:
             columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                        TextColumn(say("loss {task.fields[loss]}", "perte {task.fields[loss]}")),
                        TextColumn("{task.fields[speed]} " + self.unit + say("/s", "/s")),
-                       TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+                       TimeElapsedColumn(), TextColumn(say("ETA", "reste")), TimeRemainingColumn()]
             with RichProgress(*columns, console=self.console, transient=self.transient) as rich_bar:
                 task = rich_bar.add_task(self.description, total=budget.total(),
                                          completed=budget.done(step, elapsed), loss="–", speed="–")
@@ -461,7 +466,7 @@ class Progress:
                     seconds = max(run.elapsed - first_elapsed, 1e-9)
                     speed = (run.step - first_step) * self.per_step / seconds
                     rich_bar.update(task, completed=budget.done(run.step, run.elapsed), loss=f"{loss:.4g}",
-                                    speed=f"{speed:,.0f}")
+                                    speed=integer(round(speed)))
 
                 yield update
 

@@ -54,9 +54,10 @@ def _after(options):
 
 def describe(options):
     if _after(options):
-        return "GRU — " + say("reset after the matmul (PyTorch)", "reset après le produit (PyTorch)")
+        return "GRU — " + say("reset after the matmul (PyTorch)",
+                              "réinitialisation après le produit (PyTorch)")
     return "GRU — " + say("reset before the matmul (Cho et al. 2014's reset, as in the Chapitre)",
-                          "reset avant le produit (le reset de Cho et al. 2014, comme le Chapitre)")
+                          "réinitialisation avant le produit (celle de Cho et al. 2014, comme le Chapitre)")
 
 
 def formula(key, options, backward=False):

@@ -62,7 +62,8 @@ PRESETS = {p.id: p for p in (
     Preset("notebook-code", "Notebook", "the Notebook's code run as is: its five bugs, minimally fixed",
            "le code du Notebook exécuté tel quel : ses cinq erreurs, corrigées a minima", course003.code),
     Preset("notebook-steps", "Notebook", "vocabulary, windows, one-hot, forward, loss, BPTT with clipping",
-           "vocabulaire, fenêtres, one-hot, passe avant, perte, BPTT avec écrêtage", course003.steps),
+           "vocabulaire, fenêtres, vecteurs « one-hot », passe avant, perte, BPTT avec écrêtage",
+           course003.steps),
     Preset("notebook-training", "Notebook",
            "its corrected train_rnn: learning rates that converge and diverge; generation",
            "son train_rnn corrigé : taux qui convergent et qui divergent ; génération",
@@ -70,10 +71,9 @@ PRESETS = {p.id: p for p in (
     Preset("chapitre-gradient", "Chapitre, RNN", "the chapter's ∇_{W_h} h_t as a sum, checked on a scalar "
            "RNN", "le ∇_{W_h} h_t du chapitre sous forme de somme, vérifié sur un RNN scalaire",
            course004.gradient_sum),
-    Preset("chapitre-gru", "Chapitre, GRU", "GRU equations (Cho's reset, Chung's update) on a worked "
-           "example; "
-           "PyTorch's variant", "équations du GRU (reset de Cho, mise à jour de Chung) sur un exemple ; la "
-           "variante "
+    Preset("chapitre-gru", "Chapitre, GRU",
+           "GRU equations (Cho's reset, Chung's update) on a worked example; PyTorch's variant",
+           "équations du GRU (réinitialisation de Cho, mise à jour de Chung) sur un exemple ; la variante "
            "PyTorch", course004.gru),
 )}
 
@@ -87,7 +87,8 @@ def resolve(preset_id: str) -> str:
     """The current id of ``preset_id`` (an id, or an alias from the first release)."""
     pid = ALIASES.get(preset_id, preset_id)
     if pid not in PRESETS:
-        raise ConfigError(f"exercise: expected one of {', '.join(PRESETS)}, got {preset_id!r}")
+        raise ConfigError(say(f"exercise: expected one of {', '.join(PRESETS)}, got {preset_id!r}",
+                              f"exercice : l'un de {', '.join(PRESETS)} attendu, reçu « {preset_id} »"))
     return pid
 
 
@@ -112,10 +113,11 @@ def errata(precision: int = 4):
 
     doc = Document("errata", say("Errata of the course's documents", "Errata des documents du cours"),
                    precision=precision)
-    rows = tuple((pid, e.where, e.seed_says, e.correct, e.why)
+    quoted = (lambda text: text) if say("en", "fr") == "en" else (lambda text: f"« {text} »")
+    rows = tuple((pid, e.where, quoted(e.seed_says), quoted(e.correct), e.why)
                  for pid in PRESETS for e in build(pid, precision).errata)
     headers = ("ID", say("where", "où"), say("the document says", "le document dit"),
-               say("correct", "correct"), say("why", "pourquoi"))
+               say("correct", "corrigé"), say("why", "pourquoi"))
     doc.add(Table(headers, rows, key="errata", fields=("id", "where", "seed_says", "correct", "why")))
     from ...i18n import language
 

@@ -34,6 +34,12 @@ C̃_t = tanh(W_C × [h_{t-1}, x_t] + b_C)   candidate values
 o_t = σ(W_o × [h_{t-1}, x_t] + b_o)      output gate
 C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t          cell state
 h_t = o_t ⊙ tanh(C_t)                    hidden state"""
+LSTM_EQUATIONS_FR = """f_t = σ(W_f × [h_{t-1}, x_t] + b_f)      porte d'oubli
+i_t = σ(W_i × [h_{t-1}, x_t] + b_i)      porte d'entrée
+C̃_t = tanh(W_C × [h_{t-1}, x_t] + b_C)   valeurs candidates
+o_t = σ(W_o × [h_{t-1}, x_t] + b_o)      porte de sortie
+C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t          état de la cellule
+h_t = o_t ⊙ tanh(C_t)                    état caché"""
 
 
 def _lstm_params(ex):
@@ -78,11 +84,11 @@ def ex11(precision=4) -> Document:
                      "0.3, so at t = 3 it stays above 0.4 × 0.2 = 0.08. Both fall at t = 3 when the "
                      "input drops to 0.2.",
                      f"h_t[1] passe de {fmt(h[0, 0], p)} à {fmt(h[1, 0], p)} puis {fmt(h[2, 0], p)} : il "
-                     "suit l'entrée (x = 0,5 ; 0,8 ; 0,2) plus le biais 0,1, amorti par les petits poids "
-                     f"récurrents (0,2 ; 0,1). h_t[2] passe de {fmt(h[0, 1], p)} à {fmt(h[1, 1], p)} puis "
-                     f"{fmt(h[2, 1], p)} : sans biais, il est porté par 0,4 × x_t et garde un peu de son "
-                     "passé par W_hh[2,2] = 0,3 ; à t = 3 il reste au-dessus de 0,4 × 0,2 = 0,08. Les deux "
-                     "baissent à t = 3 quand l'entrée retombe à 0,2.")),
+                     "suit l'entrée (x = 0.5 ; 0.8 ; 0.2) plus le biais 0.1, amorti par les petits poids "
+                     f"récurrents (0.2 ; 0.1). h_t[2] passe de {fmt(h[0, 1], p)} à {fmt(h[1, 1], p)} puis "
+                     f"{fmt(h[2, 1], p)} : sans biais, il est porté par 0.4 × x_t et garde un peu de son "
+                     "passé par W_hh[2,2] = 0.3 ; à t = 3 il reste au-dessus de 0.4 × 0.2 = 0.08. Les deux "
+                     "baissent à t = 3 quand l'entrée retombe à 0.2.")),
             Figure("h", lambda: hidden_state_figure(trace), say("h_t and y_t for t = 0…3 (TP, ex. 1.1)",
                                                                  "h_t et y_t pour t = 0…3 (TP, ex. 1.1)")))
     return doc
@@ -135,14 +141,14 @@ def ex12(precision=4) -> Document:
                      "gradient can be multiplied: the measure that answers the question), the Frobenius norm "
                      "`‖J^k‖_F` (all entries together), the largest entry `max|J^k|` and the scalar view "
                      "`(0.8 × 0.9)^k` which keeps only the diagonal weight 0.8.",
-                     "En remplaçant tanh' par sa moyenne 0,9, chaque facteur est la même matrice `J = 0.9 × "
+                     "En remplaçant tanh' par sa moyenne 0.9, chaque facteur est la même matrice `J = 0.9 × "
                      f"W_hh = {fmt_vector(J[0], 2)}, {fmt_vector(J[1], 2)}`, et le gradient qui remonte de k "
                      f"pas vaut `∂L/∂h_k × J^k`. Quelle taille pour une matrice ? Nous donnons trois normes "
                      "et la vue élément par élément : la norme spectrale `‖J^k‖₂` (le plus grand facteur par "
                      "lequel un gradient amont peut être multiplié : la mesure qui répond à la question), la "
                      "norme de Frobenius `‖J^k‖_F` (tous les coefficients ensemble), le plus grand "
                      "coefficient `max|J^k|` et la vue scalaire `(0.8 × 0.9)^k` qui ne garde que le poids "
-                     "diagonal 0,8.")),
+                     "diagonal 0.8.")),
             Heading(say("1. The gradient after 3, 5 and 10 steps", "1. Le gradient après 3, 5 et 10 pas")),
             Table((say("steps k", "pas k"), "‖J^k‖₂", "‖J^k‖_F", "max|J^k|", "(0.8×0.9)^k"),
                   tuple((str(k), by_k[k]["spectral"], by_k[k]["frobenius"], by_k[k]["max_entry"],
@@ -153,14 +159,14 @@ def ex12(precision=4) -> Document:
                      f"also {fmt(rho, p)} and `‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` "
                      f"exactly, the Frobenius norm is √2 times that, and J^k turns by k × {theta:.2f}° (so "
                      "single entries oscillate under that envelope).",
-                     "W_hh = 0,8·I + 0,1·(rotation de 90°) est une rotation mise à l'échelle : ses valeurs "
-                     f"propres sont 0,8 ± 0,1i, de module √0,65 = {fmt(rho, p)}, et elle est normale, donc "
+                     "W_hh = 0.8·I + 0.1·(rotation de 90°) est une rotation mise à l'échelle : ses valeurs "
+                     f"propres sont 0.8 ± 0.1i, de module √0.65 = {fmt(rho, p)}, et elle est normale, donc "
                      f"sa norme spectrale vaut aussi {fmt(rho, p)} et "
                      f"`‖J^k‖₂ = (0.9 × {fmt(rho, p)})^k = {fmt(0.9 * rho, p)}^k` exactement ; la norme de "
                      f"Frobenius vaut √2 fois plus, et J^k tourne de k × {theta:.2f}° (chaque coefficient "
                      "oscille sous cette enveloppe).")),
             Heading(say("2. When does the gradient fall below 0.01?",
-                        "2. À partir de combien de pas le gradient est-il < 0,01 ?")),
+                        "2. À partir de combien de pas le gradient est-il < 0.01 ?")),
             Text(say(f"Spectral norm: at k = {below['spectral']} (`{fmt(0.9 * rho, p)}^{below['spectral']} = "
                      f"{fmt(by_k[below['spectral']]['spectral'], p)}`, while k = {below['spectral'] - 1} "
                      f"still gives {fmt(by_k[below['spectral'] - 1]['spectral'], p)}); solving "
@@ -172,10 +178,10 @@ def ex12(precision=4) -> Document:
                      f"(`{fmt(0.9 * rho, p)}^{below['spectral']} = "
                      f"{fmt(by_k[below['spectral']]['spectral'], p)}`, alors que k = {below['spectral'] - 1} "
                      f"donne encore {fmt(by_k[below['spectral'] - 1]['spectral'], p)}) ; résoudre "
-                     f"`{fmt(0.9 * rho, p)}^k < 0.01` donne k > ln 0,01 / ln {fmt(0.9 * rho, p)} = "
+                     f"`{fmt(0.9 * rho, p)}^k < 0.01` donne k > ln 0.01 / ln {fmt(0.9 * rho, p)} = "
                      f"{math.log(0.01) / math.log(0.9 * rho):.2f}. Norme de Frobenius : k = "
                      f"{below['frobenius']}. Plus grand coefficient : k = {below['max_entry']}. Vue scalaire "
-                     f"0,72^k : k = {below['diagonal']}. Quelle que soit la mesure, vers 15 pas en arrière "
+                     f"0.72^k : k = {below['diagonal']}. Quelle que soit la mesure, vers 15 pas en arrière "
                      f"le gradient a perdu 99 % de sa taille.")),
             Heading(say("3. Eigenvalues of W_hh greater than 1",
                         "3. Valeurs propres de W_hh supérieures à 1")),
@@ -186,16 +192,16 @@ def ex12(precision=4) -> Document:
                      "the loss becomes NaN; remedy: clip the gradient's norm). Eigenvalues just above 1 are "
                      "not enough when tanh' < 1: with |λ| = 1.05 the factor is 0.945 and the gradient still "
                      f"vanishes ({fmt(rows_mid[9]['spectral'], p)} after 10 steps). It explodes only when "
-                     "|λ| > 1/0.9 = 1.111; and since a saturated tanh has a smaller slope, large weights "
+                     "|λ| > 1/0.9 ≈ 1.111; and since a saturated tanh has a smaller slope, large weights "
                      "also push tanh' towards 0, which fights the explosion.",
-                     "Chaque pas multiplie par 0,9 × W_hh : c'est 0,9 × |λ| qui compte. Avec la même "
-                     "rotation mise à l'échelle |λ| = 1,2, le facteur par pas vaut 1,08 : après 10 pas le "
+                     "Chaque pas multiplie par 0.9 × W_hh : c'est 0.9 × |λ| qui compte. Avec la même "
+                     "rotation mise à l'échelle |λ| = 1.2, le facteur par pas vaut 1.08 : après 10 pas le "
                      f"gradient est {fmt(rows_big[9]['spectral'], p)} fois plus grand, après 50 pas "
                      f"{fmt(rows_big[49]['spectral'], 2)} fois : il explose géométriquement (mises à jour "
                      "qui sautent, perte NaN ; remède : écrêter la norme du gradient). Des valeurs propres à "
-                     "peine supérieures à 1 ne suffisent pas quand tanh' < 1 : avec |λ| = 1,05 le facteur "
-                     f"vaut 0,945 et le gradient disparaît encore ({fmt(rows_mid[9]['spectral'], p)} après "
-                     "10 pas). Il n'explose que si |λ| > 1/0,9 = 1,111 ; et comme une tanh saturée a une "
+                     "peine supérieures à 1 ne suffisent pas quand tanh' < 1 : avec |λ| = 1.05 le facteur "
+                     f"vaut 0.945 et le gradient disparaît encore ({fmt(rows_mid[9]['spectral'], p)} après "
+                     "10 pas). Il n'explose que si |λ| > 1/0.9 ≈ 1.111 ; et comme une tanh saturée a une "
                      "pente plus faible, de grands poids poussent aussi tanh' vers 0, ce qui "
                      "freine l'explosion.")),
             Figure("gradient", lambda: gradient_decay_figure({
@@ -213,8 +219,8 @@ def ex12(precision=4) -> Document:
                         "multiplies on the left. With a constant tanh' ≈ 0.9 both orders give 0.9 × W_hh and "
                         "the same numbers; with real, different slopes they differ.",
                         "La ligne i de la jacobienne vaut tanh'(z_t[i]) fois la ligne i de W_hh : la "
-                        "diagonale multiplie à gauche. Avec une pente constante 0,9 les deux ordres donnent "
-                        "0,9 × W_hh et les mêmes nombres ; avec des pentes réelles "
+                        "diagonale multiplie à gauche. Avec une pente constante 0.9 les deux ordres donnent "
+                        "0.9 × W_hh et les mêmes nombres ; avec des pentes réelles "
                         "différentes, ils diffèrent.")))
     return doc
 
@@ -235,7 +241,7 @@ def ex21(precision=4) -> Document:
     trace = ex21_trace()
     s1 = trace.steps[0].values
     doc.data = {k: trace.series(k)[:, 0] for k in trace.steps[0].values}
-    doc.add(Formula(LSTM_EQUATIONS),
+    doc.add(Formula(say(LSTM_EQUATIONS, LSTM_EQUATIONS_FR)),
             Text(say("Each W has two columns, over `[h_{t-1}, x_t]`. At t = 1 the concatenated input is "
                      "`[h_0, x_1] = [0.0, 1.0]`, so only the second column counts, and `C_0 = 0` makes the "
                      f"forget gate irrelevant: `z_f = 0.2`, `f_1 = σ(0.2) = {fmt(s1['f'][0], p)}`; "
@@ -263,7 +269,7 @@ def ex21(precision=4) -> Document:
                      f"{fmt(trace.steps[2].values['C_tilde'][0], p)} is negative and, with f_3 = "
                      f"{fmt(trace.steps[2].values['f'][0], p)}, the cell state drops to C_3 = "
                      f"{fmt(trace.steps[2].values['C'][0], p)}.",
-                     "À t = 3 l'entrée devient négative (x_3 = −0,3) : le candidat C̃_3 = "
+                     "À t = 3 l'entrée devient négative (x_3 = −0.3) : le candidat C̃_3 = "
                      f"{fmt(trace.steps[2].values['C_tilde'][0], p)} est négatif et, avec f_3 = "
                      f"{fmt(trace.steps[2].values['f'][0], p)}, l'état de cellule retombe à C_3 = "
                      f"{fmt(trace.steps[2].values['C'][0], p)}.")))
@@ -284,12 +290,12 @@ def ex22(precision=4) -> Document:
     trace = ex22_trace()
     v = trace.steps[0].values
     doc.data = {k: trace.series(k) for k in trace.steps[0].values}
-    doc.add(Formula(LSTM_EQUATIONS),
+    doc.add(Formula(say(LSTM_EQUATIONS, LSTM_EQUATIONS_FR)),
             Text(say("The matrices are 2×3 over `[h_1, h_2, x]`: row j gives neuron j. At t = 1, "
                      "`[h_0, x_1] = [0.1, -0.1, 0.8]`. The question asks for t = 1; t = 2 (x_2 = −0.2) "
                      "follows the same way and is shown too.",
                      "Les matrices sont 2×3 sur `[h_1, h_2, x]` : la ligne j donne le neurone j. À t = 1, "
-                     "`[h_0, x_1] = [0.1, -0.1, 0.8]`. La question porte sur t = 1 ; t = 2 (x_2 = −0,2) suit "
+                     "`[h_0, x_1] = [0.1, -0.1, 0.8]`. La question porte sur t = 1 ; t = 2 (x_2 = −0.2) suit "
                      "le même chemin et est montré aussi.")),
             TraceBlock(trace),
             Text(say(f"All values at t = 1: f_1 = {fmt_vector(v['f'], p)}, i_1 = {fmt_vector(v['i'], p)}, "
@@ -351,12 +357,12 @@ def ex23(precision=4) -> Document:
                      "gates) do decay like an RNN's; the cell path is the one that does not have to.",
                      "Le long de l'état de cellule, un pas en arrière est un simple produit élément par "
                      "élément par f_t : aucune matrice de poids ni pente de la fonction d'activation (le RNN "
-                     "multiplie à chaque pas par `diag(tanh') × W_hh`, 0,73 dans l'ex. 1.2). C'est le réseau "
+                     "multiplie à chaque pas par `diag(tanh') × W_hh`, 0.73 dans l'ex. 1.2). C'est le réseau "
                      "qui fixe f_t : s'il apprend f_t ≈ 1, l'erreur remonte intacte sur de nombreux pas (le "
                      "« carrousel d'erreur constante »), et il peut couper le flux là où oublier est utile. "
                      "Les autres chemins (par h_{t-1} et les portes) décroissent comme dans un RNN ; le "
                      "chemin de la cellule n'y est pas obligé.")),
-            Heading(say("2. f_t = 0.9 for 10 steps", "2. f_t = 0,9 pendant 10 pas")),
+            Heading(say("2. f_t = 0.9 for 10 steps", "2. f_t = 0.9 pendant 10 pas")),
             Text(say(f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, about {fmt(f ** n, 2)}: a third of the "
                      f"gradient survives 10 steps, against {fmt(rnn_rows[n - 1]['spectral'], p)} for the RNN "
                      f"of ex. 1.2 ({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} times more). It falls "
@@ -364,7 +370,7 @@ def ex23(precision=4) -> Document:
                      f"`∂C_10/∂C_0 = 0.9^10 = {f ** n:.10f}`, environ {fmt(f ** n, 2)} : un tiers du "
                      f"gradient survit à 10 pas, contre {fmt(rnn_rows[n - 1]['spectral'], p)} pour le RNN de "
                      f"l'ex. 1.2 ({fmt(f ** n / rnn_rows[n - 1]['spectral'], 1)} fois plus). Il ne passe "
-                     f"sous 0,01 qu'après {math.ceil(math.log(0.01) / math.log(f))} pas (RNN : 15).")),
+                     f"sous 0.01 qu'après {math.ceil(math.log(0.01) / math.log(f))} pas (RNN : 15).")),
             Heading(say("3. The condition to avoid the explosion",
                         "3. La condition pour éviter l'explosion")),
             Text(say("Along the cell path the factor is a product of forget gates, each in (0, 1): it can "
@@ -383,7 +389,7 @@ def ex23(precision=4) -> Document:
                      + ", ".join(f"{fmt(np.linalg.norm(J, 2), p)} (t = {t})" for t, J in zip((1, 2, 3), jac))
                      + " : bien en dessous de 1. En pratique on écrête aussi la norme globale du gradient.")),
             Heading(say("∂L/∂W_f with the values of ex. 2.1 and ∂L/∂h_1 = 0.1",
-                        "∂L/∂W_f avec les valeurs de l'ex. 2.1 et ∂L/∂h_1 = 0,1")),
+                        "∂L/∂W_f avec les valeurs de l'ex. 2.1 et ∂L/∂h_1 = 0.1")),
             Text(say("The backward trace below starts from `∂L/∂h_1 = 0.1` (nothing at t = 2, 3, so those "
                      "steps carry zeros). "
                      f"`∂L/∂C_1 = 0.1 × o_1 × (1 − tanh²(C_1)) = {fmt(b1['d_C'][0], p)}`, then "
@@ -402,8 +408,8 @@ def ex23(precision=4) -> Document:
                      f"`∂L/∂W_f = {fmt_vector(back.grads['W_f'][0], p)}`, "
                      f"`∂L/∂b_f = {fmt(back.grads['b_f'][0], p)}`. Les autres portes en reçoivent un, par "
                      f"exemple `∂L/∂W_i = {fmt_vector(back.grads['W_i'][0], p)}` (première colonne nulle car "
-                     "h_0 = 0). Si la perte portait sur h_2 (∂L/∂h_2 = 0,1), C_1 ≠ 0 et "
+                     "h_0 = 0). Si la perte portait sur h_2 (∂L/∂h_2 = 0.1), C_1 ≠ 0 et "
                      f"`∂L/∂W_f = {fmt_vector(back2.grads['W_f'][0], p)}`.")),
-            TraceBlock(trace, say("Backward trace, ∂L/∂h_1 = 0.1", "Trace arrière, ∂L/∂h_1 = 0,1"),
+            TraceBlock(trace, say("Backward trace, ∂L/∂h_1 = 0.1", "Trace arrière, ∂L/∂h_1 = 0.1"),
                        forward=False))
     return doc

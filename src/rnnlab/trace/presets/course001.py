@@ -56,7 +56,9 @@ def lstm_unit(precision=4) -> Document:
     rows = []
     for key, label, printed, value, decimals in SEED_PRINTS:
         agrees = round(exact[key], decimals) == round(value, decimals)
-        rows.append((key, label, printed, exact[key], fmt(exact[key], decimals),
+        # French quotes what the lecture printed (its 4,78 among decimal points included)
+        rows.append((key, say(label, label.replace("input", "entrée")), say(printed, f"« {printed} »"),
+                     exact[key], fmt(exact[key], decimals),
                      "✓" if agrees else say("✗ differs", "✗ diffère")))
     doc.data = {"exact": exact, "seed": {k: v for k, _, _, v, _ in SEED_PRINTS}}
     doc.add(Text(say("The notes walk one LSTM unit through with short-term memory (STM, h_{t-1}) = 1, "
@@ -82,43 +84,43 @@ def lstm_unit(precision=4) -> Document:
                      f"{fmt(exact['C'], 4)}, not 2.96, and the final short-term memory (the unit's output) "
                      f"is h = {fmt(exact['h'], 4)}, which rounds to 0.99, not 0.98.",
                      f"La porte d'oubli garde f = {fmt(exact['f'], 5)} de la mémoire à long terme : 2 × f = "
-                     f"{fmt(exact['fC'], 4)} (le cours : 1,99). La nouvelle mémoire à long terme vaut C = "
-                     f"{fmt(exact['C'], 4)}, pas 2,96, et la mémoire à court terme finale (la sortie de "
-                     f"l'unité) vaut h = {fmt(exact['h'], 4)}, qui s'arrondit à 0,99, pas 0,98.")),
+                     f"{fmt(exact['fC'], 4)} (le cours : 1.99). La nouvelle mémoire à long terme vaut C = "
+                     f"{fmt(exact['C'], 4)}, pas 2.96, et la mémoire à court terme finale (la sortie de "
+                     f"l'unité) vaut h = {fmt(exact['h'], 4)}, qui s'arrondit à 0.99, pas 0.98.")),
             Formula("z_f = 2.7 + 1.63 + 1.62 = 5.95     f = σ(5.95)          C̃ = tanh(1.41 + 0.94 − 0.32)\n"
                     "i = σ(2 + 1.65 + 0.62 = 4.27)      C = 2 f + i C̃         "
                     "h = σ(4.38 − 0.19 + 0.59) tanh(C)"),
-            Erratum(say("Cours, Input Gate", "Cours, porte d'entrée (Input Gate)"), "σ(4.27) = 1.0",
+            Erratum(say("Cours, Input Gate", "Cours, porte d'entrée (« Input Gate »)"), "σ(4.27) = 1.0",
                     f"σ(4.27) = {fmt(exact['i'], 4)}",
                     say("σ never reaches 1; rounded to two decimals it is 0.99. The notes then add the whole "
                         "0.97 as if i = 1; the input gate actually lets through i × C̃ = "
                         f"{fmt(exact['iC'], 4)}.",
-                        "σ n'atteint jamais 1 ; à deux décimales il vaut 0,99. Le cours ajoute ensuite 0,97 "
+                        "σ n'atteint jamais 1 ; à deux décimales il vaut 0.99. Le cours ajoute ensuite 0.97 "
                         "entier comme si i = 1 ; la porte d'entrée laisse en fait passer i × C̃ = "
                         f"{fmt(exact['iC'], 4)}.")),
-            Erratum(say("Cours, Update Gate", "Cours, mise à jour (Update Gate)"), "1.99 + 0.97 = 2.96",
+            Erratum(say("Cours, Update Gate", "Cours, mise à jour (« Update Gate »)"), "1.99 + 0.97 = 2.96",
                     f"C = {fmt(exact['fC'], 4)} + {fmt(exact['iC'], 4)} = {fmt(exact['C'], 4)} (2.95)",
                     say("The sum adds rounded terms and drops the input gate. (This step is not a gate: "
                         "'update gate' is the GRU's z.)",
                         "La somme ajoute des termes arrondis et oublie la porte d'entrée. (Cette étape n'est "
                         "pas une porte : l'« update gate » est le z du GRU.)")),
-            Erratum(say("Cours, Output Gate", "Cours, porte de sortie (Output Gate)"), "h = 0.98",
+            Erratum(say("Cours, Output Gate", "Cours, porte de sortie (« Output Gate »)"), "h = 0.98",
                     f"h = {fmt(exact['o'], 4)} × {fmt(exact['tanh_C'], 4)} = {fmt(exact['h'], 4)} (0.99)",
                     say("0.98 is 0.99 × 0.99 computed from rounded factors; the exact product rounds to "
                         "0.99. The notes also write the input of σ as '4,78' (decimal comma) "
                         "among decimal points.",
-                        "0,98 est 0,99 × 0,99 calculé sur des facteurs arrondis ; le produit exact "
-                        "s'arrondit à 0,99. Le cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu "
+                        "0.98 est 0.99 × 0.99 calculé sur des facteurs arrondis ; le produit exact "
+                        "s'arrondit à 0.99. Le cours écrit aussi l'entrée de σ « 4,78 » (virgule) au milieu "
                         "de points décimaux.")),
-            Erratum(say("Cours, Forget Gate, text", "Cours, porte d'oubli (Forget Gate), texte"),
+            Erratum(say("Cours, Forget Gate, text", "Cours, porte d'oubli (« Forget Gate »), texte"),
                     say("for an input of −10 the sigmoid outputs 0",
                         "pour une entrée de −10 la sigmoïde donne 0"),
                     f"σ(−10) = {1.0 / (1.0 + np.exp(10.0)):.2e}",
                     say("σ is never exactly 0 or 1: at −10 it keeps 0.005 % of the memory ('almost "
                         "completely forgotten').",
-                        "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0,005 % de la mémoire "
+                        "σ ne vaut jamais exactement 0 ni 1 : à −10 elle garde 0.005 % de la mémoire "
                         "(« presque entièrement oubliée »).")),
-            Erratum(say("Cours, Input Gate, text", "Cours, porte d'entrée (Input Gate), texte"),
+            Erratum(say("Cours, Input Gate, text", "Cours, porte d'entrée (« Input Gate »), texte"),
                     say("the tanh determines the proportion of the potential memory to add",
                         "la tanh détermine la proportion de cette mémoire potentielle à ajouter"),
                     say("the sigmoid (input gate i) determines the proportion; tanh makes the candidate C̃",
@@ -313,16 +315,16 @@ def backprop(precision=4) -> Document:
 
 # (architecture, the Cours' input, output and example in French and English, rnnlab's model)
 ARCHITECTURES = (
-    (("many-to-many", "plusieurs-à-plusieurs (many-to-many)"),
+    (("many-to-many", "plusieurs-à-plusieurs (« many-to-many »)"),
      ("a sequence", "une séquence"), ("a sequence", "une séquence"),
      ("predict the next words in a sentence", "Prédire les mots suivants dans une phrase"), "tagger"),
-    (("many-to-one", "plusieurs-à-un (many-to-one)"),
+    (("many-to-one", "plusieurs-à-un (« many-to-one »)"),
      ("a sequence", "une séquence"), ("one output", "une seule sortie"),
      ("predict the next word in a sentence", "Prédire le prochain mot dans une phrase"), "classifier"),
-    (("one-to-many", "un-à-plusieurs (one-to-many)"),
+    (("one-to-many", "un-à-plusieurs (« one-to-many »)"),
      ("one input", "une seule entrée"), ("a sequence", "une séquence"),
      ("generate a caption for an image", "Générer une légende pour une image"), "generator"),
-    (("one-to-one", "un-à-un (one-to-one)"),
+    (("one-to-one", "un-à-un (« one-to-one »)"),
      ("one input", "une seule entrée"), ("one output", "une seule sortie"),
      ("classify a single image", "Classification d'image unique"), "linear"),
 )

@@ -109,14 +109,15 @@ MY_RNN_BUGS = (
      ("__init__ never stores h_size: the first call of forward stops with AttributeError ('myRNN' object has "
       "no attribute 'h_size'). Once it is stored, the 1-D zero state is fine: it broadcasts against the (B, "
       "h_size) batch at the first step.",
-      "__init__ ne stocke jamais h_size : le premier appel de forward s'arrête sur AttributeError ('myRNN' "
-      "object has no attribute 'h_size'). Une fois stocké, l'état nul à une dimension convient : il est "
+      "__init__ ne stocke jamais h_size : le premier appel de la méthode « forward » s'arrête sur "
+      "AttributeError (« 'myRNN' object has no attribute 'h_size' »). Une fois stocké, l'état nul à une "
+      "dimension convient : il est "
       "diffusé sur le lot (B, h_size) dès le premier pas.")),
     ("self.V(x[:,t])", "self.U(x[:, t])",
      ("V is the output layer, Linear(h_size, out_size): fed the (B, d) input it stops with RuntimeError "
       "(mat1 and mat2 shapes cannot be multiplied (5x7 and 10x3)); the input goes through U.",
       "V est la couche de sortie, Linear(h_size, out_size) : appliquée à l'entrée (B, d), elle s'arrête sur "
-      "RuntimeError (mat1 and mat2 shapes cannot be multiplied (5x7 and 10x3)) ; l'entrée passe par U.")),
+      "RuntimeError (« mat1 and mat2 shapes cannot be multiplied (5x7 and 10x3) ») ; l'entrée passe par U.")),
     ("T = x.size(-1)", "T = x.size(1)",
      ("x is (B, T, d): x.size(-1) is d = 7, so the loop silently reads only the first 7 of the 13 steps (the "
       "output does not change when x[:, 7:] does).",
@@ -129,9 +130,14 @@ MY_RNN_BUGS = (
     ("torch.softmax(self.V(h, dim=-1))", "torch.softmax(self.V(h), dim=-1)",
      ("dim is an argument of softmax, not of the Linear layer: TypeError (Linear.forward() got an unexpected "
       "keyword argument 'dim').",
-      "dim est un argument de softmax, pas de la couche Linear : TypeError (Linear.forward() got an "
-      "unexpected keyword argument 'dim').")),
+      "dim est un argument de softmax, pas de la couche Linear : TypeError (« Linear.forward() got an "
+      "unexpected keyword argument 'dim' »).")),
 )
+
+
+# the French of the labels of my_rnn_shapes (its keys stay English: they are data)
+SHAPE_NAMES_FR = {"input x": "entrée x", "h (initial, each step)": "h (initial, à chaque pas)",
+                  "all h_t": "tous les h_t", "row sums of out": "sommes des lignes de out"}
 
 
 def my_rnn_shapes(B, T, d, h_size, classes, rng):
@@ -176,7 +182,7 @@ def ex2(precision=4) -> Document:
                      "la cellule d'Elman de rnnlab (sans torch) : la sortie est (5, 3), un vecteur de "
                      "probabilités par séquence, comme l'indique le TD.")),
             Table((say("tensor", "tenseur"), say("shape", "forme")),
-                  tuple((k, str(tuple(v))) for k, v in shapes.items())))
+                  tuple((say(k, SHAPE_NAMES_FR.get(k, k)), str(tuple(v))) for k, v in shapes.items())))
     return doc
 
 

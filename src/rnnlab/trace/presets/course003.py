@@ -113,34 +113,38 @@ def gradient_check(seed=0):
             "loss_rnnlab": float(ref["loss"])}
 
 
-# the Notebook's bugs, in the order a run meets them: (where, what it writes, correct, (why en, why fr))
+# the Notebook's bugs, in the order a run meets them: ((where en, fr), what it writes, (correct en, fr),
+# (why en, fr))
 NOTEBOOK_BUGS = (
     (("Notebook, train_rnn", "Notebook, train_rnn"), "W_xh, … = initialize_parameters(vocab_size)",
-     "def initialize_parameters(vocab_size): … (the step-3 cell, as a function)",
+     ("def initialize_parameters(vocab_size): … (the step-3 cell, as a function)",
+      "def initialize_parameters(vocab_size): … (la cellule de l'étape 3, en fonction)"),
      ("initialize_parameters is never defined: train_rnn stops at its first line with NameError (name "
       "'initialize_parameters' is not defined).",
       "initialize_parameters n'est jamais défini : train_rnn s'arrête dès sa première ligne sur NameError "
-      "(name 'initialize_parameters' is not defined).")),
-    (("Notebook, one-hot", "Notebook, one-hot"),
+      "(« name 'initialize_parameters' is not defined »).")),
+    (("Notebook, one-hot", "Notebook, vecteurs « one-hot »"),
      "one_hot_dict(len(chars), chars)   # then one_hot_dict[char]",
-     "one_hot = one_hot_dict(len(chars), chars), passed to forward_pass",
+     ("one_hot = one_hot_dict(len(chars), chars), passed to forward_pass",
+      "one_hot = one_hot_dict(len(chars), chars), passé à forward_pass"),
      ("The table is displayed, not kept: the name one_hot_dict is the function, and forward_pass's "
       "one_hot_dict[char] stops with TypeError ('function' object is not subscriptable).",
       "La table est affichée, pas gardée : le nom one_hot_dict désigne la fonction, et le one_hot_dict[char] "
-      "de forward_pass s'arrête sur TypeError ('function' object is not subscriptable).")),
+      "de forward_pass s'arrête sur TypeError (« 'function' object is not subscriptable »).")),
     (("Notebook, backward_pass, targets[t]", "Notebook, backward_pass, targets[t]"),
      "backward_pass(inputs[i], targets[i], …)   # reads targets[t] at every t",
-     "the error y − onehot(targets[i]) at the last step only",
+     ("the error y − onehot(targets[i]) at the last step only",
+      "l'erreur y − onehot(targets[i]) au dernier pas seulement"),
      ("targets[i] is one character; the loop starts at t = 4 and targets[4] stops with IndexError (string "
       "index out of range).",
       "targets[i] est un seul caractère ; la boucle commence à t = 4 et targets[4] s'arrête sur IndexError "
-      "(string index out of range).")),
-    (("Notebook, backward_pass, one-hot", "Notebook, backward_pass, one-hot"),
-     "one_hot_dict[inputs[t]].reshape(1, -1)", "np.array(one_hot_dict[inputs[t]]).reshape(1, -1)",
+      "(« string index out of range »).")),
+    (("Notebook, backward_pass, one-hot", "Notebook, backward_pass, vecteurs « one-hot »"),
+     "one_hot_dict[inputs[t]].reshape(1, -1)", ("np.array(one_hot_dict[inputs[t]]).reshape(1, -1)",) * 2,
      ("The table holds Python lists: .reshape stops with AttributeError ('list' object has no attribute "
       "'reshape').",
-      "La table contient des listes Python : .reshape s'arrête sur AttributeError ('list' object has no "
-      "attribute 'reshape').")),
+      "La table contient des listes Python : .reshape s'arrête sur AttributeError (« 'list' object has no "
+      "attribute 'reshape' »).")),
 )
 
 
@@ -162,7 +166,7 @@ def code(precision=4) -> Document:
                      "quatre erreurs, rencontrées dans cet ordre quand on appelle train_rnn ; chacune, ce "
                      "qu'elle casse, et la plus petite correction :")))
     for where, wrong, right, why in NOTEBOOK_BUGS:
-        doc.add(Erratum(say(*where), wrong, right, say(*why)))
+        doc.add(Erratum(say(*where), wrong, say(*right), say(*why)))
     doc.add(Text(say(f"With those fixed, the gradients can be compared. The loss train_rnn prints uses the "
                      f"last output only, but backward_pass adds an output error at every step. On the first "
                      f"window ('{check['window']}' → '{check['target']}', 50 hidden units, the Notebook's "
@@ -172,10 +176,11 @@ def code(precision=4) -> Document:
                      f"they agree with rnnlab's BPTT to {last_max:.1e}:",
                      f"Une fois celles-ci corrigées, on peut comparer les gradients. La perte qu'affiche "
                      f"train_rnn n'utilise que la dernière sortie, mais backward_pass ajoute une erreur de "
-                     f"sortie à chaque pas. Sur la première fenêtre ('{check['window']}' → "
-                     f"'{check['target']}', 50 neurones cachés, les poids N(0, 0.01²) du Notebook tirés d'un "
+                     f"sortie à chaque pas. Sur la première fenêtre ({_shown(check['window'])} → "
+                     f"{_shown(check['target'])}, 50 neurones cachés, les poids N(0, 0.01²) du Notebook "
+                     "tirés d'un "
                      f"générateur fixé), exécutée en lui donnant le caractère suivant à chaque pas "
-                     f"('{check['next_chars']}'), ses gradients diffèrent de ceux de sa perte jusqu'à "
+                     f"({_shown(check['next_chars'])}), ses gradients diffèrent de ceux de sa perte jusqu'à "
                      f"{every_max:.2f} (en relatif) ; avec l'erreur au dernier pas seulement, ils concordent "
                      f"avec la BPTT de rnnlab à {last_max:.1e} près :")),
             Table((say("parameter", "paramètre"), say("every output (Notebook)", "chaque sortie (Notebook)"),
@@ -185,7 +190,9 @@ def code(precision=4) -> Document:
                       "au gradient de L selon rnnlab")),
             Erratum(say("Notebook, backward_pass against train_rnn's loss", "Notebook, backward_pass contre "
                         "la perte de train_rnn"),
-                    "loss = −log y_T[target];  backward: dy = y_t − onehot(targets[t]) at every t",
+                    say("loss = −log y_T[target];  backward: dy = y_t − onehot(targets[t]) at every t",
+                        "perte = −log y_T[cible] ; rétropropagation : dy = y_t − onehot(targets[t]) à "
+                        "chaque t"),
                     say("dy = y_T − onehot(target) at t = T only (0 before)", "dy = y_T − onehot(cible) à t "
                         "= T seulement (0 avant)"),
                     say(f"The gradient is not that of the loss printed: up to {every_max:.2f} relative "
@@ -250,8 +257,9 @@ def generate(p, start, length, char_to_idx):
 
 
 def _shown(ch) -> str:
-    """A character or a window in quotes, so that a space is visible."""
-    return repr(ch)
+    """A character or a window in quotes, so that a space is visible: ``' '`` in English, « ␣ » in
+    French (which quotes with guillemets)."""
+    return say(repr(ch), f"« {ch.replace(' ', '␣')} »")
 
 
 def steps(precision=4) -> Document:
@@ -289,10 +297,10 @@ def steps(precision=4) -> Document:
                      f"paires (la phrase a {len(SENTENCE)} caractères). Les cinq premières :")),
             Table((say("input", "entrée"), say("target", "cible")),
                   tuple((_shown(a), _shown(b)) for a, b in zip(inputs[:5], targets[:5]))),
-            Heading(say("3. One-hot", "3. One-hot")),
+            Heading(say("3. One-hot", "3. Vecteurs « one-hot »")),
             Text(say(f"x_t = e_index: {V} zeros with a 1 at the character's index; 'e' (index "
                      f"{char_to_idx['e']}) is {np.eye(V, dtype=int)[char_to_idx['e']].tolist()}.",
-                     f"x_t = e_indice : {V} zéros avec un 1 à l'indice du caractère ; 'e' (indice "
+                     f"x_t = e_indice : {V} zéros avec un 1 à l'indice du caractère ; « e » (indice "
                      f"{char_to_idx['e']}) vaut {np.eye(V, dtype=int)[char_to_idx['e']].tolist()}.")),
             Heading(say("4. Forward pass and loss", "4. Passe avant et perte")),
             Formula("h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h),  h_0 = 0\n"
@@ -300,7 +308,8 @@ def steps(precision=4) -> Document:
             Text(say(f"On the first window '{window}' → '{target}', with the Notebook's weights N(0, 0.01²) "
                      f"({HIDDEN} hidden units, drawn from a fixed generator): the output is nearly uniform "
                      f"(1/{V} = {fmt(1 / V, p)}), so L = {fmt(loss, p)} ≈ ln {V} = {fmt(np.log(V), p)}.",
-                     f"Sur la première fenêtre '{window}' → '{target}', avec les poids N(0, 0.01²) du "
+                     f"Sur la première fenêtre {_shown(window)} → {_shown(target)}, avec les poids "
+                     "N(0, 0.01²) du "
                      f"Notebook ({HIDDEN} neurones cachés, tirés d'un générateur fixé) : la sortie est "
                      f"presque uniforme (1/{V} = {fmt(1 / V, p)}), donc L = {fmt(loss, p)} ≈ ln {V} = "
                      f"{fmt(np.log(V), p)}.")),
@@ -310,10 +319,13 @@ def steps(precision=4) -> Document:
                   say("the three most probable characters, and the target", "les trois caractères les plus "
                       "probables, et la cible")),
             Heading(say("5. BPTT with clipping", "5. BPTT avec écrêtage")),
-            Formula("∂L/∂z = y − onehot(target)   (at t = T only)\n∂L/∂h_t = W_hyᵀ ∂L/∂z [t = T] + W_hhᵀ "
-                    "∂L/∂a_{t+1},   ∂L/∂a_t = (1 − h_t²) ⊙ ∂L/∂h_t\n∂L/∂W_xh = Σ_t ∂L/∂a_t x_tᵀ,   ∂L/∂W_hh "
-                    "= Σ_t ∂L/∂a_t h_{t-1}ᵀ,   ∂L/∂b_h = Σ_t ∂L/∂a_t\nclip: each coordinate to [−5, 5];   θ "
-                    "← θ − lr ∂L/∂θ"),
+            Formula(say("∂L/∂z = y − onehot(target)   (at t = T only)",
+                        "∂L/∂z = y − onehot(cible)   (à t = T seulement)")
+                    + "\n∂L/∂h_t = W_hyᵀ ∂L/∂z [t = T] + W_hhᵀ ∂L/∂a_{t+1},   "
+                    "∂L/∂a_t = (1 − h_t²) ⊙ ∂L/∂h_t\n∂L/∂W_xh = Σ_t ∂L/∂a_t x_tᵀ,   "
+                    "∂L/∂W_hh = Σ_t ∂L/∂a_t h_{t-1}ᵀ,   ∂L/∂b_h = Σ_t ∂L/∂a_t\n"
+                    + say("clip: each coordinate to [−5, 5];   θ ← θ − lr ∂L/∂θ",
+                          "écrêtage : chaque coordonnée dans [−5, 5] ;   θ ← θ − lr ∂L/∂θ")),
             Table((say("parameter", "paramètre"), "max |∂L/∂θ|", say("clipped coordinates", "coordonnées "
                        "écrêtées"),
                    say("difference from rnnlab", "écart à rnnlab")),
@@ -437,7 +449,8 @@ def training(precision=4) -> Document:
                      f"writes {_shown(d['sliding'])}.",
                      f"Entraîné à {d['best']:g} pendant {EPOCHS} époques, le modèle prédit le bon caractère "
                      f"suivant pour {d['right']} des {len(inputs)} fenêtres. Le generate_text du Notebook, "
-                     f"glouton à partir de 'e' et nourri un caractère à la fois avec son état reporté, écrit "
+                     "glouton à partir de « e » et nourri un caractère à la fois avec son état reporté, "
+                     "écrit "
                      f"{_shown(d['greedy'])} : le modèle a été entraîné sur des fenêtres de 5 caractères "
                      f"lues depuis un état nul, pas sur un état reporté le long d'un texte, donc après "
                      f"quelques caractères il dérive. Prédire chaque caractère à partir des 5 derniers, "

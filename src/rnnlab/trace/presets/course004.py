@@ -42,18 +42,21 @@ def gru(precision=4) -> Document:
     after = gru_trace("after")
     h_b, h_a = trace.series("h"), after.series("h")
     doc.data = {k: trace.series(k) for k in trace.steps[0].values} | {"h_after": h_a}
-    doc.add(Formula("z_t = σ(W_z × [h_{t-1}, x_t] + b_z)          update gate\n"
-                    "r_t = σ(W_r × [h_{t-1}, x_t] + b_r)          reset gate\n"
-                    "h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)      candidate\n"
-                    "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t"),
+    gates = (say("update gate", "porte de mise à jour"), say("reset gate", "porte de réinitialisation"),
+             say("candidate", "candidat"))
+    doc.add(Formula("z_t = σ(W_z × [h_{t-1}, x_t] + b_z)          %s\n"
+                    "r_t = σ(W_r × [h_{t-1}, x_t] + b_r)          %s\n"
+                    "h̃_t = tanh(W × [r_t ⊙ h_{t-1}, x_t] + b)      %s\n"
+                    "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t" % gates),
             Text(say("Whose equations? The reset before the product with W is Cho et al. 2014's; the update "
                      "`h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` is the convention of Chung et al. 2014 and "
                      "d2l. Cho et al. write `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t`: the chapter keeps "
                      "Cho's reset and flips Cho's z.",
-                     "À qui sont ces équations ? Le reset avant le produit par W est celui de Cho et al. "
+                     "À qui sont ces équations ? La porte de réinitialisation (« reset ») appliquée avant le "
+                     "produit par W est celle de Cho et al. "
                      "2014 ; la mise à jour `h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t` est la convention de "
                      "Chung et al. 2014 et de d2l. Cho et al. écrivent `h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ "
-                     "h̃_t` : le chapitre garde le reset de Cho et inverse son z.")),
+                     "h̃_t` : le chapitre garde la réinitialisation de Cho et inverse son z.")),
             Text(say("Two hidden units, one input, three steps. z_t decides, per unit, how much of the "
                      "candidate h̃_t replaces the old state; r_t decides how much of h_{t-1} the candidate "
                      "may look at (here before the product with W). `a_z`, `a_r`, `a_h` are the "
@@ -73,15 +76,15 @@ def gru(precision=4) -> Document:
                      "changés de signe ; et il applique r après le produit caché "
                      "(`n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`). Avec les mêmes poids la seconde "
                      "différence change les nombres :")),
-            Table(("t", say("h_t, reset before (course)", "h_t, reset avant (cours)"),
-                   say("h_t, reset after (PyTorch)", "h_t, reset après (PyTorch)")),
+            Table(("t", say("h_t, reset before (course)", "h_t, réinitialisation avant (cours)"),
+                   say("h_t, reset after (PyTorch)", "h_t, réinitialisation après (PyTorch)")),
                   tuple((str(t + 1), fmt_vector(h_b[t], p), fmt_vector(h_a[t], p)) for t in range(len(h_b)))),
             Text(say(f"At t = 1 both agree only through the r-free parts; by t = 3 they differ by "
                      f"{fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab has both "
                      "(`GRU(..., reset=\"before\")` for the course, the default \"after\" for PyTorch).",
                      f"À t = 3 elles diffèrent de {fmt(np.abs(h_b[-1] - h_a[-1]).max(), p)}. rnnlab a les "
-                     "deux (`GRU(..., reset=\"before\")` pour le cours, \"after\" par "
-                     "défaut pour PyTorch).")),
+                     "deux (`GRU(..., reset=\"before\")` pour le cours, `reset=\"after\"`, le défaut, "
+                     "pour PyTorch).")),
             Erratum(say("Chapitre, GRU, citation", "Chapitre, GRU, citation"),
                     say("h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, citing Cho et al. 2014",
                         "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, en citant Cho et al. 2014"),
@@ -92,7 +95,7 @@ def gru(precision=4) -> Document:
                     say("The same family with z ↔ 1 − z: a z learnt in one convention is 1 − z in the other. "
                         "Only the reset before the product is Cho's.",
                         "La même famille avec z ↔ 1 − z : un z appris dans une convention vaut 1 − z dans "
-                        "l'autre. Seul le reset avant le produit est celui de Cho.")))
+                        "l'autre. Seule la réinitialisation avant le produit est celle de Cho.")))
     return doc
 
 

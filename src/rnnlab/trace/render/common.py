@@ -11,6 +11,27 @@ from ..cells import hooks
 from ..layout import state_text
 
 
+def colon() -> str:
+    """A colon after a label, as the language writes it: ``": "``, or ``" : "`` in French."""
+    return say(": ", "\u00a0: ")
+
+
+def erratum_line(block, where=str, said=str, plain=str) -> tuple:
+    """``(lead, seed_says, joint, correct)`` of an erratum's sentence, punctuated in the current
+    language: ``(where): the document says`` X ``; correct:`` Y (each renderer styles Y); French
+    quotes what the document says, and its correction, between « ». A renderer that marks up its
+    pieces passes ``where`` and ``said`` (the place; what is said and the correction) and
+    ``plain`` (the words between them, e.g. escaped)."""
+    french = say("en", "fr") == "fr"
+
+    def quote(text):
+        return plain("«\u00a0") + said(text) + plain("\u00a0»") if french else said(text)
+
+    return (f"({where(block.where)})" + plain(colon() + say("the document says ", "le document dit ")),
+            quote(block.seed_says),
+            plain(say("; correct: ", "\u00a0; corrigé\u00a0: ")), quote(block.correct))
+
+
 def trace_facts(trace, precision) -> list:
     """``[(label, text), …]``: what a reader needs to redo the computation by hand."""
     hook = hooks(trace.cell)
@@ -29,7 +50,7 @@ def trace_facts(trace, precision) -> list:
         ups = [f"∂L/∂h_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream.items())]
         ups += [f"∂L/∂y_{t} = {fmt_given(v, precision)}" for t, v in sorted(back.upstream_y.items())]
         if back.loss is not None:
-            targets = ", ".join(f"t={t}: {fmt_given(v, precision)}"
+            targets = ", ".join(f"t={t}{colon()}{fmt_given(v, precision)}"
                                 for t, v in sorted(back.loss["targets"].items()))
             facts.append((say("loss", "perte"),
                           f"{back.loss['type']} ({targets}) = {back.loss['value']:.{precision}f}"))

@@ -1,5 +1,6 @@
-"""LaTeX rendering: a complete article (pdflatex, utf8) for a teacher's handout. Inline
-mathematics written between backticks in the course's Unicode notation becomes ``$…$``."""
+"""LaTeX rendering: a complete article (pdflatex, utf8) for a teacher's handout. Mathematics in
+the course's Unicode notation (displayed formulas, inline spans between backticks) is typeset by
+:func:`rnnlab.typeset.formula_latex`, the parse that also writes the HTML page's MathML."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import os
 import re
 
 from ...i18n import say
+from ...typeset import formula_latex, is_code
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import save_figure, trace_facts
+from .common import colon, erratum_line, save_figure, trace_facts
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
@@ -24,20 +26,16 @@ _MATH = [("C̃", r"\tilde{C}"), ("h̃", r"\tilde{h}"), ("σ", r"\sigma "), ("×"
          ("≥", r"\ge "), ("→", r"\to "), ("√", r"\surd "), ("‖", r"\|"), ("…", r"\dots "), ("·", r"\cdot "),
          ("∞", r"\infty "), ("≠", r"\neq "), ("θ", r"\theta "), ("%", r"\%"), ("w̄", r"\bar{w}"),
          ("∈", r"\in "), ("✓", r"\checkmark "), ("✗", r"\times "), ("⇒", r"\Rightarrow "), ("₂", "_2"),
-         ("±", r"\pm "), ("°", r"^\circ "), ("|", "|")]
-_WORDS = [("tanh", r"\tanh "), ("softmax", r"\mathrm{softmax}"), ("diag", r"\mathrm{diag}"),
-          ("exp", r"\exp "), ("ReLU", r"\mathrm{ReLU}"), ("arccos", r"\arccos "), ("ln", r"\ln ")]
+         ("±", r"\pm "), ("°", r"^\circ "), ("|", "|"), ("←", r"\leftarrow "), ("↔", r"\leftrightarrow "),
+         ("∇", r"\nabla "), ("⋯", r"\cdots ")]
 _TEXT_ESCAPES = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")]
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
+                 ("\u00a0", "~"), ("\u202f", r"\,")]  # French no-break spaces (after "~" is escaped)
 
 
 def tex_math(text: str) -> str:
-    """Course Unicode notation -> LaTeX math (without the dollars)."""
-    for word, tex in _WORDS:
-        text = re.sub(rf"(?<![A-Za-z\\]){word}(?![A-Za-z])", lambda m, tex=tex: tex, text)
-    for uni, tex in _MATH:
-        text = text.replace(uni, tex)
-    return text
+    """Course Unicode notation -> LaTeX math (without the dollars), by :func:`formula_latex`."""
+    return formula_latex(text)
 
 
 # names with subscripts outside backticks (h_{t-1}, W_f, z_f,1) become inline math too
@@ -45,21 +43,27 @@ _SUBSCRIPTED = re.compile(r"(?<![`\w])[A-Za-z][\u0303\u0304]?(?:_\{[^{}`]*\}|_[A
                           r"(?=[^`]*(?:`[^`]*`[^`]*)*$)")
 
 
+def _escaped(part: str) -> str:
+    """Text with LaTeX's special characters escaped and stray symbols as math."""
+    for char, esc in _TEXT_ESCAPES:
+        part = part.replace(char, esc)
+    for uni, tex in _MATH:
+        if uni not in ("%", "|"):
+            part = part.replace(uni, f"${tex.strip()}$")
+    return part
+
+
 def tex_text(text: str) -> str:
-    """A paragraph: escaped text, `…` spans as inline math, stray symbols as math."""
+    """A paragraph: escaped text, `…` spans as inline math (or typewriter, when they are code),
+    stray symbols as math."""
     parts = (_SUBSCRIPTED.sub(lambda m: f"`{m.group(0)}`", text).split("`") if text.count("`") % 2 == 0
              else [text])
     out = []
     for k, part in enumerate(parts):
         if k % 2:
-            out.append(f"${tex_math(part)}$")
-            continue
-        for char, esc in _TEXT_ESCAPES:
-            part = part.replace(char, esc)
-        for uni, tex in _MATH:
-            if uni not in ("%", "|"):
-                part = part.replace(uni, f"${tex.strip()}$")
-        out.append(part)
+            out.append(rf"\texttt{{{_escaped(part)}}}" if is_code(part) else f"${tex_math(part)}$")
+        else:
+            out.append(_escaped(part))
     return "".join(out)
 
 
@@ -100,12 +104,10 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
             out += [rf"\{cmd}*{{{tex_text(block.text)}}}", ""]
         elif isinstance(block, Text):
             out += [tex_text(block.text), ""]
-        elif isinstance(block, Formula) and block.text.isascii():  # code, ASCII drawings: kept verbatim
+        elif isinstance(block, Formula) and is_code(block.text):  # code, ASCII drawings: kept verbatim
             out += [r"{\footnotesize", r"\begin{verbatim}", block.text, r"\end{verbatim}", "}", ""]
         elif isinstance(block, Formula):
-            lines = [re.sub(r" {2,}", r"\\quad ", rf"\texttt{{{tex_text(line)}}}") if line.strip() else ""
-                     for line in block.text.splitlines()]
-            out += [r"\begin{flushleft}", " \\\\\n".join(l for l in lines if l), r"\end{flushleft}", ""]
+            out += [r"\[", formula_latex(block.text), r"\]", ""]
         elif isinstance(block, Table):
             if block.caption:
                 out += [rf"\noindent\emph{{{tex_text(block.caption)}}}", ""]
@@ -119,11 +121,11 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
                         rf"\includegraphics[width=0.7\linewidth]{{{os.path.basename(png)}}}\\",
                         rf"\emph{{{tex_text(block.caption)}}}", r"\end{center}", ""]
             else:
-                out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + ': ' + block.caption)}}}", ""]
+                out += [rf"\emph{{{tex_text(say('Figure', 'Figure') + colon() + block.caption)}}}", ""]
         elif isinstance(block, Erratum):
-            out += [r"\begin{quote}", rf"\textbf{{Erratum}} ({tex_text(block.where)}): "
-                    + tex_text(say("the document says ", "le document dit ") + block.seed_says + "; "
-                               + say("correct: ", "correct : ")) + rf"\textbf{{{tex_text(block.correct)}}}. "
+            lead, says, joint, correct = erratum_line(block)
+            out += [r"\begin{quote}", r"\textbf{Erratum} " + tex_text(lead + says + joint)
+                    + rf"\textbf{{{tex_text(correct)}}}. "
                     + tex_text(block.why), r"\end{quote}", ""]
     out += [r"\end{document}", ""]
     return "\n".join(out)
@@ -132,7 +134,7 @@ def render_latex(doc, figure_dir=None, figure_stem=None) -> str:
 def _trace(block, precision) -> list:
     trace = block.trace
     out = [rf"\paragraph{{{tex_text(block.title)}}}" if block.title else "", r"\begin{itemize}"]
-    out += [rf"\item {tex_text(label)}: \texttt{{{tex_text(text)}}}"
+    out += [rf"\item {tex_text(label + colon())}\texttt{{{tex_text(text)}}}"
             for label, text in trace_facts(trace, precision)]
     out += [r"\end{itemize}", r"{\small"]
     headers = column_headers()
@@ -152,7 +154,7 @@ def _trace(block, precision) -> list:
                     for r in step_rows(trace, step, precision, style="latex", backward=True)]
             out += ["", rf"\noindent\emph{{{tex_text(say('backward', 'arrière'))}, $t = {step.t}$}}", ""]
             out += _tabular(headers, rows, precision, math_columns=(0, 1, 2), spec=spec)
-        rows = [(r.label, "", tex_math(r.arithmetic), r.value)
+        rows = [(r.label, "", r.arithmetic, r.value)  # already LaTeX
                 for r in gradient_rows(trace, precision, style="latex")]
         out += _tabular((say("gradient", "gradient"), "", say("terms t = 1…T", "termes t = 1…T"),
                          say("value", "valeur")),

@@ -7,7 +7,7 @@ import os
 from ...i18n import say
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import save_figure, trace_facts
+from .common import colon, erratum_line, save_figure, trace_facts
 
 
 def _cell(text) -> str:
@@ -49,20 +49,18 @@ def render_markdown(doc, figure_dir=None, figure_stem=None) -> str:
                 png = save_figure(block, figure_dir, figure_stem or doc.id)[0]
                 out += [f"![{block.caption}]({os.path.basename(png)})", "", f"*{block.caption}*", ""]
             else:
-                out += [f"*{say('Figure', 'Figure')}: {block.caption}* "
+                out += [f"*{say('Figure', 'Figure')}{colon()}{block.caption}* "
                         + say("(write it with `--out FILE.md`)", "(l'écrire avec `--out FICHIER.md`)"), ""]
         elif isinstance(block, Erratum):
-            out += [f"> **{say('Erratum', 'Erratum')}** ({block.where}): " + say("the document says ", "le "
-                    "document dit ")
-                    + f"{block.seed_says}; " + say("correct: ", "correct : ")
-                    + f"**{block.correct}**. {block.why}", ""]
+            lead, says, joint, correct = erratum_line(block)
+            out += [f"> **{say('Erratum', 'Erratum')}** {lead}{says}{joint}**{correct}**. {block.why}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def _trace(block, precision) -> list:
     trace = block.trace
     out = [f"**{block.title}**", ""] if block.title else []
-    out += [f"- {label}: `{text}`" for label, text in trace_facts(trace, precision)] + [""]
+    out += [f"- {label}{colon()}`{text}`" for label, text in trace_facts(trace, precision)] + [""]
     headers = column_headers()
     if block.forward:
         for step in trace.steps:

@@ -8,11 +8,12 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
+from rich.text import Text as RichText
 
-from ...i18n import say
+from ...i18n import no_break_spaces, say
 from ..document import Erratum, Figure, Formula, Heading, Table, Text, TraceBlock, fmt
 from ..layout import column_headers, gradient_rows, step_rows
-from .common import save_figure, trace_facts
+from .common import colon, erratum_line, save_figure, trace_facts
 
 
 def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) -> str:
@@ -25,7 +26,7 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
             console.print()
             console.print(f"[bold underline]{escape(block.text)}[/bold underline]")
         elif isinstance(block, Text):
-            console.print(escape(block.text.replace("`", "")))
+            _paragraph(console, escape(block.text.replace("`", "")))
         elif isinstance(block, Formula):
             for line in block.text.splitlines():
                 console.print("    " + escape(line))
@@ -43,11 +44,39 @@ def render_text(doc, figure_dir=None, figure_stem=None, color=False, width=110) 
                                   f"figure « {block.name} » : "
                                   "l'écrire avec --out FICHIER ou --figures DOSSIER"))
         elif isinstance(block, Erratum):
-            console.print(f"[bold red]{say('Erratum', 'Erratum')}[/bold red] ({escape(block.where)}): "
-                          + say("the document says ", "le document dit ") + escape(block.seed_says) + "; "
-                          + say("correct: ", "correct : ") + f"[bold]{escape(block.correct)}[/bold]. "
-                          + escape(block.why))
+            lead, says, joint, correct = erratum_line(block)
+            _paragraph(console, f"[bold][red]{say('Erratum', 'Erratum')}[/red][/bold] {escape(lead)}"
+                                f"{escape(says)}{joint}[bold]{escape(correct)}[/bold]. " + escape(block.why))
     return buf.getvalue()
+
+
+def _paragraph(console, markup: str) -> None:
+    """Print a paragraph (rich markup without spaces in its tags). French binds the space before
+    ``:`` ``;`` ``?`` ``!`` ``»`` and after ``«`` and wraps here, at ASCII spaces: rich would break
+    at a no-break space too and start a line with a colon."""
+    if say("en", "fr") == "en":
+        console.print(markup)
+        return
+    for paragraph in RichText.from_markup(no_break_spaces(markup)).split("\n"):
+        cuts = _ascii_breaks(paragraph.plain, console.width)
+        pieces = paragraph.divide([k for cut in cuts for k in (cut, cut + 1)])
+        for line in pieces[::2]:  # the odd pieces are the spaces the lines were cut at
+            console.print(line, soft_wrap=True)
+
+
+def _ascii_breaks(plain: str, width: int) -> list:
+    """Where to cut ``plain`` into lines of at most ``width`` characters: at ASCII spaces only
+    (a word longer than a line stays whole)."""
+    cuts, start = [], 0
+    while len(plain) - start > width:
+        cut = plain.rfind(" ", start, start + width + 1)
+        if cut <= start:
+            cut = plain.find(" ", start + width)
+            if cut < 0:
+                break
+        cuts.append(cut)
+        start = cut + 1
+    return cuts
 
 
 def _table(headers, rows, caption, precision):
@@ -65,7 +94,7 @@ def _trace(console, block, precision):
         console.print(f"[bold]{escape(block.title)}[/bold]")
     for label, text in trace_facts(trace, precision):
         console.print(f"  {escape(label)} = {escape(text)}" if "=" not in text
-                      else f"  {escape(label)}: {escape(text)}")
+                      else f"  {escape(label)}{colon()}{escape(text)}")
     headers = column_headers()
     if block.forward:
         for step in trace.steps:
