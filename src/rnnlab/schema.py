@@ -71,7 +71,7 @@ def load_json(text: str, where, error=CheckpointError, max_depth: int = MAX_DEPT
         raise error(say(f"{where}: corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
                         f"{where} : JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")) from None
     except ValueError as e:  # NaN, Infinity
-        raise error(f"{where}: {e}") from None
+        raise error(say(f"{where}: {e}", f"{where} : {e}")) from None
 
 
 def _kind(value) -> str:
@@ -94,8 +94,13 @@ def _fits(value, kind: str) -> bool:
 
 
 def _show(value) -> str:
-    text = json.dumps(value) if _kind(value) in ("integer", "number", "boolean", "null", "string") \
-        else _kind(value)
+    """A value as a message quotes it: JSON (a string between « » in French), a container by its kind."""
+    if isinstance(value, str):
+        text = say(json.dumps(value), f"« {value} »")
+    elif _kind(value) in ("integer", "number", "boolean", "null"):
+        text = json.dumps(value)
+    else:
+        text = say(_kind(value), _FRENCH.get(_kind(value), _kind(value)))
     return text if len(text) <= 40 else text[:37] + "…"
 
 
@@ -138,9 +143,10 @@ def validate(value, schema: dict, where, path: str = "", error=CheckpointError) 
         if isinstance(value, dict):
             missing = [k for k in schema.get("required", ()) if k not in value]
             if missing:
-                full, keys = f"{path}.{missing[0]}" if path else missing[0], ", ".join(schema["required"])
-                raise error(say(f"{where}: key {full!r} is missing (expected keys {keys})",
-                                f"{where} : la clé {full!r} manque (clés attendues : {keys})"))
+                full, keys = f"{path}.{missing[0]}" if path else missing[0], schema["required"]
+                raise error(say(f"{where}: key {full!r} is missing (expected keys {', '.join(keys)})",
+                                f"{where} : la clé {full!r} manque (clés attendues : "
+                                f"{', '.join(f'« {k} »' for k in keys)})"))
             properties, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
             for k, v in reversed(value.items()):
                 sub = properties.get(k, extra)

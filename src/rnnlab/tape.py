@@ -248,11 +248,13 @@ def expression_tape(text: str, variables: dict):
     except (ArithmeticError, ValueError) as exc:  # math.exp overflow, log(−1), x / 0
         if isinstance(exc, ConfigError):
             raise
-        why = say("float64 overflow", "dépassement de float64") if isinstance(exc, OverflowError) else exc
+        overflow = isinstance(exc, OverflowError)
         raise ValueRangeError(say(f"expression {text!r}: expected values within float64 and the functions' "
-                                  f"domains, got {why}",
+                                  f"domains, got {'float64 overflow' if overflow else exc}",
                                   f"expression {text!r} : valeurs dans float64 et dans le domaine des "
-                                  f"fonctions attendues, reçu {why}")) from None
+                                  "fonctions attendues, reçu "
+                                  + ("un dépassement de float64" if overflow else
+                                     "une valeur hors du domaine d'une fonction"))) from None
     bad = [f"w_{n.index}" for n in tape.nodes if not (math.isfinite(n.data) and math.isfinite(n.grad))]
     if bad:
         raise ValueRangeError(say(f"expression {text!r}: expected finite values, got {bad[0]} (or its "

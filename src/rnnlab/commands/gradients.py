@@ -203,8 +203,8 @@ def _matrix(args, console) -> int:
         most = integer(PLOTTED_STEPS)
         raise ConfigError(say(f"--steps {args.steps}: --plot draws every n up to --steps; expected at most "
                               f"{most} with --plot",
-                              f"--steps {args.steps} : --plot trace chaque n jusqu'à --steps ; au plus "
-                              f"{most} attendus avec --plot"))
+                              f"--steps {integer(args.steps)} : --plot trace chaque n jusqu'à --steps ; "
+                              f"au plus {most} attendus avec --plot"))
     flow = linearised_flow(parse_matrix(args.matrix), args.slope)
     console.print(say(f"eigenvalues of W_hh: {', '.join(_complex(z) for z in flow.W_eigenvalues)}",
                       f"valeurs propres de W_hh : {', '.join(_complex(z) for z in flow.W_eigenvalues)}"))

@@ -204,7 +204,7 @@ MAX_CONFIG_BYTES = 8 * 2**20  # a config that large holds more weights than a tr
 AT_ANY_SIZE = ("For the values at any size, run the layer from Python (rnnlab.RNN, rnnlab.LSTM, rnnlab.GRU: "
                "forward, backward, grads)",
                "Pour les valeurs à toute taille, exécuter la couche depuis Python (rnnlab.RNN, rnnlab.LSTM, "
-               "rnnlab.GRU : forward, backward, grads)")
+               "rnnlab.GRU : « forward », « backward », « grads »)")
 
 
 def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
