@@ -27,7 +27,7 @@ from helpers import run_cli
 from rnnlab import i18n
 from rnnlab.trace.presets import PRESETS
 
-COMMANDS = ("classify", "evaluate", "exercise", "forecast", "gradients", "plot", "sample", "sweep",
+COMMANDS = ("classify", "evaluate", "exercise", "forecast", "gradients", "lab", "plot", "sample", "sweep",
             "tape", "task", "trace", "train")
 
 

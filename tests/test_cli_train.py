@@ -164,4 +164,4 @@ def test_resume_after_the_corpus_changed(corpus, tmp_path, capsys):
     with open(corpus, "a", encoding="utf-8") as f:
         f.write("le chien saute. ")  # known characters, other text
     _fails(capsys, ["train", "--resume", str(out), "--steps", "8", "--no-progress"], "last.json", "cannot resume",
-           "batcher state", "changed since the run began")
+           corpus, "expected", "as recorded in", "not the text the run was trained on")

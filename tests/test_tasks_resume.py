@@ -272,7 +272,7 @@ def test_task_ctrl_c_then_resume_through_the_cli(tmp_path, capsys, ctrl_c_at):
     ctrl_c_at(7)
     split = tmp_path / "split"
     code, out, err = _run(capsys, *TASK, "--out", str(split))
-    assert code == 0 and f"Interrupted at step 7; saved {split / 'last.json'}. Continue with: rnnlab task --resume {split}" in out
+    assert code == 130 and f"Interrupted at step 7; saved {split / 'last.json'}. Continue with: rnnlab task --resume {split}" in out
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert not (split / "result.json").exists() and json.loads((split / "last.json").read_text())["meta"]["step"] == 7
     code, out, err = _run(capsys, *TASK, "--out", str(split))  # a new run would overwrite it: refused
@@ -308,7 +308,7 @@ def test_classify_and_forecast_resume_in_french(tmp_path, capsys, ctrl_c_at):
         split = tmp_path / f"{command}-split"
         ctrl_c_at(6)
         code, out, err = _run(capsys, "--lang", "fr", *argv, "--out", str(split))
-        assert code == 0 and f"Interrompu au pas 6 ; sauvegardé dans {split / 'last.json'}" in out
+        assert code == 130 and f"Interrompu au pas 6 ; sauvegardé dans {split / 'last.json'}" in out
         assert f"Reprendre avec : rnnlab {command} --resume {split}" in out
         code, out, err = _run(capsys, "--lang", "fr", command, "--resume", str(split), "--no-progress")
         assert code == 0 and f"Reprise de {split} au pas 6 sur 12" in out
@@ -325,7 +325,7 @@ def test_classify_resume_refuses_changed_data(tmp_path, capsys, ctrl_c_at):
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
     ctrl_c_at(3)
     argv = ["classify", "--data", str(data), "--hidden", "3", "--steps", "8", "--no-progress"]
-    assert _run(capsys, *argv, "--out", str(tmp_path / "run"))[0] == 0
+    assert _run(capsys, *argv, "--out", str(tmp_path / "run"))[0] == 130  # interrupted at step 3
     data.write_text("\n".join(rows[:-1] + ["s11,3,1,9.5"]) + "\n", encoding="utf-8")
     code, out, err = _run(capsys, "classify", "--resume", str(tmp_path / "run"))
     assert code == 2 and "seqs.csv: the data differ from those the run began with" in err

@@ -19,7 +19,10 @@ Writing (:func:`save_checkpoint`):
 4. ``.prev`` is removed.
 
 If anything fails (disk full, a rename refused, Ctrl-C), the temporary files are removed and
-the previous weights are put back: the previous checkpoint is intact. If the process is
+the previous weights are put back: the previous checkpoint is intact (a first save leaves
+nothing). Every temporary file is registered for removal before its first byte is written, and
+an ``OSError`` becomes a :class:`~rnnlab.errors.WriteError` naming the user's file and what the
+error means (:func:`write_error`). If the process is
 killed between the two renames of step 3, the JSON still describes the previous weights,
 which ``.prev`` holds: :func:`load_checkpoint` finds them there by their sha256.
 
@@ -31,9 +34,11 @@ mismatch (truncated or modified weights), a file safetensors cannot read.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -42,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError
+from .errors import CheckpointError, WriteError
 from .i18n import say
 from .schema import CHECKPOINT, load_json, validate
 
@@ -184,6 +189,121 @@ def rng_from_state(state: dict) -> np.random.Generator:
 # --- writing --------------------------------------------------------------------------------------
 
 
+# errno -> what it means, (English, French); {folder}: the folder of the file being written
+_OS_FAILURES = {
+    errno.EACCES: ("permission denied", "permission refusée"),
+    errno.EROFS: ("the file system is read-only", "le système de fichiers est en lecture seule"),
+    errno.ENOSPC: ("no space left on the device", "plus de place sur le disque"),
+    errno.EFBIG: ("file too large: the file-size limit (ulimit -f) is reached",
+                  "fichier trop gros : la limite de taille des fichiers (ulimit -f) est atteinte"),
+    errno.ENOENT: ("no such file or folder", "fichier ou dossier introuvable"),
+    errno.ENOTDIR: ("a part of the path is a file, expected a folder",
+                    "une partie du chemin est un fichier, dossier attendu"),
+    errno.EISDIR: ("it is a folder, expected a file", "c'est un dossier, fichier attendu"),
+    errno.ENAMETOOLONG: ("the name is too long", "le nom est trop long"),
+    errno.EIO: ("input/output error (a failing disk?)", "erreur d'entrée-sortie (disque défaillant ?)"),
+}
+_OS_FAILURES[errno.EPERM] = _OS_FAILURES[errno.EACCES]
+if hasattr(errno, "EDQUOT"):
+    _OS_FAILURES[errno.EDQUOT] = ("the disk quota is exceeded", "le quota de disque est dépassé")
+# the same, said of a file being written in {folder}
+_WRITE_FAILURES = {
+    **_OS_FAILURES,
+    errno.EACCES: ("permission denied (the folder {folder} is not writable)",
+                   "permission refusée (le dossier {folder} n'est pas accessible en écriture)"),
+    errno.ENOENT: ("the folder {folder} does not exist", "le dossier {folder} n'existe pas"),
+    errno.ENOTDIR: ("{folder} is a file, expected a folder", "{folder} est un fichier, dossier attendu"),
+}
+_WRITE_FAILURES[errno.EPERM] = _WRITE_FAILURES[errno.EACCES]
+# what a failed write leaves: (noun, kept) -> (English, French)
+_KEPT = {("file", True): ("the previous file is kept", "le fichier précédent est conservé"),
+         ("checkpoint", True): ("the previous checkpoint is kept",
+                                "le point de sauvegarde précédent est conservé")}
+_NOTHING = ("nothing was written", "rien n'a été écrit")
+# the temporary files of _new_temp (a random hex token) and of the ``.prev`` link (a pid)
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?:[0-9a-f]{8}|[0-9]+)\.tmp$")
+
+
+def user_path(path) -> Path:
+    """The file the user named for one of rnnlab's temporary files (``.loss.csv.1a2b3c4d.tmp`` →
+    ``loss.csv``); any other path as it is."""
+    path = Path(path)
+    match = _TEMP_NAME.match(path.name)
+    return path.with_name(match["name"]) if match else path
+
+
+def os_error_message(error: OSError) -> str:
+    """One line for an ``OSError`` nobody caught: the user's path and what the errno means."""
+    en, fr = _OS_FAILURES.get(error.errno, (error.strerror or str(error),) * 2)
+    if error.filename is None:
+        return say(en, fr)
+    path = user_path(os.fsdecode(error.filename))
+    return say(f"{path}: {en}", f"{path} : {fr}")
+
+
+def write_error(path, error: OSError, *, kept: bool = False, noun: str = "file", folder=None) -> WriteError:
+    """The :class:`~rnnlab.errors.WriteError` for an ``OSError`` met writing ``path`` (a ``noun``:
+    "file", "checkpoint" or "folder") in ``folder`` (default: its own): the user's path (never a
+    temporary file's), what the errno means, and what is left (the previous file when ``kept``,
+    else nothing)."""
+    path = Path(path)
+    folder = Path(folder if folder is not None else path.parent)
+    if str(folder) == ".":
+        folder = Path.cwd()  # "the folder . is not writable" says less than its name
+    if error.errno == errno.ENOTDIR:  # the part of the path that is a file
+        folder = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), folder)
+    en, fr = _WRITE_FAILURES.get(error.errno, (error.strerror or str(error),) * 2)
+    en, fr = en.format(folder=folder), fr.format(folder=folder)
+    left_en, left_fr = _KEPT.get((noun, kept), _NOTHING)
+    if noun == "folder":
+        return WriteError(say(f"{path}: cannot make the folder: {en}; {left_en}",
+                              f"{path} : création du dossier impossible : {fr} ; {left_fr}"))
+    return WriteError(say(f"{path}: cannot write: {en}; {left_en}",
+                          f"{path} : écriture impossible : {fr} ; {left_fr}"))
+
+
+def make_folder(folder) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns the folders made, deepest first (for
+    :func:`remove_empty`). :class:`~rnnlab.errors.WriteError` naming it when a file has its name
+    or it cannot be made (nothing is left made then)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(say(f"{folder}: expected a folder, got a file",
+                             f"{folder} : dossier attendu, reçu un fichier"))
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    made: list[Path] = []
+    for p in reversed(missing):
+        try:
+            p.mkdir()
+        except FileExistsError:  # made meanwhile by another process: fine
+            continue
+        except OSError as e:
+            remove_empty(made)
+            raise write_error(folder, e, noun="folder", folder=p.parent) from None
+        made.insert(0, p)
+    return made
+
+
+def remove_empty(folders) -> None:
+    """Remove the ``folders`` (deepest first) that are empty: what a failed call made and left
+    unused. Quiet: the failure being reported matters more."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            break
+
+
+def check_writable(folder) -> None:
+    """:class:`~rnnlab.errors.WriteError` naming ``folder`` unless a file can be made in it (tried:
+    permission bits, read-only mounts, ACLs), before time is spent on what would be written there."""
+    folder = Path(folder)
+    try:
+        _discard(_new_temp(folder, "write-check"))
+    except OSError as e:
+        raise write_error(folder, e, folder=folder) from None
+
+
 def _new_temp(folder: Path, name: str) -> Path:
     """A new empty file ``.<name>.<random>.tmp`` in ``folder``, created exclusively (never an
     existing file) with the mode any new file gets (0666 less the umask)."""
@@ -194,6 +314,15 @@ def _new_temp(folder: Path, name: str) -> Path:
             return tmp
         except FileExistsError:  # another writer's temporary file: draw another name
             continue
+
+
+def remove_stale_temps(folder) -> list[Path]:
+    """Remove the temporary files a killed writer left in ``folder`` (``.<name>.<token>.tmp``);
+    returns them. Call it when no other process writes there (a run being resumed)."""
+    stale = [p for p in Path(folder).iterdir() if _TEMP_NAME.match(p.name) and p.is_file()]
+    for tmp in stale:
+        _discard(tmp)
+    return stale
 
 
 def _fsync(path: Path, flags=os.O_RDWR) -> None:
@@ -213,6 +342,13 @@ def _discard(tmp: Path) -> None:
         pass
 
 
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise WriteError(say(f"{path}: cannot write: it is a folder, expected a file; nothing was written",
+                             f"{path} : écriture impossible : c'est un dossier, fichier attendu ; "
+                             "rien n'a été écrit"))
+
+
 @contextmanager
 def atomic_path(path):
     """A temporary path to write ``path`` through, atomically::
@@ -224,48 +360,47 @@ def atomic_path(path):
     to disk and renamed onto ``path`` (``os.replace``: readers see the old file or the new one,
     never a half-written one). On any failure (an exception in the block, a full disk, a
     refused rename, Ctrl-C) it is removed and ``path`` keeps its old content. The folder must
-    exist; errors are the ``OSError`` that happened."""
+    exist. An ``OSError`` becomes a :class:`~rnnlab.errors.WriteError` naming ``path`` (never
+    the temporary file) and what the error means."""
     path = Path(path)
-    tmp = _new_temp(path.parent, path.name)
+    _refuse_folder(path)
+    kept, tmp = path.exists(), None
     try:
+        tmp = _new_temp(path.parent, path.name)
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        _discard(tmp)
+    except BaseException as e:
+        if tmp is not None:
+            _discard(tmp)
+        if isinstance(e, OSError):
+            raise write_error(path, e, kept=kept) from e
         raise
 
 
-def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
-    """``data`` in a new temporary file next to ``final_name``, flushed to disk (removed again
-    if writing fails)."""
-    tmp = _new_temp(directory, final_name)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        _discard(tmp)
-        raise
-    return tmp
+def _write_bytes(tmp: Path, data: bytes) -> None:
+    """``data`` into the (registered) temporary file ``tmp``, flushed to disk."""
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def atomic_write(path, data: bytes | str) -> Path:
     """Write ``data`` (text is written as UTF-8) to ``path`` atomically through
     :func:`atomic_path`, creating the folder if needed. On failure the temporary file is
-    removed, the old file kept, and an ``OSError`` becomes a
-    :class:`~rnnlab.errors.CheckpointError` naming the file."""
+    removed, the old file kept (a folder made for it removed again), and the error is a
+    :class:`~rnnlab.errors.WriteError` naming the file."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    _refuse_folder(path)
+    made = make_folder(path.parent)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             tmp.write_bytes(payload)
-    except OSError as e:
-        raise CheckpointError(say(f"{path}: could not write ({e.strerror or e}); the previous file is kept",
-                                  f"{path} : écriture impossible ({e.strerror or e}) ; "
-                                  f"le fichier précédent est conservé")) from e
+    except BaseException:
+        remove_empty(made)
+        raise
     return path
 
 
@@ -294,6 +429,15 @@ def _tensor_bytes(tensors: dict) -> bytes:
     return save(arrays)
 
 
+def _holds_committed_weights(weights_path: Path, json_path: Path) -> bool:
+    """Whether ``weights_path`` holds the weights its JSON records (their sha256)."""
+    try:
+        recorded = json.loads(json_path.read_text(encoding="utf-8"))["weights"]["sha256"]
+        return hashlib.sha256(weights_path.read_bytes()).hexdigest() == recorded
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
     """Write ``<directory>/<name>.safetensors`` and ``<name>.json`` atomically (see the module
     docstring); returns the JSON path. The directory is created if needed."""
@@ -309,21 +453,30 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
            "meta": to_jsonable(meta, "meta")}
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     backup = weights_path.with_name(weights_path.name + PREV_SUFFIX)
+    has_previous = weights_path.exists() and json_path.exists()
+    made = make_folder(directory)
     temps: list[Path] = []
+
+    def temp(final_name: str) -> Path:  # registered for removal before its first byte is written
+        tmp = _new_temp(directory, final_name)
+        temps.append(tmp)
+        return tmp
+
     replaced = backed_up = False
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         # 2. the new files next to the old ones
-        w_tmp = _write_temp(directory, weights_path.name, weights)
-        temps.append(w_tmp)
-        j_tmp = _write_temp(directory, json_path.name, text.encode("utf-8"))
-        temps.append(j_tmp)
-        # 3. keep the current weights reachable until the new JSON is in place
-        has_previous = weights_path.exists() and json_path.exists()
-        if has_previous:
+        w_tmp = temp(weights_path.name)
+        _write_bytes(w_tmp, weights)
+        j_tmp = temp(json_path.name)
+        _write_bytes(j_tmp, text.encode("utf-8"))
+        # 3. keep the committed weights reachable until the new JSON is in place: the current
+        #    file, or the .prev a save killed between its two renames left (the current file then
+        #    holds weights no JSON describes)
+        if has_previous and not (backup.exists() and not _holds_committed_weights(weights_path, json_path)):
             link_tmp = directory / f".{backup.name}.{os.getpid()}.tmp"
             temps.append(link_tmp)
             link_tmp.unlink(missing_ok=True)
+            backup.unlink(missing_ok=True)  # stale: renaming onto a link of the same file does nothing
             try:
                 os.link(weights_path, link_tmp)
             except OSError:  # a file system without hard links
@@ -347,12 +500,11 @@ def save_checkpoint(directory, name: str, tensors: dict, meta: dict) -> Path:
             pass  # .prev still holds the old weights; load_checkpoint finds them there
         for tmp in temps:
             _discard(tmp)
+        if replaced and not has_previous:  # a first save: its weights without their JSON are no checkpoint
+            _discard(weights_path)
+        remove_empty(made)
         if isinstance(e, OSError):
-            raise CheckpointError(say(
-                f"{json_path}: could not write the checkpoint ({e.strerror or e}); "
-                f"the previous checkpoint is kept",
-                f"{json_path} : écriture du point de sauvegarde impossible ({e.strerror or e}) ; "
-                f"le précédent est conservé")) from e
+            raise write_error(json_path, e, kept=has_previous, noun="checkpoint") from e
         raise
     return json_path
 
@@ -451,6 +603,22 @@ def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[st
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}
     return tensors, doc["meta"]
+
+
+def check_finite_weights(tensors: dict, keys, where) -> None:
+    """:class:`~rnnlab.errors.CheckpointError` naming the file ``where`` and the tensor when one of
+    the model's weights ``tensors[k]`` (k in ``keys``) holds NaN or infinity: rnnlab saves only
+    finite weights (a diverged run keeps its last good checkpoint), so the file was damaged or
+    edited, and a model built from it would compute nothing but NaN."""
+    for key in keys:
+        a = tensors.get(key)
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            bad = int(a.size - np.count_nonzero(np.isfinite(a)))
+            raise CheckpointError(say(f"{where}: tensor {key!r} holds {bad} NaN or infinite value(s); "
+                                      "rnnlab saves only finite weights: the file was damaged or edited",
+                                      f"{where} : le tenseur « {key} » contient des valeurs NaN ou "
+                                      f"infinies ({bad}) ; rnnlab ne sauvegarde que des poids finis : "
+                                      "le fichier a été abîmé ou modifié"))
 
 
 # --- Ctrl-C during a run that saves ---------------------------------------------------------

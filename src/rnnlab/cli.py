@@ -5,9 +5,12 @@ Each command lives in a module of :mod:`rnnlab.commands` with two functions::
     register(subparsers)   # add its parser (help in the current language)
     run(args) -> int       # call the API, print, return the exit status
 
-Commands are found by listing the package, so adding one touches no other file. User
-mistakes (any :class:`~rnnlab.errors.RnnlabError`, a missing file) print one clear line and
-exit with status 2, without a traceback.
+Commands are found by listing the package, so adding one touches no other file. Every
+command ends with one of the exit statuses :data:`OK`, :data:`REFUSED`, :data:`DIVERGED`,
+:data:`INTERRUPTED` (:func:`exit_statuses` says them in ``--help``): a user mistake or a file
+that cannot be read or written (any :class:`~rnnlab.errors.RnnlabError`, any ``OSError``)
+prints one clear line, without a traceback, and exits with status 2; a training run that
+diverged exits with 3; Ctrl-C with 130, as shells expect (128 + SIGINT).
 """
 
 from __future__ import annotations
@@ -16,11 +19,28 @@ import argparse
 import importlib
 import pkgutil
 import re
+import signal
 import sys
 
 from . import commands, i18n
 from .errors import RnnlabError
 from .i18n import no_break_spaces, say, set_language
+
+
+OK, REFUSED, DIVERGED, INTERRUPTED = 0, 2, 3, 130  # INTERRUPTED = 128 + SIGINT, as shells count
+
+
+def exit_statuses() -> str:
+    """The exit statuses of every command, for ``--help``."""
+    return say("exit status: 0 done; 2 refused (a bad option or input, a file or folder that cannot be "
+               "read or written: one line says which, nothing is overwritten); 3 a training run "
+               "diverged (its last good checkpoint is kept); 130 interrupted by Ctrl-C (a training run "
+               "is saved first: --resume continues it).",
+               "code de sortie : 0 terminé ; 2 refusé (une option ou une entrée invalide, un fichier ou "
+               "un dossier illisible ou impossible à écrire : une ligne dit lequel, rien n'est écrasé) ; "
+               "3 un entraînement a divergé (son dernier point de sauvegarde valide est conservé) ; "
+               "130 interrompu par Ctrl-C (un entraînement est d'abord sauvegardé : --resume le "
+               "reprend).")
 
 
 def _language_from_argv(argv):
@@ -85,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rnnlab",
         description=say("Recurrent neural networks from scratch: traces, gradients, training, interop.",
                         "Réseaux récurrents faits main : traces, gradients, entraînement, interopérabilité."),
+        epilog=exit_statuses(),
     )
     from . import __version__
     from .commands._options import add_common_options
@@ -138,7 +159,19 @@ def main(argv=None) -> int:
         return _main(argv)
 
 
+def _ignore_file_size_signal() -> None:
+    """A file-size limit (``ulimit -f``) must give an ``OSError`` (reported in one line, the
+    temporary file removed), not SIGXFSZ's kill. CPython ignores it at start-up; a host that
+    embeds rnnlab may not."""
+    if hasattr(signal, "SIGXFSZ"):
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        except ValueError:  # not the main thread: the host decides
+            pass
+
+
 def _main(argv) -> int:
+    _ignore_file_size_signal()
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _language_from_argv(argv)
     try:
@@ -154,15 +187,18 @@ def _main(argv) -> int:
             set_threads(args.threads)  # BLAS, numba kernels (and PyTorch, once a torch backend loads it)
         return int(args.run(args) or 0)
     except RnnlabError as exc:
+        from .training import Diverged
+
         print(say("error: ", "erreur : ") + _quoted(str(exc)), file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(say("error: file not found: ", "erreur : fichier introuvable : ") + str(exc.filename or exc),
-              file=sys.stderr)
-        return 2
+        return DIVERGED if isinstance(exc, Diverged) else REFUSED
+    except OSError as exc:  # a file read or written, refused by the system: the user's path, what it means
+        from .checkpoint import os_error_message
+
+        print(say("error: ", "erreur : ") + os_error_message(exc), file=sys.stderr)
+        return REFUSED
     except KeyboardInterrupt:
         print(say("interrupted", "interrompu"), file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

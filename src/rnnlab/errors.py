@@ -27,6 +27,11 @@ class CheckpointError(RnnlabError, ValueError):
     """A checkpoint or weights file is missing, corrupt or does not fit the model."""
 
 
+class WriteError(RnnlabError):
+    """A file or folder cannot be written (a read-only folder, a full disk, a file-size limit, a
+    folder where a file is expected): the message names the user's path, never a temporary one."""
+
+
 class TorchNotInstalledError(ConfigError, ImportError):
     """PyTorch is needed (``pip install 'rnnlab[torch]'``) and cannot be imported."""
 

@@ -16,6 +16,7 @@ The pipeline, each step a small function of :mod:`rnnlab.data.series`:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import numpy as np
 from .data.series import (Scaler, Series, chronological_split, mae, naive_forecast, rmse,
                           transform, untransform_step, windows)
 from .errors import DataError
+from .i18n import say
 from .seqmodels import SeqModelConfig, build_model
 from .tasks import TrainConfig, train_model
 
@@ -85,7 +87,8 @@ def prepare(series: Series, config: ForecastConfig):
 def _predict_next(model, s_windows, prev_values, scaler, kind):
     """One step ahead from windows ``(N, w)`` of scaled values: back to the series' units."""
     s_next = model(s_windows.T[:, :, None].astype(model.dtype))[:, 0].astype(np.float64)  # (N,)
-    return untransform_step(scaler.invert(s_next), prev_values, kind)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by the caller, once
+        return untransform_step(scaler.invert(s_next), prev_values, kind)
 
 
 def one_step_forecasts(model, series, s, scaler, config, d):
@@ -97,6 +100,21 @@ def one_step_forecasts(model, series, s, scaler, config, d):
     return out
 
 
+def _check_forecast(value: float, k: int, steps: int) -> None:
+    """A recursive forecast that left the finite numbers (each prediction feeds the next, and
+    ``log``/``logdiff`` exponentiate it) stops there: :class:`rnnlab.training.Diverged`, saying
+    which step, rather than a model fed with infinity."""
+    from .training import Diverged
+
+    if not math.isfinite(value):
+        raise Diverged(say(f"forecast: the recursive forecast is {value} at step {k + 1} of {steps}: the "
+                           "model diverges when fed its own predictions (its checkpoint is kept); try a "
+                           "smaller --lr, or --transform diff",
+                           f"prévision : la prévision récursive vaut {value} au pas {k + 1} sur {steps} : "
+                           "le modèle diverge quand il reçoit ses propres prévisions (son point de "
+                           "sauvegarde est conservé) ; essayer un --lr plus petit, ou --transform diff"))
+
+
 def recursive_forecast(model, series, s, scaler, config, d, start, steps):
     """ŷ_start … ŷ_{start+steps−1}, each prediction fed back as history (multi-step, recursive)."""
     history = list(s[:start - d])  # scaled values known at time start
@@ -105,6 +123,7 @@ def recursive_forecast(model, series, s, scaler, config, d, start, steps):
     for k in range(steps):
         window = np.asarray(history[-config.window:])[None, :]
         value = float(_predict_next(model, window, np.array([level]), scaler, config.transform)[0])
+        _check_forecast(value, k, steps)
         out[k] = value
         # the value's own transform, scaled, joins the history
         if config.transform == "none":
@@ -170,7 +189,6 @@ def plot_forecast(fc: Forecast, path, title=None):
     ``path`` (.png or .svg; the folder is created) by :func:`rnnlab.plots.save_figure`."""
     from matplotlib.figure import Figure
 
-    from .i18n import say
     from .plots import save_figure
 
     n = len(fc.series)

@@ -80,6 +80,14 @@ def _run(name, rows, cols, *args):
     """Run kernel ``name`` on a (rows, cols) batch: the parallel version for a large batch when
     rnnlab computes with more than one thread (:mod:`rnnlab.threads`), unless another thread is
     in a parallel kernel (numba's workqueue layer runs one at a time)."""
+    try:
+        _call(name, rows, cols, *args)
+    except OSError:  # numba could not write its cache beside this file (a full disk, a size limit)
+        _compile(cache=False)
+        _call(name, rows, cols, *args)
+
+
+def _call(name, rows, cols, *args):
     serial, parallel = (_KERNELS or _compile())[name]
     n = threads.get_threads()
     if n > 1 and rows > 1 and rows * cols >= PARALLEL_MIN_SIZE and _PARALLEL.acquire(blocking=False):
@@ -114,9 +122,10 @@ def gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev):
 # arrives as an argument of the arrays' dtype so float32 stays float32 (a literal 1.0 is float64).
 
 
-def _compile():
+def _compile(cache=True):
     """Wrap the loops below, a serial and a parallel version of each; numba compiles a version
-    on its first call for each dtype (or loads it from its cache next to this file)."""
+    on its first call for each dtype (or loads it from its cache next to this file, unless
+    ``cache=False``)."""
     global prange
     import numba
 
@@ -129,8 +138,8 @@ def _compile():
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         # its own cache entry (the cache key ignores flags)
         parallel.__qualname__ = fn.__qualname__ + "_parallel"
-        _KERNELS[fn.__name__[1:]] = (numba.njit(cache=True, fastmath=False)(fn),
-                                     numba.njit(cache=True, fastmath=False, parallel=True)(parallel))
+        _KERNELS[fn.__name__[1:]] = (numba.njit(cache=cache, fastmath=False)(fn),
+                                     numba.njit(cache=cache, fastmath=False, parallel=True)(parallel))
     return _KERNELS
 
 

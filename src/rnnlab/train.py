@@ -202,7 +202,8 @@ class Trainer:
 
     ``console`` is a ``rich.console.Console`` (a quiet one for tests); ``progress=False`` hides
     the progress bar. ``on_step(trainer)`` is called after every step (tests use it to
-    interrupt a run at a chosen step).
+    interrupt a run at a chosen step). ``replace=True`` (``--force``): the finished run ``run_dir``
+    holds is removed when this one starts.
     """
 
     kind = "charlm"
@@ -210,10 +211,10 @@ class Trainer:
     is_main = True  # a data-parallel run's other processes neither print nor write
 
     def __init__(self, config: TrainConfig, run_dir, *, console=None, progress=True, on_step=None,
-                 _vocab=None):
+                 replace=False, _vocab=None, _corpus_sha256=None):
         from rich.console import Console
 
-        from .data.corpora import load_corpus
+        from .data.corpora import read_corpus
         from .data.text import StreamBatcher, Vocabulary, split_train_val
         from .optim import make_optimizer
         from .training import Budget, Progress, Run, RunFolder
@@ -221,8 +222,10 @@ class Trainer:
         self.config, self.run_dir = config, Path(run_dir)
         self.console = console or Console()
         self.show_progress = progress
-        # 1. data: the whole corpus fixes the vocabulary; a contiguous 90/10 split
-        text = load_corpus(config.corpus)
+        # 1. data: the whole corpus fixes the vocabulary; a contiguous 90/10 split (a resumed run
+        #    refuses a corpus other than the one it recorded, before reading it as text)
+        text, self.corpus_sha256 = read_corpus(config.corpus, expect_sha256=_corpus_sha256,
+                                               recorded_in=self.run_dir / "last.json")
         self.vocab = _vocab or Vocabulary.from_text(text)
         if self.vocab.size < 2:
             raise ValueRangeError(say(f"corpus {config.corpus}: expected at least 2 distinct characters, "
@@ -246,7 +249,7 @@ class Trainer:
                         config.eval_seconds)
         bar = Progress(say("training", "entraînement"), self.console, unit=say("chars", "car."),
                        per_step=self.batcher.tokens_per_batch)
-        self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title()),
+        self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title(), replace=replace),
                           progress=bar if progress else None,
                           on_step=None if on_step is None else (lambda run: on_step(self)))
 
@@ -380,7 +383,8 @@ class Trainer:
         if self.carry is not None:
             parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
             tensors = {f"carry.{label}": part for label, part in zip("hc", parts)}
-        data = {"vocabulary": self.vocab.to_json(), "batcher": self.batcher.state_dict()}
+        data = {"vocabulary": self.vocab.to_json(), "batcher": self.batcher.state_dict(),
+                "corpus_sha256": self.corpus_sha256}
         return tensors, data
 
     def restore(self, tensors: dict, data: dict, where) -> None:
@@ -419,7 +423,8 @@ class Trainer:
             config = TrainConfig.from_dict(meta["config"], where=str(where))
             if steps is not None or minutes is not None:
                 config = replace(config, steps=steps or 0, minutes=minutes or 0.0)
-            trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["job"]["vocabulary"]), **kwargs)
+            trainer = cls(config, run_dir, _vocab=Vocabulary.from_json(meta["job"]["vocabulary"]),
+                          _corpus_sha256=recorded_corpus(meta, where), **kwargs)
             trainer.engine.restore(tensors, meta, where)
         except RnnlabError as e:
             if isinstance(e, CheckpointError):
@@ -473,8 +478,21 @@ def load_run_checkpoint(run_dir, name="last"):
     return tensors, meta
 
 
+def recorded_corpus(meta, where) -> str | None:
+    """The sha256 of its corpus a run recorded (None for a run of an rnnlab that did not: its
+    batcher's ``data_sha256`` then checks the text once encoded)."""
+    digest = meta["job"].get("corpus_sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64):
+        raise CheckpointError(say(f"{where}: key 'job.corpus_sha256': expected a sha256 (64 hex digits), "
+                                  f"got {digest!r:.80}",
+                                  f"{where} : clé « job.corpus_sha256 » : sha256 attendu (64 chiffres "
+                                  f"hexadécimaux), reçu « {digest!s:.80} »"))
+    return digest
+
+
 def load_model(run_dir, name=None):
     """``(model, vocabulary, meta)`` from a run folder: ``best`` if present, else ``last``."""
+    from .checkpoint import check_finite_weights
     from .data.text import Vocabulary
 
     run_dir = Path(run_dir)
@@ -500,6 +518,7 @@ def load_model(run_dir, name=None):
     if missing:
         raise CheckpointError(say(f"{where}: tensors {missing} are missing",
                                   f"{where} : tenseurs {missing} absents"))
+    check_finite_weights(tensors, model.params, where)
     try:
         model.load_state_dict({k: tensors[k] for k in model.params})
     except ShapeError as e:

@@ -167,6 +167,10 @@ def add_training_options(p, defaults: dict, *, skip=(), notes=None):
             "continue the run saved in RUN_DIR (with its own options; --steps or --minutes may extend it)",
             "reprendre l'entraînement sauvegardé dans DOSSIER (avec ses propres options ; --steps ou "
             "--minutes peut le prolonger)"))
+    if p.epilog is None:
+        from ..cli import exit_statuses
+
+        p.epilog = exit_statuses()
     record_defaults(p)
 
 

@@ -72,12 +72,14 @@ def train_config(args) -> TrainConfig:
 
 
 def out_dir(args, name: str, command: str) -> Path:
-    """The output folder of a new run (:func:`rnnlab.training.folders.new_run_folder`), made once the
-    backend options are known to be right, so a mistake there leaves no empty folder behind."""
+    """The output folder of a new run (:func:`rnnlab.training.folders.new_run_folder`), checked but
+    not made: the training engine makes it when the run starts, so a mistake found before (an
+    option, the data, the backend) leaves no empty folder behind."""
     from ..training.folders import new_run_folder
 
     check_backend(args)
-    return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force)
+    return new_run_folder(args.out if "out" in args.given else None, name, command, force=args.force,
+                          make=False, resumable=command != "sweep")
 
 
 def console():
@@ -107,6 +109,8 @@ def progress(args, description: str):
 
 # --- --resume: options read back from the run folder, Ctrl-C -----------------------------------------
 
+# the file each command writes once its training is over (a run without it is not finished)
+RESULTS = {"task": "result.json", "classify": "result.json", "forecast": "scores.json"}
 NOT_OF_THE_RUN = ("resume", "out", "force", "no_progress", "lang", "threads", "backend", "device", "amp")
 MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "lang", "threads", "backend", "device",
                         "amp")
@@ -173,12 +177,21 @@ def resume_options(args, command: str):
                               f"--steps {args.steps} : l'entraînement de {args.resume} est déjà au pas "
                               f"{integer(step)} ; "
                               f"donner plus de pas pour le poursuivre"))
-    if args.steps == step:
+    if args.steps == step and (directory / RESULTS[command]).exists():
+        from ..checkpoint import remove_stale_temps
+
+        remove_stale_temps(directory)  # what a run killed during its last writes left
         raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {step} of {args.steps}); "
                               f"give a larger --steps to continue it",
                               f"{args.resume} : l'entraînement a épuisé son budget (pas {integer(step)} sur "
                               f"{integer(args.steps)}) ; "
                               f"donner un --steps plus grand pour le poursuivre"))
+    if args.steps == step:  # killed after its last checkpoint, before its results: finish it
+        line_console().print(say(f"Finishing {args.resume}: step {step} of {args.steps}, its "
+                                 f"{RESULTS[command]} not written yet",
+                                 f"Fin de {args.resume} : pas {step} sur {args.steps}, son "
+                                 f"{RESULTS[command]} pas encore écrit"))
+        return meta
     line_console().print(say(f"Resuming {args.resume} at step {step} of {args.steps}",
                              f"Reprise de {args.resume} au pas {integer(step)} sur {integer(args.steps)}"))
     return meta
@@ -221,19 +234,22 @@ def training(args, out: Path, settings: dict, resumed, description: str):
     the resumed step)."""
     from ..training import RunFolder
 
-    folder = RunFolder(out, settings, resume=resumed is not None, title=description)
+    folder = RunFolder(out, settings, resume=resumed is not None, title=description,
+                       replace=bool(getattr(args, "force", False)) and resumed is None)
     yield Session(progress(args, description), backend(args), folder)
 
 
 def report_interrupted(stop, command: str) -> int:
     """Ctrl-C (:class:`rnnlab.training.TrainingInterrupted`): where the run is saved and the
-    command that continues it; exit status 0, as ``rnnlab train``."""
+    command that continues it; exit status 130 (:data:`rnnlab.cli.INTERRUPTED`), as ``rnnlab train``."""
+    from ..cli import INTERRUPTED
+
     con = line_console()
     if stop.checkpoint is None:
         con.print(say(f"Interrupted at step {stop.step}, before the first checkpoint: nothing to resume.",
                       f"Interrompu au pas {integer(stop.step)}, avant le premier point de reprise : "
                       "rien à reprendre."))
-        return 0
+        return INTERRUPTED
     again = f"rnnlab {command} --resume {shlex.quote(str(Path(stop.checkpoint).parent))}"
     if stop.saved_step == stop.step:
         con.print(say(f"Interrupted at step {stop.step}; saved {stop.checkpoint}. Continue with: {again}",
@@ -244,7 +260,7 @@ def report_interrupted(stop, command: str) -> int:
                       f"{stop.saved_step}. Continue with: {again}",
                       f"Interrompu pendant le pas {integer(stop.step + 1)} ; {stop.checkpoint} contient le "
                       f"pas {integer(stop.saved_step)}. Reprendre avec : {again}"))
-    return 0
+    return INTERRUPTED
 
 
 def save_run(directory: Path, name: str, model, meta: dict) -> Path:
@@ -259,7 +275,7 @@ def save_run(directory: Path, name: str, model, meta: dict) -> Path:
 
 def load_run(directory, name: str):
     """Rebuild a model saved by :func:`save_run`; returns ``(model, meta)``."""
-    from ..checkpoint import load_checkpoint
+    from ..checkpoint import check_finite_weights, load_checkpoint
     from ..errors import CheckpointError, ShapeError
     from ..seqmodels import SeqModelConfig, build_model
 
@@ -270,6 +286,7 @@ def load_run(directory, name: str):
         raise CheckpointError(f"{Path(directory) / (name + '.json')}: key 'model': expected a model config, "
                               f"got {meta.get('model')!r:.80} ({exc})") from None
     model = build_model(config)
+    check_finite_weights(tensors, model.params, Path(directory) / (name + ".safetensors"))
     try:
         model.load_state_dict(tensors)
     except ShapeError as exc:

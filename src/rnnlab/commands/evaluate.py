@@ -33,7 +33,6 @@ def run(args) -> int:
     from rich.table import Table
 
     from ..data.corpora import load_corpus
-    from ..data.text import split_train_val
     from ..train import bits_per_char, evaluate, load_model, perplexity
 
     model, vocab, meta = load_model(args.run_dir, args.checkpoint)
@@ -44,7 +43,7 @@ def run(args) -> int:
     else:
         corpus = cfg.get("corpus", "shakespeare")
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
-        _, ids = split_train_val(vocab.encode(load_corpus(corpus)), float(cfg.get("val_fraction", 0.1)))
+        ids = validation_ids(args.run_dir, meta, vocab)
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in one line
         loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
@@ -65,3 +64,37 @@ def run(args) -> int:
     table.add_row(say("perplexity", "perplexité"), f"{perplexity(loss):.3f}")
     Console().print(table)
     return 0
+
+
+def validation_ids(run_dir, meta, vocab):
+    """The validation text of the run in ``run_dir``, read from the corpus its checkpoint names
+    only once that corpus is checked to be the one the run was trained on: by the sha256 of its
+    bytes the run recorded, or (a run of an rnnlab that recorded none) by its batcher's sha256 of
+    the training ids."""
+    import hashlib
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..data.corpora import read_corpus
+    from ..data.text import split_train_val
+    from ..errors import CheckpointError, DataError
+    from ..train import recorded_corpus
+
+    cfg, checkpoint = meta["config"], Path(run_dir) / "last.json"
+    corpus = cfg.get("corpus", "shakespeare")
+    text, _ = read_corpus(corpus, expect_sha256=recorded_corpus(meta, checkpoint), recorded_in=checkpoint)
+    saved = meta["job"].get("batcher", {}).get("data_sha256")
+    why_en = f"its training part differs from the sha256 {str(saved)[:16]}… recorded in {checkpoint}"
+    why_fr = f"sa partie d'entraînement diffère du sha256 {str(saved)[:16]}… noté dans {checkpoint}"
+    try:
+        train, val = split_train_val(vocab.encode(text), float(cfg.get("val_fraction", 0.1)))
+        same = saved == hashlib.sha256(np.ascontiguousarray(train.astype(np.int64)).tobytes()).hexdigest()
+    except DataError as e:  # a character the run never saw
+        same, why_en, why_fr = False, str(e), str(e)
+    if not same:
+        raise CheckpointError(say(f"corpus {corpus}: not the text the run in {run_dir} was trained on "
+                                  f"({why_en}); give a text with --corpus or --text",
+                                  f"corpus {corpus} : pas le texte de l'entraînement de {run_dir} "
+                                  f"({why_fr}) ; donner un texte avec --corpus ou --text"))
+    return val

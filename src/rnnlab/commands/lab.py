@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..i18n import say
+from ..i18n import integer, say
 from ._options import natural_int
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
@@ -46,7 +46,7 @@ def run(args) -> int:
 
     if args.port > 65535:
         raise ConfigError(say(f"--port: expected an integer between 0 and 65535, got {args.port}",
-                              f"--port : entier entre 0 et 65535 attendu, reçu {args.port}"))
+                              f"--port : entier entre 0 et {integer(65535)} attendu, reçu {args.port}"))
     if args.host not in LOCAL:
         print(say(f"warning: listening on {args.host}: other machines can reach the lab (and the run folders "
                   "it serves); use --host 127.0.0.1 to keep it on this machine",
@@ -60,8 +60,8 @@ def run(args) -> int:
         sock.bind((args.host, args.port))
     except OSError as exc:
         raise ConfigError(say(f"--host/--port: cannot listen on {args.host}:{args.port} ({exc.strerror})",
-                              f"--host/--port : impossible d'écouter sur {args.host}:{args.port} "
-                              f"({exc.strerror})")) from None
+                              f"--host/--port : impossible d'écouter sur l'hôte {args.host}, port "
+                              f"{args.port} ({exc.strerror})")) from None
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/explorer?lang={language()}"

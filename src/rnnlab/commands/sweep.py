@@ -80,6 +80,11 @@ def run(args) -> int:
                     backend=common.backend(args), num_layers=args.layers, dropout=args.dropout,
                     recurrent_dropout=args.recurrent_dropout,
                     progress=lambda cell, T: common.progress(args, f"{args.task} {cell} T={T}"))
+    if args.force:  # the finished sweep --out holds, replaced now that this one has its results
+        from ..training.folders import remove_run_files
+
+        if out.is_dir():
+            remove_run_files(out)
     common.write_json(out / "sweep.json", [r.to_json() for r in results])
     figure = out / f"sweep-{args.task}.png"
     plot_sweep(results, figure)

@@ -71,7 +71,7 @@ def run(args) -> int:
     from ..backends import trainer_class
     from ..train import bits_per_char, perplexity
 
-    from ..training.folders import new_run_folder
+    from ..training.folders import new_run_folder, reports_written
     from ._options import apply_defaults
 
     apply_defaults(args)
@@ -95,20 +95,30 @@ def run(args) -> int:
         budget = {k: getattr(args, k) for k in ("steps", "minutes") if k in args.given}
         trainer = Trainer.resume(args.resume, **budget, console=console, progress=not args.no_progress,
                                  **backend_options)
-        if not trainer.budget_left():
+        if not trainer.budget_left() and reports_written(args.resume, trainer.step):
+            from ..checkpoint import remove_stale_temps
+
+            remove_stale_temps(args.resume)  # what a run killed during its last save left
             raise ConfigError(say(f"{args.resume}: the run has spent its budget (step {trainer.step}); "
                                   "give a larger --steps or --minutes to continue it",
                                   f"{args.resume} : l'entraînement a épuisé son budget "
                                   f"(pas {integer(trainer.step)}) ; "
                                   "donner un --steps ou --minutes plus grand pour le poursuivre"))
-        console.print(say(f"Resuming {args.resume} at step {trainer.step}",
-                          f"Reprise de {args.resume} au pas {integer(trainer.step)}"))
+        if not trainer.budget_left():  # killed after its last checkpoint, before its reports: finish it
+            console.print(say(f"Finishing {args.resume} at step {trainer.step}: its loss curve was not "
+                              "written yet",
+                              f"Fin de {args.resume} au pas {integer(trainer.step)} : sa courbe de perte "
+                              "n'était pas encore écrite"))
+        else:
+            console.print(say(f"Resuming {args.resume} at step {trainer.step}",
+                              f"Reprise de {args.resume} au pas {integer(trainer.step)}"))
     else:
         config = _config_from_args(args)
         stem = Path(config.corpus).stem if config.corpus not in ("shakespeare", "hugo") else config.corpus
         run_dir = new_run_folder(None if "out" not in args.given else args.out, f"{stem}-{config.cell}",
                                  "train", force=args.force, make=False)
-        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, **backend_options)
+        trainer = Trainer(config, run_dir, console=console, progress=not args.no_progress, replace=args.force,
+                          **backend_options)
         m, c = trainer.model, config
         budget = say(f"{c.steps} steps", f"{c.steps} pas") if c.budget_is_steps else f"{c.minutes:g} min"
         cell = cells.get(cells.resolve(c.cell, c.layer_norm)).label_in()  # "LSTM", "LN-LSTM", …
@@ -145,4 +155,8 @@ def run(args) -> int:
     console.print(table)
     console.print(say(f"Generate more text with: rnnlab sample {result.run_dir}",
                       f"Générer d'autres textes : rnnlab sample {result.run_dir}"))
+    if result.stopped == "interrupted":
+        from ..cli import INTERRUPTED
+
+        return INTERRUPTED
     return 0

@@ -102,6 +102,30 @@ def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
 
     A bundled name wins over a file of the same name in the current directory: write
     ``./hugo`` for the file."""
+    return read_corpus(name_or_path, min_chars)[0]
+
+
+def read_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS, *, expect_sha256: str | None = None,
+                recorded_in=None) -> tuple[str, str]:
+    """``(text, sha256)`` of a corpus (:func:`load_corpus`); the sha256 is of its bytes as stored
+    (a bundled corpus: of its decompressed text). With ``expect_sha256`` (what a run recorded, in
+    the file ``recorded_in``), bytes with another sha256 are refused before they are decoded or
+    used: a run's corpus is the text it was trained on, never whatever its path names now."""
+    data, source = _corpus_bytes(name_or_path)
+    digest = hashlib.sha256(data).hexdigest()
+    if expect_sha256 is not None and digest != expect_sha256:
+        where = f" {recorded_in}" if recorded_in else ""
+        raise DataError(say(f"{source}: sha256 {digest[:16]}…, expected {expect_sha256[:16]}… as recorded "
+                            f"in{where or ' the run'}: not the text the run was trained on (give that "
+                            "file back, or train a new run)",
+                            f"{source} : sha256 {digest[:16]}…, {expect_sha256[:16]}… attendu comme "
+                            f"noté dans{where or ' le run'} : ce n'est pas le texte de l'entraînement "
+                            "(remettre ce fichier, ou entraîner à nouveau)"))
+    return decode_text(data, source, min_chars), digest
+
+
+def _corpus_bytes(name_or_path) -> tuple[bytes, str]:
+    """The bytes of a corpus and how messages name it."""
     key = str(name_or_path)
     if key in BUNDLED:
         entry = BUNDLED[key]
@@ -112,7 +136,7 @@ def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
                                 f"the installation is damaged, reinstall rnnlab",
                                 f"corpus fourni « {key} » ({entry.file}) : sha256 différent de ORIGINS.md ; "
                                 f"installation abîmée, réinstaller rnnlab"))
-        return decode_text(data, f"corpus {key!r}", min_chars)
+        return data, f"corpus {key!r}"
     path = Path(name_or_path).expanduser()
     if not path.exists():
         hint = "" if ("/" in key or "." in key) else say(
@@ -123,8 +147,7 @@ def load_corpus(name_or_path: str | Path, min_chars: int = MIN_CHARS) -> str:
         raise DataError(say(f"corpus {key}: expected a text file, got a directory",
                             f"corpus {key} : fichier texte attendu, reçu un dossier"))
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), str(path)
     except OSError as e:
         raise DataError(say(f"corpus {key}: cannot read ({e.strerror})",
                             f"corpus {key} : lecture impossible ({e.strerror})")) from None
-    return decode_text(data, str(path), min_chars)

@@ -158,7 +158,7 @@ def _language(request: Request, data: dict | None, default: str) -> str:
     lang = (data or {}).get("lang") or request.query_params.get("lang") or default
     if lang not in i18n.LANGUAGES:
         raise RequestError(say(f"'lang': expected 'en' or 'fr', got {lang!r:.20}",
-                               f"« lang » : 'en' ou 'fr' attendu, reçu {lang!r:.20}"))
+                               f"« lang » : « en » ou « fr » attendu, reçu « {lang:.20} »"))
     return lang
 
 

@@ -138,14 +138,14 @@ def convert(cfg: dict, notation: str) -> dict:
     """The same state in the other notation (course ↔ PyTorch's fused weights)."""
     if notation not in ("course", "pytorch"):
         raise ConfigError(say(f"notation: expected 'course' or 'pytorch', got {notation!r}",
-                              f"notation : 'course' ou 'pytorch' attendu, reçu {notation!r}"))
+                              f"notation : « course » ou « pytorch » attendu, reçu « {notation} »"))
     tr = trace(cfg)
     if notation == "course" and not all(k in tr.course for k in (hooks(tr.cell).COURSE_WEIGHTS or ("-",))):
         raise ConfigError(say(f"notation: the {tr.cell} cell with options {tr.options} has no course "
                               "notation here (the GRU with reset 'after' is PyTorch's); expected 'pytorch'",
                               f"notation : la cellule {tr.cell} avec les options {tr.options} n'a pas de "
-                              "notation du cours ici (le GRU avec reset « after » est celui de PyTorch) ; "
-                              "'pytorch' attendu"))
+                              "notation du cours ici (le GRU avec la porte de réinitialisation « after » "
+                              "est celui de PyTorch) ; « pytorch » attendu"))
     return config_from_trace(tr, notation)
 
 

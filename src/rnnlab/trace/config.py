@@ -81,6 +81,10 @@ def read_config(path: str) -> dict:
     """The file as a dict, by its extension (.json, .toml, .yaml/.yml)."""
     if not os.path.exists(path):
         raise ConfigError(say(f"{path}: file not found", f"{path} : fichier introuvable"))
+    if os.path.isdir(path):
+        raise ConfigError(say(f"{path}: expected a config file (.json, .toml, .yaml), got a folder",
+                              f"{path} : fichier de configuration attendu (.json, .toml, .yaml), reçu un "
+                              "dossier"))
     if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
         most, size = integer(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
         mib = MAX_CONFIG_BYTES // 2**20

@@ -5,7 +5,7 @@
 - ``--out DIR`` that holds no run: used (made if needed);
 - ``--out DIR`` that holds an unfinished run: refused, naming the command that continues it;
 - ``--out DIR`` that holds a finished run: refused, unless ``force``, which removes that run's
-  files first (nothing else in the folder is touched).
+  files (:data:`RUN_FILES`; nothing else in the folder is touched) once the new run starts.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..i18n import integer, say
 
-# what a run writes in its folder (and --force removes)
+# what a run writes in its folder (and --force removes): the engine's, then each command's own
 RUN_FILES = ("last.json", "last.safetensors", "last.safetensors.prev", "best.json", "best.safetensors",
-             "best.safetensors.prev", "loss.csv", "loss.png", "samples.txt", "result.json", "scores.json")
+             "best.safetensors.prev", "loss.csv", "loss.png", "samples.txt", "result.json", "scores.json",
+             "adding.json", "adding.safetensors", "copy.json", "copy.safetensors", "classifier.json",
+             "classifier.safetensors", "forecast.json", "forecast.safetensors", "forecast.png",
+             "sweep.json", "sweep-adding.png", "sweep-copy.png")
+# the results of a command that keeps no checkpoint (sweep): a folder holding one holds a finished run
+RESULT_FILES = ("sweep.json", "result.json", "scores.json")
 
 
 def _saved_progress(folder: Path):
@@ -28,9 +33,9 @@ def _saved_progress(folder: Path):
     from ..errors import CheckpointError
 
     if not any((folder / name).exists() for name in ("last.json", "best.json")):
-        return None
-    try:
-        meta = read_checkpoint_json(folder, "last")["meta"]
+        return (0, 0, "steps") if any((folder / name).exists() for name in RESULT_FILES) else None
+    try:  # a crash during the first save may have left best.* alone: it holds the run as well
+        meta = read_checkpoint_json(folder, "last" if (folder / "last.json").exists() else "best")["meta"]
         steps, minutes = meta["config"].get("steps", 0), meta["config"].get("minutes", 0)
         if steps:
             return meta["step"], steps, "steps"
@@ -39,9 +44,32 @@ def _saved_progress(folder: Path):
         return 0, 0, "steps"  # a run that cannot be read is still a run: never overwritten silently
 
 
-def new_run_folder(out, name: str, command: str, *, force: bool = False, make: bool = True) -> Path:
-    """The folder of a new run of ``rnnlab <command>`` (see the module docstring); made unless
-    ``make=False`` (the run makes it when it starts, so a refused run leaves nothing behind)."""
+def reports_written(folder, step: int) -> bool:
+    """Whether the engine's reports of the run in ``folder`` are whole: ``loss.csv`` ends at ``step``
+    and ``loss.png`` is not older than it (a run killed after its last checkpoint and before its
+    reports has neither)."""
+    csv, png = Path(folder) / "loss.csv", Path(folder) / "loss.png"
+    try:
+        last = csv.read_text(encoding="utf-8").rstrip("\n").rsplit("\n", 1)[-1].split(",", 1)[0]
+        return int(last) == step and png.stat().st_mtime_ns >= csv.stat().st_mtime_ns
+    except (OSError, ValueError):
+        return False
+
+
+def remove_run_files(folder) -> None:
+    """Remove the files of the run in ``folder`` (:data:`RUN_FILES`), nothing else: what
+    ``--force`` replaces, once the new run starts."""
+    for file in RUN_FILES:
+        (Path(folder) / file).unlink(missing_ok=True)
+
+
+def new_run_folder(out, name: str, command: str, *, force: bool = False, make: bool = True,
+                   resumable: bool = True) -> Path:
+    """The folder of a new run of ``rnnlab <command>`` (see the module docstring); made, and with
+    ``force`` the finished run it holds removed, unless ``make=False``: then the run does both when
+    it starts (:class:`rnnlab.training.RunFolder`'s ``replace``), so a call refused before (a bad
+    option, bad data) leaves nothing behind and the old run intact. ``resumable=False``: a command
+    without ``--resume`` (sweep)."""
     if out is None:
         stem = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
         path, k = stem, 1
@@ -67,14 +95,17 @@ def new_run_folder(out, name: str, command: str, *, force: bool = False, make: b
                                       f"le reprendre avec : {again} (ou choisir un autre --out ; rien n'a "
                                       "été écrasé)"))
             if not force:
-                raise ConfigError(say(f"--out {path}: already holds a run (finished); extend it with "
-                                      f"{again} --steps N, replace it with --force, or choose another --out "
-                                      "(nothing was overwritten)",
-                                      f"--out {path} : contient déjà un entraînement (terminé) ; le "
-                                      f"prolonger avec {again} --steps N, le remplacer avec --force, ou "
-                                      "choisir un autre --out (rien n'a été écrasé)"))
-            for file in RUN_FILES:
-                (path / file).unlink(missing_ok=True)
+                extend = (f"extend it with {again} --steps N, " if resumable else "",
+                          f"le prolonger avec {again} --steps N, " if resumable else "")
+                raise ConfigError(say(f"--out {path}: already holds a run (finished); {extend[0]}replace it "
+                                      "with --force, or choose another --out (nothing was overwritten)",
+                                      f"--out {path} : contient déjà un entraînement (terminé) ; "
+                                      f"{extend[1]}le remplacer avec --force, ou choisir un autre --out "
+                                      "(rien n'a été écrasé)"))
     if make:
-        path.mkdir(parents=True, exist_ok=True)
+        from ..checkpoint import make_folder
+
+        make_folder(path)
+        if force:
+            remove_run_files(path)
     return path

@@ -135,12 +135,15 @@ class Job(Protocol):
 class RunFolder:
     """Where a run keeps its state: ``<directory>/last.*`` (and ``best.*``), ``loss.csv``,
     ``loss.png``. ``settings`` (JSON data) is the caller's own description of the run (a command's
-    options), saved with it; ``resume=True`` goes on from the state saved there."""
+    options), saved with it; ``resume=True`` goes on from the state saved there; ``replace=True``
+    removes the files of the finished run the folder holds when this one starts
+    (:func:`rnnlab.training.folders.remove_run_files`)."""
 
     directory: Path
     settings: dict = field(default_factory=dict)
     resume: bool = False
     title: str = ""  # of the loss figure
+    replace: bool = False  # --force: the finished run the folder holds is removed when this one starts
 
     def __post_init__(self):
         object.__setattr__(self, "directory", Path(self.directory))
@@ -171,11 +174,15 @@ def save_run(folder: RunFolder, name: str, job, run: "Run") -> Path:
 def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     """``(tensors, meta)`` of a checkpoint written by :func:`save_run` for a job of ``kind``;
     :class:`~rnnlab.errors.CheckpointError` naming the file for a missing folder or file, a
-    corrupt checkpoint, one of an older rnnlab (named) or of another kind."""
+    corrupt checkpoint, one of an older rnnlab (named) or of another kind. ``last`` is read from
+    ``best.*`` when a crash during the run's first save left ``best.*`` alone (both hold the whole
+    state of the run)."""
     from ..checkpoint import load_checkpoint
     from ..schema import RUN, validate
 
     directory = Path(directory)
+    if name == "last" and not (directory / "last.json").is_file() and (directory / "best.json").is_file():
+        name = "best"  # a first save cut short between best.* and last.*: best holds the whole run too
     where = directory / f"{name}.json"
     if not directory.is_dir():
         raise CheckpointError(say(f"run folder {directory}: no such directory",
@@ -249,9 +256,10 @@ class Run:
 
         The run must go on with the settings it was saved with (the job's ``config`` and
         ``model``), except its budget (``steps``, ``minutes``), which may extend it."""
-        from ..checkpoint import rng_from_state, unflatten_state
+        from ..checkpoint import check_finite_weights, rng_from_state, unflatten_state
 
         self._check_same_settings(meta, where)
+        check_finite_weights(tensors, self.job.model.params, where)
         try:
             self.job.model.load_state_dict({k: tensors[k] for k in self.job.model.params})
             self.job.optimizer.load_state_dict(unflatten_state(meta["optimizer"], tensors))
@@ -356,11 +364,34 @@ class Run:
 
     def run(self) -> "Run":
         """Train until the budget is spent (``stopped = "budget"``); Ctrl-C raises
-        :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`."""
+        :class:`TrainingInterrupted` (after saving), a non-finite loss :class:`Diverged`. The run
+        folder is made here (a run refused earlier leaves none), checked to be writable, and
+        removed again, with the parents made for it, if the run fails before its first checkpoint
+        (unless it diverged: its loss curve stays); the temporary files a run killed during a save
+        left there are removed."""
+        from ..checkpoint import check_writable, make_folder, remove_empty, remove_stale_temps
+        from .folders import remove_run_files
+
+        made = make_folder(self.folder.directory) if self.folder is not None else []
+        try:
+            if self.folder is not None and getattr(self.job, "is_main", True):  # data parallel: rank 0 writes
+                check_writable(self.folder.directory)  # before any training time is spent
+                remove_stale_temps(self.folder.directory)  # left by a run killed during a save
+                if self.folder.replace and not self.step:
+                    remove_run_files(self.folder.directory)
+            return self._loop()
+        except BaseException as e:
+            if made and self.saved is None and not isinstance(e, Diverged):
+                # a new folder whose run failed before its first checkpoint (a full disk, Ctrl-C
+                # during the first step): nothing to resume, nothing left behind. A diverged run
+                # keeps its loss curve, which shows why.
+                remove_run_files(self.folder.directory)
+            remove_empty(made)
+            raise
+
+    def _loop(self) -> "Run":
         from ..checkpoint import install_sigint, restore_sigint
 
-        if self.folder is not None:
-            self.folder.directory.mkdir(parents=True, exist_ok=True)
         stop = {"flag": False}
         previous = install_sigint(stop)
         whole = True  # no step half done: model, optimiser and generators hold step self.step
@@ -395,6 +426,8 @@ class Run:
             self.evaluate()
         elif self.folder is not None and self.saved_step == self.step and self.saved_elapsed != self.elapsed:
             self.save("last")  # the last evaluation's time counts: a resumed time budget starts after it
+            if not self.session_steps:  # a finished run resumed (killed before its reports): write them
+                self.write_reports()
         self.stopped = "budget"
         return self
 
