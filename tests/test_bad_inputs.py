@@ -156,7 +156,7 @@ WEIGHT_MUTATIONS = [
     ("weights-int", _retype(np.int32), ["int32"]),
     ("weights-bool", _retype(np.bool_), ["bool"]),
     ("weights-nan", _scale(np.nan), ["NaN"]),
-    ("weights-inf", _scale(np.inf), ["infinity"]),
+    ("weights-inf", _scale(np.inf), ["NaN or infinite"]),
 ]
 
 

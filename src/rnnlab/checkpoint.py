@@ -595,10 +595,13 @@ def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[st
         if shape is None or a.size != int(np.prod(shape)) or str(a.dtype) != record.get("dtype"):
             _fail(weights_path, f"tensor {k!r} is {a.dtype} {a.shape}, key 'weights.tensors' says {record}",
                   f"le tenseur {k!r} est {a.dtype} {a.shape}, la clé 'weights.tensors' dit {record}")
-        if floats and (a.dtype.kind != "f" or not np.all(np.isfinite(a))):
-            got = (a.dtype, a.dtype) if a.dtype.kind != "f" else ("NaN or infinity", "NaN ou l'infini")
-            _fail(weights_path, f"tensor {k!r}: expected finite floating-point numbers, got {got[0]}",
-                  f"tenseur {k!r} : nombres à virgule flottante finis attendus, reçu {got[1]}")
+        if floats and a.dtype.kind != "f":
+            _fail(weights_path, f"tensor {k!r}: expected floating-point numbers, got {a.dtype}",
+                  f"tenseur {k!r} : nombres à virgule flottante attendus, reçu {a.dtype}")
+        bad = int(a.size - np.count_nonzero(np.isfinite(a))) if floats else 0
+        if bad:
+            _fail(weights_path, f"tensor {k!r}: expected finite values, got {bad} NaN or infinite value(s)",
+                  f"tenseur {k!r} : valeurs finies attendues, reçu {bad} valeur(s) NaN ou infinie(s)")
         if a.shape != shape:  # safetensors' NumPy reader returns 0-d arrays as (1,)
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}
