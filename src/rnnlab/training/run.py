@@ -322,8 +322,10 @@ class Run:
         self.job.sync()
         scores = self.job.evaluate()
         bad = {k: v for k, v in scores.items() if isinstance(v, float) and not math.isfinite(v)}
-        if bad:  # the model's outputs overflow (weights too large for its dtype): nothing to keep
-            key, value = next(iter(bad.items()))
+        main = getattr(self.job, "is_main", True)  # data parallel: rank 0 scores, and decides for all
+        if getattr(self.job, "agree", lambda decision: decision)(bool(bad) and main):
+            # the model's outputs overflow (weights too large for its dtype): nothing to keep
+            key, value = next(iter(bad.items()), ("score", math.nan))
             self._diverged(say(f"the evaluation's {key} is {value} at step {self.step}",
                                f"le {key} de l'évaluation vaut {value} au pas {self.step}"))
         if self.history.rows:
