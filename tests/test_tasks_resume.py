@@ -189,7 +189,7 @@ def test_missing_corrupt_and_foreign_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match=r"last\.json: a run written by rnnlab 0\.1.*format 'rnnlab\.run' version 2"):
         load_training_state(bad)
     save_checkpoint(bad, "last", tensors, {k: v for k, v in meta.items() if k != "rng"})
-    with pytest.raises(CheckpointError, match=r"last\.json: key 'rng': expected a dict"):
+    with pytest.raises(CheckpointError, match=r"last\.json: key 'meta.rng' is missing"):
         load_training_state(bad)
     save_checkpoint(bad, "last", {k: v for k, v in tensors.items() if not k.startswith("optimizer/")}, meta)
     with pytest.raises(CheckpointError, match=r"last\.json:.*optimizer/.*missing"):

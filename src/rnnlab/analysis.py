@@ -30,6 +30,7 @@ import numpy as np
 
 from . import cells
 from .errors import ConfigError, ShapeError, describe_shape
+from .memory import require
 from .sequence import unroll
 
 NORMS = {
@@ -146,6 +147,18 @@ def _level_inputs(layer, x, states0, level):
     return seq
 
 
+def jacobians_bytes(cell: str, input_size: int, hidden_size: int, steps: int, sequences: int) -> int:
+    """Memory of :func:`state_jacobians` (float64): the forward of every sequence repeated
+    K = dim(s) times, kept for the backward, and the ``(B, T + 1, K, K)`` Jacobians."""
+    from .memory import recurrent_run_bytes
+
+    spec = cells.get(cell)
+    K = len(spec.state_names) * hidden_size
+    tape = recurrent_run_bytes(spec.gates, input_size, hidden_size, steps, sequences * K, itemsize=8,
+                               train=False)
+    return tape + sequences * (steps + 1) * K * K * 8
+
+
 def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobians:
     """Exact ``∂s_T/∂s_t`` of one level of a layer (``rnnlab.RNN``/``LSTM``/``GRU``, also
     ``LSTM(layer_norm=True)``) on ``x``, in eval mode (no dropout mask).
@@ -168,6 +181,8 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     H, cell = layer.hidden_size, layer.cell
     n_states = len(cell.state_names)
     K = n_states * H
+    require(jacobians_bytes(cell.spec.name, layer.input_size, H, T, B),
+            f"state_jacobians (H = {H}, T = {T}, {B} sequences)", "hidden_size, T or the batch")
     states0 = _initial_states(layer, hx, B)
     seq = _level_inputs(layer, x, states0, level)
     s = f"_l{level}" + ("_reverse" if direction else "")

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cells import make_cell
-from .errors import ConfigError, ShapeError, describe_shape, expect_finite
+from .errors import ConfigError, ShapeError, describe_shape, expect_float_dtype, expect_real
 from .layers import _rng
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
@@ -70,7 +70,7 @@ class RecurrentCell(Module):
         super().__init__()
         self.cell, self.mode = cell, mode
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
-        self.dtype = np.dtype(dtype)
+        self.dtype = expect_float_dtype("dtype", dtype)
         rng = _rng(rng, seed)
         bound = np.sqrt(1.0 / hidden_size)
         GH = cell.gates * self.hidden_size
@@ -99,12 +99,10 @@ class RecurrentCell(Module):
     def _array(self, label, value, want):
         """``value`` as an array of the parameters' dtype, checked to be of shape ``want``."""
         value = as_array(value)
-        if not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)):
-            raise ShapeError(f"{type(self).__name__} {label}: expected real numbers, got dtype {value.dtype}")
         if value.shape != want:
             raise ShapeError(f"{type(self).__name__} {label}: expected shape {describe_shape(want)}, "
                              f"got {describe_shape(value.shape)}")
-        expect_finite(f"{type(self).__name__} {label}", value)
+        expect_real(f"{type(self).__name__} {label}", value)
         return np.asarray(value, dtype=self.dtype)
 
     def _prepare(self, x, hx):

@@ -49,6 +49,7 @@ import numpy as np
 
 from .errors import CheckpointError, WriteError
 from .i18n import say
+from .schema import CHECKPOINT, load_json, validate
 
 FORMAT = "rnnlab-checkpoint"
 VERSION = 1
@@ -521,10 +522,7 @@ def read_checkpoint_json(directory, name: str) -> dict:
     if not json_path.is_file():
         _fail(json_path, "checkpoint not found", "point de sauvegarde introuvable")
     try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        _fail(json_path, f"corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
-              f"JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")
+        doc = load_json(json_path.read_text(encoding="utf-8"), json_path)
     except UnicodeDecodeError as e:
         _fail(json_path, f"corrupt JSON (not UTF-8 at byte {e.start})",
               f"JSON corrompu (pas UTF-8 à l'octet {e.start})")
@@ -548,20 +546,15 @@ def read_checkpoint_json(directory, name: str) -> dict:
                          f"this rnnlab reads version {VERSION}; upgrade rnnlab",
               f"clé 'version' : écrit par un rnnlab plus récent (format version {version}) ; "
               f"ce rnnlab lit la version {VERSION} ; mettre rnnlab à jour")
-    w = doc["weights"]
-    for key, kind in (("sha256", str), ("bytes", int), ("tensors", dict)):
-        if not isinstance(w, dict) or not isinstance(w.get(key), kind):
-            got = w.get(key) if isinstance(w, dict) else w
-            _fail(json_path, f"key 'weights.{key}': expected a {kind.__name__}, got {got!r}",
-                  f"clé 'weights.{key}' : {kind.__name__} attendu, reçu {got!r}")
-    if not isinstance(doc["meta"], dict):
-        _fail(json_path, "key 'meta': expected a JSON object", "clé 'meta' : objet JSON attendu")
+    validate(doc, CHECKPOINT, json_path)
     return doc
 
 
-def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
+def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[str, np.ndarray], dict]:
     """(tensors, meta) of the checkpoint ``<directory>/<name>``; :class:`CheckpointError`
-    naming the file and the key if anything is missing, corrupt or does not match."""
+    naming the file and the key if anything is missing, corrupt or does not match. ``floats``:
+    every tensor must hold finite floating-point numbers (a model's weights and optimiser
+    state: integers or booleans there were never saved by rnnlab)."""
     from safetensors.numpy import load
 
     weights_path, json_path = checkpoint_paths(directory, name)
@@ -602,6 +595,13 @@ def load_checkpoint(directory, name: str) -> tuple[dict[str, np.ndarray], dict]:
         if shape is None or a.size != int(np.prod(shape)) or str(a.dtype) != record.get("dtype"):
             _fail(weights_path, f"tensor {k!r} is {a.dtype} {a.shape}, key 'weights.tensors' says {record}",
                   f"le tenseur {k!r} est {a.dtype} {a.shape}, la clé 'weights.tensors' dit {record}")
+        if floats and a.dtype.kind != "f":
+            _fail(weights_path, f"tensor {k!r}: expected floating-point numbers, got {a.dtype}",
+                  f"tenseur {k!r} : nombres à virgule flottante attendus, reçu {a.dtype}")
+        bad = int(a.size - np.count_nonzero(np.isfinite(a))) if floats else 0
+        if bad:
+            _fail(weights_path, f"tensor {k!r}: expected finite values, got {bad} NaN or infinite value(s)",
+                  f"tenseur {k!r} : valeurs finies attendues, reçu {bad} valeur(s) NaN ou infinie(s)")
         if a.shape != shape:  # safetensors' NumPy reader returns 0-d arrays as (1,)
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}

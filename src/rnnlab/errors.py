@@ -56,3 +56,37 @@ def expect_finite(name: str, array) -> None:
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueRangeError(f"{name}: expected finite values, got {bad} NaN or infinite value(s)")
+
+
+def expect_real(name: str, array):
+    """``array`` as a NumPy array of real numbers (integers or floats; not booleans, complex numbers
+    or objects), finite: :class:`ShapeError` for another kind, :class:`ValueRangeError` for NaN or
+    infinity. A complex array would lose its imaginary part when cast; a boolean one is no number."""
+    import numpy as np
+
+    array = np.asarray(array)
+    if array.dtype.kind not in "iuf":
+        note = {"b": "booleans", "c": "complex: the imaginary part would be lost"}.get(array.dtype.kind,
+                                                                                      "not numeric")
+        raise ShapeError(f"{name}: expected real numbers, got dtype {array.dtype} ({note})")
+    expect_finite(name, array)
+    return array
+
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def expect_float_dtype(name: str, dtype):
+    """``dtype`` as a ``numpy.dtype`` of the parameters: float32 or float64 (what the kernels and
+    the gradient checks compute in); :class:`ConfigError` for anything else (``"float17"``,
+    ``np.int32``: integer weights could not learn)."""
+    import numpy as np
+
+    try:
+        resolved = np.dtype(dtype)
+    except (TypeError, ValueError):
+        resolved = None
+    if resolved is None or resolved.name not in FLOAT_DTYPES:
+        got = repr(dtype) if resolved is None else resolved.name
+        raise ConfigError(f"{name}: expected one of {', '.join(FLOAT_DTYPES)}, got {got}")
+    return resolved

@@ -12,7 +12,9 @@ import numpy as np
 
 from . import cells
 from .cells import make_cell
-from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_finite
+from .errors import (ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype,
+                     expect_real)
+from .memory import recurrent_run_bytes, require
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
 
@@ -72,7 +74,9 @@ class Recurrent(Module):
         self.recurrent_dropout = float(recurrent_dropout)
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
-        self.dtype = np.dtype(dtype)
+        self.dtype = expect_float_dtype("dtype", dtype)
+        require(self._bytes(), f"{type(self).__name__}({input_size}, {hidden_size}, num_layers={num_layers})",
+                "hidden_size or num_layers")
         self.rng = _rng(rng, seed)
         k = 1.0 / hidden_size
         for name, shape in self._param_shapes():
@@ -86,6 +90,13 @@ class Recurrent(Module):
         self.d_hx = None
         self.recurrent_masks = None  # the last forward's, per (layer, direction)
         self._tapes = None
+
+    def _bytes(self, steps=0, sequences=0) -> int:
+        """Memory of the parameters (with gradients and an optimiser's buffers), or with ``steps``
+        the activations a forward keeps for BPTT (:mod:`rnnlab.memory`)."""
+        return recurrent_run_bytes(self.cell.spec.gates, self.input_size, self.hidden_size, steps, sequences,
+                                   num_layers=self.num_layers, directions=self.num_directions,
+                                   itemsize=self.dtype.itemsize, parameters=not steps)
 
     def __init_subclass__(cls, cell=None, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -147,16 +158,15 @@ class Recurrent(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, "
                              f"got {x.shape[-1]} (input shape {describe_shape(x.shape)})")
-        if not np.issubdtype(x.dtype, np.number):
-            raise ShapeError(f"{name} input: expected a numeric array, got dtype {x.dtype}")
-        expect_finite(f"{name} input", x)
         unbatched = x.ndim == 2
-        x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)
-        x = np.ascontiguousarray(x, dtype=self.dtype)  # (T, B, D)
+        x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)  # (T, B, D)
         T, B, _ = x.shape
-        if T == 0:
-            raise ShapeError(f"{name} input: expected at least one time step, "
+        if T == 0 or B == 0:
+            raise ShapeError(f"{name} input: expected at least one time step and one sequence, "
                              f"got shape {describe_shape(x.shape)}")
+        require(self._bytes(T, B), f"{name} forward over {T} steps of {B} sequences", "T or the batch")
+        expect_real(f"{name} input", x)
+        x = np.ascontiguousarray(x, dtype=self.dtype)
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:
@@ -192,7 +202,7 @@ class Recurrent(Module):
                 raise ShapeError(f"{name} {label}_0: expected shape {describe_shape(want)} "
                                  f"(num_layers × num_directions, {'' if unbatched else 'batch, '}{size}), "
                                  f"got {describe_shape(part.shape)}")
-            expect_finite(f"{name} {label}_0", part)
+            expect_real(f"{name} {label}_0", part)
             out.append(np.asarray(part[:, None, :] if unbatched else part, dtype=self.dtype))
         return tuple(out)
 
@@ -326,7 +336,7 @@ class Recurrent(Module):
         """Check an upstream gradient against the forward's shapes; return it time-major."""
         if d is None:
             return None
-        d = as_array(d)
+        d = expect_real(f"{type(self).__name__}.backward {name}", as_array(d))  # NaN in, NaN grads out
         d = d.astype(np.result_type(d, self.dtype), copy=False)
         if self._unbatched:
             want = (shape[0],) + shape[2:]

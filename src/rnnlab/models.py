@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape
+from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype, expect_real
 from .functional import cross_entropy
 from . import cells
 from .layers import _rng, make_layer
@@ -61,7 +61,7 @@ class Linear(Module):
 
     def forward(self, x):
         W = self.params["weight"]
-        x = as_array(x)
+        x = expect_real("Linear input", as_array(x))
         if x.shape[-1] != W.shape[1]:
             raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, "
                              f"got shape {describe_shape(x.shape)}")
@@ -192,7 +192,7 @@ class CharLM(Module):
         self.vocab_size, self.cell_name = int(vocab_size), cell
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
         self.embedding_dim = int(embedding_dim or min(vocab_size, 64))
-        self.dtype = np.dtype(dtype)
+        self.dtype = expect_float_dtype("dtype", dtype)
         self.embedding = Embedding(vocab_size, self.embedding_dim, dtype=dtype, rng=self.rng)
         self.rnn = make_layer(cell, self.embedding_dim, hidden_size, layer_norm=bool(layer_norm),
                               num_layers=num_layers, dropout=dropout, recurrent_dropout=recurrent_dropout,

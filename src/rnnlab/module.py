@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ShapeError, describe_shape, expect_finite
+from .errors import ShapeError, describe_shape, expect_real
 
 
 def as_array(value):
@@ -178,10 +178,7 @@ class Module:
                 want = describe_shape(params[name].shape)
                 got = describe_shape(value.shape)
                 raise ShapeError(f"load_state_dict: {name}: expected shape {want}, got {got}")
-            if not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)) \
-                    or value.dtype == np.bool_:
-                raise ShapeError(f"load_state_dict: {name}: expected real numbers, got dtype {value.dtype}")
-            expect_finite(f"load_state_dict: {name}", value)
+            expect_real(f"load_state_dict: {name}", value)
             values[name] = value
         for name, value in values.items():
             np.copyto(params[name], value, casting="unsafe")

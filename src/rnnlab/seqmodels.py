@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import cells
-from .errors import ConfigError, ShapeError, describe_shape
+from .errors import ConfigError, ShapeError, describe_shape, expect_float_dtype, expect_real
 from .layers import make_layer
 from .models import Linear
 from .module import Module, as_array
@@ -104,7 +104,7 @@ class _SequenceModel(Module):
             raise ConfigError("give rng or seed, not both")
         super().__init__()
         self.config = config
-        self.dtype = np.dtype(dtype)
+        self.dtype = expect_float_dtype("dtype", dtype)
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.rnn = make_recurrent(config, self._rnn_input_size(), self.dtype, self.rng)
         dirs = 2 if config.bidirectional else 1
@@ -114,7 +114,10 @@ class _SequenceModel(Module):
         return self.config.input_size
 
     def _time_major(self, x):
-        x = as_array(x).astype(self.dtype, copy=False)
+        x = as_array(x)
+        if x.dtype.kind not in "iuf":  # complex, boolean, text: refused before the cast loses it
+            expect_real(f"{type(self).__name__} input", x)
+        x = x.astype(self.dtype, copy=False)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"
             raise ShapeError(f"{type(self).__name__} input: expected shape {want}, "

@@ -20,8 +20,8 @@ import math
 import re
 
 from .autodiff import Value, as_value, start_recording, stop_recording, topological_order
-from .errors import ConfigError
-from .i18n import say
+from .errors import ConfigError, ValueRangeError
+from .i18n import integer, say
 
 
 class Tape:
@@ -164,6 +164,7 @@ def _forward_line(n: Value, num: _Formatter) -> str:
 
 # --- expressions typed by a user: a safe parser (no eval) ------------------------------------
 
+MAX_EXPRESSION = 2000  # characters of a formula typed by a user
 FUNCTIONS = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "σ": Value.sigmoid, "exp": Value.exp,
              "log": Value.log, "relu": Value.relu}
 
@@ -174,14 +175,25 @@ def expression_tape(text: str, variables: dict):
     in the order given. Returns ``(tape, output)``.
 
     Allowed: numbers, the variables, ``+ − × / **`` (constant exponent), unary ``−`` and the
-    functions tanh, sigmoid, exp, log, relu.
+    functions tanh, sigmoid, exp, log, relu; at most :data:`MAX_EXPRESSION` characters (a tape is
+    written out to be read). A value that overflows or leaves a function's domain raises
+    :class:`~rnnlab.errors.ValueRangeError`.
     """
+    if len(text) > MAX_EXPRESSION:
+        most, got = integer(MAX_EXPRESSION), integer(len(text))
+        raise ConfigError(say(f"expression: expected at most {most} characters (a tape to read), got {got}",
+                              f"expression : au plus {most} caractères attendus (une bande à lire), "
+                              f"reçu {got}"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ConfigError(say(f"expression {text!r}: not a valid formula ({exc.msg})",
                               f"expression {text!r} : formule invalide (erreur de syntaxe à la colonne "
                               f"{exc.offset})")) from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(say(f"expression {text[:60]!r}: expected a formula nested at most as deep as "
+                              "Python reads, got a deeper one",
+                              f"expression {text[:60]!r} : formule moins imbriquée attendue")) from None
     tape = Tape()
     leaves = {name: tape.value(float(v), name) for name, v in variables.items()}
     binary = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,
@@ -219,14 +231,36 @@ def expression_tape(text: str, variables: dict):
                               f"expression {text!r} : partie non prise en charge {ast.unparse(node)!r} ; "
                               f"nombres, variables, + - * / ** et {', '.join(sorted(FUNCTIONS))} attendus"))
 
-    with tape:
-        result = as_value(build(tree.body))
-    if result.tape is not tape:  # a bare number
-        raise ConfigError(say(f"expression {text!r}: expected at least one operation on the variables",
-                              f"expression {text!r} : au moins une opération sur les variables attendue"))
-    if result.parents and result.label is None:
-        result.label = "f"
-    tape.backward(result)
+    try:
+        with tape:
+            result = as_value(build(tree.body))
+        if result.tape is not tape:  # a bare number
+            raise ConfigError(say(f"expression {text!r}: expected at least one operation on the variables",
+                                  f"expression {text!r} : au moins une opération sur les variables "
+                                  "attendue"))
+        if result.parents and result.label is None:
+            result.label = "f"
+        tape.backward(result)
+    except RecursionError:
+        raise ConfigError(say(f"expression {text[:60]!r}: expected a formula nested less deeply (nested too "
+                              "deeply)", f"expression {text[:60]!r} : formule moins imbriquée attendue "
+                              "(trop imbriquée)")) from None
+    except (ArithmeticError, ValueError) as exc:  # math.exp overflow, log(−1), x / 0
+        if isinstance(exc, ConfigError):
+            raise
+        overflow = isinstance(exc, OverflowError)
+        raise ValueRangeError(say(f"expression {text!r}: expected values within float64 and the functions' "
+                                  f"domains, got {'float64 overflow' if overflow else exc}",
+                                  f"expression {text!r} : valeurs dans float64 et dans le domaine des "
+                                  "fonctions attendues, reçu "
+                                  + ("un dépassement de float64" if overflow else
+                                     "une valeur hors du domaine d'une fonction"))) from None
+    bad = [f"w_{n.index}" for n in tape.nodes if not (math.isfinite(n.data) and math.isfinite(n.grad))]
+    if bad:
+        raise ValueRangeError(say(f"expression {text!r}: expected finite values, got {bad[0]} (or its "
+                                  "adjoint) infinite or NaN",
+                                  f"expression {text!r} : valeurs finies attendues, reçu {bad[0]} (ou son "
+                                  "adjoint) infini ou NaN"))
     return tape, result
 
 

@@ -15,7 +15,6 @@ only say how to draw a batch and how to score.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,9 +23,10 @@ import numpy as np
 
 from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_loss, copy_recall_accuracy,
                          copy_task)
+from .data.table import expect_unique, read_csv, read_number
 from .errors import ConfigError, DataError
 from .functional import cross_entropy, mse
-from .i18n import say
+from .i18n import integer, say
 from .optim import clip_grad_norm, make_optimizer
 from .seqmodels import SeqModelConfig, build_model
 
@@ -222,6 +222,23 @@ class TaskResult:
         return asdict(self)
 
 
+def check_task_memory(task: str, cell: str, T: int, train: TrainConfig, hidden_size: int, num_layers=1,
+                      test_size=None) -> None:
+    """Refuse (:func:`rnnlab.memory.require`) a run of the adding problem or the copy task that
+    would not fit in memory: a batch and the fixed test set of sequences of length ``T`` (the copy
+    task's T + 2·5 steps of 8 + 2 one-hot inputs), kept for BPTT. Called before any allocation
+    (and by the commands before they make the run's folder)."""
+    from . import cells
+    from .memory import recurrent_run_bytes, require
+
+    D, steps, outputs, default_test = (2, T, 1, 500) if task == "adding" else (10, T + 10, 10, 200)
+    sequences = max(train.batch_size, test_size or default_test)
+    need = recurrent_run_bytes(cells.get(cell).gates, D, hidden_size, steps, sequences, num_layers=num_layers,
+                               extra_parameters=hidden_size * outputs)
+    require(need, say(f"{task} T={T}", f"{task} T = {integer(T)}"), say("T (--length), --hidden or --batch",
+                                                             "T (--length), --hidden ou --batch"))
+
+
 def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=500, callback=None,
                recurrent_dropout=0.0, return_model=False, *, num_layers=1, dropout=0.0, backend=None,
                checkpoint=None, progress=None):
@@ -230,6 +247,7 @@ def run_adding(cell: str, T: int, train: TrainConfig, hidden_size=32, test_size=
     The test set comes from its own generator (seed + 1), fixed for every evaluation."""
     import time
 
+    check_task_memory("adding", cell, T, train, hidden_size, num_layers, test_size)
     test_x, test_y = adding_problem(test_size, T, np.random.default_rng(train.seed + 1_000_003))
     model = build_model(SeqModelConfig("regressor", 2, hidden_size, 1, cell=cell, num_layers=num_layers,
                                        dropout=dropout, recurrent_dropout=recurrent_dropout), seed=train.seed)
@@ -269,6 +287,7 @@ def run_copy(cell: str, T: int, train: TrainConfig, hidden_size=64, n_symbols=8,
     def targets(y):
         return copy_recall_targets(y, length) if recall_only else y
 
+    check_task_memory("copy", cell, T, train, hidden_size, num_layers, test_size)
     test_x, test_y = copy_task(test_size, T, np.random.default_rng(train.seed + 1_000_003), n_symbols, length)
     test_targets = targets(test_y)
     model = build_model(SeqModelConfig("tagger", n_symbols + 2, hidden_size, n_symbols + 2, cell=cell,
@@ -467,6 +486,11 @@ def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_f
     ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
     if T_min < 2 or T_max < T_min:
         raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
+    from .memory import require
+
+    require(T_max * n * n_features * 4,
+            say(f"{n} synthetic sequences", f"{integer(n)} séquences synthétiques"),
+            say("their number (--samples)", "leur nombre (--samples)"))
     lengths = rng.integers(T_min, T_max + 1, size=n)
     y = rng.integers(0, 3, size=n)
     x = np.zeros((T_max, n, n_features), np.float32)
@@ -489,10 +513,9 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    if len(rows) < 2:
-        raise DataError(f"{path}: expected a header and at least one row, got {len(rows)} line(s)")
-    header = [h.strip() for h in rows[0]]
+    header, rows = read_csv(path)
+    if not rows:
+        raise DataError(f"{path}: expected a header and at least one row, got the header alone")
     for col in (label_column, sequence_column):
         if col not in header:
             raise DataError(f"{path}: no column {col!r} (expected one of {', '.join(map(repr, header))})")
@@ -501,23 +524,23 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         raise DataError(f"{path}: no feature column (expected numeric columns besides {label_column!r}, "
                         f"{sequence_column!r})")
     seqs: dict = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        rec = dict(zip(header, (c.strip() for c in row)))
+    for line, row in rows:
+        rec = dict(zip(header, row))
+        values = [read_number(path, f, line, rec[f]) for f in features]
+        t = read_number(path, time_column, line, rec[time_column]) if time_column in rec else line
         try:
-            values = [float(rec[f]) for f in features]
             label = int(rec[label_column])
-            t = float(rec[time_column]) if time_column in rec else line
-        except (ValueError, KeyError):
-            bad = next((c for c in features + [label_column] if not _is_number(rec.get(c, ""))), label_column)
-            raise DataError(f"{path}: column {bad!r}, row {line}: expected a number, "
-                            f"got {rec.get(bad, '')!r}") from None
+        except ValueError:
+            raise DataError(f"{path}: column {label_column!r}, row {line}: expected an integer class, "
+                            f"got {rec[label_column]!r}") from None
         entry = seqs.setdefault(rec[sequence_column], {"label": label, "steps": []})
         if entry["label"] != label:
             raise DataError(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "
                             f"({entry['label']} then {label})")
         entry["steps"].append((t, values))
+    if time_column in header:  # a step of a sequence given twice
+        s, t = header.index(sequence_column), header.index(time_column)
+        expect_unique(path, time_column, ((line, (row[s], row[t])) for line, row in rows))
     n, D = len(seqs), len(features)
     lengths = np.array([len(s["steps"]) for s in seqs.values()])
     x = np.zeros((lengths.max(), n, D), np.float32)
@@ -528,10 +551,3 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         raise DataError(f"{path}: column {label_column!r}: expected class indices ≥ 0, got {y.min()}")
     return x, y, lengths, features
 
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False

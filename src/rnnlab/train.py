@@ -235,6 +235,7 @@ class Trainer:
         self.train_ids, self.val_ids = split_train_val(self.vocab.encode(text), config.val_fraction)
         self.batcher = StreamBatcher(self.train_ids, config.batch_size, config.seq_len)
         # 2. model, optimiser, random sources (one for the model's dropout, one for samples)
+        self._check_memory(config)
         self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers,
                             config.embedding_dim, config.dropout, config.recurrent_dropout, config.layer_norm,
                             dtype=np.dtype(config.dtype), seed=config.seed)
@@ -251,6 +252,23 @@ class Trainer:
         self.engine = Run(self, budget, RunFolder(self.run_dir, title=self._title(), replace=replace),
                           progress=bar if progress else None,
                           on_step=None if on_step is None else (lambda run: on_step(self)))
+
+    def _check_memory(self, config) -> None:
+        """Refuse a model and a batch that would not fit in memory (:mod:`rnnlab.memory`), before
+        allocating them: the embedding and the head around the recurrent stack, BPTT over
+        ``seq_len`` characters (evaluation windows of at least 128)."""
+        from . import cells
+        from .memory import recurrent_run_bytes, require
+
+        V, E = self.vocab.size, config.embedding_dim or min(self.vocab.size, 64)
+        H = config.hidden_size
+        need = recurrent_run_bytes(cells.get(config.cell).gates, E, H, max(config.seq_len, 128),
+                                   config.batch_size, num_layers=config.num_layers,
+                                   extra_parameters=V * E + H * V + V,
+                                   itemsize=np.dtype(config.dtype).itemsize)
+        require(need, say(f"a {config.num_layers}×{H} model on {config.corpus}",
+                          f"un modèle {integer(config.num_layers)}×{integer(H)} sur {config.corpus}"),
+                say("--hidden, --layers, --batch or --seq-len", "--hidden, --layers, --batch ou --seq-len"))
 
     # the run's state, as the engine holds it
     step = property(lambda self: self.engine.step, lambda self, v: setattr(self.engine, "step", v))

@@ -57,6 +57,12 @@ def layer_from_weights(arrays: dict, path, cell=None):
                                   f"fichier de poids {str(path)!r} : une clé finissant par « weight_hh_l0 » "
                                   f"attendue, reçu {got}"))
     prefix = hh[0][: -len("weight_hh_l0")]
+    for k, v in arrays.items():  # booleans, integers or complex numbers are no trained weights
+        if k.startswith(prefix) and np.asarray(v).dtype.kind != "f":
+            raise CheckpointError(say(f"weights file {str(path)!r}: {k}: expected floating-point numbers, "
+                                      f"got {np.asarray(v).dtype}",
+                                      f"fichier de poids {str(path)!r} : {k} : nombres à virgule flottante "
+                                      f"attendus, reçu {np.asarray(v).dtype}"))
     state = {k[len(prefix):]: np.asarray(v, dtype=np.float64)
              for k, v in arrays.items() if k.startswith(prefix)}
     own = {name: spec for spec in cells.REGISTRY.values()  # the cells' own parameters (LN-LSTM gains)

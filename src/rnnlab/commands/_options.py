@@ -31,11 +31,12 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
         if ok and high is not None:
             ok = value < high if high_open else value <= high
         if not ok:
-            what = say("an integer", "un entier") if kind is int else say("a number", "un nombre")
+            what = say("an integer", "un entier") if kind is int else say("a finite number", "un nombre fini")
             bounds = [f"{'>' if low_open else '≥'} {low}"] if low is not None else []
             bounds += [f"{'<' if high_open else '≤'} {high}"] if high is not None else []
-            raise argparse.ArgumentTypeError(say(f"expected {what} {' and '.join(bounds)}, got {text!r}",
-                                                 f"{what} {' et '.join(bounds)} attendu, reçu {text!r}"))
+            limits = " " + say(" and ", " et ").join(bounds) if bounds else ""
+            raise argparse.ArgumentTypeError(say(f"expected {what}{limits}, got {text!r}",
+                                                 f"{what}{limits} attendu, reçu {text!r}"))
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
@@ -44,10 +45,35 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
 
 positive_int = _number(int, 1)
 natural_int = _number(int, 0)
+finite_float = _number(float)
 positive_float = _number(float, 0, low_open=True)
 dropout_float = _number(float, 0, 1, high_open=True)
+fraction_float = dropout_float  # a share held out: 0 ≤ f < 1
 top_p_float = _number(float, 0, 1, low_open=True)
 natural_float = _number(float, 0)
+precision_int = _number(int, 0, 15)  # decimals a trace or an exercise shows
+digits_int = _number(int, 1, 17)  # significant digits of a float64
+
+
+def comma_list(item):
+    """An argument type for a list of values separated by commas (or semicolons), each parsed by
+    ``item`` (one of the types above): ``comma_list(positive_int)("10,50")`` is ``[10, 50]``. An
+    empty list is refused, never read as "the default"."""
+    import re
+
+    def parse(text):
+        parts = [v.strip() for v in re.split(r"[,;]", text) if v.strip()]
+        if not parts:
+            raise argparse.ArgumentTypeError(say(f"expected a list separated by commas, got {text!r}",
+                                                 f"liste séparée par des virgules attendue, reçu {text!r}"))
+        try:
+            return [item(v) for v in parts]
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{exc} (in {text!r})" if say("en", "fr") == "en"
+                                             else f"{exc} (dans {text!r})") from None
+
+    parse.__name__ = "list"
+    return parse
 
 
 def cell_choices() -> list:

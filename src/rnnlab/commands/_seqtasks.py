@@ -279,7 +279,7 @@ def load_run(directory, name: str):
     from ..errors import CheckpointError, ShapeError
     from ..seqmodels import SeqModelConfig, build_model
 
-    tensors, meta = load_checkpoint(directory, name)
+    tensors, meta = load_checkpoint(directory, name, floats=True)
     try:
         config = SeqModelConfig(**meta["model"])
     except (KeyError, TypeError) as exc:
@@ -323,6 +323,17 @@ def _plain(v):
     if hasattr(v, "__dataclass_fields__"):
         return asdict(v)
     raise TypeError(f"not JSON-serialisable: {type(v).__name__}")
+
+
+def refuse_unused(args, dests, why: str) -> None:
+    """ConfigError for options given on the command line that ``why`` (another option's value)
+    leaves unused: an option silently ignored would look as if it had acted."""
+    unused = [args._names[d] for d in dests if d in args.given]
+    if unused:
+        names = ", ".join(unused)
+        raise ConfigError(say(f"{names}: not used with {why}; remove {'it' if len(unused) == 1 else 'them'}",
+                              f"{names} : sans effet avec {why} ; "
+                              f"{'la retirer' if len(unused) == 1 else 'les retirer'}"))
 
 
 def parse_list(text: str, kind, name: str):

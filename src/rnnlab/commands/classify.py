@@ -7,6 +7,8 @@ from . import _seqtasks as common
 
 
 def register(subparsers):
+    from ._options import fraction_float, positive_int
+
     p = subparsers.add_parser(
         "classify", help=say("train a sequence classifier (synthetic or CSV data)",
                              "entraîner un classifieur de séquences (données synthétiques ou CSV)"),
@@ -28,9 +30,9 @@ def register(subparsers):
     p.add_argument("--sequence-column", default="sequence",
                    help=say("CSV: the column naming each sequence (default sequence)",
                             "CSV : la colonne qui nomme chaque séquence (défaut « sequence »)"))
-    p.add_argument("--samples", type=int, default=600, help=say("synthetic: number of sequences",
+    p.add_argument("--samples", type=positive_int, default=600, help=say("synthetic: number of sequences",
                                                                 "synthétique : nombre de séquences"))
-    p.add_argument("--test-fraction", type=float, default=0.2,
+    p.add_argument("--test-fraction", type=fraction_float, default=0.2,
                    help=say("fraction of the sequences held out for the test (default 0.2)",
                             "part des séquences mise de côté pour le test (défaut 0,2)"))
     p.add_argument("--bidirectional", action="store_true",
@@ -47,6 +49,8 @@ def run(args) -> int:
     from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "classify")
+    unused = ("label_column", "sequence_column") if args.data == "synthetic" else ("samples",)
+    common.refuse_unused(args, unused, f"--data {args.data}")
     data = classification_data(args.data, samples=args.samples, test_fraction=args.test_fraction,
                                label_column=args.label_column, sequence_column=args.sequence_column,
                                seed=args.seed)

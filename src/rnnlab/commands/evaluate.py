@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 
+import numpy as np
+
+from ..errors import ValueRangeError
 from ..i18n import integer, say
 
 
@@ -41,8 +45,15 @@ def run(args) -> int:
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
         ids = validation_ids(args.run_dir, meta, vocab)
     cfg = meta["config"]  # read as in training: the run's number of streams, long windows
-    loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
-                    seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in one line
+        loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
+                        seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    if not math.isfinite(loss):
+        raise ValueRangeError(say(f"{args.run_dir}: the model's cross-entropy on {source} is {loss}: its "
+                                  "weights make its outputs overflow (a diverged or edited checkpoint)",
+                                  f"{args.run_dir} : l'entropie croisée du modèle sur {source} vaut {loss} : "
+                                  "ses poids font déborder ses sorties (point de sauvegarde divergé ou "
+                                  "modifié)"))
     table = Table(title=say(f"{source}: {integer(len(ids) - 1)} characters predicted",
                             f"{source} : {integer(len(ids) - 1)} caractères prédits"),
                   show_header=False)

@@ -26,10 +26,12 @@ def register(subparsers):
 
 
 def add_output_options(p):
+    from ._options import precision_int
+
     p.add_argument("--format", default="text", choices=("text", "md", "latex", "json", "html"),
                    help=say("output format (default: text)", "format de sortie (par défaut : text)"))
-    p.add_argument("--precision", type=int, default=4, help=say("decimals shown (default: 4)",
-                                                                "décimales affichées (par défaut : 4)"))
+    p.add_argument("--precision", type=precision_int, default=4,
+                   help=say("decimals shown (default: 4)", "décimales affichées (par défaut : 4)"))
     p.add_argument("--out", metavar="FILE",
                    help=say("write to FILE (figures beside it) instead of the terminal",
                             "écrire dans FICHIER (figures à côté) au lieu du terminal"))

@@ -9,6 +9,8 @@ from ._options import model_cell
 
 
 def register(subparsers):
+    from ._options import fraction_float, positive_int
+
     p = subparsers.add_parser(
         "forecast", help=say("forecast a time series (airline, temperatures or a CSV column)",
                              "prévoir une série temporelle (airline, temperatures ou une colonne CSV)"),
@@ -24,15 +26,15 @@ def register(subparsers):
                             "airline, temperatures ou un fichier CSV (défaut airline)"))
     p.add_argument("--column", default=None, help=say("CSV column to forecast (default: the last one)",
                                                       "colonne CSV à prévoir (défaut : la dernière)"))
-    p.add_argument("--period", type=int, default=None,
+    p.add_argument("--period", type=positive_int, default=None,
                    help=say("seasonal period for the seasonal-naive baseline",
                             "période saisonnière de la référence naïve saisonnière"))
-    p.add_argument("--window", type=int, default=12, help=say("input window (default 12)",
+    p.add_argument("--window", type=positive_int, default=12, help=say("input window (default 12)",
                                                               "fenêtre d'entrée (défaut 12)"))
     p.add_argument("--transform", default="logdiff", choices=["none", "log", "diff", "logdiff"],
                    help=say("what the model sees (default logdiff: growth rates)",
                             "ce que voit le modèle (défaut logdiff : taux de croissance)"))
-    p.add_argument("--test-fraction", type=float, default=0.2,
+    p.add_argument("--test-fraction", type=fraction_float, default=0.2,
                    help=say("last fraction of the series held out",
                             "dernière fraction de la série mise de côté"))
     common.add_train_args(p, steps=1500, lr=0.01, hidden=32, out="runs/forecast-<series>-<date>-<time>")

@@ -13,15 +13,18 @@ or .npz file; never a pickle) on random inputs, from the core's own backward.
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
 
 
 def register(subparsers):
+    from ._options import finite_float, natural_float, natural_int, positive_float, positive_int
+
     p = subparsers.add_parser(
         "gradients", help=say("gradient flow through time: Jacobian norms, spectra, TP ex. 1.2",
                               "flux du gradient dans le temps : normes des jacobiennes, spectres, "
@@ -35,38 +38,38 @@ def register(subparsers):
                             '(e.g. "0.8,0.1;-0.1,0.8")',
                             'vue linéarisée d\'une W_hh donnée, lignes séparées par « ; » '
                             '(ex. « 0.8,0.1;-0.1,0.8 »)'))
-    p.add_argument("--slope", type=float, default=0.9,
+    p.add_argument("--slope", type=finite_float, default=0.9,
                    help=say("tanh' assumed by the linearised view (default 0.9)",
                             "tanh' supposée par la vue linéarisée (défaut 0,9)"))
     p.add_argument("--cell", choices=cells.names(), default=None,
                    help=say("cell (default rnn, or the weights file's)",
                             "cellule (défaut rnn, ou celle du fichier de poids)"))
-    p.add_argument("--hidden", type=int, default=8,
+    p.add_argument("--hidden", type=positive_int, default=8,
                    help=say("hidden size (default 8)", "taille de l'état caché (défaut 8)"))
-    p.add_argument("--steps", type=int, default=30,
+    p.add_argument("--steps", type=positive_int, default=30,
                    help=say("sequence length T (default 30)", "longueur de séquence T (défaut 30)"))
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--spectral-radius", type=float, default=None,
+    group.add_argument("--spectral-radius", type=natural_float, default=None,
                        help=say("RNN only: rescale W_hh to this spectral radius",
                                 "RNN seulement : remettre W_hh à ce rayon spectral"))
     group.add_argument("--weights", metavar="FILE",
                        help=say("weights in .safetensors or .npz, keyed like PyTorch (weight_hh_l0, …)",
                                 "poids en .safetensors ou .npz, nommés comme PyTorch (weight_hh_l0, …)"))
-    p.add_argument("--level", type=int, default=0,
+    p.add_argument("--level", type=natural_int, default=0,
                    help=say("level of a stacked layer (default 0)",
                             "niveau d'une pile de couches (défaut 0)"))
-    p.add_argument("--input-scale", type=float, default=1.0,
+    p.add_argument("--input-scale", type=positive_float, default=1.0,
                    help=say("standard deviation of the random inputs (default 1)",
                             "écart type des entrées aléatoires (défaut 1)"))
-    p.add_argument("--batch", type=int, default=4,
+    p.add_argument("--batch", type=positive_int, default=4,
                    help=say("random sequences averaged (default 4)",
                             "séquences aléatoires moyennées (défaut 4)"))
     p.add_argument("--norm", choices=["2", "fro", "max"], default="2",
                    help=say("matrix norm (default 2: spectral)", "norme matricielle (défaut 2 : spectrale)"))
-    p.add_argument("--threshold", type=float, default=0.01,
+    p.add_argument("--threshold", type=positive_float, default=0.01,
                    help=say("threshold for 'steps until below' (default 0.01)",
                             "seuil pour « pas avant de passer sous » (défaut 0,01)"))
-    p.add_argument("--seed", type=int, default=0, help=say("random seed", "graine aléatoire"))
+    p.add_argument("--seed", type=natural_int, default=0, help=say("random seed", "graine aléatoire"))
     p.add_argument("--plot", metavar="FILE",
                    help=say("also draw the figure (.png or .svg)", "tracer aussi la figure (.png ou .svg)"))
     p.set_defaults(run=run)
@@ -185,14 +188,23 @@ def parse_matrix(text: str) -> np.ndarray:
                               f"got rows of lengths {[len(r) for r in rows]}",
                               f"--matrix « {text} » : matrice carrée attendue, "
                               f"lignes de longueurs {[len(r) for r in rows]}"))
+    if not all(math.isfinite(v) for row in rows for v in row):
+        raise ConfigError(say(f"--matrix {text!r}: expected finite numbers, got NaN or infinity",
+                              f"--matrix {text!r} : nombres finis attendus, reçu NaN ou l'infini"))
     return np.array(rows)
 
 
 def _matrix(args, console) -> int:
     from rich.table import Table
 
-    from ..analysis import linearised_flow
+    from ..analysis import linearised_flow, matrix_norm
 
+    if args.plot and args.steps > PLOTTED_STEPS:
+        most = integer(PLOTTED_STEPS)
+        raise ConfigError(say(f"--steps {args.steps}: --plot draws every n up to --steps; expected at most "
+                              f"{most} with --plot",
+                              f"--steps {integer(args.steps)} : --plot trace chaque n jusqu'à --steps ; "
+                              f"au plus {most} attendus avec --plot"))
     flow = linearised_flow(parse_matrix(args.matrix), args.slope)
     console.print(say(f"eigenvalues of W_hh: {', '.join(_complex(z) for z in flow.W_eigenvalues)}",
                       f"valeurs propres de W_hh : {', '.join(_complex(z) for z in flow.W_eigenvalues)}"))
@@ -204,8 +216,9 @@ def _matrix(args, console) -> int:
     table.add_column("n", justify="right")
     for o in ("2", "fro", "max"):
         table.add_column(_norm_name(o), justify="right")
-    values = {o: flow.norms(args.steps, o) for o in ("2", "fro", "max")}
-    for n in _distances(args.steps):
+    shown = _distances(args.steps)  # J^n by repeated squaring: log n products each, whatever --steps
+    values = {o: {n: matrix_norm(flow.power(n), o) for n in shown} for o in ("2", "fro", "max")}
+    for n in shown:
         table.add_row(str(n), *(f"{values[o][n]:.4e}" for o in values))
     console.print(table)
     for o in values:
@@ -223,6 +236,9 @@ def _matrix(args, console) -> int:
     return 0
 
 
+PLOTTED_STEPS = 100_000  # the linearised figure computes ‖J^n‖ for every n ≤ --steps
+
+
 def _distances(T):
     picks = sorted({d for d in (0, 1, 2, 3, 5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, T)
                     if d <= T})
@@ -235,14 +251,16 @@ def _distances(T):
 def _layer(args, console) -> int:
     from rich.table import Table
 
-    from ..analysis import linearised_flow, rnn_with_spectral_radius, state_jacobians
+    from ..analysis import jacobians_bytes, linearised_flow, rnn_with_spectral_radius, state_jacobians
     from ..layers import make_layer
+    from ..memory import require
     from ..weights import layer_from_weights, load_weights
 
-    for name in ("hidden", "steps", "batch"):
-        if getattr(args, name) < 1:
-            raise ConfigError(say(f"--{name}: expected a positive integer, got {getattr(args, name)}",
-                                  f"--{name} : entier positif attendu, reçu {getattr(args, name)}"))
+    if not args.weights:  # a weights file's layer is checked by its size once read
+        require(jacobians_bytes(args.cell or "rnn", 1, args.hidden, args.steps, args.batch),
+                say(f"the Jacobians of H = {args.hidden} over T = {args.steps}",
+                    f"les jacobiennes pour H = {integer(args.hidden)} sur T = {integer(args.steps)}"),
+                say("--hidden, --steps or --batch", "--hidden, --steps ou --batch"))
     rng = np.random.default_rng(args.seed)
     if args.weights:
         layer = layer_from_weights(load_weights(args.weights), args.weights, args.cell)
@@ -260,6 +278,10 @@ def _layer(args, console) -> int:
         layer = make_layer(args.cell or "rnn", 1, args.hidden, dtype=np.float64, rng=rng)
         source = say("random, PyTorch's initialisation", "aléatoire, initialisation de PyTorch")
     x = rng.normal(0.0, args.input_scale, size=(args.steps, args.batch, layer.input_size))
+    if args.level >= layer.num_layers:
+        top = layer.num_layers - 1
+        raise ConfigError(say(f"--level {args.level}: expected a level of the layer, 0 … {top}",
+                              f"--level {args.level} : un niveau de la couche attendu, 0 … {top}"))
     jac = state_jacobians(layer, x, level=args.level)
     H = layer.hidden_size
     spec = layer.cell.spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..i18n import integer, say
 from . import _seqtasks as common
-from ._options import cell_choices
+from ._options import cell_choices, comma_list, positive_int
 from .task import TASK_DEFAULTS
 
 LENGTHS = {"adding": "10,50,100", "copy": "10,20,50"}  # default --lengths per task
@@ -25,7 +25,7 @@ def register(subparsers):
                                                                 "(mémorisation)"))
     p.add_argument("--cells", default="rnn,lstm,gru", help=say("comma-separated cells",
                                                                "cellules, séparées par des virgules"))
-    p.add_argument("--lengths", default=None,
+    p.add_argument("--lengths", type=comma_list(positive_int), default=None,
                    help=say(f"comma-separated lengths T (default {LENGTHS['adding']}; "
                             f"copy: {LENGTHS['copy']})",
                             f"longueurs T, séparées par des virgules (défaut {LENGTHS['adding']} ; "
@@ -54,7 +54,7 @@ def results_table(results, title):
 def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
-    from ..tasks import plot_sweep, sweep, task_name
+    from ..tasks import check_task_memory, plot_sweep, sweep, task_name
 
     cells = common.parse_list(args.cells, str, "--cells")
     choices = cell_choices()
@@ -70,10 +70,12 @@ def run(args) -> int:
     for dest in ("hidden", "steps"):
         if dest not in args.given and not (dest == "steps" and "minutes" in args.given):
             setattr(args, dest, TASK_DEFAULTS[args.task][dest])  # the task's own default
-    lengths = common.parse_list(args.lengths or LENGTHS[args.task], int, "--lengths")
+    lengths = args.lengths if args.lengths is not None else comma_list(positive_int)(LENGTHS[args.task])
     train = common.train_config(args)
-    out = common.out_dir(args, f"sweep-{args.task}", "sweep")
     chosen = ["lnlstm"] if args.layer_norm else cells
+    for cell in chosen:  # the longest length of each cell, before the folder is made
+        check_task_memory(args.task, cell, max(lengths), train, args.hidden, args.layers)
+    out = common.out_dir(args, f"sweep-{args.task}", "sweep")
     results = sweep(args.task, chosen, lengths, train, hidden_size=args.hidden,
                     backend=common.backend(args), num_layers=args.layers, dropout=args.dropout,
                     recurrent_dropout=args.recurrent_dropout,

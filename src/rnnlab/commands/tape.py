@@ -16,6 +16,8 @@ from ..i18n import say
 
 
 def register(subparsers):
+    from ._options import comma_list, digits_int, finite_float
+
     p = subparsers.add_parser(
         "tape", help=say("reverse-mode autodiff written out: Wengert list w_0 … w_n and adjoints (TD)",
                          "différentiation en mode inverse écrite en entier : liste w_0 … w_n et adjoints "
@@ -25,49 +27,40 @@ def register(subparsers):
                         "core's BPTT.",
                         "Sans --expr : le RNN d'Elman du TD, h_t = tanh(U x_t + w h_{t-1}), dérivé par "
                         "rapport à U, vérifié avec les formules du TD et la BPTT du cœur."))
-    p.add_argument("--x", default="1.0,0.5", help=say("inputs x_0,x_1,… (default 1.0,0.5)",
+    p.add_argument("--x", type=comma_list(finite_float), default=[1.0, 0.5],
+                   help=say("inputs x_0,x_1,… (default 1.0,0.5)",
                                                       "entrées x_0,x_1,… (défaut 1.0,0.5)"))
-    p.add_argument("--U", type=float, default=0.5, help=say("input weight U (default 0.5)",
+    p.add_argument("--U", type=finite_float, default=0.5, help=say("input weight U (default 0.5)",
                                                             "poids d'entrée U (défaut 0,5)"))
-    p.add_argument("--w", type=float, default=0.8, help=say("recurrent weight w (default 0.8)",
+    p.add_argument("--w", type=finite_float, default=0.8, help=say("recurrent weight w (default 0.8)",
                                                             "poids récurrent w (défaut 0,8)"))
     p.add_argument("--w-on-tape", action="store_true",
                    help=say("record w as a leaf too (gives ∂h/∂w)",
                             "enregistrer aussi w comme feuille (donne ∂h/∂w)"))
     p.add_argument("--expr", help=say('an expression instead, e.g. "tanh(a*b) + a"',
                                       'une expression à la place, ex. « tanh(a*b) + a »'))
-    p.add_argument("--at", default="", help=say("values of its variables, e.g. a=0.5,b=2",
+    p.add_argument("--at", default=None, help=say("values of its variables, e.g. a=0.5,b=2",
                                                 "valeurs de ses variables, ex. a=0.5,b=2"))
-    p.add_argument("--digits", type=int, default=6, help=say("significant digits (default 6)",
+    p.add_argument("--digits", type=digits_int, default=6, help=say("significant digits (default 6)",
                                                              "chiffres significatifs (défaut 6)"))
     p.set_defaults(run=run)
 
 
-def _numbers(text, option):
-    try:
-        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(say(f"{option} {text!r}: expected numbers separated by commas",
-                              f"{option} « {text} » : nombres séparés par des virgules attendus")) from None
-    if not values:
-        raise ConfigError(say(f"{option}: expected at least one number, got {text!r}",
-                              f"{option} : au moins un nombre attendu, reçu {text!r}"))
-    return values
-
-
 def _assignments(text):
+    import math
+
     values = {}
     for part in (p for p in text.split(",") if p.strip()):
         name, sep, value = part.partition("=")
         try:
-            if not sep or not name.strip().isidentifier():
+            if not sep or not name.strip().isidentifier() or not math.isfinite(float(value)):
                 raise ValueError
             values[name.strip()] = float(value)
         except ValueError:
             raise ConfigError(say(f"--at {text!r}: expected name=value pairs separated by commas, "
-                                  f"got {part!r}",
+                                  f"each value a finite number, got {part!r}",
                                   f"--at {text!r} : paires nom=valeur séparées par des virgules attendues, "
-                                  f"reçu {part!r}")) from None
+                                  f"chaque valeur un nombre fini, reçu {part!r}")) from None
     return values
 
 
@@ -76,16 +69,16 @@ def run(args) -> int:
 
     from ..tape import elman_dh1_dU_closed_form, elman_dh_dU, elman_scalar_graph, expression_tape
 
-    if not 1 <= args.digits <= 17:
-        raise ConfigError(say(f"--digits: expected 1 to 17, got {args.digits}",
-                              f"--digits : de 1 à 17 attendu, reçu {args.digits}"))
     console = Console(width=120, highlight=False)
-    if args.expr:
-        tape, out = expression_tape(args.expr, _assignments(args.at))
+    if args.expr is None and args.at is not None:
+        raise ConfigError(say("--at: gives the variables of --expr; expected --expr too",
+                              "--at : donne les variables de --expr ; --expr attendu aussi"))
+    if args.expr is not None:
+        tape, out = expression_tape(args.expr, _assignments(args.at or ""))
         console.print(say(f"f = {args.expr}", f"f = {args.expr}"), markup=False)
         console.print(tape.listing(digits=args.digits), markup=False)
         return 0
-    xs = _numbers(args.x, "--x")
+    xs = args.x
     if len(xs) > 5000:
         raise ConfigError(say(f"--x: expected at most 5000 inputs, got {len(xs)}",
                               f"--x : au plus 5000 entrées attendues, reçu {len(xs)}"))

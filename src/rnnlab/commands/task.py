@@ -60,7 +60,7 @@ def run(args) -> int:
     common.setup(args)
     from ..errors import ConfigError
     from ..training import TrainingInterrupted
-    from ..tasks import RUNNERS
+    from ..tasks import RUNNERS, check_task_memory
     from ..training.history import plot as plot_loss
 
     resumed = common.resume_options(args, "task")
@@ -74,6 +74,7 @@ def run(args) -> int:
                 setattr(args, dest, value)
     train = common.train_config(args)
     cell = model_cell(args)
+    check_task_memory(args.task, cell, args.length, train, args.hidden, args.layers)  # before the folder
     out = common.run_folder(args, f"{args.task}-{cell}-T{args.length}", "task")
     try:
         with common.training(args, out, common.run_settings(args, "task"), resumed,

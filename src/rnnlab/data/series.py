@@ -22,8 +22,6 @@ Three rules keep the evaluation honest:
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..i18n import say
+from .table import expect_unique, read_csv, read_number
 
 SERIES_DIR = Path(__file__).with_name("series")
 
@@ -83,32 +82,17 @@ def load_series(name_or_path: str, column: str | None = None, period: int | None
 
 
 def _read_csv_column(path: Path, column: str | None):
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise DataError(f"{path}: empty file (expected a header row, then one row per time step)")
-    header = [cell.strip() for cell in rows[0]]
+    """The labels (the first column, each time step once) and the values of ``column``
+    (:mod:`rnnlab.data.table`: strict rows, finite numbers of a bounded magnitude)."""
+    header, rows = read_csv(path)
     column = header[-1] if column is None else column
     if column not in header:
         raise DataError(f"{path}: no column {column!r} (expected one of {', '.join(map(repr, header))})")
     k = header.index(column)
-    labels, values = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue  # blank lines count for nothing
-        cell = row[k].strip() if k < len(row) else ""
-        try:
-            value = float(cell)
-        except ValueError:
-            raise DataError(f"{path}: column {column!r}, row {line}: expected a number, "
-                            f"got {cell!r}") from None
-        if not math.isfinite(value):
-            raise DataError(f"{path}: column {column!r}, row {line}: expected a finite number, got {cell!r}")
-        labels.append(row[0].strip() if k != 0 else str(line - 1))
-        values.append(value)
+    values = [read_number(path, column, line, row[k]) for line, row in rows]
+    if k != 0:
+        expect_unique(path, header[0], ((line, row[0]) for line, row in rows))
+    labels = [row[0] if k != 0 else str(line - 1) for line, row in rows]
     if not values:
         raise DataError(f"{path}: column {column!r} holds no values "
                         "(expected at least one row after the header)")

@@ -15,6 +15,7 @@ hold them equal to :func:`rnnlab.sequence.unroll_backward` (the fused BPTT).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,9 @@ class BackwardTrace:
 
 
 def _vec(value, n, what):
+    if isinstance(value, (bool, str)) or (isinstance(value, list) and any(
+            isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for v in value)):
+        raise ConfigError(f"{what}: expected {n} numbers, got {json.dumps(value)[:40]}")
     arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if arr.shape == (1,) and n > 1:
         raise ShapeError(f"{what}: expected {n} values, got 1")

@@ -42,7 +42,8 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import say
+from ..i18n import integer, say
+from ..schema import check_depth, no_constant, validate
 from .cells import hooks
 
 PYTORCH_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -84,6 +85,14 @@ def read_config(path: str) -> dict:
         raise ConfigError(say(f"{path}: expected a config file (.json, .toml, .yaml), got a folder",
                               f"{path} : fichier de configuration attendu (.json, .toml, .yaml), reçu un "
                               "dossier"))
+    if os.path.getsize(path) > MAX_CONFIG_BYTES:  # refused before it is parsed (seconds, gigabytes)
+        most, size = integer(MAX_TRACE_NUMBERS), f"{os.path.getsize(path) / 2**20:.3g}"
+        mib = MAX_CONFIG_BYTES // 2**20
+        raise ConfigError(say(f"{path}: a config of {size} MiB; a trace is for reading: expected at most "
+                              f"{mib} MiB (at most {most} numbers shown). {AT_ANY_SIZE[0]}",
+                              f"{path} : une configuration de {size.replace('.', ',')} Mio ; une trace "
+                              f"est faite pour être lue : au plus {mib} Mio attendus (au plus {most} "
+                              f"nombres montrés). {AT_ANY_SIZE[1]}"))
     ext = os.path.splitext(path)[1].lower()
     with open(path, "rb") as fh:
         raw = fh.read()
@@ -100,7 +109,9 @@ def read_config(path: str) -> dict:
                                   "or write the config as JSON or TOML") from None
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
-            data = json.loads(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            check_depth(text, path, error=ConfigError)
+            data = json.loads(text, parse_constant=no_constant)
     except ConfigError:
         raise
     except Exception as exc:  # a syntax error of the user's file
@@ -110,7 +121,20 @@ def read_config(path: str) -> dict:
     return data
 
 
+def _numbers_only(src, key, value) -> None:
+    """Numbers in nested lists, nothing else: ``true`` is no weight, ``"0.5"`` no number (NumPy would
+    read both as numbers without a word)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{src}: key '{key}': expected numbers, got {json.dumps(v)[:40]}")
+
+
 def _array(src, key, value, ndim=None):
+    _numbers_only(src, key, value)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -157,6 +181,54 @@ def _sizes(src, cfg, cell, notation, weights):
     return H, D
 
 
+#: the types of the config's keys (:mod:`rnnlab.schema`), checked before any is read
+_VALUES = {"type": ["array", "number"]}
+_STEPS = {"type": "object", "additionalProperties": _VALUES}
+SCHEMA = {"type": "object", "properties": {
+    "cell": {"type": "string"}, "notation": {"type": "string"},
+    "input_size": {"type": "integer", "minimum": 1}, "hidden_size": {"type": "integer", "minimum": 1},
+    "options": {"type": ["object", "null"],
+                "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "weights": {"type": "object", "additionalProperties": _VALUES},
+    "inputs": _VALUES,
+    "initial_state": {"type": ["object", "null"], "additionalProperties": _VALUES},
+    "output": {"type": "object", "additionalProperties": False,
+               "properties": {"W_hy": _VALUES, "b_y": _VALUES, "softmax": {"type": "boolean"}}},
+    "upstream": {"type": ["object", "null"], "properties": {
+        "h": _STEPS, "y": _STEPS, "C_final": _VALUES,
+        "loss": {"type": "object", "properties": {"type": {"type": "string"},
+                                                  "targets": {"type": "object",
+                                                              "additionalProperties": _VALUES}}}}},
+    "title": {"type": ["string", "number"]}}}
+
+#: a trace is for reading: at most this many time steps, and this many numbers substituted
+MAX_TRACE_STEPS = 200
+MAX_TRACE_NUMBERS = 200_000
+MAX_CONFIG_BYTES = 8 * 2**20  # a config that large holds more weights than a trace may show
+AT_ANY_SIZE = ("For the values at any size, run the layer from Python (rnnlab.RNN, rnnlab.LSTM, rnnlab.GRU: "
+               "forward, backward, grads)",
+               "Pour les valeurs à toute taille, exécuter la couche depuis Python (rnnlab.RNN, rnnlab.LSTM, "
+               "rnnlab.GRU : « forward », « backward », « grads »)")
+
+
+def check_trace_size(src, cell: str, T: int, H: int, D: int) -> None:
+    """Refuse a trace too long to read (and slow to write): T steps of a cell with G gates show
+    about T · G·H · (H + D + 1) substituted numbers (every weight times its input, at every step)."""
+    numbers = T * cells.get(cell).gates * H * (H + D + 1)
+    if T <= MAX_TRACE_STEPS and numbers <= MAX_TRACE_NUMBERS:
+        return
+    shown, most, T, H, D = (integer(n) for n in (numbers, MAX_TRACE_NUMBERS, T, H, D))
+    raise ConfigError(say(
+        f"{src}: a trace of T = {T} steps with H = {H}, D = {D} would show about {shown} numbers; a trace is "
+        f"for reading: expected at most {MAX_TRACE_STEPS} steps and {most} numbers. {AT_ANY_SIZE[0]}",
+        f"{src} : une trace de T = {T} pas avec H = {H}, D = {D} montrerait environ {shown} nombres ; une "
+        f"trace est faite pour être lue : au plus {MAX_TRACE_STEPS} pas et {most} nombres attendus. "
+        f"{AT_ANY_SIZE[1]}"))
+
+
+
+
+
 def trace_from_config(cfg: dict, src: str = "config"):
     """Validate ``cfg`` and run the trace (and the backward trace if ``upstream`` is given)."""
     from .backward import trace_backward
@@ -168,6 +240,7 @@ def trace_from_config(cfg: dict, src: str = "config"):
     for key in ("cell", "weights", "inputs"):
         if key not in cfg:
             raise ConfigError(f"{src}: missing key '{key}'")
+    validate(cfg, SCHEMA, src, error=ConfigError)
     cell = cfg["cell"]
     if cell not in cells.names():
         *first, last = map(repr, cells.names())
@@ -218,6 +291,7 @@ def trace_from_config(cfg: dict, src: str = "config"):
     if x.ndim == 0 or x.shape[1] != D:
         raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), "
                           f"got shape {x.shape}")
+    check_trace_size(src, cell, x.shape[0], H, D)
     init = cfg.get("initial_state") or {}
     state_names = hook.STATE_KEYS
     for key in init:

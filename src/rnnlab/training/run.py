@@ -178,6 +178,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
     ``best.*`` when a crash during the run's first save left ``best.*`` alone (both hold the whole
     state of the run)."""
     from ..checkpoint import load_checkpoint
+    from ..schema import RUN, validate
 
     directory = Path(directory)
     if name == "last" and not (directory / "last.json").is_file() and (directory / "best.json").is_file():
@@ -192,9 +193,9 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
                                   f"{where} : introuvable (un entraînement écrit {name}.json et "
                                   f"{name}.safetensors "
                                   "à chaque évaluation)"))
-    tensors, meta = load_checkpoint(directory, name)
+    tensors, meta = load_checkpoint(directory, name, floats=True)
     fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-    if fmt in OLD_FORMATS:
+    if isinstance(fmt, str) and fmt in OLD_FORMATS:
         raise CheckpointError(say(f"{where}: a run written by {OLD_FORMATS[fmt]} (format {fmt!r}); this "
                                   f"rnnlab reads format {FORMAT!r} version {VERSION}: train it again",
                                   f"{where} : un entraînement écrit par {OLD_FORMATS[fmt]} "
@@ -210,14 +211,7 @@ def load_run(directory, kind: str, name: str = "last") -> tuple[dict, dict]:
         raise CheckpointError(say(f"{where}: expected a run of kind {kind!r}, got {meta.get('kind')!r}",
                                   f"{where} : entraînement de type {kind!r} attendu, reçu "
                                   f"{meta.get('kind')!r}"))
-    for key, want in (("step", int), ("elapsed_seconds", (int, float)), ("config", dict), ("model", dict),
-                      ("optimizer", dict),
-                      ("rng", dict), ("history", dict), ("settings", dict), ("job", dict)):
-        value = meta.get(key)
-        if not isinstance(value, want) or isinstance(value, bool):
-            name_ = want.__name__ if isinstance(want, type) else "number"
-            raise CheckpointError(say(f"{where}: key {key!r}: expected a {name_}, got {value!r:.60}",
-                                      f"{where} : clé {key!r} : {name_} attendu, reçu {value!r:.60}"))
+    validate(meta, RUN, where, "meta")  # every key's type and range, before any is used
     return tensors, meta
 
 
@@ -327,6 +321,13 @@ class Run:
         """Scores into the history; ``best`` and ``last`` saved, reports rewritten."""
         self.job.sync()
         scores = self.job.evaluate()
+        bad = {k: v for k, v in scores.items() if isinstance(v, float) and not math.isfinite(v)}
+        main = getattr(self.job, "is_main", True)  # data parallel: rank 0 scores, and decides for all
+        if getattr(self.job, "agree", lambda decision: decision)(bool(bad) and main):
+            # the model's outputs overflow (weights too large for its dtype): nothing to keep
+            key, value = next(iter(bad.items()), ("score", math.nan))
+            self._diverged(say(f"the evaluation's {key} is {value} at step {self.step}",
+                               f"le {key} de l'évaluation vaut {value} au pas {self.step}"))
         if self.history.rows:
             self.history.add_scores(scores)
         key = self.job.best_key
