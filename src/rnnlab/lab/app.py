@@ -279,8 +279,8 @@ def create_app(run_dirs=(), lang: str | None = None) -> Starlette:
                            field(data, "seed", int, None, 0, 2**32 - 1))
 
     def page(name):
-        html = (STATIC / f"{name}.html").read_text(encoding="utf-8").replace('<html lang="en">',
-                                                                             f'<html lang="{default_lang}">')
+        html = (STATIC / "page.html").read_text(encoding="utf-8").replace("{page}", name).replace(
+            "{lang}", default_lang)  # one shell for every page: its script draws it
 
         async def serve(request):  # in the server's language unless the page is told otherwise
             return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
