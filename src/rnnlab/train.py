@@ -172,6 +172,15 @@ def evaluate(model, ids, batch_size=32, seq_len=256, max_chars=None) -> float:
     return total / (B * L)
 
 
+def time_schedule_step(elapsed: float, warmed: float, seconds: float, warmup_steps: int) -> int:
+    """Where a time budget of ``seconds`` stands on the schedule's grid of
+    :data:`TIME_SCHEDULE_STEPS` steps after its warm-up: W + ⌊p (S_grid − W)⌋ with
+    p = (τ − τ_W) / (τ_max − τ_W), the fraction spent of the time left when the warm-up ended."""
+    left = seconds - warmed
+    progress = min(max(elapsed - warmed, 0.0) / left, 1.0) if left > 0 else 1.0
+    return warmup_steps + int(progress * (TIME_SCHEDULE_STEPS - warmup_steps))
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -268,12 +277,15 @@ class Trainer:
 
     def learning_rate(self) -> float:
         """η for the next update: by step with a step budget; with a time budget, warm-up by
-        step, then the cosine follows the fraction of the minutes spent."""
+        step, then the cosine follows the fraction of the time left after the warm-up that has
+        been spent, (τ − τ_W) / (τ_max − τ_W) with τ_W the clock at the end of the warm-up — the
+        step budget's (s − W) / (S − W) when the steps take equal time, so a time budget that
+        runs S steps follows the schedule of ``--steps S``."""
         cfg, W = self.config, self.schedule.warmup_steps
         if cfg.budget_is_steps or self.step < W:
             return self.schedule.lr_at(self.step)
-        progress = min(self.elapsed / (60.0 * cfg.minutes), 1.0)
-        return self.schedule.lr_at(W + int(progress * (TIME_SCHEDULE_STEPS - W)))
+        warmed = self.history[W - 1]["seconds"] if 0 < W <= len(self.history) else 0.0  # τ_W
+        return self.schedule.lr_at(time_schedule_step(self.elapsed, warmed, 60.0 * cfg.minutes, W))
 
     def budget_left(self) -> bool:
         return self.engine.budget.left(self.step, self.elapsed)

@@ -48,6 +48,7 @@ positive_float = _number(float, 0, low_open=True)
 dropout_float = _number(float, 0, 1, high_open=True)
 top_p_float = _number(float, 0, 1, low_open=True)
 natural_float = _number(float, 0)
+unit_float = _number(float, 0, 1)
 
 
 def cell_choices() -> list:
