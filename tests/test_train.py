@@ -12,7 +12,8 @@ import pytest
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.functional import cross_entropy
 from rnnlab.models import CharLM
-from rnnlab.train import TIME_SCHEDULE_STEPS, TrainConfig, Trainer, evaluate, load_model, time_schedule_step
+from rnnlab.train import (TIME_SCHEDULE_STEPS, VAL_STREAMS, TrainConfig, Trainer, evaluate, load_model,
+                          time_schedule_step)
 
 from helpers import quiet
 
@@ -127,6 +128,17 @@ def test_schedule_warmup_then_cosine_by_steps_and_by_time(corpus, tmp_path):
     assert time_schedule_step(36.0, 36.0, 120.0, 3) == 3
     assert time_schedule_step(78.0, 36.0, 120.0, 3) == 3 + (TIME_SCHEDULE_STEPS - 3) // 2
     assert time_schedule_step(500.0, 36.0, 120.0, 3) == TIME_SCHEDULE_STEPS
+
+
+def test_validation_streams_do_not_depend_on_the_training_batch(corpus, tmp_path):
+    """The validation text is cut into VAL_STREAMS streams whatever the batch: the same weights get
+    the same score, which is evaluate()'s at VAL_STREAMS (not at the training batch)."""
+    a = Trainer(_config(corpus, batch_size=4), tmp_path / "a", **quiet())
+    b = Trainer(_config(corpus, batch_size=16), tmp_path / "b", **quiet())
+    b.model.load_state_dict(a.model.state_dict())
+    want = evaluate(a.model, a.val_ids, batch_size=VAL_STREAMS, seq_len=128)
+    assert a.validate() == b.validate() == want
+    assert want != evaluate(a.model, a.val_ids, batch_size=4, seq_len=128)
 
 
 def test_evaluate_is_the_mean_cross_entropy():
