@@ -95,7 +95,8 @@ def measure(cfg: TrainConfig, ref: TrainConfig, rounds: int) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("configs", nargs="*", help='configurations: "field=value …" (TrainConfig fields)')
-    parser.add_argument("--reference", default=REFERENCE, help=f"the reference configuration (default {REFERENCE!r})")
+    parser.add_argument("--reference", default=REFERENCE,
+                        help=f"the reference configuration (default {REFERENCE!r})")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--threads", type=int, default=None, help="threads for both (default: BLAS's)")
     args = parser.parse_args(argv)

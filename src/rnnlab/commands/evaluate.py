@@ -30,7 +30,7 @@ def run(args) -> int:
 
     from ..data.corpora import load_corpus
     from ..data.text import split_train_val
-    from ..train import VAL_STREAMS, bits_per_char, evaluate, load_model, perplexity
+    from ..train import bits_per_char, evaluate, load_model, perplexity, validation_streams
 
     model, vocab, meta = load_model(args.run_dir, args.checkpoint)
     cfg = meta["config"]
@@ -42,7 +42,8 @@ def run(args) -> int:
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
         _, ids = split_train_val(vocab.encode(load_corpus(corpus)), float(cfg.get("val_fraction", 0.1)))
     cfg = meta["config"]  # read as in training: the same number of streams, long windows
-    loss = evaluate(model, ids, batch_size=VAL_STREAMS, seq_len=max(int(cfg.get("seq_len", 64)), 128))
+    loss = evaluate(model, ids, batch_size=validation_streams(len(ids) - 1),
+                    seq_len=max(int(cfg.get("seq_len", 64)), 128))
     table = Table(title=say(f"{source}: {integer(len(ids) - 1)} characters predicted",
                             f"{source} : {integer(len(ids) - 1)} caractères prédits"),
                   show_header=False)
