@@ -30,7 +30,8 @@ def run(args) -> int:
 
     from ..data.corpora import load_corpus
     from ..data.text import split_train_val
-    from ..train import bits_per_char, evaluate, load_model, perplexity, validation_streams
+    from ..train import bits_per_char, evaluate, load_model, perplexity
+    from ..train import validation_streams
 
     model, vocab, meta = load_model(args.run_dir, args.checkpoint)
     cfg = meta["config"]
