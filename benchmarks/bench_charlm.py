@@ -33,7 +33,7 @@ from rnnlab.data.corpora import load_corpus  # noqa: E402
 from rnnlab.data.text import StreamBatcher, Vocabulary, split_train_val  # noqa: E402
 from rnnlab.models import CharLM  # noqa: E402
 from rnnlab.optim import Schedule  # noqa: E402
-from rnnlab.train import TIME_SCHEDULE_STEPS, TrainConfig, Trainer, evaluate  # noqa: E402
+from rnnlab.train import TIME_SCHEDULE_STEPS, TrainConfig, Trainer, evaluate, time_schedule_step  # noqa: E402
 
 
 def shakespeare():
@@ -211,11 +211,11 @@ def quality(minutes: float):
     tm = torch_model(torch, model)
     step = torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr, cfg.clip_norm)
     schedule = Schedule(cfg.lr, cfg.warmup_steps, cfg.decay, total_steps=TIME_SCHEDULE_STEPS, min_lr=cfg.lr * cfg.min_lr_ratio)
-    start, n = time.perf_counter(), 0
+    start, n, warmed, W = time.perf_counter(), 0, 0.0, cfg.warmup_steps
     while (elapsed := time.perf_counter() - start) < 60 * minutes:
-        W = cfg.warmup_steps
-        v = n if n < W else W + int(elapsed / (60 * minutes) * (TIME_SCHEDULE_STEPS - W))
-        step(schedule.lr_at(v))
+        if n == W:
+            warmed = elapsed  # the clock at the end of the warm-up, as the Trainer's schedule reads it
+        step(schedule.lr_at(n if n < W else time_schedule_step(elapsed, warmed, 60 * minutes, W)))
         n += 1
     model.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
     torch_val = evaluate(model, val_ids, batch_size=cfg.batch_size, seq_len=max(cfg.seq_len, 128))

@@ -12,7 +12,8 @@ import pytest
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.functional import cross_entropy
 from rnnlab.models import CharLM
-from rnnlab.train import TrainConfig, Trainer, evaluate, load_model
+from rnnlab.train import (TIME_SCHEDULE_STEPS, VAL_STREAM_CHARS, VAL_STREAMS, TrainConfig, Trainer, evaluate,
+                          load_model, time_schedule_step, validation_streams)
 
 from helpers import quiet
 
@@ -113,6 +114,34 @@ def test_schedule_warmup_then_cosine_by_steps_and_by_time(corpus, tmp_path):
         t.elapsed = elapsed
         got.append(t.learning_rate())
     assert got == pytest.approx([0.01, 0.0055, 0.001], rel=1e-4)
+    # the cosine starts where the warm-up ended on the clock: after 3 steps of 12 s each, the time
+    # budget's schedule at τ is the step budget's at s = τ / 12 s (120 s = 10 steps of 12 s)
+    t = Trainer(_config(corpus, steps=0, minutes=2.0, warmup_steps=3, min_lr_ratio=0.1, lr=0.01),
+                tmp_path / "c", **quiet())
+    t.engine.history.rows.extend({"step": s, "seconds": 12.0 * s} for s in (1, 2, 3))
+    by_steps = Trainer(_config(corpus, steps=10, warmup_steps=3, min_lr_ratio=0.1, lr=0.01), tmp_path / "d",
+                       **quiet())
+    for s in range(3, 11):
+        t.step = by_steps.step = s
+        t.elapsed = 12.0 * s
+        assert t.learning_rate() == pytest.approx(by_steps.learning_rate(), rel=1e-5), s
+    assert time_schedule_step(36.0, 36.0, 120.0, 3) == 3
+    assert time_schedule_step(78.0, 36.0, 120.0, 3) == 3 + (TIME_SCHEDULE_STEPS - 3) // 2
+    assert time_schedule_step(500.0, 36.0, 120.0, 3) == TIME_SCHEDULE_STEPS
+
+
+def test_validation_streams_do_not_depend_on_the_training_batch(corpus, tmp_path):
+    """The validation text is read as validation_streams(n) streams whatever the batch: the same
+    weights get the same score, evaluate()'s with that many streams (not the training batch's)."""
+    assert validation_streams(111_539) == VAL_STREAMS == 64  # Tiny Shakespeare's validation split
+    assert validation_streams(10 * VAL_STREAM_CHARS + 5) == 10 and validation_streams(3) == 1
+    a = Trainer(_config(corpus, batch_size=4), tmp_path / "a", **quiet())
+    b = Trainer(_config(corpus, batch_size=16), tmp_path / "b", **quiet())
+    b.model.load_state_dict(a.model.state_dict())
+    streams = validation_streams(len(a.val_ids) - 1)
+    want = evaluate(a.model, a.val_ids, batch_size=streams, seq_len=128)
+    assert a.validate() == b.validate() == want
+    assert want != evaluate(a.model, a.val_ids, batch_size=4 if streams != 4 else 16, seq_len=128)
 
 
 def test_evaluate_is_the_mean_cross_entropy():

@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..i18n import integer, say
 from ..interop.pytorch import load_into_torch, nn, to_numpy, to_torch, torch
-from ..train import Trainer
+from ..train import Trainer, validation_streams
 from ..training import Diverged
 from ..training.torch_bridge import (copy_back, match_threads, pull_optimizer_state, push_optimizer_state,
                                      resolve_device, torch_optimizer_like)
@@ -231,7 +231,7 @@ class TorchTrainer(Trainer):
             return float("nan")
         cfg = self.config
         ids = self.val_ids[: cfg.eval_chars + 1] if cfg.eval_chars else self.val_ids
-        B = max(1, min(cfg.batch_size, len(ids) - 1))
+        B = validation_streams(len(ids) - 1)
         L = (len(ids) - 1) // B
         inputs = torch.from_numpy(np.ascontiguousarray(ids[: B * L].reshape(B, L).T))
         targets = torch.from_numpy(np.ascontiguousarray(ids[1: B * L + 1].reshape(B, L).T))

@@ -51,6 +51,7 @@ dropout_float = _number(float, 0, 1, high_open=True)
 fraction_float = dropout_float  # a share held out: 0 ≤ f < 1
 top_p_float = _number(float, 0, 1, low_open=True)
 natural_float = _number(float, 0)
+unit_float = _number(float, 0, 1)
 precision_int = _number(int, 0, 15)  # decimals a trace or an exercise shows
 digits_int = _number(int, 1, 17)  # significant digits of a float64
 

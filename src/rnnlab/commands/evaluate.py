@@ -33,7 +33,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from ..data.corpora import load_corpus
-    from ..train import bits_per_char, evaluate, load_model, perplexity
+    from ..train import bits_per_char, evaluate, load_model, perplexity, validation_streams
 
     model, vocab, meta = load_model(args.run_dir, args.checkpoint)
     cfg = meta["config"]
@@ -44,9 +44,9 @@ def run(args) -> int:
         corpus = cfg.get("corpus", "shakespeare")
         source = say(f"validation part of {corpus}", f"partie validation de {corpus}")
         ids = validation_ids(args.run_dir, meta, vocab)
-    cfg = meta["config"]  # read as in training: the run's number of streams, long windows
+    # read as in training: the same number of streams, long windows
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in one line
-        loss = evaluate(model, ids, batch_size=int(cfg.get("batch_size", 32)),
+        loss = evaluate(model, ids, batch_size=validation_streams(len(ids) - 1),
                         seq_len=max(int(cfg.get("seq_len", 64)), 128))
     if not math.isfinite(loss):
         raise ValueRangeError(say(f"{args.run_dir}: the model's cross-entropy on {source} is {loss}: its "

@@ -15,14 +15,14 @@ OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers"
            "embedding": "embedding_dim", "seq_len": "seq_len", "batch": "batch_size", "lr": "lr",
            "optimizer": "optimizer", "clip": "clip_norm", "dropout": "dropout",
            "recurrent_dropout": "recurrent_dropout", "layer_norm": "layer_norm", "seed": "seed",
-           "eval_every": "eval_every"}
+           "eval_every": "eval_every", "warmup": "warmup_steps", "min_lr_ratio": "min_lr_ratio"}
 # options that a resumed run may take (the others are the run's own)
 MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "backend", "device", "amp")
 
 
 def register(subparsers):
     from ..train import TrainConfig
-    from ._options import add_training_options, positive_int
+    from ._options import add_training_options, natural_int, positive_int, unit_float
 
     d = TrainConfig()
     p = subparsers.add_parser(
@@ -46,6 +46,12 @@ def register(subparsers):
     a("--seq-len", type=positive_int, metavar="N", default=d.seq_len, help=say(
         f"characters per truncated BPTT window (default {d.seq_len})",
         f"caractères par fenêtre de BPTT tronquée (défaut {d.seq_len})"))
+    a("--warmup", type=natural_int, metavar="N", default=d.warmup_steps, help=say(
+        f"learning-rate warm-up steps, linear from 0 (default {d.warmup_steps})",
+        f"pas de montée linéaire du taux d'apprentissage depuis 0 (défaut {d.warmup_steps})"))
+    a("--min-lr-ratio", type=unit_float, metavar="R", default=d.min_lr_ratio, help=say(
+        f"the cosine decay ends at R × the peak learning rate (default {d.min_lr_ratio:g})",
+        f"la décroissance en cosinus finit à R × le taux maximal (défaut {d.min_lr_ratio:g})"))
     defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size,
                 "lr": d.lr, "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
                 "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None,
