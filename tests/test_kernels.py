@@ -112,3 +112,39 @@ def test_environment_variable_disables_kernels():
     code = "import rnnlab.kernels as k; print(k.ENABLED, k.describe())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.startswith("False NumPy")
+
+
+def _count_sequence_calls(monkeypatch):
+    """Count the calls of the RNN's whole-sequence loops (forward, backward)."""
+    table = kernels._KERNELS or kernels._compile()
+    calls = {"rnn_sequence": 0, "rnn_sequence_backward": 0}
+    for name in calls:
+        serial, parallel = table[name]
+
+        def counted(*args, serial=serial, name=name):
+            calls[name] += 1
+            return serial(*args)
+
+        monkeypatch.setitem(kernels._KERNELS, name, (counted, parallel))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rnn_whole_sequence_loop_matches_numpy_at_min_char_rnn_size(dtype, monkeypatch):
+    calls = _count_sequence_calls(monkeypatch)
+    fused, plain = run_both("rnn", T=25, B=1, D=65, H=100, dtype=dtype, bidirectional=True)
+    assert calls == {"rnn_sequence": 2, "rnn_sequence_backward": 2}  # both directions, once each
+    assert_same(fused, plain, dtype)
+
+
+@pytest.mark.parametrize("layer, B, H, lengths", [
+    (LAYERS["rnn"], 32, 256, None),  # B·H² far above COMPILED_MAX_WORK: BLAS's GEMM per step
+    (LAYERS["rnn-relu"], 1, 20, None),  # the loop is tanh only
+    (LAYERS["rnn"], 2, 20, np.array([3, 1])),  # a mask: the per-step path
+])
+def test_rnn_whole_sequence_loop_runs_only_where_it_applies(layer, B, H, lengths, monkeypatch):
+    calls = _count_sequence_calls(monkeypatch)
+    model = layer(input_size=3, hidden_size=H, dtype=np.float64, seed=0)
+    out, _ = model.forward(np.ones((3, B, 3)), lengths=lengths)
+    model.backward(np.ones_like(out))
+    assert calls == {"rnn_sequence": 0, "rnn_sequence_backward": 0}

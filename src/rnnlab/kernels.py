@@ -4,11 +4,19 @@ Python call, and often one temporary array) per operation.
 
 Each kernel mirrors the NumPy lines of a cell's ``step_backward`` operation for operation, so
 both paths give the same numbers (bit for bit here; the tests hold them equal to float64
-rounding). Only the backward of the LSTM and of the GRU (reset="after") is fused: it is pure
-arithmetic (the forward saved the gate values), which a compiled loop vectorises; the Elman
-RNN's backward is three operations and gained nothing. The forward's tanh and σ stay in NumPy, whose SIMD
-``tanh`` is ~40× faster than numba's scalar one (no SVML in the pip wheels); fusing the
-forward's remaining arithmetic measured within noise of NumPy and cost compile time.
+rounding). Only the backward of the LSTM and of the GRU (reset="after") is fused per step: it is
+pure arithmetic (the forward saved the gate values), which a compiled loop vectorises. The
+forward's tanh and σ stay in NumPy, whose SIMD ``tanh`` is ~10–40× faster than numba's scalar
+one (no SVML in the pip wheels); fusing the forward's remaining arithmetic measured within noise
+of NumPy and cost compile time.
+
+The Elman RNN (tanh) is the exception, for small problems: where a step's product
+h_{t-1} W_hhᵀ is a few thousand multiply-adds (min-char-rnn: B = 1, H = 100), a Python call and
+a BLAS call per step cost more than the arithmetic, so :func:`rnn_sequence` and
+:func:`rnn_sequence_backward` run all T steps, product included, in one compiled loop
+(:data:`rnnlab.cells.rnn.COMPILED_MAX_WORK` says where; the scalar tanh is then the price). Its
+products sum in another order than BLAS's, so these two agree with the NumPy path to float64
+rounding, not bit for bit.
 
 Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False and
 the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
@@ -117,6 +125,31 @@ def gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev):
     _run("gru_backward", B, H, d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, _ONE[d_h.dtype])
 
 
+def rnn_sequence(xw, states, z, W_hh_t, reverse):
+    """The T steps of the Elman RNN (tanh, no mask) in one compiled loop: for each t,
+    ``z_t = h_{t-1} W_hhᵀ + xw_t`` and ``h_t = tanh(z_t)``, h_{t-1} read from slot ``t + reverse`` of
+    ``states (T + 1, B, H)`` and h_t written to slot ``t + 1 − reverse``; ``W_hh_t`` is W_hhᵀ,
+    contiguous. The per-step loop of :func:`rnnlab.sequence.unroll`, without its Python calls."""
+    _serial("rnn_sequence")(xw, states, z, W_hh_t, int(reverse))
+
+
+def rnn_sequence_backward(d_output, d_h, h_all, W_hh, d_z, reverse):
+    """BPTT through :func:`rnn_sequence`: ∂L/∂z_t = (∂L/∂h_t + ∂L/∂y_t) ⊙ (1 − h_t²) into ``d_z[t]``,
+    then ∂L/∂h_{t-1} = ∂L/∂z_t W_hh; ``d_h (B, H)`` holds ∂L/∂h at the end on entry and
+    ∂L/∂h_0 on return; ``h_all (T, B, H)`` holds every h_t; ``d_output`` may be ``None``."""
+    has_output = d_output is not None
+    _serial("rnn_sequence_backward")(d_output if has_output else d_z, has_output, d_h, h_all, W_hh, d_z,
+                                      int(reverse), _ONE[d_h.dtype])
+
+
+def _serial(name):
+    """The serial version of kernel ``name`` (compiled without a cache if numba cannot write one)."""
+    try:
+        return (_KERNELS or _compile())[name][0]
+    except OSError:
+        return _compile(cache=False)[name][0]
+
+
 # --- the compiled loops ---------------------------------------------------------------------------
 # Written as the NumPy code's operations, left to right, one element at a time; the constant 1
 # arrives as an argument of the arrays' dtype so float32 stays float32 (a literal 1.0 is float64).
@@ -134,7 +167,7 @@ def _compile(cache=True):
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
-    for fn in (_lstm_backward, _gru_backward):
+    for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         # its own cache entry (the cache key ignores flags)
         parallel.__qualname__ = fn.__qualname__ + "_parallel"
@@ -172,3 +205,37 @@ def _gru_backward(d_h, h_prev, r, z, n, hw_n, d_xw, d_hw, d_h_prev, one):
             d_xw[b, j], d_xw[b, H + j], d_xw[b, 2 * H + j] = d_ar, d_az, d_an
             d_hw[b, j], d_hw[b, H + j], d_hw[b, 2 * H + j] = d_ar, d_az, d_an * rr
             d_h_prev[b, j] = dh * zz
+
+
+def _rnn_sequence(xw, states, z, W_hh_t, reverse):
+    T, B, H = xw.shape
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        read, write = t + reverse, t + 1 - reverse
+        for b in range(B):
+            for j in range(H):
+                z[t, b, j] = 0
+            for k in range(H):  # z_t = h_{t-1} W_hhᵀ, a row of W_hhᵀ at a time (a loop that vectorises)
+                h_k = states[read, b, k]
+                for j in range(H):
+                    z[t, b, j] += h_k * W_hh_t[k, j]
+            for j in range(H):
+                z[t, b, j] += xw[t, b, j]
+                states[write, b, j] = np.tanh(z[t, b, j])
+
+
+def _rnn_sequence_backward(d_output, has_output, d_h, h_all, W_hh, d_z, reverse, one):
+    T, B, H = d_z.shape
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        for b in range(B):
+            for j in range(H):
+                if has_output:
+                    d_h[b, j] += d_output[t, b, j]
+                h = h_all[t, b, j]
+                d_z[t, b, j] = (one - h * h) * d_h[b, j]
+                d_h[b, j] = 0
+            for j in range(H):  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh, a row of W_hh at a time
+                g = d_z[t, b, j]
+                for k in range(H):
+                    d_h[b, k] += g * W_hh[j, k]

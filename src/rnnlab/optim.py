@@ -209,10 +209,17 @@ class Adagrad(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * p
         G = self._buffer("sum", key, self.initial_accumulator_value)
-        G += g * g  # G ← G + g²
+        tmp = self._scratch(key)  # one work array per parameter: no allocation per step
+        G += np.multiply(g, g, out=tmp)  # G ← G + g²
         lr_t = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
-        denom = np.sqrt(G + self.eps) if self.eps_inside_sqrt else np.sqrt(G) + self.eps
-        p -= lr_t * (g / denom)  # θ ← θ − η_t g / (√G + ε)
+        if self.eps_inside_sqrt:
+            np.sqrt(np.add(G, self.eps, out=tmp), out=tmp)
+        else:
+            np.sqrt(G, out=tmp)
+            tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr_t
+        p -= tmp  # θ ← θ − η_t g / (√G + ε)
 
 
 class RMSprop(Optimizer):

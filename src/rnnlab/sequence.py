@@ -167,7 +167,11 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     if mask is None:  # (with a projection the step's h is m_t, kept in the workspace; h_t is written below)
         targets += [(name, slots, 1 - reverse) for name, slots in zip(cell.state_names, states)
                     if W_hr is None or name != cell.state_names[0]]
-    for t in range(T - 1, -1, -1) if reverse else range(T):
+    # a cell may run all T steps in one compiled loop, where Python's cost per step would dominate
+    compiled = getattr(cell.module, "unroll_compiled", None)
+    if compiled and mask is None and h_mask is None and W_hr is None and b_step is None and not cell_params:
+        caches = compiled(xw, states, work, W_hh_rows, reverse, **cell.options) or caches
+    for t in (() if None not in caches else range(T - 1, -1, -1) if reverse else range(T)):
         read, write = t + reverse, t + 1 - reverse
         state = tuple([slots[read] for slots in states])
         out = {key: buf[t + shift] for key, buf, shift in targets}
@@ -230,7 +234,12 @@ def unroll_backward(tape: Tape, d_output, d_state_final=None):
     tape.owned.append(d_xw_all)
     d_hw_all = None  # allocated only for cells whose hidden-side gradient differs
     d_h_all = None if W_hr is None else np.empty((T, B, R), dtype)  # ∂L/∂h_t, for ∂L/∂W_hr
-    for t in range(T) if tape.reverse else range(T - 1, -1, -1):
+    steps = range(T) if tape.reverse else range(T - 1, -1, -1)
+    compiled = getattr(cell.module, "unroll_backward_compiled", None)
+    if compiled and mask is None and h_mask is None and W_hr is None and not tape.cell_params:
+        if compiled(tape, d_output, d_state, d_xw_all, **cell.options):
+            steps = ()  # d_xw_all and d_state (now ∂L/∂h_0) are filled
+    for t in steps:
         if d_output is not None:
             d_h = d_state[0]  # ∂L/∂h_t: from step t+1, plus from the output y_t
             d_h += d_output[t] if mask is None else d_output[t] * mask[t]

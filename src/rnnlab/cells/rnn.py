@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..errors import ConfigError
 from ..functional import relu_grad_from_output
 
@@ -91,6 +92,45 @@ def step_backward(d_state, cache, W_hh, nonlinearity="tanh", out=None):
     else:
         np.multiply(d_h, relu_grad_from_output(h), out=d_z)
     return d_z, d_z, (d_z @ W_hh,)
+
+
+# Below this many multiply-adds per step (B·H², the product h_{t-1} W_hhᵀ), one compiled loop over
+# the T steps (rnnlab.kernels) beats a Python call and a BLAS call per step: min-char-rnn's B = 1,
+# H = 100 is 10,000. Above it, BLAS's blocked, threaded GEMM wins.
+COMPILED_MAX_WORK = 20_000
+
+
+def _compiled_pays(B, H, nonlinearity, *arrays):
+    return nonlinearity == "tanh" and B * H * H <= COMPILED_MAX_WORK and kernels.usable(*arrays)
+
+
+def unroll_compiled(xw, states, work, W_hh_rows, reverse, nonlinearity="tanh"):
+    """All T steps of :func:`step` (tanh, no mask, b_hh folded into ``xw``) in one compiled loop
+    (:func:`rnnlab.kernels.rnn_sequence`), when it pays; returns the caches :func:`step` would
+    have returned, step by step, or ``None`` (the caller then runs the steps)."""
+    (h_slots,) = states
+    T, B, H = xw.shape
+    if not _compiled_pays(B, H, nonlinearity, xw, h_slots, W_hh_rows):
+        return None
+    z = work["z"]
+    kernels.rnn_sequence(xw, h_slots, z, np.ascontiguousarray(W_hh_rows.T), reverse)
+    return [{"h_prev": h_slots[t + reverse], "z": z[t], "h": h_slots[t + 1 - reverse]} for t in range(T)]
+
+
+def unroll_backward_compiled(tape, d_output, d_state, d_z_all, nonlinearity="tanh"):
+    """BPTT through :func:`unroll_compiled`'s steps in one compiled loop
+    (:func:`rnnlab.kernels.rnn_sequence_backward`), when it pays: fills ``d_z_all (T, B, H)`` with
+    every ∂L/∂z_t and turns ``d_state = (∂L/∂h_T,)`` into ``(∂L/∂h_0,)`` in place; returns whether
+    it ran."""
+    (d_h,) = d_state
+    B, H = d_h.shape
+    W_hh = np.ascontiguousarray(tape.W_hh)
+    if not _compiled_pays(B, H, nonlinearity, d_h, W_hh, d_z_all, *(() if d_output is None else (d_output,))):
+        return False
+    h_all = np.stack([cache["h"] for cache in tape.caches])  # (T, B, H): h_t, in time order
+    kernels.rnn_sequence_backward(None if d_output is None else np.ascontiguousarray(d_output), d_h, h_all,
+                                  W_hh, d_z_all, tape.reverse)
+    return True
 
 
 def _slot(out, key, shape, *like):
