@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -145,6 +148,61 @@ def interleaved_medians(fns: dict, rounds: int, min_seconds=0.05) -> dict:
         for name in names if r % 2 == 0 else reversed(names):
             samples[name].append(time_per_call(fns[name], min_seconds))
     return {name: statistics.median(s) for name, s in samples.items()}
+
+
+# --- each library in its own process -------------------------------------------------------------
+
+
+def serve(build_step) -> None:
+    """The loop of a worker process: reads one JSON request per line from stdin, builds (once per
+    distinct request, then three warm-up calls: JIT, allocator, thread pools) the step function
+    ``build_step(request)`` returns, and answers with its seconds per call (filling
+    ``request["min_seconds"]``), one JSON number per line."""
+    steps = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        key = json.dumps(request, sort_keys=True)
+        if key not in steps:
+            steps[key] = build_step(request)
+            for _ in range(3):
+                steps[key]()
+        print(json.dumps(time_per_call(steps[key], request.get("min_seconds", 0.05))), flush=True)
+
+
+class Workers:
+    """One worker process per library (``script --threads N --worker LIB``, which calls
+    :func:`serve`), started with the environment as the user has it: each library runs as users
+    run it, torch with its default OpenMP settings."""
+
+    def __init__(self, script, libs, threads, env):
+        command = [sys.executable, os.path.abspath(script), "--threads", str(threads), "--worker"]
+        self.procs = {lib: subprocess.Popen(command + [lib], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            text=True, env=env) for lib in libs}
+
+    def time(self, lib, request: dict) -> float:
+        proc = self.procs[lib]
+        proc.stdin.write(json.dumps(request) + "\n")
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+        if not answer:
+            raise SystemExit(f"the {lib} worker stopped (exit code {proc.wait()})")
+        return json.loads(answer)
+
+    def medians(self, request: dict, rounds: int) -> dict:
+        """Median seconds per call of each library, asking the workers in alternating order;
+        each waits idle on its pipe while the other computes."""
+        libs = list(self.procs)
+        samples = {lib: [] for lib in libs}
+        for r in range(rounds):
+            for lib in libs if r % 2 == 0 else reversed(libs):
+                samples[lib].append(self.time(lib, request))
+                time.sleep(0.02)  # let the other process's threads go to sleep before its turn
+        return {lib: statistics.median(s) for lib, s in samples.items()}
+
+    def close(self):
+        for proc in self.procs.values():
+            proc.stdin.close()
+            proc.wait()
 
 
 # --- GEMM peak ----------------------------------------------------------------------------------

@@ -25,17 +25,14 @@ gradient, weight gradient): 6·T·B·G·H·(D + H) FLOPs, G = 1, 4, 3 gates.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (blas_info, gemm_gflops, interleaved_medians, markdown_table, pin_threads,  # noqa: E402
-                     print_table, time_per_call)
+from _common import (Workers, blas_info, gemm_gflops, interleaved_medians, markdown_table,  # noqa: E402
+                     pin_threads, print_table, serve)
 
 import rnnlab  # noqa: E402
 
@@ -110,56 +107,16 @@ def make_pair(cell, T, B, D, H, seed=0):
 
 
 def worker(lib, threads):
-    """A worker process: builds the steps it is asked for and answers with seconds per step.
-    Reads one JSON request per line ``{"cell", "shape", "min_seconds"}``; answers one number."""
+    """A worker process (:func:`_common.serve`): times the step of the cell and shape it is asked
+    for (``{"cell", "shape", "min_seconds"}``)."""
     if lib == "torch":
         import torch
 
         torch.set_num_threads(threads)
     else:
         pin_threads(threads, torch_too=False)
-    steps = {}
-    for line in sys.stdin:
-        request = json.loads(line)
-        key = (request["cell"], *request["shape"])
-        if key not in steps:
-            steps[key] = torch_side(*key) if lib == "torch" else rnnlab_side(*key)[1]
-            for _ in range(3):  # warm-up (JIT, allocator, thread pools)
-                steps[key]()
-        print(json.dumps(time_per_call(steps[key], request["min_seconds"])), flush=True)
-
-
-class Workers:
-    """The two worker processes (rnnlab, torch), started with the environment as the user has it."""
-
-    def __init__(self, threads, env):
-        command = [sys.executable, os.path.abspath(__file__), "--threads", str(threads), "--worker"]
-        self.procs = {lib: subprocess.Popen(command + [lib], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            text=True, env=env) for lib in ("rnnlab", "torch")}
-
-    def time(self, lib, cell, shape, min_seconds):
-        proc = self.procs[lib]
-        proc.stdin.write(json.dumps({"cell": cell, "shape": list(shape), "min_seconds": min_seconds}) + "\n")
-        proc.stdin.flush()
-        answer = proc.stdout.readline()
-        if not answer:
-            raise SystemExit(f"the {lib} worker stopped (exit code {proc.wait()})")
-        return json.loads(answer)
-
-    def medians(self, cell, shape, rounds, min_seconds):
-        """Median seconds per step of each library, asking the workers in alternating order;
-        each waits idle on its pipe while the other computes."""
-        samples = {"rnnlab": [], "torch": []}
-        for r in range(rounds):
-            for lib in ("rnnlab", "torch") if r % 2 == 0 else ("torch", "rnnlab"):
-                samples[lib].append(self.time(lib, cell, shape, min_seconds))
-                time.sleep(0.02)  # let the other process's threads go to sleep before its turn
-        return {lib: float(np.median(s)) for lib, s in samples.items()}
-
-    def close(self):
-        for proc in self.procs.values():
-            proc.stdin.close()
-            proc.wait()
+    side = torch_side if lib == "torch" else (lambda *key: rnnlab_side(*key)[1])
+    serve(lambda request: side(request["cell"], *request["shape"]))
 
 
 # --- the table --------------------------------------------------------------------------------------
@@ -219,7 +176,7 @@ def main(argv=None):
         print(f"float32 GEMM 1024³: NumPy {peak['numpy']:.0f} GFLOP/s, torch "
               f"{peak.get('torch', float('nan')):.0f} GFLOP/s; peak = {peak['peak']:.0f} GFLOP/s")
 
-    workers = Workers(threads, user_env) if "process" in methods else None
+    workers = Workers(__file__, ("rnnlab", "torch"), threads, user_env) if "process" in methods else None
     columns = ["cell", "shape (T, B, D, H)", "target"]
     for m in methods:
         columns += [f"rnnlab ms ({METHODS[m]})", f"torch ms ({METHODS[m]})", f"torch/rnnlab ({METHODS[m]})"]
@@ -231,7 +188,8 @@ def main(argv=None):
             for shape, target in SHAPES:
                 found = {}
                 if "process" in methods:
-                    found["process"] = workers.medians(cell, shape, rounds, min_seconds)
+                    found["process"] = workers.medians(
+                        {"cell": cell, "shape": list(shape), "min_seconds": min_seconds}, rounds)
                 if "interleaved" in methods or peak:
                     rnnlab_step, torch_step = make_pair(cell, *shape)
                     for _ in range(3):  # warm-up (JIT, allocator, thread pools)

@@ -3,7 +3,9 @@
 (a) training throughput, chars/s: the step ``rnnlab train`` runs (the training engine's
     ``Run.step_once`` over the language model's job) and the same model in PyTorch
     (nn.Embedding → nn.LSTM → nn.Linear, same sizes, Adam, global-norm clipping, state carried),
-    CPU, same thread count, interleaved rounds in one process, medians and their ratio;
+    CPU, same thread count, medians of alternated rounds and their ratio, measured two ways (as
+    ``bench_cells.py``): each library in its own worker process, torch with its default OpenMP
+    settings, and both in this process with torch's OpenMP threads passive;
 (b) with ``--minutes M``: validation loss (nats/char, Tiny Shakespeare, 90/10 split) after the
     default ``rnnlab train`` run of M minutes, and of the PyTorch model trained on the same
     batches with the same schedule for the same wall time (scored by the same function);
@@ -11,7 +13,8 @@
     the engine's step in that configuration, chars/s, and that of min-char-rnn's own algorithm (column vectors, one step at a
     time, re-implemented below as in Karpathy's gist) in the same run.
 
-    python benchmarks/bench_charlm.py                 # (a) and (c), about a minute
+    python benchmarks/bench_charlm.py                 # (a) both ways and (c), about two minutes
+    python benchmarks/bench_charlm.py --methods process --threads 1
     python benchmarks/bench_charlm.py --minutes 5     # and (b): 2 × 5 minutes more
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 from dataclasses import replace
 import sys
 import time
@@ -27,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import blas_info, interleaved_medians, markdown_table, pin_threads, print_table  # noqa: E402
+from _common import (Workers, blas_info, interleaved_medians, markdown_table, pin_threads,  # noqa: E402
+                     print_table, serve)
 
 from rnnlab.data.corpora import load_corpus  # noqa: E402
 from rnnlab.data.text import StreamBatcher, Vocabulary, split_train_val  # noqa: E402
@@ -106,20 +111,51 @@ def engine_step_fn(cfg: TrainConfig):
 # --- (a) throughput -------------------------------------------------------------------------------
 
 
-def throughput(cfg: TrainConfig, rounds: int):
+METHODS = {"process": "own processes", "interleaved": "one process, torch passive"}
+
+
+def default_model() -> TrainConfig:
+    """``rnnlab train``'s default model, with a budget that never ends."""
+    return replace(TrainConfig(), steps=10**9, minutes=0)
+
+
+def rnnlab_lm_step(cfg: TrainConfig):
+    return engine_step_fn(cfg)[1]
+
+
+def torch_lm_step(cfg: TrainConfig):
+    """The PyTorch twin's training step, from the same initial weights as the engine's model."""
     import torch
 
     vocab, train_ids, _ = shakespeare()
-    trainer, ours = engine_step_fn(cfg)
     model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=cfg.seed)
-    tm = torch_model(torch, model)  # the same initial weights as the engine's model
-    fns = {"rnnlab": ours,
-           "torch": torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr,
-                                  cfg.clip_norm)}
-    for fn in fns.values():  # warm-up
-        fn()
-        fn()
-    seconds = interleaved_medians(fns, rounds, min_seconds=1.0)
+    return torch_step_fn(torch, torch_model(torch, model), StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len),
+                         cfg.lr, cfg.clip_norm)
+
+
+def worker(lib, threads):
+    """A worker process (:func:`_common.serve`): times the default model's step of one library."""
+    if lib == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    else:
+        pin_threads(threads, torch_too=False)
+    serve(lambda request: (torch_lm_step if lib == "torch" else rnnlab_lm_step)(default_model()))
+
+
+def throughput(cfg: TrainConfig, rounds: int, method: str, workers=None):
+    """chars/s of each library's training step of ``cfg``'s model: medians of ``rounds``
+    alternated rounds, each library in its own worker process (``method="process"``) or both in
+    this process (``"interleaved"``, torch's OpenMP threads passive)."""
+    if method == "process":
+        seconds = workers.medians({"min_seconds": 1.0}, rounds)
+    else:
+        fns = {"rnnlab": rnnlab_lm_step(cfg), "torch": torch_lm_step(cfg)}
+        for fn in fns.values():  # warm-up
+            fn()
+            fn()
+        seconds = interleaved_medians(fns, rounds, min_seconds=1.0)
     chars = cfg.batch_size * cfg.seq_len
     return {name: chars / s for name, s in seconds.items()}
 
@@ -227,27 +263,49 @@ def main(argv=None):
     parser.add_argument("--minutes", type=float, default=0.0, help="(b): train for M minutes (default: skip)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--threads", type=int, default=None, help="threads for NumPy's BLAS and torch (default: BLAS's)")
+    parser.add_argument("--methods", default="process,interleaved",
+                        help="(a) measured with each library in its own process (process), in one process with "
+                             "torch's threads passive (interleaved), or both (the default)")
+    parser.add_argument("--worker", choices=["rnnlab", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.threads or blas_info().threads)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods or any(m not in METHODS for m in methods):
+        parser.error(f"--methods: expected names among {sorted(METHODS)}, got {args.methods!r}")
+    user_env = dict(os.environ)  # the workers run torch as the user has it
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # before torch is imported (this process only)
     threads = pin_threads(args.threads)
     info = blas_info()
-    cfg = replace(TrainConfig(), steps=10**9, minutes=0)  # the default model; a budget that never ends
-    print(f"threads {threads} · BLAS {info.name} {info.core} · default model {cfg.cell.upper()} "
-          f"{cfg.num_layers}×{cfg.hidden_size}, E={cfg.embedding_dim}, T={cfg.seq_len}, B={cfg.batch_size}, float32")
+    cfg = default_model()
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print(f"threads {threads} · BLAS {info.name} {info.core} (OPENBLAS_CORETYPE={info.coretype_env or 'unset'}) · "
+          f"default model {cfg.cell.upper()} {cfg.num_layers}×{cfg.hidden_size}, E={cfg.embedding_dim}, "
+          f"T={cfg.seq_len}, B={cfg.batch_size}, float32 · load average {load}")
     rows = []
-    cps = throughput(cfg, args.rounds)
-    rows.append(["(a) training chars/s, default model", "rnnlab", f"{cps['rnnlab']:,.0f}",
-                 f"{cps['rnnlab'] / cps['torch']:.2f}× torch ({cps['torch']:,.0f})"])
+    for method in methods:
+        workers = Workers(__file__, ("rnnlab", "torch"), threads, user_env) if method == "process" else None
+        try:
+            cps = throughput(cfg, args.rounds, method, workers)
+        finally:
+            if workers:
+                workers.close()
+        rows.append([f"(a) training chars/s, default model ({METHODS[method]})", "rnnlab", f"{cps['rnnlab']:,.0f}",
+                     f"{cps['rnnlab'] / cps['torch']:.2f}× torch ({cps['torch']:,.0f})"])
     mc = min_char_rnn_config(args.rounds)
-    rows.append(["(c) min-char-rnn config (RNN H=100 T=25 B=1, Adagrad)", "rnnlab", f"{mc['rnnlab']:,.0f}",
+    rows.append(["(c) min-char-rnn config (RNN H=100 T=25 B=1, Adagrad; one process)", "rnnlab",
+                 f"{mc['rnnlab']:,.0f}",
                  f"{mc['rnnlab'] / mc['min-char-rnn']:.2f}× min-char-rnn ({mc['min-char-rnn']:,.0f})"])
     if args.minutes > 0:
         result, torch_val, torch_steps = quality(args.minutes)
         rows.append([f"(b) validation nats/char after {args.minutes:g} min", "rnnlab", f"{result.val_loss:.4f}",
                      f"{result.step} steps; torch {torch_val:.4f} ({torch_steps} steps)"])
     columns = ["measure", "who", "value", "comparison (same run)"]
-    print_table("rnnlab CharLM benchmark", columns, rows, caption="medians of interleaved rounds; CPU")
+    print_table("rnnlab CharLM benchmark", columns, rows, caption="medians of alternated rounds; CPU")
     print(markdown_table(columns, rows))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
