@@ -73,7 +73,7 @@ class Optimizer:
                 got = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyper_names)
                 french = _CONDITIONS_FR.get(text) or text.removesuffix("_at_least_0") + " ≥ 0"
                 raise ConfigError(say(f"{self.name}: expected {text.replace('_', ' ')}, got " + got,
-                                      f"{self.name} : {french} attendu, reçu " + got))
+                                      f"{self.name} : il faut {french}, reçu " + got))
 
     def _check_grads(self, grads: dict) -> None:
         where = f"{self.name}.step"
