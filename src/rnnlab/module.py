@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ShapeError, describe_shape, expect_real
+from .i18n import say
 
 
 def as_array(value):
@@ -168,7 +169,9 @@ class Module:
         missing = [k for k in params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in params]
         if strict and (missing or unexpected):
-            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise ShapeError(say(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}",
+                                 f"load_state_dict : clés manquantes {missing}, "
+                                 f"clés inattendues {unexpected}"))
         values = {}
         for name, value in state_dict.items():
             if name not in params:
@@ -177,8 +180,9 @@ class Module:
             if value.shape != params[name].shape:
                 want = describe_shape(params[name].shape)
                 got = describe_shape(value.shape)
-                raise ShapeError(f"load_state_dict: {name}: expected shape {want}, got {got}")
-            expect_real(f"load_state_dict: {name}", value)
+                raise ShapeError(say(f"load_state_dict: {name}: expected shape {want}, got {got}",
+                                     f"load_state_dict : {name} : forme {want} attendue, reçu {got}"))
+            expect_real(say(f"load_state_dict: {name}", f"load_state_dict : {name}"), value)
             values[name] = value
         for name, value in values.items():
             np.copyto(params[name], value, casting="unsafe")
