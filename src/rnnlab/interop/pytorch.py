@@ -63,8 +63,11 @@ def to_torch(layer, device=None):
                               f"ou un modèle de séquence attendu, reçu {type(layer).__name__}"))
     cls, cell_kwargs = torch_counterpart(layer.mode, layer.cell.options)
     if layer.recurrent_dropout > 0:
-        warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart "
-                      f"and is not carried over; the weights (and the layer in eval mode) are the same",
+        p = layer.recurrent_dropout
+        warnings.warn(say(f"to_torch: recurrent_dropout={p} has no PyTorch counterpart "
+                          f"and is not carried over; the weights (and the layer in eval mode) are the same",
+                          f"to_torch : recurrent_dropout={p} n'a pas d'équivalent PyTorch et n'est pas "
+                          f"transmis ; les poids (et la couche en mode évaluation) sont les mêmes"),
                       UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
                 dropout=layer.dropout, bidirectional=layer.bidirectional, device=device,

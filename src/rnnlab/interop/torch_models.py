@@ -166,9 +166,12 @@ def charlm_to_torch(model, device=None):
                               f"to_torch : un CharLM avec {spec.describe()} n'a pas d'équivalent PyTorch "
                               f"(une cellule parmi {able} attendue)"))
     if cfg["recurrent_dropout"] > 0:
-        warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch "
-                      f"counterpart and is not carried over; the weights (and the model in eval mode) "
-                      f"are the same",
+        p = cfg["recurrent_dropout"]
+        warnings.warn(say(f"to_torch: the CharLM's recurrent_dropout={p} has no PyTorch "
+                          f"counterpart and is not carried over; the weights (and the model in eval mode) "
+                          f"are the same",
+                          f"to_torch : le recurrent_dropout={p} du CharLM n'a pas d'équivalent PyTorch et "
+                          f"n'est pas transmis ; les poids (et le modèle en mode évaluation) sont les mêmes"),
                       UserWarning, stacklevel=2)
     module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"],
                          cfg["embedding_dim"], cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
