@@ -188,7 +188,7 @@ class CharLM(Module):
                  seed=None):
         if cell not in cells.names():
             raise ConfigError(say(f"cell: expected one of {', '.join(cells.names())}, got {cell!r}",
-                                  f"cellule : l'une de {', '.join(cells.names())} attendue, reçu {cell!r}"))
+                                  f"cellule : l'une de {', '.join(cells.names())} attendue, reçu « {cell} »"))
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
                                   f"layer_norm : True ou False attendu, reçu {layer_norm!r}"))

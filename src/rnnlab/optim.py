@@ -348,7 +348,7 @@ def make_optimizer(name: str, params: dict, **kwargs) -> Optimizer:
     if key not in OPTIMIZERS:
         raise ConfigError(say(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}",
                               f"optimiseur : une valeur parmi {', '.join(OPTIMIZERS)} attendue, "
-                              f"reçu {name!r}"))
+                              f"reçu « {name} »"))
     cls, defaults = OPTIMIZERS[key]
     try:
         return cls(params, **{**defaults, **kwargs})
@@ -429,7 +429,7 @@ class Schedule:
         if self.decay not in DECAYS:
             raise ConfigError(say(f"schedule decay: expected one of {', '.join(DECAYS)}, got {self.decay!r}",
                                   f"décroissance du taux d'apprentissage : l'une de "
-                                  f"{', '.join(DECAYS)} attendue, reçu {self.decay!r}"))
+                                  f"{', '.join(DECAYS)} attendue, reçu « {self.decay} »"))
         if not self.base_lr >= 0 or not self.min_lr >= 0:
             raise ConfigError(say(f"schedule: expected base_lr >= 0 and min_lr >= 0, "
                                   f"got {self.base_lr}, {self.min_lr}",

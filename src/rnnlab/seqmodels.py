@@ -67,7 +67,8 @@ class SeqModelConfig:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ConfigError(say(f"model kind: expected one of {', '.join(KINDS)}, got {self.kind!r}",
-                                  f"type de modèle : l'un de {', '.join(KINDS)} attendu, reçu {self.kind!r}"))
+                                  f"type de modèle : l'un de {', '.join(KINDS)} attendu, "
+                                  f"reçu « {self.kind} »"))
         if self.cell in cells.names(variants=True) and cells.get(self.cell).layer_norm:  # the old "lnlstm"
             if self.layer_norm is False:
                 object.__setattr__(self, "layer_norm", True)
@@ -75,7 +76,7 @@ class SeqModelConfig:
         if self.cell not in cells.names():
             raise ConfigError(say(f"cell: expected one of {', '.join(cells.names())}, got {self.cell!r}",
                                   f"cellule : l'une de {', '.join(cells.names())} attendue, "
-                                  f"reçu {self.cell!r}"))
+                                  f"reçu « {self.cell} »"))
         cells.resolve(self.cell, self.layer_norm)
         for name in ("input_size", "hidden_size", "output_size", "num_layers"):
             value = getattr(self, name)

@@ -80,7 +80,7 @@ class CellSpec:
             raise ConfigError(say(f"{self.name} cell: expected a gate among {list(self.gate_names)}, "
                                   f"got {gate!r}",
                                   f"cellule {self.name} : une porte parmi {list(self.gate_names)} attendue, "
-                                  f"reçu {gate!r}"))
+                                  f"reçu « {gate} »"))
         k = self.gate_names.index(gate)
         return slice(k * H, (k + 1) * H)
 
@@ -135,7 +135,7 @@ def register(module) -> CellSpec:
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(say(f"register: expected a cell NAME that is an identifier, got {name!r}",
                               f"register : un nom de cellule (« NAME ») qui soit un identifiant Python "
-                              f"attendu, reçu {name!r}"))
+                              f"attendu, reçu « {name} »"))
     if name in REGISTRY and REGISTRY[name].module is not module:
         raise ConfigError(say(f"register: a cell named {name!r} is already registered",
                               f"register : une cellule nommée « {name} » est déjà enregistrée"))
@@ -176,7 +176,7 @@ def get(name: str) -> CellSpec:
     spec = REGISTRY.get(name)
     if spec is None:
         raise ConfigError(say(f"cell: expected one of {sorted(REGISTRY)}, got {name!r}",
-                              f"cellule : l'une de {sorted(REGISTRY)} attendue, reçu {name!r}"))
+                              f"cellule : l'une de {sorted(REGISTRY)} attendue, reçu « {name} »"))
     return spec
 
 

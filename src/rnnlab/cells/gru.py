@@ -77,7 +77,7 @@ def check_options(reset="after"):
         raise ConfigError(say(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the "
                               f"Chapitre), got {reset!r}",
                               f"GRU, « reset » : « after » (PyTorch) ou « before » (la réinitialisation de "
-                              f"Cho et al., celle du Chapitre) attendu, reçu {reset!r}"))
+                              f"Cho et al., celle du Chapitre) attendu, reçu « {reset} »"))
 
 
 def workspace(T, B, H, dtype, empty=np.empty, reset="after"):

@@ -105,7 +105,8 @@ def check_options(nonlinearity="tanh"):
     """Raise :class:`ConfigError` unless ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
     if nonlinearity not in ("tanh", "relu"):
         raise ConfigError(say(f"RNN nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}",
-                              f"RNN, « nonlinearity » : « tanh » ou « relu » attendu, reçu {nonlinearity!r}"))
+                              f"RNN, « nonlinearity » : « tanh » ou « relu » attendu, "
+                              f"reçu « {nonlinearity} »"))
 
 
 # --- the course's notation, as a view of the fused parameters ----------------------------------

@@ -62,7 +62,7 @@ def keras_order(mode):
         raise ConfigError(say(f"Keras weights: expected mode among {able} (SimpleRNN, LSTM, GRU), "
                               f"got {mode!r}",
                               f"poids Keras : mode parmi {able} (SimpleRNN, LSTM, GRU) attendu, "
-                              f"reçu {mode!r}") + why)
+                              f"reçu « {mode} »") + why)
     return spec.keras
 
 
