@@ -97,7 +97,7 @@ class Value:
         if isinstance(n, Value) or not isinstance(n, (int, float)):
             raise ConfigError(say(f"power: expected a constant number as exponent, got {type(n).__name__}",
                                   f"puissance : un nombre constant attendu comme exposant, "
-                                  f"reçu {type(n).__name__}"))
+                                  f"reçu « {type(n).__name__} »"))
         a = self
         if (a.data < 0 and n != int(n)) or (a.data == 0 and n < 1):
             raise ValueRangeError(say(f"power: a^{n:g} with a = {a.data:g} has no real derivative; "
@@ -185,7 +185,7 @@ def as_value(x) -> Value:
         return x
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise ConfigError(say(f"autodiff: expected a Value or a number, got {type(x).__name__}",
-                              f"autodiff : une « Value » ou un nombre attendu, reçu {type(x).__name__}"))
+                              f"autodiff : une « Value » ou un nombre attendu, reçu « {type(x).__name__} »"))
     return Value(x, record=False)
 
 

@@ -66,7 +66,7 @@ class Recurrent(Module):
             is_number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
             if not (is_number and 0.0 <= float(p) < 1.0):
                 raise ConfigError(say(f"{name}: expected a probability in [0, 1), got {p!r}",
-                                      f"{name} : probabilité dans [0, 1[ attendue, reçu {p!r}"))
+                                      f"« {name} » : probabilité dans [0, 1[ attendue, reçu {p!r}"))
         super().__init__()
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
@@ -439,7 +439,7 @@ class LSTM(Recurrent, cell="lstm"):
                  dtype=np.float32, rng=None, seed=None):
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
-                                  f"layer_norm : True ou False attendu, reçu {layer_norm!r}"))
+                                  f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
         super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, proj_size=proj_size,
                          recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)

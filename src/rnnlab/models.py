@@ -191,7 +191,7 @@ class CharLM(Module):
                                   f"cellule : l'une de {', '.join(cells.names())} attendue, reçu « {cell} »"))
         if not isinstance(layer_norm, (bool, np.bool_)):
             raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
-                                  f"layer_norm : True ou False attendu, reçu {layer_norm!r}"))
+                                  f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
         cells.resolve(cell, bool(layer_norm))  # a cell with a layer-normalised variant (the LSTM)
         for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size),
                             ("num_layers", num_layers)):

@@ -45,6 +45,18 @@ def as_array(value):
     return np.asarray(value)
 
 
+def listed(names) -> str:
+    """Names as a French sentence lists them: ``a, b`` (not a Python list's ``['a', 'b']``),
+    ``aucune`` for none."""
+    return ", ".join(map(str, names)) or "aucune"
+
+
+def keys_mismatch(where: str, missing, unexpected) -> str:
+    """The message of a state dict whose keys are not the model's, in the user's language."""
+    return say(f"{where}: missing keys {missing}, unexpected keys {unexpected}",
+               f"{where} : clés manquantes : {listed(missing)} ; clés inattendues : {listed(unexpected)}")
+
+
 class Module:
     """Parameters, gradients, sub-modules, train/eval mode and state dicts.
 
@@ -169,9 +181,7 @@ class Module:
         missing = [k for k in params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in params]
         if strict and (missing or unexpected):
-            raise ShapeError(say(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}",
-                                 f"load_state_dict : clés manquantes {missing}, "
-                                 f"clés inattendues {unexpected}"))
+            raise ShapeError(keys_mismatch("load_state_dict", missing, unexpected))
         values = {}
         for name, value in state_dict.items():
             if name not in params:

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import ConfigError, ShapeError
 from .i18n import say
+from .module import listed
 
 # --- base class ----------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class Optimizer:
             raise ConfigError(say(f"{where}: expected gradients for the parameters' keys; "
                                   f"missing {missing}, unexpected {extra}",
                                   f"{where} : gradients attendus pour les clés des paramètres ; "
-                                  f"manquent {missing}, en trop {extra}"))
+                                  f"manquent : {listed(missing)} ; en trop : {listed(extra)}"))
         for key, p in self.params.items():
             if grads[key].shape != p.shape:
                 raise ShapeError(say(f"{where}: gradient {key!r}: expected shape {p.shape}, "
@@ -135,7 +136,7 @@ class Optimizer:
             raise ConfigError(say(f"{self.name}.load_state_dict: expected the state of a {self.name!r} "
                                   f"optimiser, got {got!r}",
                                   f"{self.name}.load_state_dict : état d'un optimiseur « {self.name} » "
-                                  f"attendu, reçu {got!r}"))
+                                  f"attendu, reçu « {got} »"))
         for key in ("steps", "hyper", "state"):
             if key not in d:
                 raise ConfigError(say(f"{self.name}.load_state_dict: key {key!r} is missing",
@@ -429,7 +430,7 @@ class Schedule:
         if self.decay not in DECAYS:
             raise ConfigError(say(f"schedule decay: expected one of {', '.join(DECAYS)}, got {self.decay!r}",
                                   f"décroissance du taux d'apprentissage : l'une de "
-                                  f"{', '.join(DECAYS)} attendue, reçu « {self.decay} »"))
+                                  f"{', '.join(f'« {d} »' for d in DECAYS)} attendue, reçu « {self.decay} »"))
         if not self.base_lr >= 0 or not self.min_lr >= 0:
             raise ConfigError(say(f"schedule: expected base_lr >= 0 and min_lr >= 0, "
                                   f"got {self.base_lr}, {self.min_lr}",

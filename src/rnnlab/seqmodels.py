@@ -92,7 +92,7 @@ class SeqModelConfig:
             p = getattr(self, name)
             if not 0.0 <= p < 1.0:
                 raise ConfigError(say(f"{name}: expected a probability in [0, 1), got {p!r}",
-                                      f"{name} : probabilité dans [0, 1[ attendue, reçu {p!r}"))
+                                      f"« {name} » : probabilité dans [0, 1[ attendue, reçu {p!r}"))
 
     def to_json(self) -> dict:
         return asdict(self)

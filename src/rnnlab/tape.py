@@ -71,7 +71,7 @@ class Tape:
                 return n
         labels = [n.label for n in self.nodes if n.label]
         raise ConfigError(say(f"tape: no node labelled {label!r}; labels: {labels}",
-                              f"bande : aucun nœud étiqueté « {label} » ; étiquettes : {labels}"))
+                              f"bande : aucun nœud étiqueté « {label} » ; étiquettes : {', '.join(labels)}"))
 
     def backward(self, output: Value | None = None) -> Value:
         """Fresh adjoints ``w̄_i = ∂output/∂w_i`` for every node (``output``: the last node)."""

@@ -79,8 +79,8 @@ class CellSpec:
         if gate not in self.gate_names:
             raise ConfigError(say(f"{self.name} cell: expected a gate among {list(self.gate_names)}, "
                                   f"got {gate!r}",
-                                  f"cellule {self.name} : une porte parmi {list(self.gate_names)} attendue, "
-                                  f"reçu « {gate} »"))
+                                  f"cellule {self.name} : une porte parmi {', '.join(self.gate_names)} "
+                                  f"attendue, reçu « {gate} »"))
         k = self.gate_names.index(gate)
         return slice(k * H, (k + 1) * H)
 
@@ -129,8 +129,8 @@ def register(module) -> CellSpec:
     if missing:
         got = getattr(module, "NAME", module)
         raise ConfigError(say(f"register: a cell needs {list(_REQUIRED)}, got {got!r} without {missing}",
-                              f"register : une cellule doit avoir {list(_REQUIRED)}, reçu {got!r} "
-                              f"sans {missing}"))
+                              f"register : une cellule doit avoir {', '.join(_REQUIRED)}, reçu {got!r} "
+                              f"sans {', '.join(missing)}"))
     name = module.NAME
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(say(f"register: expected a cell NAME that is an identifier, got {name!r}",
@@ -176,7 +176,7 @@ def get(name: str) -> CellSpec:
     spec = REGISTRY.get(name)
     if spec is None:
         raise ConfigError(say(f"cell: expected one of {sorted(REGISTRY)}, got {name!r}",
-                              f"cellule : l'une de {sorted(REGISTRY)} attendue, reçu « {name} »"))
+                              f"cellule : l'une de {', '.join(sorted(REGISTRY))} attendue, reçu « {name} »"))
     return spec
 
 
@@ -185,7 +185,7 @@ def resolve(cell: str, layer_norm: bool = False) -> str:
     ``"lnlstm"``. Checks both; the old spelling ``"lnlstm"`` is read as ``("lstm", True)``."""
     if not isinstance(layer_norm, bool):
         raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
-                              f"layer_norm : True ou False attendu, reçu {layer_norm!r}"))
+                              f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
     spec = get(cell)
     if not layer_norm:
         return spec.name
@@ -262,6 +262,11 @@ class Cell:
         return d_hw.T @ h_prev
 
 
+def _quoted(names) -> str:
+    """Option names in a French sentence: ``« reset », « nonlinearity »`` (English words, quoted)."""
+    return ", ".join(f"« {name} »" for name in names)
+
+
 def make_cell(mode: str, **options) -> Cell:
     """``make_cell("gru", reset="before")``; checks the mode and the options."""
     module = get(mode).module
@@ -272,11 +277,11 @@ def make_cell(mode: str, **options) -> Cell:
         except TypeError as exc:
             allowed = sorted(inspect.signature(module.check_options).parameters)
             raise ConfigError(say(f"{mode} cell: expected options among {allowed}, got {sorted(options)}",
-                                  f"cellule {mode} : options parmi {allowed} attendues, "
-                                  f"reçu {sorted(options)}")) from exc
+                                  f"cellule {mode} : options parmi {_quoted(allowed)} attendues, "
+                                  f"reçu {_quoted(sorted(options))}")) from exc
     elif options:
         raise ConfigError(say(f"{mode} cell: expected no options, got {sorted(options)}",
-                              f"cellule {mode} : aucune option attendue, reçu {sorted(options)}"))
+                              f"cellule {mode} : aucune option attendue, reçu {_quoted(sorted(options))}"))
     return Cell(mode, options)
 
 

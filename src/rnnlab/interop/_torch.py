@@ -16,6 +16,7 @@ import numpy as np
 from .. import cells
 from ..errors import ConfigError, ShapeError, TorchNotInstalledError, describe_shape
 from ..i18n import say
+from ..module import keys_mismatch
 
 try:
     import torch
@@ -174,8 +175,7 @@ def load_into_torch(module, arrays):
     missing = sorted(set(params) - set(arrays))
     unexpected = sorted(set(arrays) - set(params))
     if missing or unexpected:
-        raise ShapeError(say(f"load_into_torch: missing keys {missing}, unexpected keys {unexpected}",
-                             f"load_into_torch : clés manquantes {missing}, clés inattendues {unexpected}"))
+        raise ShapeError(keys_mismatch("load_into_torch", missing, unexpected))
     for name, p in params.items():
         got = tuple(np.shape(arrays[name]))
         if got != tuple(p.shape):

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import ShapeError, describe_shape
 from ..i18n import say
+from ..module import listed
 from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
 CHARRNN_ORDER = ("i", "f", "o", "g")
@@ -127,7 +128,7 @@ def state_dict_to_charrnn(state_dict):
         raise ShapeError(say(f"char-rnn weights: expected an LSTM state dict with weight_ih_l0, got keys "
                              f"{sorted(state_dict)[:6]}",
                              f"poids char-rnn : dictionnaire d'état d'un LSTM avec weight_ih_l0 attendu, "
-                             f"reçu les clés {sorted(state_dict)[:6]}"))
+                             f"reçu les clés {listed(sorted(state_dict)[:6])}"))
     for key in ("decoder.weight", "decoder.bias"):
         if key in state_dict:
             out[key] = np.array(state_dict[key])

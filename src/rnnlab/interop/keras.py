@@ -56,12 +56,12 @@ def keras_order(mode):
     Keras's LSTM "c" is g, its GRU "h" is n); ConfigError for a cell Keras does not have."""
     spec = cells.REGISTRY.get(mode)
     if spec is None or spec.keras is None:
-        able = ", ".join(repr(s.name) for s in cells.REGISTRY.values() if s.keras)
+        able = [s.name for s in cells.REGISTRY.values() if s.keras]
         why = "" if spec is None else say(f": {spec.describe()} has no Keras counterpart",
                                           f" : {spec.describe()} n'a pas d'équivalent Keras")
-        raise ConfigError(say(f"Keras weights: expected mode among {able} (SimpleRNN, LSTM, GRU), "
-                              f"got {mode!r}",
-                              f"poids Keras : mode parmi {able} (SimpleRNN, LSTM, GRU) attendu, "
+        raise ConfigError(say(f"Keras weights: expected mode among {', '.join(map(repr, able))} (SimpleRNN, "
+                              f"LSTM, GRU), got {mode!r}",
+                              f"poids Keras : mode parmi {', '.join(able)} (SimpleRNN, LSTM, GRU) attendu, "
                               f"reçu « {mode} »") + why)
     return spec.keras
 

@@ -148,7 +148,7 @@ def load_from_torch(layer, source):
             raise ConfigError(say(f"load_from_torch: expected a module computing {layer!r} (cell "
                                   f"{layer.mode!r}{given}), got {source!r}",
                                   f"load_from_torch : un module qui calcule {layer!r} attendu (cellule "
-                                  f"{layer.mode!r}{given}), reçu {source!r}"))
+                                  f"« {layer.mode} »{given}), reçu {source!r}"))
     layer.load_state_dict(state_dict_from_torch(state))
     return layer
 
