@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from .errors import ConfigError, ValueRangeError
+from .i18n import say
 
 _RECORDING: list = []  # recorders opened as a context (``with Tape() as tape:``), innermost last
 
@@ -86,18 +87,23 @@ class Value:
     def __truediv__(self, other):
         a, b = self, as_value(other)
         if b.data == 0.0:
-            raise ValueRangeError("division: expected a non-zero divisor, got 0")
+            raise ValueRangeError(say("division: expected a non-zero divisor, got 0",
+                                      "division : diviseur non nul attendu, reçu 0"))
         # ∂(a / b)/∂a = 1/b,   ∂(a / b)/∂b = −a/b²
         return _node(a.data / b.data, "{0} / {1}", (a, b), (1.0 / b.data, -a.data / b.data**2),
                      ("1/{1}", "(−{0}/{1}²)"))
 
     def __pow__(self, n):
         if isinstance(n, Value) or not isinstance(n, (int, float)):
-            raise ConfigError(f"power: expected a constant number as exponent, got {type(n).__name__}")
+            raise ConfigError(say(f"power: expected a constant number as exponent, got {type(n).__name__}",
+                                  f"puissance : un nombre constant attendu comme exposant, "
+                                  f"reçu « {type(n).__name__} »"))
         a = self
         if (a.data < 0 and n != int(n)) or (a.data == 0 and n < 1):
-            raise ValueRangeError(f"power: a^{n:g} with a = {a.data:g} has no real derivative; "
-                                  f"expected a > 0")
+            raise ValueRangeError(say(f"power: a^{n:g} with a = {a.data:g} has no real derivative; "
+                                      f"expected a > 0",
+                                      f"puissance : a^{n:g} avec a = {a.data:g} n'a pas de dérivée réelle ; "
+                                      f"a > 0 attendu"))
         # ∂(a^n)/∂a = n a^(n−1)
         return _node(a.data**n, "{0}^" + f"{n:g}", (a,), (n * a.data ** (n - 1),),
                      (f"{n:g} × {{0}}^{n - 1:g}",))
@@ -118,14 +124,17 @@ class Value:
 
     def exp(self):
         if self.data > 709.0:
-            raise ValueRangeError(f"exp: expected an argument ≤ 709 (float64 range), got {self.data:g}")
+            raise ValueRangeError(say(f"exp: expected an argument ≤ 709 (float64 range), got {self.data:g}",
+                                      f"exp : argument ≤ 709 attendu (domaine de float64), "
+                                      f"reçu {self.data:g}"))
         e = math.exp(self.data)
         # (e^a)' = e^a
         return _node(e, "exp({0})", (self,), (e,), ("{out}",))
 
     def log(self):
         if self.data <= 0.0:
-            raise ValueRangeError(f"log: expected a positive argument, got {self.data:g}")
+            raise ValueRangeError(say(f"log: expected a positive argument, got {self.data:g}",
+                                      f"log : argument strictement positif attendu, reçu {self.data:g}"))
         # (log a)' = 1/a
         return _node(math.log(self.data), "log({0})", (self,), (1.0 / self.data,), ("1/{0}",))
 
@@ -175,7 +184,8 @@ def as_value(x) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise ConfigError(f"autodiff: expected a Value or a number, got {type(x).__name__}")
+        raise ConfigError(say(f"autodiff: expected a Value or a number, got {type(x).__name__}",
+                              f"autodiff : une « Value » ou un nombre attendu, reçu « {type(x).__name__} »"))
     return Value(x, record=False)
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from .cells import make_cell
 from .errors import ConfigError, ShapeError, describe_shape, expect_float_dtype, expect_real
+from .i18n import say
 from .layers import _rng
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
@@ -62,11 +63,14 @@ class RecurrentCell(Module):
                  **cell_options):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+                raise ConfigError(say(f"{name}: expected a positive integer, got {value!r}",
+                                      f"{name} : entier positif attendu, reçu {value!r}"))
         cell = make_cell(mode, **cell_options)
         if cell.extra_params or hasattr(cell.module, "normalise_input"):
-            raise ConfigError(f"{type(self).__name__}: expected a cell without parameters of its own, got "
-                              f"{cell.spec.describe()} (use the layer)")
+            raise ConfigError(say(f"{type(self).__name__}: expected a cell without parameters of its own, "
+                                  f"got {cell.spec.describe()} (use the layer)",
+                                  f"{type(self).__name__} : une cellule sans paramètres propres attendue, "
+                                  f"reçu {cell.spec.describe()} (utiliser la couche)"))
         super().__init__()
         self.cell, self.mode = cell, mode
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
@@ -100,26 +104,33 @@ class RecurrentCell(Module):
         """``value`` as an array of the parameters' dtype, checked to be of shape ``want``."""
         value = as_array(value)
         if value.shape != want:
-            raise ShapeError(f"{type(self).__name__} {label}: expected shape {describe_shape(want)}, "
-                             f"got {describe_shape(value.shape)}")
-        expect_real(f"{type(self).__name__} {label}", value)
+            raise ShapeError(say(f"{type(self).__name__} {label}: expected shape {describe_shape(want)}, "
+                                 f"got {describe_shape(value.shape)}",
+                                 f"{type(self).__name__}, {label} : forme {describe_shape(want)} attendue, "
+                                 f"reçu {describe_shape(value.shape)}"))
+        expect_real(say(f"{type(self).__name__} {label}", f"{type(self).__name__}, {label}"), value)
         return np.asarray(value, dtype=self.dtype)
 
     def _prepare(self, x, hx):
         x = as_array(x)
         if x.ndim not in (1, 2):
-            raise ShapeError(f"{type(self).__name__} input: expected 2 dimensions (B, {self.input_size}) "
-                             f"or 1 ({self.input_size},), got shape {describe_shape(x.shape)}")
+            D = self.input_size
+            raise ShapeError(say(f"{type(self).__name__} input: expected 2 dimensions (B, {D}) "
+                                 f"or 1 ({D},), got shape {describe_shape(x.shape)}",
+                                 f"{type(self).__name__}, entrée : 2 dimensions (B, {D}) ou 1 ({D},) "
+                                 f"attendues, reçu la forme {describe_shape(x.shape)}"))
         unbatched = x.ndim == 1
         B = 1 if unbatched else x.shape[0]
-        x = self._array("input", x, (self.input_size,) if unbatched else (B, self.input_size))
+        x = self._array(say("input", "entrée"), x, (self.input_size,) if unbatched else (B, self.input_size))
         names = self.cell.state_names
         if hx is None:
             zeros = tuple(np.zeros((B, self.hidden_size), self.dtype) for _ in names)
             return x.reshape(B, -1), zeros, unbatched
         if len(names) > 1 and not (isinstance(hx, (tuple, list)) and len(hx) == len(names)):
-            raise ShapeError(f"{type(self).__name__} hx: expected a tuple ({', '.join(names)}), "
-                             f"got {type(hx).__name__}")
+            raise ShapeError(say(f"{type(self).__name__} hx: expected a tuple ({', '.join(names)}), "
+                                 f"got {type(hx).__name__}",
+                                 f"{type(self).__name__}, hx : tuple ({', '.join(names)}) attendu, "
+                                 f"reçu {type(hx).__name__}"))
         parts = tuple(hx) if len(names) > 1 else (hx,)
         want = (self.hidden_size,) if unbatched else (B, self.hidden_size)
         state = tuple(self._array(f"{n}", p, want).reshape(B, -1) for n, p in zip(names, parts))
@@ -144,13 +155,17 @@ class RecurrentCell(Module):
         """∂L/∂x from ∂L/∂h' (and ∂L/∂c' for the LSTM; ``None`` for zeros); fills ``grads`` and
         sets ``d_hx`` (∂L/∂h, or ``(∂L/∂h, ∂L/∂c)``), in the layout of the forward."""
         if not self._steps:
-            raise ConfigError(f"{type(self).__name__}.backward: expected a forward step to go back through, "
-                              f"got none (call forward first)")
+            where = f"{type(self).__name__}.backward"
+            raise ConfigError(say(f"{where}: expected a forward step to go back through, "
+                                  f"got none (call forward first)",
+                                  f"{where} : un pas de propagation avant à remonter attendu, "
+                                  f"reçu aucun (appeler d'abord « forward »)"))
         tape, unbatched = self._steps[-1]
         B = tape.x.shape[1]
         want = (self.hidden_size,) if unbatched else (B, self.hidden_size)
-        d_final = tuple(None if d is None else self._array(f"backward d_{n}", d, want).reshape(B, -1)
-                        for n, d in zip(self.cell.state_names, (d_h, d_c)))
+        labels = [say(f"backward d_{n}", f"d_{n} de « backward »") for n in self.cell.state_names]
+        d_final = tuple(None if d is None else self._array(label, d, want).reshape(B, -1)
+                        for label, d in zip(labels, (d_h, d_c)))
         d_x, d_state, g = unroll_backward(tape, None, d_final)
         self._steps.pop()
         names = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import say
+
 # --- sigmoid -------------------------------------------------------------------------------
 
 
@@ -115,18 +117,21 @@ def cross_entropy(logits, targets, reduction="mean", ignore_index=None):
     if logits.ndim != 2 or targets.shape != logits.shape[:1]:
         from .errors import ShapeError
 
-        raise ShapeError(
-            f"cross_entropy: expected logits (N, K) and targets (N,), got {logits.shape} and {targets.shape}"
-        )
+        raise ShapeError(say(
+            f"cross_entropy: expected logits (N, K) and targets (N,), got {logits.shape} and {targets.shape}",
+            f"cross_entropy : logits (N, K) et cibles (N,) attendus, reçu {logits.shape} et {targets.shape}"))
     n, K = logits.shape
     keep = np.ones(n, dtype=bool) if ignore_index is None else targets != ignore_index
     bad = keep & ((targets < 0) | (targets >= K))  # NumPy would silently read class −1 as K − 1
     if np.any(bad):
         from .errors import ValueRangeError
 
-        raise ValueRangeError(f"cross_entropy targets: expected class indices in 0..{K - 1}"
-                              + ("" if ignore_index is None else f" or ignore_index {ignore_index}")
-                              + f", got {targets[bad][:5].tolist()}")
+        ignored = "" if ignore_index is None else f" ou ignore_index {ignore_index}"
+        raise ValueRangeError(say(f"cross_entropy targets: expected class indices in 0..{K - 1}"
+                                  + ("" if ignore_index is None else f" or ignore_index {ignore_index}")
+                                  + f", got {targets[bad][:5].tolist()}",
+                                  f"cross_entropy, cibles : indices de classe dans 0..{K - 1}{ignored} "
+                                  f"attendus, reçu {targets[bad][:5].tolist()}"))
     logp = log_softmax(logits, axis=1)
     safe_t = np.where(keep, targets, 0)
     losses = -logp[np.arange(n), safe_t] * keep

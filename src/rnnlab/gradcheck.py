@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError
+from .i18n import say
 
 
 def numerical_gradient(f, x, eps=1e-6):
     """∂f/∂x by central differences; ``f()`` reads ``x`` (a float64 array perturbed in place)."""
     if x.dtype != np.float64:
-        raise ConfigError(f"numerical_gradient: expected a float64 array, got {x.dtype}")
+        raise ConfigError(say(f"numerical_gradient: expected a float64 array, got {x.dtype}",
+                              f"numerical_gradient : tableau float64 attendu, reçu {x.dtype}"))
     grad = np.zeros_like(x)
     for k in np.ndindex(x.shape):  # by index, not through a flat view: x may be non-contiguous
         saved = x[k]
@@ -84,7 +86,8 @@ def check_layer(layer, x, hx=None, lengths=None, seed=0, eps=1e-6, tol=1e-6) -> 
     the same in every evaluation of the loss: the check is of the gradient for those masks.
     """
     if layer.dtype != np.float64:
-        raise ConfigError(f"check_layer: expected a float64 layer, got {layer.dtype}")
+        raise ConfigError(say(f"check_layer: expected a float64 layer, got {layer.dtype}",
+                              f"check_layer : couche float64 attendue, reçu {layer.dtype}"))
     rng_state = layer.rng.bit_generator.state
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64)

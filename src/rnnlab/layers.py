@@ -14,6 +14,7 @@ from . import cells
 from .cells import make_cell
 from .errors import (ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype,
                      expect_real)
+from .i18n import integer, say
 from .memory import recurrent_run_bytes, require
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
@@ -21,7 +22,7 @@ from .sequence import unroll, unroll_backward
 
 def _rng(rng=None, seed=None) -> np.random.Generator:
     if rng is not None and seed is not None:
-        raise ConfigError("give rng or seed, not both")
+        raise ConfigError(say("give rng or seed, not both", "donner « rng » ou « seed », pas les deux"))
     return rng if rng is not None else np.random.default_rng(seed)
 
 
@@ -59,11 +60,13 @@ class Recurrent(Module):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
                             ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+                raise ConfigError(say(f"{name}: expected a positive integer, got {value!r}",
+                                      f"{name} : entier positif attendu, reçu {value!r}"))
         for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             is_number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
             if not (is_number and 0.0 <= float(p) < 1.0):
-                raise ConfigError(f"{name}: expected a probability in [0, 1), got {p!r}")
+                raise ConfigError(say(f"{name}: expected a probability in [0, 1), got {p!r}",
+                                      f"« {name} » : probabilité dans [0, 1[ attendue, reçu {p!r}"))
         super().__init__()
         self.cell = make_cell(mode, **cell_options)
         self.mode = mode
@@ -76,7 +79,7 @@ class Recurrent(Module):
         self.num_directions = 2 if bidirectional else 1
         self.dtype = expect_float_dtype("dtype", dtype)
         require(self._bytes(), f"{type(self).__name__}({input_size}, {hidden_size}, num_layers={num_layers})",
-                "hidden_size or num_layers")
+                say("hidden_size or num_layers", "hidden_size ou num_layers"))
         self.rng = _rng(rng, seed)
         k = 1.0 / hidden_size
         for name, shape in self._param_shapes():
@@ -152,31 +155,44 @@ class Recurrent(Module):
         x = as_array(x)
         name = type(self).__name__
         if x.ndim not in (2, 3):
-            raise ShapeError(f"{name} input: expected 3 dimensions "
-                             f"{'(B, T, D)' if self.batch_first else '(T, B, D)'} "
-                             f"or 2 (T, D), got shape {describe_shape(x.shape)}")
+            layout = "(B, T, D)" if self.batch_first else "(T, B, D)"
+            raise ShapeError(say(f"{name} input: expected 3 dimensions {layout} "
+                                 f"or 2 (T, D), got shape {describe_shape(x.shape)}",
+                                 f"{name}, entrée : 3 dimensions {layout} ou 2 (T, D) attendues, "
+                                 f"reçu la forme {describe_shape(x.shape)}"))
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"{name} input: expected input_size (last dimension) {self.input_size}, "
-                             f"got {x.shape[-1]} (input shape {describe_shape(x.shape)})")
+            raise ShapeError(say(f"{name} input: expected input_size (last dimension) {self.input_size}, "
+                                 f"got {x.shape[-1]} (input shape {describe_shape(x.shape)})",
+                                 f"{name}, entrée : input_size (dernière dimension) {self.input_size} "
+                                 f"attendu, reçu {x.shape[-1]} (forme de l'entrée "
+                                 f"{describe_shape(x.shape)})"))
         unbatched = x.ndim == 2
         x = x[:, None, :] if unbatched else (x.swapaxes(0, 1) if self.batch_first else x)  # (T, B, D)
         T, B, _ = x.shape
         if T == 0 or B == 0:
-            raise ShapeError(f"{name} input: expected at least one time step and one sequence, "
-                             f"got shape {describe_shape(x.shape)}")
-        require(self._bytes(T, B), f"{name} forward over {T} steps of {B} sequences", "T or the batch")
-        expect_real(f"{name} input", x)
+            raise ShapeError(say(f"{name} input: expected at least one time step and one sequence, "
+                                 f"got shape {describe_shape(x.shape)}",
+                                 f"{name}, entrée : au moins un pas de temps et une séquence attendus, "
+                                 f"reçu la forme {describe_shape(x.shape)}"))
+        require(self._bytes(T, B), say(f"{name} forward over {T} steps of {B} sequences",
+                                       f"{name}, propagation avant sur {integer(T)} pas de temps et "
+                                       f"{integer(B)} séquences"), say("T or the batch", "T ou le lot"))
+        expect_real(say(f"{name} input", f"{name}, entrée"), x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         states = self._prepare_hx(hx, B, unbatched)
         mask = None
         if lengths is not None:
             lengths = as_array(lengths)
             if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-                raise ShapeError(f"{name} lengths: expected {B} integers (one per sequence), "
-                                 f"got {lengths.dtype} of shape {describe_shape(lengths.shape)}")
+                raise ShapeError(say(f"{name} lengths: expected {B} integers (one per sequence), "
+                                     f"got {lengths.dtype} of shape {describe_shape(lengths.shape)}",
+                                     f"{name}, lengths : {integer(B)} entiers attendus (un par séquence), "
+                                     f"reçu {lengths.dtype} de forme {describe_shape(lengths.shape)}"))
             if lengths.min() < 1 or lengths.max() > T:
-                raise ValueRangeError(f"{name} lengths: expected values in 1..{T} (T = {T}), "
-                                      f"got min {lengths.min()}, max {lengths.max()}")
+                raise ValueRangeError(say(f"{name} lengths: expected values in 1..{T} (T = {T}), "
+                                          f"got min {lengths.min()}, max {lengths.max()}",
+                                          f"{name}, lengths : valeurs dans 1..{T} attendues (T = {T}), "
+                                          f"reçu min {lengths.min()}, max {lengths.max()}"))
             mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
         return x, states, mask, unbatched
 
@@ -188,8 +204,10 @@ class Recurrent(Module):
             return tuple(np.zeros((LD, B, w), self.dtype) for w in self.state_sizes)
         if n_states == 2:
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                got = type(hx).__name__ + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else "")
-                raise ShapeError(f"{name} hx: expected a tuple (h_0, c_0), got {got}")
+                length = say(f" of length {len(hx)}", f" de longueur {len(hx)}")
+                got = type(hx).__name__ + (length if isinstance(hx, (tuple, list)) else "")
+                raise ShapeError(say(f"{name} hx: expected a tuple (h_0, c_0), got {got}",
+                                     f"{name}, hx : tuple (h_0, c_0) attendu, reçu {got}"))
             parts = tuple(hx)
         else:
             parts = (hx,)
@@ -199,9 +217,12 @@ class Recurrent(Module):
             want = (LD, width) if unbatched else (LD, B, width)
             if part.shape != want:
                 size = "proj_size" if width != self.hidden_size else "hidden_size"
-                raise ShapeError(f"{name} {label}_0: expected shape {describe_shape(want)} "
-                                 f"(num_layers × num_directions, {'' if unbatched else 'batch, '}{size}), "
-                                 f"got {describe_shape(part.shape)}")
+                batch = say("batch, ", "lot, ")
+                axes = f"num_layers × num_directions, {'' if unbatched else batch}{size}"
+                raise ShapeError(say(f"{name} {label}_0: expected shape {describe_shape(want)} ({axes}), "
+                                     f"got {describe_shape(part.shape)}",
+                                     f"{name}, {label}_0 : forme {describe_shape(want)} ({axes}) attendue, "
+                                     f"reçu {describe_shape(part.shape)}"))
             expect_real(f"{name} {label}_0", part)
             out.append(np.asarray(part[:, None, :] if unbatched else part, dtype=self.dtype))
         return tuple(out)
@@ -278,11 +299,14 @@ class Recurrent(Module):
         ``r``, ``z``, ``n`` …), ``(B, ·)`` views of the layer's buffers (the next forward may reuse
         them: copy what you keep); read by ``rnnlab lab``'s model inspector."""
         if not self._tapes:
-            raise ConfigError(f"{type(self).__name__}.step_caches: call forward first")
+            raise ConfigError(say(f"{type(self).__name__}.step_caches: call forward first",
+                                  f"{type(self).__name__}.step_caches : appeler d'abord « forward »"))
         if not (0 <= level < self.num_layers and 0 <= direction < self.num_directions):
-            raise ConfigError(f"{type(self).__name__}.step_caches: expected level in "
-                              f"0..{self.num_layers - 1} and direction in 0..{self.num_directions - 1}, "
-                              f"got {level}, {direction}")
+            levels, directions = f"0..{self.num_layers - 1}", f"0..{self.num_directions - 1}"
+            raise ConfigError(say(f"{type(self).__name__}.step_caches: expected level in "
+                                  f"{levels} and direction in {directions}, got {level}, {direction}",
+                                  f"{type(self).__name__}.step_caches : niveau dans {levels} et direction "
+                                  f"dans {directions} attendus, reçu {level} et {direction}"))
         return list(self._tapes[level][direction].caches)
 
     def backward(self, d_output, d_h_n=None, d_c_n=None):
@@ -293,7 +317,8 @@ class Recurrent(Module):
         :meth:`state_dict`) and ``self.d_hx`` (∂L/∂h_0, or ``(∂L/∂h_0, ∂L/∂c_0)``).
         """
         if not self._tapes:
-            raise ConfigError(f"{type(self).__name__}.backward: call forward first")
+            where = f"{type(self).__name__}.backward"
+            raise ConfigError(say(f"{where}: call forward first", f"{where} : appeler d'abord « forward »"))
         T, B = self._tapes[0][0].x.shape[:2]
         R, LD = self.state_sizes[0], self.num_layers * self.num_directions
         HD = R * self.num_directions
@@ -336,18 +361,18 @@ class Recurrent(Module):
         """Check an upstream gradient against the forward's shapes; return it time-major."""
         if d is None:
             return None
-        d = expect_real(f"{type(self).__name__}.backward {name}", as_array(d))  # NaN in, NaN grads out
+        where = f"{type(self).__name__}.backward {name}"
+        d = expect_real(where, as_array(d))  # NaN in, NaN grads out
         d = d.astype(np.result_type(d, self.dtype), copy=False)
-        if self._unbatched:
-            want = (shape[0],) + shape[2:]
-            if d.shape != want:
-                raise ShapeError(f"{type(self).__name__}.backward {name}: "
-                                 f"expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
-            return d[:, None]  # unbatched: a batch of one, time-major or not
-        want = batch_first_shape if (swap and self.batch_first) else shape
+        want = ((shape[0],) + shape[2:] if self._unbatched
+                else batch_first_shape if (swap and self.batch_first) else shape)
         if d.shape != want:
-            raise ShapeError(f"{type(self).__name__}.backward {name}: "
-                             f"expected shape {describe_shape(want)}, got {describe_shape(d.shape)}")
+            raise ShapeError(say(f"{where}: expected shape {describe_shape(want)}, "
+                                 f"got {describe_shape(d.shape)}",
+                                 f"{where} : forme {describe_shape(want)} attendue, "
+                                 f"reçu {describe_shape(d.shape)}"))
+        if self._unbatched:
+            return d[:, None]  # unbatched: a batch of one, time-major or not
         return d.swapaxes(0, 1) if (swap and self.batch_first) else d
 
 
@@ -358,13 +383,18 @@ def _check_proj_size(proj_size, cell, hidden_size) -> int:
     """``proj_size`` as an int: 0, or 1..hidden_size−1 for a cell whose file allows a projection
     (``PROJECTION = True``: the LSTM)."""
     if not isinstance(proj_size, (int, np.integer)) or isinstance(proj_size, bool) or proj_size < 0:
-        raise ConfigError(f"proj_size: expected a non-negative integer, got {proj_size!r}")
+        raise ConfigError(say(f"proj_size: expected a non-negative integer, got {proj_size!r}",
+                              f"proj_size : entier positif ou nul attendu, reçu {proj_size!r}"))
     if proj_size and not getattr(cell.module, "PROJECTION", False):
-        raise ConfigError(f"proj_size: {cell.spec.describe()} has no projection (expected proj_size=0, "
-                          f"or the LSTM), got proj_size={proj_size}")
+        raise ConfigError(say(f"proj_size: {cell.spec.describe()} has no projection (expected proj_size=0, "
+                              f"or the LSTM), got proj_size={proj_size}",
+                              f"proj_size : {cell.spec.describe()} n'a pas de projection (proj_size=0 "
+                              f"attendu, ou le LSTM), reçu proj_size={proj_size}"))
     if proj_size >= hidden_size:
-        raise ConfigError(f"proj_size: expected an integer smaller than hidden_size={hidden_size} (as "
-                          f"PyTorch), got {proj_size}")
+        raise ConfigError(say(f"proj_size: expected an integer smaller than hidden_size={hidden_size} (as "
+                              f"PyTorch), got {proj_size}",
+                              f"proj_size : entier inférieur à hidden_size={hidden_size} attendu (comme "
+                              f"PyTorch), reçu {proj_size}"))
     return int(proj_size)
 
 
@@ -408,7 +438,8 @@ class LSTM(Recurrent, cell="lstm"):
                  bidirectional=False, proj_size=0, *, layer_norm=False, recurrent_dropout=0.0,
                  dtype=np.float32, rng=None, seed=None):
         if not isinstance(layer_norm, (bool, np.bool_)):
-            raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
+            raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
+                                  f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
         super().__init__(cells.resolve("lstm", bool(layer_norm)), input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, proj_size=proj_size,
                          recurrent_dropout=recurrent_dropout, dtype=dtype, rng=rng, seed=seed)

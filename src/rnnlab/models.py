@@ -33,6 +33,7 @@ import numpy as np
 
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype, expect_real
 from .functional import cross_entropy
+from .i18n import say
 from . import cells
 from .layers import _rng, make_layer
 from .module import Module, as_array
@@ -61,10 +62,12 @@ class Linear(Module):
 
     def forward(self, x):
         W = self.params["weight"]
-        x = expect_real("Linear input", as_array(x))
+        x = expect_real(say("Linear input", "Linear, entrée"), as_array(x))
         if x.shape[-1] != W.shape[1]:
-            raise ShapeError(f"Linear input: expected last dimension {W.shape[1]}, "
-                             f"got shape {describe_shape(x.shape)}")
+            raise ShapeError(say(f"Linear input: expected last dimension {W.shape[1]}, "
+                                 f"got shape {describe_shape(x.shape)}",
+                                 f"Linear, entrée : dernière dimension {W.shape[1]} attendue, "
+                                 f"reçu la forme {describe_shape(x.shape)}"))
         self._x = x
         y = x @ W.T  # (..., out)
         if "bias" in self.params:
@@ -104,10 +107,14 @@ class Embedding(Module):
         ids = np.asarray(ids)
         V = self.params["weight"].shape[0]
         if not np.issubdtype(ids.dtype, np.integer):
-            raise ShapeError(f"Embedding input: expected integer ids, got dtype {ids.dtype}")
+            raise ShapeError(say(f"Embedding input: expected integer ids, got dtype {ids.dtype}",
+                                 f"entrée de « Embedding » : identifiants entiers attendus, "
+                                 f"reçu le dtype {ids.dtype}"))
         if ids.size and (ids.min() < 0 or ids.max() >= V):
-            raise ValueRangeError(f"Embedding input: expected ids in 0..{V - 1}, "
-                                  f"got min {ids.min()}, max {ids.max()}")
+            raise ValueRangeError(say(f"Embedding input: expected ids in 0..{V - 1}, "
+                                      f"got min {ids.min()}, max {ids.max()}",
+                                      f"entrée de « Embedding » : identifiants dans 0..{V - 1} attendus, "
+                                      f"reçu min {ids.min()}, max {ids.max()}"))
         self._ids = ids
         return self.params["weight"][ids]  # (..., E)
 
@@ -132,7 +139,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.0, *, rng=None, seed=None):
         if not 0.0 <= float(p) < 1.0:
-            raise ConfigError(f"dropout: expected a probability in [0, 1), got {p!r}")
+            raise ConfigError(say(f"dropout: expected a probability in [0, 1), got {p!r}",
+                                  f"« dropout » : probabilité dans [0, 1[ attendue, reçu {p!r}"))
         super().__init__()
         self.p, self.rng = float(p), _rng(rng, seed)
         self._scale = None
@@ -179,14 +187,17 @@ class CharLM(Module):
                  dropout=0.0, recurrent_dropout=0.0, layer_norm=False, *, dtype=np.float32, rng=None,
                  seed=None):
         if cell not in cells.names():
-            raise ConfigError(f"cell: expected one of {', '.join(cells.names())}, got {cell!r}")
+            raise ConfigError(say(f"cell: expected one of {', '.join(cells.names())}, got {cell!r}",
+                                  f"cellule : l'une de {', '.join(cells.names())} attendue, reçu « {cell} »"))
         if not isinstance(layer_norm, (bool, np.bool_)):
-            raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
+            raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
+                                  f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
         cells.resolve(cell, bool(layer_norm))  # a cell with a layer-normalised variant (the LSTM)
         for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size),
                             ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+                raise ConfigError(say(f"{name}: expected a positive integer, got {value!r}",
+                                      f"{name} : entier positif attendu, reçu {value!r}"))
         super().__init__()
         self.rng = _rng(rng, seed)
         self.vocab_size, self.cell_name = int(vocab_size), cell
@@ -222,7 +233,10 @@ class CharLM(Module):
         """``ids (T, B)`` -> ``logits (T, B, V)``, final state (the next batch's initial state)."""
         ids = np.asarray(ids)
         if ids.ndim != 2:
-            raise ShapeError(f"CharLM input: expected ids of shape (T, B), got {describe_shape(ids.shape)}")
+            raise ShapeError(say(f"CharLM input: expected ids of shape (T, B), "
+                                 f"got {describe_shape(ids.shape)}",
+                                 f"CharLM, entrée : identifiants de forme (T, B) attendus, "
+                                 f"reçu {describe_shape(ids.shape)}"))
         e = self.embedding.forward(ids)  # (T, B, E)
         h, state_n = self.rnn.forward(e, state)  # (T, B, H)
         h = self.drop.forward(h)
@@ -237,8 +251,10 @@ class CharLM(Module):
         T, B, V = logits.shape
         targets = np.asarray(targets)
         if targets.shape != (T, B):
-            raise ShapeError(f"CharLM targets: expected shape {describe_shape((T, B))}, "
-                             f"got {describe_shape(targets.shape)}")
+            raise ShapeError(say(f"CharLM targets: expected shape {describe_shape((T, B))}, "
+                                 f"got {describe_shape(targets.shape)}",
+                                 f"CharLM, cibles : forme {describe_shape((T, B))} attendue, "
+                                 f"reçu {describe_shape(targets.shape)}"))
         loss, d_logits = cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B))
         self._d_logits = d_logits.reshape(T, B, V)
         return loss, state_n
@@ -248,7 +264,8 @@ class CharLM(Module):
 
         Fills ``grads`` (the keys of ``params``)."""
         if self._d_logits is None:
-            raise ConfigError("CharLM.backward: call loss() first")
+            raise ConfigError(say("CharLM.backward: call loss() first",
+                                  "CharLM.backward : appeler d'abord « loss() »"))
         d_h = self.head.backward(self._d_logits)  # (T, B, H)
         d_h = self.drop.backward(d_h)
         d_e = self.rnn.backward(d_h)  # (T, B, E)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ShapeError, describe_shape, expect_real
+from .i18n import say
 
 
 def as_array(value):
@@ -42,6 +43,18 @@ def as_array(value):
             tensor = tensor.float()
         return tensor.numpy()
     return np.asarray(value)
+
+
+def listed(names) -> str:
+    """Names as a French sentence lists them: ``a, b`` (not a Python list's ``['a', 'b']``),
+    ``aucune`` for none."""
+    return ", ".join(map(str, names)) or "aucune"
+
+
+def keys_mismatch(where: str, missing, unexpected) -> str:
+    """The message of a state dict whose keys are not the model's, in the user's language."""
+    return say(f"{where}: missing keys {missing}, unexpected keys {unexpected}",
+               f"{where} : clés manquantes : {listed(missing)} ; clés inattendues : {listed(unexpected)}")
 
 
 class Module:
@@ -168,7 +181,7 @@ class Module:
         missing = [k for k in params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in params]
         if strict and (missing or unexpected):
-            raise ShapeError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise ShapeError(keys_mismatch("load_state_dict", missing, unexpected))
         values = {}
         for name, value in state_dict.items():
             if name not in params:
@@ -177,8 +190,9 @@ class Module:
             if value.shape != params[name].shape:
                 want = describe_shape(params[name].shape)
                 got = describe_shape(value.shape)
-                raise ShapeError(f"load_state_dict: {name}: expected shape {want}, got {got}")
-            expect_real(f"load_state_dict: {name}", value)
+                raise ShapeError(say(f"load_state_dict: {name}: expected shape {want}, got {got}",
+                                     f"load_state_dict : {name} : forme {want} attendue, reçu {got}"))
+            expect_real(say(f"load_state_dict: {name}", f"load_state_dict : {name}"), value)
             values[name] = value
         for name, value in values.items():
             np.copyto(params[name], value, casting="unsafe")

@@ -22,6 +22,7 @@ AdamW       θ ← θ (1 − η λ), then Adam with λ = 0 (decoupled weight dec
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from .errors import ConfigError, ShapeError
 from .i18n import say
+from .module import listed
 
 # --- base class ----------------------------------------------------------------------------
 
@@ -47,12 +49,17 @@ class Optimizer:
 
     def __init__(self, params: dict, lr: float):
         if not isinstance(params, dict) or not params:
-            raise ConfigError(f"{self.name}: expected a non-empty dict of parameter arrays, "
-                              f"got {params!r:.80}")
+            raise ConfigError(say(f"{self.name}: expected a non-empty dict of parameter arrays, "
+                                  f"got {params!r:.80}",
+                                  f"{self.name} : dictionnaire non vide de tableaux de paramètres attendu, "
+                                  f"reçu {params!r:.80}"))
         for key, p in params.items():
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise ConfigError(f"{self.name}: parameter {key!r}: expected a floating NumPy array, "
-                                  f"got {type(p).__name__} {getattr(p, 'dtype', '')}")
+                got = f"{type(p).__name__} {getattr(p, 'dtype', '')}"
+                raise ConfigError(say(f"{self.name}: parameter {key!r}: expected a floating NumPy array, "
+                                      f"got {got}",
+                                      f"{self.name} : paramètre « {key} » : tableau NumPy à virgule "
+                                      f"flottante attendu, reçu {got}"))
         self.params = params
         self.lr = lr
         self.steps = 0  # t, the number of updates done
@@ -60,21 +67,30 @@ class Optimizer:
         self._work: dict[str, np.ndarray] = {}  # scratch arrays, not saved
 
     def _check_hyper(self, **conditions):
+        """Refuse the first condition that fails; its name reads as English (``lr_at_least_0``)
+        and :data:`_CONDITIONS_FR` gives its French."""
         for text, ok in conditions.items():
             if not ok:
-                raise ConfigError(f"{self.name}: expected {text.replace('_', ' ')}, got "
-                                  + ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyper_names))
+                got = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyper_names)
+                french = _CONDITIONS_FR.get(text) or text.removesuffix("_at_least_0") + " ≥ 0"
+                raise ConfigError(say(f"{self.name}: expected {text.replace('_', ' ')}, got " + got,
+                                      f"{self.name} : il faut {french}, reçu " + got))
 
     def _check_grads(self, grads: dict) -> None:
+        where = f"{self.name}.step"
         if grads.keys() != self.params.keys():
             missing = sorted(self.params.keys() - grads.keys())
             extra = sorted(grads.keys() - self.params.keys())
-            raise ConfigError(f"{self.name}.step: expected gradients for the parameters' keys; "
-                              f"missing {missing}, unexpected {extra}")
+            raise ConfigError(say(f"{where}: expected gradients for the parameters' keys; "
+                                  f"missing {missing}, unexpected {extra}",
+                                  f"{where} : gradients attendus pour les clés des paramètres ; "
+                                  f"manquent : {listed(missing)} ; en trop : {listed(extra)}"))
         for key, p in self.params.items():
             if grads[key].shape != p.shape:
-                raise ShapeError(f"{self.name}.step: gradient {key!r}: expected shape {p.shape}, "
-                                 f"got {grads[key].shape}")
+                raise ShapeError(say(f"{where}: gradient {key!r}: expected shape {p.shape}, "
+                                     f"got {grads[key].shape}",
+                                     f"{where} : gradient « {key} » : forme {p.shape} attendue, "
+                                     f"reçu {grads[key].shape}"))
 
     def _buffer(self, state_name: str, key: str, fill: float = 0.0) -> np.ndarray:
         """The state array of one parameter, created (same shape and dtype) on first use."""
@@ -117,21 +133,28 @@ class Optimizer:
         """Restore a :meth:`state_dict` (hyperparameters included, as torch does)."""
         if not isinstance(d, dict) or d.get("name") != self.name:
             got = d.get("name") if isinstance(d, dict) else type(d).__name__
-            raise ConfigError(f"{self.name}.load_state_dict: expected the state of a {self.name!r} "
-                              f"optimiser, got {got!r}")
+            raise ConfigError(say(f"{self.name}.load_state_dict: expected the state of a {self.name!r} "
+                                  f"optimiser, got {got!r}",
+                                  f"{self.name}.load_state_dict : état d'un optimiseur « {self.name} » "
+                                  f"attendu, reçu « {got} »"))
         for key in ("steps", "hyper", "state"):
             if key not in d:
-                raise ConfigError(f"{self.name}.load_state_dict: key {key!r} is missing")
+                raise ConfigError(say(f"{self.name}.load_state_dict: key {key!r} is missing",
+                                      f"{self.name}.load_state_dict : la clé « {key} » manque"))
         state = {}
         for s in self.state_names:
             table = d["state"].get(s, {})
             for k, a in table.items():
                 if k not in self.params:
-                    raise ConfigError(f"{self.name}.load_state_dict: state {s!r} has parameter {k!r}, "
-                                      f"which this model does not have")
+                    raise ConfigError(say(f"{self.name}.load_state_dict: state {s!r} has parameter {k!r}, "
+                                          f"which this model does not have",
+                                          f"{self.name}.load_state_dict : l'état « {s} » a un paramètre "
+                                          f"« {k} », que ce modèle n'a pas"))
                 if np.shape(a) != self.params[k].shape:
-                    raise ShapeError(f"{self.name}.load_state_dict: state {s}[{k!r}]: expected shape "
-                                     f"{self.params[k].shape}, got {np.shape(a)}")
+                    raise ShapeError(say(f"{self.name}.load_state_dict: state {s}[{k!r}]: expected shape "
+                                         f"{self.params[k].shape}, got {np.shape(a)}",
+                                         f"{self.name}.load_state_dict : état {s}[{k!r}] : forme "
+                                         f"{self.params[k].shape} attendue, reçu {np.shape(a)}"))
             state[s] = {k: np.array(a, dtype=self.params[k].dtype) for k, a in table.items()}
         for h in self.hyper_names:
             if h in d["hyper"]:
@@ -139,6 +162,14 @@ class Optimizer:
                 setattr(self, h, tuple(v) if isinstance(v, list) else v)
         self.steps = int(d["steps"])
         self.state = state
+
+
+# The French of the conditions :meth:`Optimizer._check_hyper` refuses (``x_at_least_0`` is x ≥ 0).
+_CONDITIONS_FR = {
+    "nesterov_with_momentum_above_0_and_dampening_0": "nesterov avec momentum > 0 et dampening = 0",
+    "alpha_in_0_1": "alpha dans [0, 1]",
+    "two_betas_in_0_1": "deux betas dans [0, 1[",
+}
 
 
 def _plain(v):
@@ -325,12 +356,16 @@ def make_optimizer(name: str, params: dict, **kwargs) -> Optimizer:
     if key not in OPTIMIZERS:
         raise ConfigError(say(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}",
                               f"optimiseur : une valeur parmi {', '.join(OPTIMIZERS)} attendue, "
-                              f"reçu {name!r}"))
+                              f"reçu « {name} »"))
     cls, defaults = OPTIMIZERS[key]
     try:
         return cls(params, **{**defaults, **kwargs})
     except TypeError as e:
-        raise ConfigError(f"optimizer {key}: {e}") from None
+        known = [p for p in inspect.signature(cls).parameters if p != "params"]
+        unknown = ", ".join(sorted(set(kwargs) - set(known))) or "?"
+        raise ConfigError(say(f"optimizer {key}: {e}",
+                              f"optimiseur {key} : option inconnue ({unknown}) ; ses options : "
+                              f"{', '.join(known)}")) from None
 
 
 # --- gradient clipping ---------------------------------------------------------------------
@@ -344,7 +379,8 @@ def clip_grad_norm(grads: dict, max_norm: float, norm_type: float = 2.0) -> floa
     clipping (inf or nan if a gradient is not finite; nothing is scaled then).
     """
     if not max_norm > 0:
-        raise ConfigError(f"clip_grad_norm: expected max_norm > 0, got {max_norm!r}")
+        raise ConfigError(say(f"clip_grad_norm: expected max_norm > 0, got {max_norm!r}",
+                              f"clip_grad_norm : max_norm > 0 attendu, reçu {max_norm!r}"))
     arrays = [np.asarray(g) for g in grads.values()]
     if not arrays:
         return 0.0
@@ -354,7 +390,8 @@ def clip_grad_norm(grads: dict, max_norm: float, norm_type: float = 2.0) -> floa
         per_array = np.array([np.linalg.norm(a.ravel()) for a in arrays], dtype=np.float64)
         total = float(np.linalg.norm(per_array))
     else:
-        raise ConfigError(f"clip_grad_norm: expected norm_type 2 or inf, got {norm_type!r}")
+        raise ConfigError(say(f"clip_grad_norm: expected norm_type 2 or inf, got {norm_type!r}",
+                              f"clip_grad_norm : norm_type 2 ou inf attendu, reçu {norm_type!r}"))
     coef = max_norm / (total + 1e-6)
     if math.isfinite(total) and coef < 1.0:
         for g in grads.values():
@@ -366,7 +403,8 @@ def clip_grad_value(grads: dict, clip: float) -> None:
     """Clip every gradient coordinate to [−clip, clip] in place (the Notebook: ``np.clip(dparam,
     -5, 5, out=dparam)``)."""
     if not clip > 0:
-        raise ConfigError(f"clip_grad_value: expected clip > 0, got {clip!r}")
+        raise ConfigError(say(f"clip_grad_value: expected clip > 0, got {clip!r}",
+                              f"clip_grad_value : clip > 0 attendu, reçu {clip!r}"))
     for g in grads.values():
         np.clip(g, -clip, clip, out=g)
 
@@ -397,22 +435,34 @@ class Schedule:
 
     def __post_init__(self):
         if self.decay not in DECAYS:
-            raise ConfigError(f"schedule decay: expected one of {', '.join(DECAYS)}, got {self.decay!r}")
+            raise ConfigError(say(f"schedule decay: expected one of {', '.join(DECAYS)}, got {self.decay!r}",
+                                  f"décroissance du taux d'apprentissage : l'une de "
+                                  f"{', '.join(f'« {d} »' for d in DECAYS)} attendue, reçu « {self.decay} »"))
         if not self.base_lr >= 0 or not self.min_lr >= 0:
-            raise ConfigError(f"schedule: expected base_lr >= 0 and min_lr >= 0, "
-                              f"got {self.base_lr}, {self.min_lr}")
+            raise ConfigError(say(f"schedule: expected base_lr >= 0 and min_lr >= 0, "
+                                  f"got {self.base_lr}, {self.min_lr}",
+                                  f"planification du taux : base_lr ≥ 0 et min_lr ≥ 0 attendus, "
+                                  f"reçu {self.base_lr} et {self.min_lr}"))
         if self.warmup_steps < 0:
-            raise ConfigError(f"schedule warmup_steps: expected >= 0, got {self.warmup_steps}")
+            raise ConfigError(say(f"schedule warmup_steps: expected >= 0, got {self.warmup_steps}",
+                                  f"planification du taux, warmup_steps : ≥ 0 attendu, "
+                                  f"reçu {self.warmup_steps}"))
         if self.decay == "cosine" and (self.total_steps is None or self.total_steps <= self.warmup_steps):
-            raise ConfigError(f"schedule: cosine decay expects total_steps > warmup_steps "
-                              f"({self.warmup_steps}), got {self.total_steps}")
+            raise ConfigError(say(f"schedule: cosine decay expects total_steps > warmup_steps "
+                                  f"({self.warmup_steps}), got {self.total_steps}",
+                                  f"planification du taux : la décroissance en cosinus demande "
+                                  f"total_steps > warmup_steps ({self.warmup_steps}), "
+                                  f"reçu {self.total_steps}"))
         if self.decay == "step" and (self.step_size < 1 or not self.gamma > 0):
-            raise ConfigError(f"schedule: step decay expects step_size >= 1 and gamma > 0, "
-                              f"got {self.step_size}, {self.gamma}")
+            raise ConfigError(say(f"schedule: step decay expects step_size >= 1 and gamma > 0, "
+                                  f"got {self.step_size}, {self.gamma}",
+                                  f"planification du taux : la décroissance par paliers demande "
+                                  f"step_size ≥ 1 et gamma > 0, reçu {self.step_size} et {self.gamma}"))
 
     def lr_at(self, step: int) -> float:
         if step < 0:
-            raise ConfigError(f"schedule: expected step >= 0, got {step}")
+            raise ConfigError(say(f"schedule: expected step >= 0, got {step}",
+                                  f"planification du taux : indice de pas ≥ 0 attendu, reçu {step}"))
         W = self.warmup_steps
         if step < W:
             return self.base_lr * (step + 1) / W

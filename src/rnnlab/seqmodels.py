@@ -30,7 +30,8 @@ import numpy as np
 
 from . import cells
 from .errors import ConfigError, ShapeError, describe_shape, expect_float_dtype, expect_real
-from .layers import make_layer
+from .i18n import say
+from .layers import _rng, make_layer
 from .models import Linear
 from .module import Module, as_array
 
@@ -65,24 +66,33 @@ class SeqModelConfig:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ConfigError(f"model kind: expected one of {', '.join(KINDS)}, got {self.kind!r}")
+            raise ConfigError(say(f"model kind: expected one of {', '.join(KINDS)}, got {self.kind!r}",
+                                  f"type de modèle : l'un de {', '.join(KINDS)} attendu, "
+                                  f"reçu « {self.kind} »"))
         if self.cell in cells.names(variants=True) and cells.get(self.cell).layer_norm:  # the old "lnlstm"
             if self.layer_norm is False:
                 object.__setattr__(self, "layer_norm", True)
             object.__setattr__(self, "cell", cells.get(self.cell).base)
         if self.cell not in cells.names():
-            raise ConfigError(f"cell: expected one of {', '.join(cells.names())}, got {self.cell!r}")
+            raise ConfigError(say(f"cell: expected one of {', '.join(cells.names())}, got {self.cell!r}",
+                                  f"cellule : l'une de {', '.join(cells.names())} attendue, "
+                                  f"reçu « {self.cell} »"))
         cells.resolve(self.cell, self.layer_norm)
         for name in ("input_size", "hidden_size", "output_size", "num_layers"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+                raise ConfigError(say(f"{name}: expected a positive integer, got {value!r}",
+                                      f"{name} : entier positif attendu, reçu {value!r}"))
         if self.kind == "generator" and self.bidirectional:
-            raise ConfigError("generator: a one-to-many model feeds its outputs forward; "
-                              "bidirectional makes no sense")
+            raise ConfigError(say("generator: a one-to-many model feeds its outputs forward; "
+                                  "bidirectional makes no sense",
+                                  "generator : un modèle « one-to-many » réinjecte ses sorties en entrée ; "
+                                  "bidirectional n'a pas de sens"))
         for name in ("dropout", "recurrent_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ConfigError(f"{name}: expected a probability in [0, 1), got {getattr(self, name)!r}")
+            p = getattr(self, name)
+            if not 0.0 <= p < 1.0:
+                raise ConfigError(say(f"{name}: expected a probability in [0, 1), got {p!r}",
+                                      f"« {name} » : probabilité dans [0, 1[ attendue, reçu {p!r}"))
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -100,12 +110,11 @@ class _SequenceModel(Module):
     """A recurrent stack ``rnn`` and a linear ``head``; ``params`` keyed ``"rnn.…"``, ``"head.…"``."""
 
     def __init__(self, config: SeqModelConfig, *, dtype=np.float32, rng=None, seed=None):
-        if rng is not None and seed is not None:
-            raise ConfigError("give rng or seed, not both")
+        rng = _rng(rng, seed)
         super().__init__()
         self.config = config
         self.dtype = expect_float_dtype("dtype", dtype)
-        self.rng = rng if rng is not None else np.random.default_rng(seed)
+        self.rng = rng
         self.rnn = make_recurrent(config, self._rnn_input_size(), self.dtype, self.rng)
         dirs = 2 if config.bidirectional else 1
         self.head = Linear(dirs * config.hidden_size, config.output_size, dtype=self.dtype, rng=self.rng)
@@ -116,12 +125,14 @@ class _SequenceModel(Module):
     def _time_major(self, x):
         x = as_array(x)
         if x.dtype.kind not in "iuf":  # complex, boolean, text: refused before the cast loses it
-            expect_real(f"{type(self).__name__} input", x)
+            expect_real(say(f"{type(self).__name__} input", f"{type(self).__name__}, entrée"), x)
         x = x.astype(self.dtype, copy=False)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"
-            raise ShapeError(f"{type(self).__name__} input: expected shape {want}, "
-                             f"got {describe_shape(x.shape)}")
+            raise ShapeError(say(f"{type(self).__name__} input: expected shape {want}, "
+                                 f"got {describe_shape(x.shape)}",
+                                 f"{type(self).__name__}, entrée : forme {want} attendue, "
+                                 f"reçu {describe_shape(x.shape)}"))
         return x.swapaxes(0, 1) if self.config.batch_first else x
 
 
@@ -215,9 +226,12 @@ class SequenceGenerator(_SequenceModel):
 
     def _initial_state(self, v):
         v = np.asarray(v, dtype=self.dtype)
-        if v.ndim != 2 or v.shape[1] != self.config.input_size:
-            raise ShapeError(f"SequenceGenerator condition: expected shape (B, {self.config.input_size}), "
-                             f"got {describe_shape(v.shape)}")
+        C = self.config.input_size
+        if v.ndim != 2 or v.shape[1] != C:
+            raise ShapeError(say(f"SequenceGenerator condition: expected shape (B, {C}), "
+                                 f"got {describe_shape(v.shape)}",
+                                 f"SequenceGenerator, condition : forme (B, {C}) attendue, "
+                                 f"reçu {describe_shape(v.shape)}"))
         B, L, H = v.shape[0], self.config.num_layers, self.config.hidden_size
         self._h0 = np.tanh(self.init.forward(v))  # (B, L·H)
         h0 = np.ascontiguousarray(self._h0.reshape(B, L, H).swapaxes(0, 1))  # (L, B, H)
@@ -244,7 +258,8 @@ class SequenceGenerator(_SequenceModel):
     def generate(self, v, steps: int):
         """Unroll ``steps`` outputs from ``v (B, C)``, each output fed back as the next input."""
         if not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ConfigError(f"steps: expected a positive integer, got {steps!r}")
+            raise ConfigError(say(f"steps: expected a positive integer, got {steps!r}",
+                                  f"« steps » : entier positif attendu, reçu {steps!r}"))
         was_training = self.training
         self.eval()  # no dropout masks while generating
         try:

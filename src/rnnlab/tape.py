@@ -70,12 +70,14 @@ class Tape:
             if n.label == label:
                 return n
         labels = [n.label for n in self.nodes if n.label]
-        raise ConfigError(f"tape: no node labelled {label!r}; labels: {labels}")
+        raise ConfigError(say(f"tape: no node labelled {label!r}; labels: {labels}",
+                              f"bande : aucun nœud étiqueté « {label} » ; étiquettes : {', '.join(labels)}"))
 
     def backward(self, output: Value | None = None) -> Value:
         """Fresh adjoints ``w̄_i = ∂output/∂w_i`` for every node (``output``: the last node)."""
         if not self.nodes:
-            raise ConfigError("tape: nothing recorded, no output to differentiate")
+            raise ConfigError(say("tape: nothing recorded, no output to differentiate",
+                                  "bande : rien d'enregistré, aucune sortie à dériver"))
         output = self.nodes[-1] if output is None else output
         for n in self.nodes:
             n.grad = 0.0
@@ -283,7 +285,8 @@ def elman_scalar_graph(xs, U, w, w_on_tape=False):
     """
     xs = [float(x) for x in xs]
     if not xs:
-        raise ConfigError("elman_scalar_graph: expected at least one input x_0, got none")
+        raise ConfigError(say("elman_scalar_graph: expected at least one input x_0, got none",
+                              "elman_scalar_graph : au moins une entrée x_0 attendue, reçu aucune"))
     tape = Tape()
     U_node = tape.value(U, "U")
     x_nodes = [tape.value(x, f"x_{t}") for t, x in enumerate(xs)]

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..errors import ConfigError
+from ..i18n import say
 
 BUILT_IN = ("rnn", "lstm", "gru", "lnlstm")  # THE registry line: the cell files of rnnlab, in this order
 
@@ -76,8 +77,10 @@ class CellSpec:
     def gate_rows(self, gate: str, H: int) -> slice:
         """The rows of gate ``gate`` in the fused matrices (and the columns of a cache's gate array)."""
         if gate not in self.gate_names:
-            raise ConfigError(f"{self.name} cell: expected a gate among {list(self.gate_names)}, "
-                              f"got {gate!r}")
+            raise ConfigError(say(f"{self.name} cell: expected a gate among {list(self.gate_names)}, "
+                                  f"got {gate!r}",
+                                  f"cellule {self.name} : une porte parmi {', '.join(self.gate_names)} "
+                                  f"attendue, reçu « {gate} »"))
         k = self.gate_names.index(gate)
         return slice(k * H, (k + 1) * H)
 
@@ -86,8 +89,6 @@ class CellSpec:
         return self.module.direct_factor(cache, H)
 
     def label_in(self, lang=None) -> str:
-        from ..i18n import say
-
         return say(*self.label, lang)
 
     @property
@@ -99,11 +100,15 @@ class CellSpec:
     def layer_norm(self) -> bool:
         return self.layer_norm_of is not None
 
-    def describe(self) -> str:
-        """``"the GRU cell ('gru')"``; ``"the layer-normalised LSTM (layer_norm=True)"``."""
+    def describe(self, lang=None) -> str:
+        """``"the GRU cell ('gru')"``; ``"the layer-normalised LSTM (layer_norm=True)"`` (in French
+        ``"la cellule GRU (« gru »)"``, ``"le LSTM normalisé par couche (layer_norm=True)"``)."""
         if self.layer_norm:
-            return f"the layer-normalised {get(self.base).label[0]} (layer_norm=True)"
-        return f"the {self.label[0]} cell ({self.name!r})"
+            label = get(self.base).label_in(lang)
+            return say(f"the layer-normalised {label} (layer_norm=True)",
+                       f"le {label} normalisé par couche (layer_norm=True)", lang)
+        return say(f"the {self.label[0]} cell ({self.name!r})",
+                   f"la cellule {self.label[1]} (« {self.name} »)", lang)
 
     def default_options(self) -> dict:
         """The cell's options with their default values (``{"reset": "after"}`` for the GRU)."""
@@ -122,17 +127,24 @@ def register(module) -> CellSpec:
     """Add a cell (a module, or any object with the names listed above) to the registry."""
     missing = [key for key in _REQUIRED if not hasattr(module, key)]
     if missing:
-        raise ConfigError(f"register: a cell needs {list(_REQUIRED)}, "
-                          f"got {getattr(module, 'NAME', module)!r} without {missing}")
+        got = getattr(module, "NAME", module)
+        raise ConfigError(say(f"register: a cell needs {list(_REQUIRED)}, got {got!r} without {missing}",
+                              f"register : une cellule doit avoir {', '.join(_REQUIRED)}, reçu {got!r} "
+                              f"sans {', '.join(missing)}"))
     name = module.NAME
     if not isinstance(name, str) or not name.isidentifier():
-        raise ConfigError(f"register: expected a cell NAME that is an identifier, got {name!r}")
+        raise ConfigError(say(f"register: expected a cell NAME that is an identifier, got {name!r}",
+                              f"register : un nom de cellule (« NAME ») qui soit un identifiant Python "
+                              f"attendu, reçu « {name} »"))
     if name in REGISTRY and REGISTRY[name].module is not module:
-        raise ConfigError(f"register: a cell named {name!r} is already registered")
+        raise ConfigError(say(f"register: a cell named {name!r} is already registered",
+                              f"register : une cellule nommée « {name} » est déjà enregistrée"))
     variant_of = getattr(module, "LAYER_NORM_OF", None)
     if variant_of is not None and variant_of not in REGISTRY:
-        raise ConfigError(f"register: {name!r} is the layer-normalised variant of {variant_of!r}, "
-                          f"which is not registered")
+        raise ConfigError(say(f"register: {name!r} is the layer-normalised variant of {variant_of!r}, "
+                              f"which is not registered",
+                              f"register : « {name} » est la variante normalisée par couche de "
+                              f"« {variant_of} », qui n'est pas enregistrée"))
     given = lambda key, default=None: getattr(module, key, default)  # noqa: E731  (an optional fact)
     spec = CellSpec(name, module, tuple(module.LABEL), tuple(module.GATE_NAMES), tuple(module.STATE),
                     given("DIRECT_LABEL", CellSpec.direct_label), given("DIRECT_NOTE"), given("FORGET_GATE"),
@@ -148,7 +160,8 @@ def unregister(name: str) -> None:
     """Remove a cell added by :func:`register` (the tests' own cells)."""
     get(name)
     if any(spec.layer_norm_of == name for spec in REGISTRY.values()):
-        raise ConfigError(f"unregister: {name!r} has a layer-normalised variant registered")
+        raise ConfigError(say(f"unregister: {name!r} has a layer-normalised variant registered",
+                              f"unregister : « {name} » a une variante normalisée par couche enregistrée"))
     del REGISTRY[name], MODULES[name]
 
 
@@ -162,7 +175,8 @@ def get(name: str) -> CellSpec:
     """The :class:`CellSpec` of a registered cell, else a ConfigError naming the choices."""
     spec = REGISTRY.get(name)
     if spec is None:
-        raise ConfigError(f"cell: expected one of {sorted(REGISTRY)}, got {name!r}")
+        raise ConfigError(say(f"cell: expected one of {sorted(REGISTRY)}, got {name!r}",
+                              f"cellule : l'une de {', '.join(sorted(REGISTRY))} attendue, reçu « {name} »"))
     return spec
 
 
@@ -170,7 +184,8 @@ def resolve(cell: str, layer_norm: bool = False) -> str:
     """The registered cell for a user's ``cell`` and ``layer_norm``: ``("lstm", True)`` ->
     ``"lnlstm"``. Checks both; the old spelling ``"lnlstm"`` is read as ``("lstm", True)``."""
     if not isinstance(layer_norm, bool):
-        raise ConfigError(f"layer_norm: expected True or False, got {layer_norm!r}")
+        raise ConfigError(say(f"layer_norm: expected True or False, got {layer_norm!r}",
+                              f"layer_norm : True ou False attendu, reçu « {layer_norm} »"))
     spec = get(cell)
     if not layer_norm:
         return spec.name
@@ -179,8 +194,6 @@ def resolve(cell: str, layer_norm: bool = False) -> str:
     for other in REGISTRY.values():
         if other.layer_norm_of == spec.name:
             return other.name
-    from ..i18n import say
-
     bases = " or ".join(repr(s.layer_norm_of) for s in REGISTRY.values() if s.layer_norm)
     raise ConfigError(say(f"layer_norm: expected cell {bases} (the cells with a layer-normalised variant), "
                           f"got cell {cell!r}",
@@ -249,6 +262,11 @@ class Cell:
         return d_hw.T @ h_prev
 
 
+def _quoted(names) -> str:
+    """Option names in a French sentence: ``« reset », « nonlinearity »`` (English words, quoted)."""
+    return ", ".join(f"« {name} »" for name in names)
+
+
 def make_cell(mode: str, **options) -> Cell:
     """``make_cell("gru", reset="before")``; checks the mode and the options."""
     module = get(mode).module
@@ -258,10 +276,12 @@ def make_cell(mode: str, **options) -> Cell:
             module.check_options(**options)
         except TypeError as exc:
             allowed = sorted(inspect.signature(module.check_options).parameters)
-            raise ConfigError(f"{mode} cell: expected options among {allowed}, "
-                              f"got {sorted(options)}") from exc
+            raise ConfigError(say(f"{mode} cell: expected options among {allowed}, got {sorted(options)}",
+                                  f"cellule {mode} : options parmi {_quoted(allowed)} attendues, "
+                                  f"reçu {_quoted(sorted(options))}")) from exc
     elif options:
-        raise ConfigError(f"{mode} cell: expected no options, got {sorted(options)}")
+        raise ConfigError(say(f"{mode} cell: expected no options, got {sorted(options)}",
+                              f"cellule {mode} : aucune option attendue, reçu {_quoted(sorted(options))}"))
     return Cell(mode, options)
 
 

@@ -44,6 +44,7 @@ import numpy as np
 from ..errors import ConfigError
 from .. import kernels
 from ..functional import sigmoid
+from ..i18n import say
 
 NAME = "gru"
 LABEL = ("GRU", "GRU")
@@ -73,8 +74,10 @@ def fold_b_hh(reset="after"):
 def check_options(reset="after"):
     """Raise :class:`ConfigError` unless ``reset`` is ``"after"`` or ``"before"``."""
     if reset not in ("after", "before"):
-        raise ConfigError(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the "
-                          f"Chapitre), got {reset!r}")
+        raise ConfigError(say(f"GRU reset: expected 'after' (PyTorch) or 'before' (Cho et al.'s reset, the "
+                              f"Chapitre), got {reset!r}",
+                              f"GRU, « reset » : « after » (PyTorch) ou « before » (la réinitialisation de "
+                              f"Cho et al., celle du Chapitre) attendu, reçu « {reset} »"))
 
 
 def workspace(T, B, H, dtype, empty=np.empty, reset="after"):
@@ -217,10 +220,11 @@ def params_from_course(W_z, b_z, W_r, b_r, W, b, suffix="_l0"):
     if len({m.shape[1] for m in mats.values()}) != 1 or mats["z"].shape[1] <= H:
         from ..errors import ShapeError
 
-        raise ShapeError(
-            f"GRU course weights: expected W_z, W_r, W of shape ({H}, {H} + input_size), got "
-            f"{mats['z'].shape}, {mats['r'].shape}, {mats['n'].shape}"
-        )
+        got = f"{mats['z'].shape}, {mats['r'].shape}, {mats['n'].shape}"
+        raise ShapeError(say(f"GRU course weights: expected W_z, W_r, W of shape ({H}, {H} + input_size), "
+                             f"got {got}",
+                             f"GRU, poids du cours : W_z, W_r, W de forme ({H}, {H} + input_size) "
+                             f"attendus, reçu {got}"))
     sign = {"r": 1.0, "z": -1.0, "n": 1.0}
     return {
         f"weight_ih{suffix}": np.concatenate([sign[k] * mats[k][:, H:] for k in GATE_NAMES]),

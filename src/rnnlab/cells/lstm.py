@@ -36,6 +36,7 @@ import functools
 import numpy as np
 
 from .. import kernels
+from ..i18n import say
 
 NAME = "lstm"
 LABEL = ("LSTM", "LSTM")
@@ -213,10 +214,13 @@ def _check_course_shapes(W, H, R, W_hr=None):
 
     cols = {k: v.shape[1] for k, v in W.items()}
     if len(set(cols.values())) != 1 or cols["f"] <= R:
-        raise ShapeError(
-            f"LSTM course weights: expected every W_* of shape ({H}, {R} + input_size), got "
-            + ", ".join(f"W_{k} {W[k].shape}" for k in W)
-        )
+        got = ", ".join(f"W_{k} {W[k].shape}" for k in W)
+        raise ShapeError(say(f"LSTM course weights: expected every W_* of shape ({H}, {R} + input_size), got "
+                             + got,
+                             f"LSTM, poids du cours : chaque W_* de forme ({H}, {R} + input_size) attendu, "
+                             f"reçu {got}"))
     if W_hr is not None and not (W_hr.ndim == 2 and W_hr.shape[1] == H and 0 < R < H):
-        raise ShapeError(f"LSTM course weights: expected W_hr of shape (P, {H}) with P < {H}, "
-                         f"got {W_hr.shape}")
+        raise ShapeError(say(f"LSTM course weights: expected W_hr of shape (P, {H}) with P < {H}, "
+                             f"got {W_hr.shape}",
+                             f"LSTM, poids du cours : W_hr de forme (P, {H}) avec P < {H} attendu, "
+                             f"reçu {W_hr.shape}"))

@@ -27,6 +27,7 @@ import numpy as np
 from .. import kernels
 from ..errors import ConfigError
 from ..functional import relu_grad_from_output
+from ..i18n import say
 
 NAME = "rnn"
 LABEL = ("RNN", "RNN")
@@ -143,7 +144,9 @@ def _slot(out, key, shape, *like):
 def check_options(nonlinearity="tanh"):
     """Raise :class:`ConfigError` unless ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
     if nonlinearity not in ("tanh", "relu"):
-        raise ConfigError(f"RNN nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        raise ConfigError(say(f"RNN nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}",
+                              f"RNN, « nonlinearity » : « tanh » ou « relu » attendu, "
+                              f"reçu « {nonlinearity} »"))
 
 
 # --- the course's notation, as a view of the fused parameters ----------------------------------

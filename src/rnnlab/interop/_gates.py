@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ShapeError, describe_shape
+from ..i18n import say
 
 
 def gate_order(mode):
@@ -18,18 +19,22 @@ def gate_order(mode):
     return cells.get(mode).gate_names
 
 
-def reorder_gates(array, src, dst, axis=0, name="weights"):
+def reorder_gates(array, src, dst, axis=0, name=None):
     """Blocks of equal size along ``axis``, named by ``src`` in order, restacked in ``dst`` order.
 
     ``reorder_gates(w, "ifog", "ifgo")`` takes char-rnn's (i, f, o, g) to PyTorch's (i, f, g, o).
     """
     array = np.asarray(array)
+    name = name or say("weights", "poids")
     G = len(src)
     if sorted(src) != sorted(dst):
-        raise ShapeError(f"{name}: cannot reorder gates {tuple(src)} into {tuple(dst)}")
+        raise ShapeError(say(f"{name}: cannot reorder gates {tuple(src)} into {tuple(dst)}",
+                             f"{name} : impossible de réordonner les portes {tuple(src)} en {tuple(dst)}"))
     if array.shape[axis] % G:
-        raise ShapeError(f"{name}: expected axis {axis} to hold {G} gate blocks of equal size, "
-                         f"got shape {describe_shape(array.shape)}")
+        raise ShapeError(say(f"{name}: expected axis {axis} to hold {G} gate blocks of equal size, "
+                             f"got shape {describe_shape(array.shape)}",
+                             f"{name} : {G} blocs de portes de même taille attendus sur l'axe {axis}, "
+                             f"reçu la forme {describe_shape(array.shape)}"))
     blocks = dict(zip(src, np.split(array, G, axis=axis)))
     return np.concatenate([blocks[g] for g in dst], axis=axis)
 
@@ -38,9 +43,12 @@ def check_array(name, array, ndim):
     """``np.asarray(array)`` if it is a floating array with ``ndim`` dimensions, else ShapeError."""
     array = np.asarray(array)
     if array.ndim != ndim:
-        raise ShapeError(f"{name}: expected {ndim} dimension(s), got shape {describe_shape(array.shape)}")
+        raise ShapeError(say(f"{name}: expected {ndim} dimension(s), got shape {describe_shape(array.shape)}",
+                             f"{name} : {ndim} dimension{'s' if ndim > 1 else ''} attendue"
+                             f"{'s' if ndim > 1 else ''}, reçu la forme {describe_shape(array.shape)}"))
     if not np.issubdtype(array.dtype, np.floating):
-        raise ShapeError(f"{name}: expected floating-point values, got dtype {array.dtype}")
+        raise ShapeError(say(f"{name}: expected floating-point values, got dtype {array.dtype}",
+                             f"{name} : valeurs à virgule flottante attendues, reçu le dtype {array.dtype}"))
     return array
 
 

@@ -15,15 +15,19 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError, ShapeError, TorchNotInstalledError, describe_shape
+from ..i18n import say
+from ..module import keys_mismatch
 
 try:
     import torch
     from torch import nn
     from torch.nn import functional as F
 except ImportError as exc:  # pragma: no cover - exercised only on machines without torch
-    raise TorchNotInstalledError(
+    raise TorchNotInstalledError(say(
         "rnnlab.interop.pytorch: expected PyTorch to be installed (pip install 'rnnlab[torch]'), "
-        f"got ImportError: {exc}") from exc
+        f"got ImportError: {exc}",
+        "rnnlab.interop.pytorch : PyTorch doit être installé (« pip install 'rnnlab[torch]' »), "
+        f"reçu ImportError : {exc}")) from exc
 
 
 # --- arrays ------------------------------------------------------------------------------------
@@ -130,9 +134,11 @@ class CourseGRU(nn.Module):
     def forward(self, input, hx=None):
         unbatched = input.dim() == 2
         if input.dim() not in (2, 3) or input.shape[-1] != self.input_size:
-            raise ShapeError(f"CourseGRU input: expected (T, B, {self.input_size}), "
-                             f"(B, T, {self.input_size}) with batch_first or (T, {self.input_size}), "
-                             f"got {describe_shape(tuple(input.shape))}")
+            D, got = self.input_size, describe_shape(tuple(input.shape))
+            raise ShapeError(say(f"CourseGRU input: expected (T, B, {D}), (B, T, {D}) with batch_first "
+                                 f"or (T, {D}), got {got}",
+                                 f"CourseGRU, entrée : (T, B, {D}), (B, T, {D}) avec batch_first "
+                                 f"ou (T, {D}) attendu, reçu {got}"))
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         dirs, B = 2 if self.bidirectional else 1, x.shape[1]
         want = (self.num_layers * dirs, B, self.hidden_size)
@@ -141,8 +147,10 @@ class CourseGRU(nn.Module):
         elif unbatched:
             hx = hx.unsqueeze(1)
         if tuple(hx.shape) != want:
-            raise ShapeError(f"CourseGRU hx: expected shape {describe_shape(want)}, "
-                             f"got {describe_shape(tuple(hx.shape))}")
+            raise ShapeError(say(f"CourseGRU hx: expected shape {describe_shape(want)}, "
+                                 f"got {describe_shape(tuple(hx.shape))}",
+                                 f"CourseGRU, hx : forme {describe_shape(want)} attendue, "
+                                 f"reçu {describe_shape(tuple(hx.shape))}"))
         h_n = []
         for layer in range(self.num_layers):
             outs = []
@@ -167,12 +175,14 @@ def load_into_torch(module, arrays):
     missing = sorted(set(params) - set(arrays))
     unexpected = sorted(set(arrays) - set(params))
     if missing or unexpected:
-        raise ShapeError(f"load_into_torch: missing keys {missing}, unexpected keys {unexpected}")
+        raise ShapeError(keys_mismatch("load_into_torch", missing, unexpected))
     for name, p in params.items():
         got = tuple(np.shape(arrays[name]))
         if got != tuple(p.shape):
-            raise ShapeError(f"load_into_torch: {name}: expected shape {describe_shape(tuple(p.shape))}, "
-                             f"got {describe_shape(got)}")
+            raise ShapeError(say(f"load_into_torch: {name}: expected shape {describe_shape(tuple(p.shape))}, "
+                                 f"got {describe_shape(got)}",
+                                 f"load_into_torch : {name} : forme {describe_shape(tuple(p.shape))} "
+                                 f"attendue, reçu {describe_shape(got)}"))
     with torch.no_grad():
         for name, p in params.items():
             p.copy_(torch.from_numpy(np.ascontiguousarray(arrays[name])))
@@ -197,8 +207,10 @@ def torch_counterpart(mode, options, what="to_torch"):
             return _torch_class(name), {k: full[k] for k in spec.torch_options}
     others = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
     opts = "".join(f", {k}={v!r}" for k, v in options.items())
-    raise ConfigError(f"{what}: {spec.describe()}{opts} has no PyTorch counterpart (expected a cell among "
-                      f"{others})")
+    raise ConfigError(say(f"{what}: {spec.describe()}{opts} has no PyTorch counterpart (expected a cell "
+                          f"among {others})",
+                          f"{what} : {spec.describe()}{opts} n'a pas d'équivalent PyTorch (une cellule "
+                          f"parmi {others} attendue)"))
 
 
 def torch_cell_counterpart(mode, options, what="to_torch"):
@@ -209,8 +221,11 @@ def torch_cell_counterpart(mode, options, what="to_torch"):
     cls = getattr(nn, layer_cls.__name__ + "Cell", None) if layer_cls.__module__.startswith("torch") else None
     if cls is None:
         opts = "".join(f", {k}={v!r}" for k, v in options.items())
-        raise ConfigError(f"{what}: {cells.get(mode).describe()}{opts} has no PyTorch cell counterpart "
-                          f"(expected a cell that nn.RNNCell, nn.LSTMCell or nn.GRUCell computes)")
+        described = cells.get(mode).describe()
+        raise ConfigError(say(f"{what}: {described}{opts} has no PyTorch cell counterpart "
+                              f"(expected a cell that nn.RNNCell, nn.LSTMCell or nn.GRUCell computes)",
+                              f"{what} : {described}{opts} n'a pas de cellule PyTorch équivalente (une "
+                              f"cellule que calcule nn.RNNCell, nn.LSTMCell ou nn.GRUCell attendue)"))
     return cls, kwargs
 
 
@@ -231,6 +246,10 @@ def cell_of_torch_module(module, what="from_torch"):
         for name, fixed in spec.torch.items():
             if isinstance(module, _torch_class(name)):
                 return spec.name, {**fixed, **{k: getattr(module, k) for k in spec.torch_options}}
-    raise ConfigError(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, their cells (nn.RNNCell, "
-                      f"nn.LSTMCell, nn.GRUCell), rnnlab's CourseGRU, TorchCharLM or TorchSequenceModel, "
-                      f"got {type(module).__module__}.{type(module).__name__}")
+    got = f"{type(module).__module__}.{type(module).__name__}"
+    raise ConfigError(say(f"{what}: expected torch.nn.RNN, nn.LSTM, nn.GRU, their cells (nn.RNNCell, "
+                          f"nn.LSTMCell, nn.GRUCell), rnnlab's CourseGRU, TorchCharLM or TorchSequenceModel, "
+                          f"got {got}",
+                          f"{what} : torch.nn.RNN, nn.LSTM, nn.GRU, leurs cellules (nn.RNNCell, "
+                          f"nn.LSTMCell, nn.GRUCell), le CourseGRU de rnnlab, TorchCharLM ou "
+                          f"TorchSequenceModel attendu, reçu {got}"))

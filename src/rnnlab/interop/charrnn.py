@@ -26,6 +26,8 @@ import re
 import numpy as np
 
 from ..errors import ShapeError, describe_shape
+from ..i18n import say
+from ..module import listed
 from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
 CHARRNN_ORDER = ("i", "f", "o", "g")
@@ -45,17 +47,21 @@ def state_dict_from_charrnn(weights, dtype=None):
         if m:
             layers.setdefault(int(m.group(2)), {})[f"{m.group(1)}.{m.group(3)}"] = key
         elif key not in ("decoder.weight", "decoder.bias"):
-            raise ShapeError(f"char-rnn weights: unexpected key {key!r} (expected i2h_L.weight, i2h_L.bias, "
-                             f"h2h_L.weight, h2h_L.bias, decoder.weight, decoder.bias)")
+            keys = "i2h_L.weight, i2h_L.bias, h2h_L.weight, h2h_L.bias, decoder.weight, decoder.bias"
+            raise ShapeError(say(f"char-rnn weights: unexpected key {key!r} (expected {keys})",
+                                 f"poids char-rnn : clé inattendue « {key} » (attendues : {keys})"))
     if sorted(layers) != list(range(1, len(layers) + 1)) or not layers:
-        raise ShapeError(f"char-rnn weights: expected layers 1..L, got layers {sorted(layers)}")
+        raise ShapeError(say(f"char-rnn weights: expected layers 1..L, got layers {sorted(layers)}",
+                             f"poids char-rnn : niveaux 1..L attendus, reçu les niveaux {sorted(layers)}"))
     dtype = pick_dtype(dtype, *weights.values())
     out, H = {}, None
     for L in sorted(layers):
         names = layers[L]
         for part in ("i2h.weight", "i2h.bias", "h2h.weight", "h2h.bias"):
             if part not in names:
-                raise ShapeError(f"char-rnn weights: layer {L} has no {part.replace('.', f'_{L}.')}")
+                key = part.replace(".", f"_{L}.")
+                raise ShapeError(say(f"char-rnn weights: layer {L} has no {key}",
+                                     f"poids char-rnn : le niveau {L} n'a pas de {key}"))
         W_i2h = check_array(names["i2h.weight"], weights[names["i2h.weight"]], 2)
         W_h2h = check_array(names["h2h.weight"], weights[names["h2h.weight"]], 2)
         H = W_h2h.shape[1] if H is None else H
@@ -64,8 +70,10 @@ def state_dict_from_charrnn(weights, dtype=None):
                           (names["i2h.bias"], (4 * H,)), (names["h2h.bias"], (4 * H,))):
             got = np.shape(weights[key])
             if got != want:
-                raise ShapeError(f"char-rnn weights: {key}: expected shape {describe_shape(want)}, "
-                                 f"got {describe_shape(got)}")
+                raise ShapeError(say(f"char-rnn weights: {key}: expected shape {describe_shape(want)}, "
+                                     f"got {describe_shape(got)}",
+                                     f"poids char-rnn : {key} : forme {describe_shape(want)} attendue, "
+                                     f"reçu {describe_shape(got)}"))
         s = f"_l{L - 1}"
         for src, dst in (("i2h.weight", f"weight_ih{s}"), ("h2h.weight", f"weight_hh{s}"),
                          ("i2h.bias", f"bias_ih{s}"), ("h2h.bias", f"bias_hh{s}")):
@@ -74,14 +82,19 @@ def state_dict_from_charrnn(weights, dtype=None):
         if key in weights:
             out[key] = np.asarray(weights[key])
     if "decoder.weight" in out and out["decoder.weight"].shape[1:] != (H,):
-        raise ShapeError(f"char-rnn weights: decoder.weight: expected shape (vocabulary, {H}), "
-                         f"got {describe_shape(out['decoder.weight'].shape)}")
+        got = describe_shape(out["decoder.weight"].shape)
+        raise ShapeError(say(f"char-rnn weights: decoder.weight: expected shape (vocabulary, {H}), got {got}",
+                             f"poids char-rnn : decoder.weight : forme (vocabulaire, {H}) attendue, "
+                             f"reçu {got}"))
     if "decoder.bias" in out:
-        V = out["decoder.weight"].shape[0] if "decoder.weight" in out else "vocabulary"
+        V = out["decoder.weight"].shape[0] if "decoder.weight" in out else None
         bias = out["decoder.bias"]
-        if bias.ndim != 1 or (V != "vocabulary" and bias.shape[0] != V):
-            raise ShapeError(f"char-rnn weights: decoder.bias: expected shape ({V},), "
-                             f"got {describe_shape(bias.shape)}")
+        if bias.ndim != 1 or (V is not None and bias.shape[0] != V):
+            want = f"({say('vocabulary', 'vocabulaire') if V is None else V},)"
+            raise ShapeError(say(f"char-rnn weights: decoder.bias: expected shape {want}, "
+                                 f"got {describe_shape(bias.shape)}",
+                                 f"poids char-rnn : decoder.bias : forme {want} attendue, "
+                                 f"reçu {describe_shape(bias.shape)}"))
     return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in out.items()}
 
 
@@ -93,21 +106,29 @@ def state_dict_to_charrnn(state_dict):
     while f"weight_ih_l{L}" in state_dict:
         s = f"_l{L}"
         if f"weight_ih{s}_reverse" in state_dict:
-            raise ShapeError("char-rnn weights: char-rnn has no bidirectional layers, got key "
-                             f"weight_ih{s}_reverse")
+            raise ShapeError(say(f"char-rnn weights: char-rnn has no bidirectional layers, got key "
+                                 f"weight_ih{s}_reverse",
+                                 f"poids char-rnn : char-rnn n'a pas de niveaux bidirectionnels, reçu la clé "
+                                 f"weight_ih{s}_reverse"))
         if f"weight_hr{s}" in state_dict:
-            raise ShapeError(f"char-rnn weights: char-rnn's LSTM has no projection, got key weight_hr{s} "
-                             f"(expected an LSTM with proj_size=0)")
+            raise ShapeError(say(f"char-rnn weights: char-rnn's LSTM has no projection, got key weight_hr{s} "
+                                 f"(expected an LSTM with proj_size=0)",
+                                 f"poids char-rnn : le LSTM de char-rnn n'a pas de projection, reçu la clé "
+                                 f"weight_hr{s} (LSTM avec proj_size=0 attendu)"))
         if f"bias_ih{s}" not in state_dict:
-            raise ShapeError(f"char-rnn weights: char-rnn's layers have biases, got no bias_ih{s}")
+            raise ShapeError(say(f"char-rnn weights: char-rnn's layers have biases, got no bias_ih{s}",
+                                 f"poids char-rnn : les niveaux de char-rnn ont des biais, bias_ih{s} "
+                                 f"manque"))
         for src, dst in (("weight_ih", "i2h_{}.weight"), ("weight_hh", "h2h_{}.weight"),
                          ("bias_ih", "i2h_{}.bias"), ("bias_hh", "h2h_{}.bias")):
             out[dst.format(L + 1)] = reorder_gates(state_dict[src + s], gate_order("lstm"), CHARRNN_ORDER,
                                                    name=src + s)
         L += 1
     if L == 0:
-        raise ShapeError("char-rnn weights: expected an LSTM state dict with weight_ih_l0, got keys "
-                         f"{sorted(state_dict)[:6]}")
+        raise ShapeError(say(f"char-rnn weights: expected an LSTM state dict with weight_ih_l0, got keys "
+                             f"{sorted(state_dict)[:6]}",
+                             f"poids char-rnn : dictionnaire d'état d'un LSTM avec weight_ih_l0 attendu, "
+                             f"reçu les clés {listed(sorted(state_dict)[:6])}"))
     for key in ("decoder.weight", "decoder.bias"):
         if key in state_dict:
             out[key] = np.array(state_dict[key])
@@ -132,7 +153,9 @@ def from_charrnn(weights, *, batch_first=False, dtype=None):
 def to_charrnn(lstm, decoder=None):
     """char-rnn's arrays from an rnnlab :class:`~rnnlab.LSTM` (and optional ``decoder`` arrays)."""
     if lstm.mode != "lstm":  # char-rnn's model is this one cell
-        raise ShapeError(f"char-rnn weights: char-rnn's model is an LSTM, got a {type(lstm).__name__}")
+        raise ShapeError(say(f"char-rnn weights: char-rnn's model is an LSTM, got a {type(lstm).__name__}",
+                             f"poids char-rnn : le modèle de char-rnn est un LSTM, reçu un "
+                             f"{type(lstm).__name__}"))
     sd = dict(lstm.params)
     for k, v in (decoder or {}).items():
         sd[f"decoder.{k}"] = v

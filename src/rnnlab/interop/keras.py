@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
+from ..i18n import integer, say
 from .. import cells
 from ._gates import check_array, gate_order, pick_dtype, reorder_gates
 
@@ -55,9 +56,13 @@ def keras_order(mode):
     Keras's LSTM "c" is g, its GRU "h" is n); ConfigError for a cell Keras does not have."""
     spec = cells.REGISTRY.get(mode)
     if spec is None or spec.keras is None:
-        able = ", ".join(repr(s.name) for s in cells.REGISTRY.values() if s.keras)
-        raise ConfigError(f"Keras weights: expected mode among {able} (SimpleRNN, LSTM, GRU), got {mode!r}"
-                          + ("" if spec is None else f": {spec.describe()} has no Keras counterpart"))
+        able = [s.name for s in cells.REGISTRY.values() if s.keras]
+        why = "" if spec is None else say(f": {spec.describe()} has no Keras counterpart",
+                                          f" : {spec.describe()} n'a pas d'équivalent Keras")
+        raise ConfigError(say(f"Keras weights: expected mode among {', '.join(map(repr, able))} (SimpleRNN, "
+                              f"LSTM, GRU), got {mode!r}",
+                              f"poids Keras : mode parmi {', '.join(able)} (SimpleRNN, LSTM, GRU) attendu, "
+                              f"reçu « {mode} »") + why)
     return spec.keras
 
 
@@ -80,46 +85,58 @@ def params_from_keras(mode, kernel, recurrent_kernel, bias=None, *, suffix="_l0"
     """
     _check_mode(mode)
     G = len(keras_order(mode))
-    kernel = check_array(f"{name} kernel", kernel, 2)
-    recurrent_kernel = check_array(f"{name} recurrent_kernel", recurrent_kernel, 2)
+    names = {key: say(f"{name} {key}", f"{name}, « {key} »")  # how the messages name each array
+             for key in ("kernel", "recurrent_kernel", "bias")}
+    kernel = check_array(names["kernel"], kernel, 2)
+    recurrent_kernel = check_array(names["recurrent_kernel"], recurrent_kernel, 2)
     GH = kernel.shape[1]
     if GH % G or GH == 0:
-        raise ShapeError(f"{name} kernel: expected shape (input_size, {G}·units) for a Keras {mode.upper()}, "
-                         f"got {describe_shape(kernel.shape)}")
+        raise ShapeError(say(f"{name} kernel: expected shape (input_size, {G}·units) for a Keras "
+                             f"{mode.upper()}, got {describe_shape(kernel.shape)}",
+                             f"{names['kernel']} : forme (input_size, {G}·unités) attendue pour un "
+                             f"{mode.upper()} Keras, reçu {describe_shape(kernel.shape)}"))
     H = GH // G
     if recurrent_kernel.shape != (H, GH):
-        raise ShapeError(f"{name} recurrent_kernel: expected shape {describe_shape((H, GH))} "
-                         f"(units, {G}·units) to match kernel {describe_shape(kernel.shape)}, "
-                         f"got {describe_shape(recurrent_kernel.shape)}")
+        raise ShapeError(say(f"{name} recurrent_kernel: expected shape {describe_shape((H, GH))} "
+                             f"(units, {G}·units) to match kernel {describe_shape(kernel.shape)}, "
+                             f"got {describe_shape(recurrent_kernel.shape)}",
+                             f"{names['recurrent_kernel']} : forme {describe_shape((H, GH))} (unités, "
+                             f"{G}·unités) attendue, accordée à « kernel » {describe_shape(kernel.shape)}, "
+                             f"reçu {describe_shape(recurrent_kernel.shape)}"))
     dtype = pick_dtype(dtype, kernel, recurrent_kernel, *([] if bias is None else [bias]))
     reset = None
     if _has_reset(mode):  # Keras's GRU: reset_after read from the bias shape
-        reset_after = _gru_reset_after(bias, reset_after, H, name)
+        reset_after = _gru_reset_after(bias, reset_after, H, name, names["bias"])
         reset = "after" if reset_after else "before"
     elif bias is not None:
-        bias = check_array(f"{name} bias", bias, 1)
+        bias = check_array(names["bias"], bias, 1)
         if bias.shape != (GH,):
-            raise ShapeError(f"{name} bias: expected shape {describe_shape((GH,))}, "
-                             f"got {describe_shape(bias.shape)}")
+            raise ShapeError(say(f"{name} bias: expected shape {describe_shape((GH,))}, "
+                                 f"got {describe_shape(bias.shape)}",
+                                 f"{names['bias']} : forme {describe_shape((GH,))} attendue, "
+                                 f"reçu {describe_shape(bias.shape)}"))
     order = (keras_order(mode), gate_order(mode))
     params = {
-        f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=f"{name} kernel"),
-        f"weight_hh{suffix}": reorder_gates(recurrent_kernel.T, *order, name=f"{name} recurrent_kernel"),
+        f"weight_ih{suffix}": reorder_gates(kernel.T, *order, name=names["kernel"]),
+        f"weight_hh{suffix}": reorder_gates(recurrent_kernel.T, *order, name=names["recurrent_kernel"]),
     }
     if bias is not None:
         bias = np.asarray(bias)
         rows = bias if bias.ndim == 2 else np.stack([bias, np.zeros_like(bias)])  # (2, G·H): input, recurrent
-        params[f"bias_ih{suffix}"] = reorder_gates(rows[0], *order, name=f"{name} bias")
-        params[f"bias_hh{suffix}"] = reorder_gates(rows[1], *order, name=f"{name} bias")
+        params[f"bias_ih{suffix}"] = reorder_gates(rows[0], *order, name=names["bias"])
+        params[f"bias_hh{suffix}"] = reorder_gates(rows[1], *order, name=names["bias"])
     return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in params.items()}, reset
 
 
-def _gru_reset_after(bias, reset_after, H, name):
-    """Keras's ``reset_after`` from the bias shape, checked against the one given."""
+def _gru_reset_after(bias, reset_after, H, name, bias_name):
+    """Keras's ``reset_after`` from the bias shape, checked against the one given (``bias_name``:
+    how the messages name the bias)."""
     if bias is None:
         if reset_after is None:
-            raise ConfigError(f"{name}: a Keras GRU without bias does not say whether reset_after is True or "
-                              f"False; pass reset_after=")
+            raise ConfigError(say(f"{name}: a Keras GRU without bias does not say whether reset_after is "
+                                  f"True or False; pass reset_after=",
+                                  f"{name} : un GRU Keras sans biais ne dit pas si reset_after vaut True ou "
+                                  f"False ; passer reset_after="))
         return bool(reset_after)
     bias = np.asarray(bias)
     if bias.shape == (2, 3 * H):
@@ -127,12 +144,18 @@ def _gru_reset_after(bias, reset_after, H, name):
     elif bias.shape == (3 * H,):
         found = False
     else:
-        raise ShapeError(f"{name} bias: expected shape {describe_shape((3 * H,))} (reset_after=False) or "
-                         f"{describe_shape((2, 3 * H))} (reset_after=True), got {describe_shape(bias.shape)}")
+        raise ShapeError(say(f"{name} bias: expected shape {describe_shape((3 * H,))} (reset_after=False) or "
+                             f"{describe_shape((2, 3 * H))} (reset_after=True), "
+                             f"got {describe_shape(bias.shape)}",
+                             f"{bias_name} : forme {describe_shape((3 * H,))} (reset_after=False) ou "
+                             f"{describe_shape((2, 3 * H))} (reset_after=True) attendue, "
+                             f"reçu {describe_shape(bias.shape)}"))
     if reset_after is not None and bool(reset_after) != found:
-        raise ShapeError(f"{name} bias: reset_after={reset_after} expects shape "
-                         f"{describe_shape((2, 3 * H) if reset_after else (3 * H,))}, "
-                         f"got {describe_shape(bias.shape)}")
+        want = describe_shape((2, 3 * H) if reset_after else (3 * H,))
+        raise ShapeError(say(f"{name} bias: reset_after={reset_after} expects shape {want}, "
+                             f"got {describe_shape(bias.shape)}",
+                             f"{bias_name} : reset_after={reset_after} demande la forme {want}, "
+                             f"reçu {describe_shape(bias.shape)}"))
     return found
 
 
@@ -141,8 +164,10 @@ def params_to_keras(mode, params, *, suffix="_l0", reset="after"):
     layer and direction of rnnlab parameters; the inverse of :func:`params_from_keras`."""
     _check_mode(mode)
     if f"weight_hr{suffix}" in params:
-        raise ConfigError(f"to_keras: an LSTM with projections (weight_hr{suffix}, h_t = W_hr (o_t ⊙ "
-                          f"tanh(C_t))) has no Keras counterpart (expected an LSTM with proj_size=0)")
+        raise ConfigError(say(f"to_keras: an LSTM with projections (weight_hr{suffix}, h_t = W_hr (o_t ⊙ "
+                              f"tanh(C_t))) has no Keras counterpart (expected an LSTM with proj_size=0)",
+                              f"to_keras : un LSTM à projection (weight_hr{suffix}, h_t = W_hr (o_t ⊙ "
+                              f"tanh(C_t))) n'a pas d'équivalent Keras (LSTM avec proj_size=0 attendu)"))
     order = (gate_order(mode), keras_order(mode))
     W_ih, W_hh = params[f"weight_ih{suffix}"], params[f"weight_hh{suffix}"]
     out = [reorder_gates(W_ih, *order).T.copy(), reorder_gates(W_hh, *order).T.copy()]
@@ -170,15 +195,19 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     dirs = 2 if bidirectional else 1
     weights = list(weights)
     if not weights or len(weights) % (per * dirs):
-        raise ShapeError(f"Keras weights: expected a multiple of {per * dirs} arrays ({per} per layer"
-                         f"{' and direction' if dirs == 2 else ''}), got {len(weights)}")
+        raise ShapeError(say(f"Keras weights: expected a multiple of {per * dirs} arrays ({per} per layer"
+                             f"{' and direction' if dirs == 2 else ''}), got {len(weights)}",
+                             f"poids Keras : un multiple de {per * dirs} tableaux attendu ({per} par niveau"
+                             f"{' et par direction' if dirs == 2 else ''}), reçu {integer(len(weights))}"))
     num_layers = len(weights) // (per * dirs)
     params, resets, sizes = {}, set(), []
     for k in range(num_layers * dirs):
         layer, direction = divmod(k, dirs)
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         group = weights[k * per:(k + 1) * per]
-        label = f"Keras weights[{k * per}:{(k + 1) * per}] (layer {layer}{', backward' if direction else ''})"
+        span = f"[{k * per}:{(k + 1) * per}]"
+        label = say(f"Keras weights{span} (layer {layer}{', backward' if direction else ''})",
+                    f"poids Keras{span} (niveau {layer}{', sens inverse' if direction else ''})")
         p, reset = params_from_keras(mode, group[0], group[1], group[2] if bias else None, suffix=suffix,
                                      reset_after=reset_after, dtype=dtype, name=label)
         params.update(p)
@@ -188,10 +217,13 @@ def from_keras(mode, weights, *, bias=True, bidirectional=False, reset_after=Non
     for k, (label, in_size, hidden) in enumerate(sizes):
         want_in = sizes[0][1] if k < dirs else H * dirs
         if hidden != H or in_size != want_in:
-            raise ShapeError(f"{label}: expected input size {want_in} and units {H}, "
-                             f"got input size {in_size} and units {hidden}")
+            raise ShapeError(say(f"{label}: expected input size {want_in} and units {H}, "
+                                 f"got input size {in_size} and units {hidden}",
+                                 f"{label} : taille d'entrée {want_in} et {H} unités attendues, "
+                                 f"reçu une taille d'entrée {in_size} et {hidden} unités"))
     if len(resets) > 1:
-        raise ShapeError("Keras weights: the GRU layers mix reset_after=True and reset_after=False")
+        raise ShapeError(say("Keras weights: the GRU layers mix reset_after=True and reset_after=False",
+                             "poids Keras : les niveaux GRU mêlent reset_after=True et reset_after=False"))
     first = next(iter(params.values()))
     opts = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
                 dtype=first.dtype)

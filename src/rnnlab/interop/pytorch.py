@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, describe_shape
+from ..i18n import say
 from ._torch import (CourseGRU, F, cell_of_torch_cell, cell_of_torch_module,  # noqa: F401  (re-exported)
                      load_into_torch, nn, state_dict_from_torch, state_dict_to_torch, to_numpy, torch,
                      torch_cell_counterpart, torch_counterpart, torch_dtype)
@@ -56,12 +57,17 @@ def to_torch(layer, device=None):
     if isinstance(layer, _SequenceModel):
         return seqmodel_to_torch(layer, device)
     if not isinstance(layer, Recurrent):
-        raise ConfigError(f"to_torch: expected an rnnlab RNN, LSTM or GRU layer or cell, a CharLM or a "
-                          f"sequence model, got {type(layer).__name__}")
+        raise ConfigError(say(f"to_torch: expected an rnnlab RNN, LSTM or GRU layer or cell, a CharLM or a "
+                              f"sequence model, got {type(layer).__name__}",
+                              f"to_torch : une couche ou une cellule RNN, LSTM ou GRU de rnnlab, un CharLM "
+                              f"ou un modèle de séquence attendu, reçu {type(layer).__name__}"))
     cls, cell_kwargs = torch_counterpart(layer.mode, layer.cell.options)
     if layer.recurrent_dropout > 0:
-        warnings.warn(f"to_torch: recurrent_dropout={layer.recurrent_dropout} has no PyTorch counterpart "
-                      f"and is not carried over; the weights (and the layer in eval mode) are the same",
+        p = layer.recurrent_dropout
+        warnings.warn(say(f"to_torch: recurrent_dropout={p} has no PyTorch counterpart "
+                          f"and is not carried over; the weights (and the layer in eval mode) are the same",
+                          f"to_torch : recurrent_dropout={p} n'a pas d'équivalent PyTorch et n'est pas "
+                          f"transmis ; les poids (et la couche en mode évaluation) sont les mêmes"),
                       UserWarning, stacklevel=2)
     opts = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
                 dropout=layer.dropout, bidirectional=layer.bidirectional, device=device,
@@ -139,8 +145,10 @@ def load_from_torch(layer, source):
         mine = (layer.mode, {k: v for k, v in full.items() if k in opts})
         if (mode, opts) != mine:
             given = "".join(f", {k}={v!r}" for k, v in mine[1].items())
-            raise ConfigError(f"load_from_torch: expected a module computing {layer!r} (cell "
-                              f"{layer.mode!r}{given}), got {source!r}")
+            raise ConfigError(say(f"load_from_torch: expected a module computing {layer!r} (cell "
+                                  f"{layer.mode!r}{given}), got {source!r}",
+                                  f"load_from_torch : un module qui calcule {layer!r} attendu (cellule "
+                                  f"« {layer.mode} »{given}), reçu {source!r}"))
     layer.load_state_dict(state_dict_from_torch(state))
     return layer
 
@@ -183,13 +191,17 @@ class MyRNN(nn.Module):
 
     def forward(self, x, h0=None, logits=False):
         if x.dim() != 3 or x.shape[2] != self.in_size:
-            raise ShapeError(f"myRNN input: expected shape (B, T, {self.in_size}), "
-                             f"got {describe_shape(tuple(x.shape))}")
+            raise ShapeError(say(f"myRNN input: expected shape (B, T, {self.in_size}), "
+                                 f"got {describe_shape(tuple(x.shape))}",
+                                 f"myRNN, entrée : forme (B, T, {self.in_size}) attendue, "
+                                 f"reçu {describe_shape(tuple(x.shape))}"))
         B, T = x.shape[0], x.shape[1]  # (B, T, d)
         h = x.new_zeros(B, self.h_size) if h0 is None else h0  # (B, H)
         if tuple(h.shape) != (B, self.h_size):
-            raise ShapeError(f"myRNN h0: expected shape ({B}, {self.h_size}), "
-                             f"got {describe_shape(tuple(h.shape))}")
+            raise ShapeError(say(f"myRNN h0: expected shape ({B}, {self.h_size}), "
+                                 f"got {describe_shape(tuple(h.shape))}",
+                                 f"myRNN, h0 : forme ({B}, {self.h_size}) attendue, "
+                                 f"reçu {describe_shape(tuple(h.shape))}"))
         for t in range(T):
             h = torch.tanh(self.U(x[:, t]) + self.W(h))  # (B, H)
         a = self.V(h)  # (B, out_size)

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError, ShapeError, describe_shape
+from ..i18n import say
 from ._torch import load_into_torch, nn, state_dict_from_torch, torch, torch_counterpart, torch_dtype
 
 
@@ -65,8 +66,10 @@ class TorchCharLM(nn.Module):
 
     def forward(self, ids, state=None):
         if ids.dim() != 2:
-            raise ShapeError(f"TorchCharLM input: expected ids of shape (T, B), "
-                             f"got {describe_shape(tuple(ids.shape))}")
+            raise ShapeError(say(f"TorchCharLM input: expected ids of shape (T, B), "
+                                 f"got {describe_shape(tuple(ids.shape))}",
+                                 f"TorchCharLM, entrée : identifiants de forme (T, B) attendus, "
+                                 f"reçu {describe_shape(tuple(ids.shape))}"))
         e = self.embedding(ids)  # (T, B, E)
         h, state_n = self.rnn(e, state)  # (T, B, H)
         return self.head(self.drop(h)), state_n  # (T, B, V)
@@ -86,9 +89,13 @@ class TorchSequenceModel(nn.Module):
         mode = cells.resolve(config.cell, config.layer_norm)
         if not cells.get(mode).torch or config.recurrent_dropout > 0:
             able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
-            raise ConfigError(f"torch model: cell {mode!r} with recurrent_dropout={config.recurrent_dropout} "
-                              f"has no torch counterpart (expected a cell among {able} and "
-                              f"recurrent_dropout=0)")
+            p = config.recurrent_dropout
+            raise ConfigError(say(f"torch model: cell {mode!r} with recurrent_dropout={p} "
+                                  f"has no torch counterpart (expected a cell among {able} and "
+                                  f"recurrent_dropout=0)",
+                                  f"modèle torch : la cellule {mode!r} avec recurrent_dropout={p} "
+                                  f"n'a pas d'équivalent torch (une cellule parmi {able} et "
+                                  f"recurrent_dropout=0 attendues)"))
         self.config = config
         kw = {"dtype": dtype, "device": device}
         dirs = 2 if config.bidirectional else 1
@@ -101,8 +108,10 @@ class TorchSequenceModel(nn.Module):
 
     def _time_major(self, x):
         if x.dim() != 3:
-            raise ShapeError(f"{self.config.kind} input: expected 3 dimensions, "
-                             f"got {describe_shape(tuple(x.shape))}")
+            raise ShapeError(say(f"{self.config.kind} input: expected 3 dimensions, "
+                                 f"got {describe_shape(tuple(x.shape))}",
+                                 f"{self.config.kind}, entrée : 3 dimensions attendues, "
+                                 f"reçu {describe_shape(tuple(x.shape))}"))
         return x.transpose(0, 1) if self.config.batch_first else x
 
     def _run(self, x, lengths, hx=None):
@@ -118,7 +127,8 @@ class TorchSequenceModel(nn.Module):
     def forward(self, x, lengths=None):
         kind = self.config.kind
         if kind == "generator":
-            raise ConfigError("generator: call forward_generator(v, inputs)")
+            raise ConfigError(say("generator: call forward_generator(v, inputs)",
+                                  "generator : appeler forward_generator(v, inputs)"))
         out, final = self._run(self._time_major(x), lengths)
         if kind == "tagger":
             y = self.head(out)  # (T, B, K)
@@ -151,12 +161,17 @@ def charlm_to_torch(model, device=None):
     spec = model.rnn.cell.spec
     if not spec.torch:
         able = ", ".join(s.name for s in cells.REGISTRY.values() if s.torch)
-        raise ConfigError(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart "
-                          f"(expected a cell among {able})")
+        raise ConfigError(say(f"to_torch: a CharLM with {spec.describe()} has no PyTorch counterpart "
+                              f"(expected a cell among {able})",
+                              f"to_torch : un CharLM avec {spec.describe()} n'a pas d'équivalent PyTorch "
+                              f"(une cellule parmi {able} attendue)"))
     if cfg["recurrent_dropout"] > 0:
-        warnings.warn(f"to_torch: the CharLM's recurrent_dropout={cfg['recurrent_dropout']} has no PyTorch "
-                      f"counterpart and is not carried over; the weights (and the model in eval mode) "
-                      f"are the same",
+        p = cfg["recurrent_dropout"]
+        warnings.warn(say(f"to_torch: the CharLM's recurrent_dropout={p} has no PyTorch "
+                          f"counterpart and is not carried over; the weights (and the model in eval mode) "
+                          f"are the same",
+                          f"to_torch : le recurrent_dropout={p} du CharLM n'a pas d'équivalent PyTorch et "
+                          f"n'est pas transmis ; les poids (et le modèle en mode évaluation) sont les mêmes"),
                       UserWarning, stacklevel=2)
     module = TorchCharLM(cfg["vocab_size"], cfg["cell"], cfg["hidden_size"], cfg["num_layers"],
                          cfg["embedding_dim"], cfg["dropout"], dtype=torch_dtype(model.dtype), device=device)
