@@ -300,6 +300,7 @@ TRAINING_COMMANDS = {"task": ["task", "adding"], "classify": ["classify"], "fore
                      "sweep": ["sweep", "adding"], "train": ["train"]}
 OWN_BAD = [  # command, option, bad values
     ("task", "--length", ["x", "1.5"]), ("train", "--embedding", ["0", "x"]), ("train", "--seq-len", ["0"]),
+    ("train", "--weight-decay", ["-0.1", "nan", "inf", "x"]),
     ("classify", "--samples", ["-5", "0", "x"]), ("classify", "--test-fraction", ["1", "-0.1", "nan", "x"]),
     ("forecast", "--period", ["0", "-12", "x"]), ("forecast", "--window", ["0", "-1"]),
     ("forecast", "--test-fraction", ["1.5", "inf"]), ("forecast", "--transform", ["sqrt"]),

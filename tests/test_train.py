@@ -167,6 +167,32 @@ def test_config_errors(corpus):
         TrainConfig(cell="tcn")
     with pytest.raises(ConfigError, match="dropout"):
         TrainConfig(dropout=1.0)
+    for bad in (-0.1, float("nan"), True):
+        with pytest.raises(ConfigError, match="weight_decay"):
+            TrainConfig(weight_decay=bad)
+
+
+@pytest.mark.parametrize("optimizer, weight_decay, want", [
+    ("adamw", None, 0.01), ("adamw", 0.1, 0.1), ("adam", None, 0.0), ("adam", 0.001, 0.001), ("sgd", 0.5, 0.5)])
+def test_weight_decay_reaches_the_optimiser(corpus, tmp_path, optimizer, weight_decay, want):
+    """``weight_decay=None`` keeps the optimiser's own λ (AdamW's 0.01, 0 for the others); a number
+    replaces it, and the run's checkpoint resumes with it."""
+    cfg = _config(corpus, steps=2, eval_every=2, optimizer=optimizer, weight_decay=weight_decay)
+    trainer = Trainer(cfg, tmp_path / "run", **quiet())
+    assert trainer.optimizer.weight_decay == want
+    trainer.run()
+    assert Trainer.resume(tmp_path / "run", **quiet()).optimizer.weight_decay == want
+
+
+def test_decoupled_weight_decay_shrinks_the_weights(corpus, tmp_path):
+    """The same run with AdamW's λ = 0.5 instead of 0: the weights end smaller (θ ← θ(1 − ηλ))."""
+    norms = []
+    for weight_decay in (0.0, 0.5):
+        trainer = Trainer(_config(corpus, steps=20, optimizer="adamw", weight_decay=weight_decay),
+                          tmp_path / f"wd{weight_decay}", **quiet())
+        trainer.run()
+        norms.append(np.linalg.norm(trainer.model.params["rnn.weight_hh_l0"]))
+    assert norms[1] < 0.97 * norms[0], norms
 
 
 def test_time_budget_stops_and_evaluates(corpus, tmp_path):

@@ -72,6 +72,7 @@ class TrainConfig:
     batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 1e-2
+    weight_decay: float | None = None  # λ; None: the optimiser's own (AdamW's 0.01, 0 for the others)
     warmup_steps: int = 50
     decay: str = "cosine"
     min_lr_ratio: float = 0.05
@@ -115,6 +116,10 @@ class TrainConfig:
                 bad(name, say("a probability in [0, 1)", "une probabilité dans [0, 1["))
         if not isinstance(self.layer_norm, bool):
             bad("layer_norm", say("true or false", "true ou false"))
+        wd = self.weight_decay
+        if wd is not None and not (isinstance(wd, (int, float)) and not isinstance(wd, bool)
+                                   and math.isfinite(wd) and wd >= 0):
+            bad("weight_decay", say("a finite number ≥ 0", "un nombre fini ≥ 0"))
         if not 0.0 < self.val_fraction < 1.0:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
         if not 0.0 <= self.min_lr_ratio <= 1.0:
@@ -261,7 +266,8 @@ class Trainer:
         self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers,
                             config.embedding_dim, config.dropout, config.recurrent_dropout, config.layer_norm,
                             dtype=np.dtype(config.dtype), seed=config.seed)
-        self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr)
+        decay = {} if config.weight_decay is None else {"weight_decay": config.weight_decay}
+        self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr, **decay)
         self.base_lr = config.lr
         self.sample_rng = np.random.default_rng([config.seed, 1])
         self.schedule = self._make_schedule()

@@ -124,9 +124,10 @@ def unroll_backward_compiled(tape, d_output, d_state, d_z_all, nonlinearity="tan
     every ∂L/∂z_t and turns ``d_state = (∂L/∂h_T,)`` into ``(∂L/∂h_0,)`` in place; returns whether
     it ran."""
     (d_h,) = d_state
-    B, H = d_h.shape
+    T, B, _ = tape.x.shape
+    H = tape.W_hh.shape[1]
     W_hh = np.ascontiguousarray(tape.W_hh)
-    if not _compiled_pays(B, H, nonlinearity, d_h, W_hh, d_z_all, *(() if d_output is None else (d_output,))):
+    if d_h.shape != (B, H) or not _compiled_pays(B, H, nonlinearity, d_h, W_hh, d_z_all, *(() if d_output is None else (d_output,))):
         return False
     h_all = np.stack([cache["h"] for cache in tape.caches])  # (T, B, H): h_t, in time order
     kernels.rnn_sequence_backward(None if d_output is None else np.ascontiguousarray(d_output), d_h, h_all,

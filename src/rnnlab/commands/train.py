@@ -15,14 +15,15 @@ OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers"
            "embedding": "embedding_dim", "seq_len": "seq_len", "batch": "batch_size", "lr": "lr",
            "optimizer": "optimizer", "clip": "clip_norm", "dropout": "dropout",
            "recurrent_dropout": "recurrent_dropout", "layer_norm": "layer_norm", "seed": "seed",
-           "eval_every": "eval_every", "warmup": "warmup_steps", "min_lr_ratio": "min_lr_ratio"}
+           "eval_every": "eval_every", "warmup": "warmup_steps", "min_lr_ratio": "min_lr_ratio",
+           "weight_decay": "weight_decay"}
 # options that a resumed run may take (the others are the run's own)
 MAY_CHANGE_ON_RESUME = ("resume", "steps", "minutes", "no_progress", "backend", "device", "amp")
 
 
 def register(subparsers):
     from ..train import TrainConfig
-    from ._options import add_training_options, natural_int, positive_int, unit_float
+    from ._options import add_training_options, natural_float, natural_int, positive_int, unit_float
 
     d = TrainConfig()
     p = subparsers.add_parser(
@@ -52,6 +53,13 @@ def register(subparsers):
     a("--min-lr-ratio", type=unit_float, metavar="R", default=d.min_lr_ratio, help=say(
         f"the cosine decay ends at R × the peak learning rate (default {d.min_lr_ratio:g})",
         f"la décroissance en cosinus finit à R × le taux maximal (défaut {d.min_lr_ratio:g})"))
+    a("--weight-decay", type=natural_float, metavar="λ", default=d.weight_decay, help=say(
+        "weight decay λ: decoupled with adamw (θ ← θ(1 − ηλ)), added to the gradient (g + λθ) with the "
+        "other optimisers (default: " + ("the optimiser's own: 0.01 with adamw, 0 otherwise" if d.weight_decay is None
+                                          else f"{d.weight_decay:g}") + ")",
+        "décroissance des poids λ : découplée avec adamw (θ ← θ(1 − ηλ)), ajoutée au gradient (g + λθ) avec "
+        "les autres optimiseurs (défaut : " + ("celle de l'optimiseur : 0.01 avec adamw, 0 sinon"
+                                                if d.weight_decay is None else f"{d.weight_decay:g}") + ")"))
     defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size,
                 "lr": d.lr, "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
                 "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None,
