@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..i18n import integer, say
-from .table import expect_unique, read_csv, read_number
+from .table import expect_column, expect_unique, read_csv, read_number
 
 SERIES_DIR = Path(__file__).with_name("series")
 
@@ -86,10 +86,7 @@ def _read_csv_column(path: Path, column: str | None):
     (:mod:`rnnlab.data.table`: strict rows, finite numbers of a bounded magnitude)."""
     header, rows = read_csv(path)
     column = header[-1] if column is None else column
-    if column not in header:
-        raise DataError(say(f"{path}: no column {column!r} (expected one of {', '.join(map(repr, header))})",
-                            f"{path} : pas de colonne « {column} » (l'une de "
-                            f"{', '.join(f'« {h} »' for h in header)} attendue)"))
+    expect_column(path, column, header)
     k = header.index(column)
     values = [read_number(path, column, line, row[k]) for line, row in rows]
     if k != 0:

@@ -54,7 +54,7 @@ def read_csv(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _field(path, column: str, line: int) -> str:
+def at_field(path, column: str, line: int) -> str:
     """Where a field is, in the user's language: the file, the column, the row."""
     return say(f"{path}: column {column!r}, row {line}",
                f"{path} : colonne « {column} », ligne {integer(line)}")
@@ -62,7 +62,7 @@ def _field(path, column: str, line: int) -> str:
 
 def read_number(path, column: str, line: int, text: str) -> float:
     """The value of one field: a finite number of magnitude at most :data:`MAX_MAGNITUDE`."""
-    where = _field(path, column, line)
+    where = at_field(path, column, line)
     try:
         value = float(text)
     except ValueError:
@@ -79,12 +79,20 @@ def read_number(path, column: str, line: int, text: str) -> float:
     return value
 
 
+def expect_column(path, column: str, header) -> None:
+    """Refuse a column the header does not name, listing those it does."""
+    if column not in header:
+        raise DataError(say(f"{path}: no column {column!r} (expected one of {', '.join(map(repr, header))})",
+                            f"{path} : pas de colonne « {column} » (l'une de "
+                            f"{', '.join(f'« {h} »' for h in header)} attendue)"))
+
+
 def expect_unique(path, column: str, keyed) -> None:
     """``keyed``: ``(line, key)`` pairs; a key seen twice (a time step given twice) is refused."""
     seen = {}
     for line, key in keyed:
         if key in seen:
-            where = _field(path, column, line)
+            where = at_field(path, column, line)
             raise DataError(say(f"{where}: {key!r} repeats row {seen[key]} (expected each time step once)",
                                 f"{where} : « {key} » répète la ligne {integer(seen[key])} (chaque pas de "
                                 "temps attendu une seule fois)"))
