@@ -87,17 +87,23 @@ def to_jsonable(obj, where: str = "meta"):
         out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), "
-                                      f"got {type(k).__name__}")
+                raise CheckpointError(say(f"{where}: key {k!r}: expected a string key (JSON), "
+                                          f"got {type(k).__name__}",
+                                          f"{where} : clé « {k!r} » : clé de type chaîne attendue (JSON), "
+                                          f"reçu {type(k).__name__}"))
             out[k] = to_jsonable(v, f"{where}[{k!r}]")
         return out
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     if isinstance(obj, np.ndarray):
-        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; "
-                              f"put arrays in the tensors")
-    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
-                          f"got {type(obj).__name__}")
+        raise CheckpointError(say(f"{where}: expected JSON data, got an array {obj.shape}; "
+                                  f"put arrays in the tensors",
+                                  f"{where} : données JSON attendues, reçu un tableau {obj.shape} ; "
+                                  f"les tableaux vont dans les tenseurs"))
+    raise CheckpointError(say(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
+                              f"got {type(obj).__name__}",
+                              f"{where} : données JSON attendues (dict, list, str, nombre, bool, None), "
+                              f"reçu {type(obj).__name__}"))
 
 
 # --- optimiser state into tensors + skeleton ----------------------------------------------------
@@ -157,7 +163,7 @@ def rng_state(rng: np.random.Generator) -> dict:
             return {k: plain(x) for k, x in v.items()}
         if isinstance(v, np.ndarray):
             return {"__array__": v.tolist(), "dtype": str(v.dtype)}
-        return to_jsonable(v, "rng state")
+        return to_jsonable(v, say("rng state", "état du générateur"))
     return plain(rng.bit_generator.state)
 
 
@@ -423,8 +429,10 @@ def _tensor_bytes(tensors: dict) -> bytes:
     arrays = {}
     for key, a in tensors.items():
         if not isinstance(key, str) or not isinstance(a, np.ndarray) or a.dtype == object:
-            raise CheckpointError(f"checkpoint tensors: {key!r}: expected a NumPy array of numbers, "
-                                  f"got {type(a).__name__}")
+            raise CheckpointError(say(f"checkpoint tensors: {key!r}: expected a NumPy array of numbers, "
+                                      f"got {type(a).__name__}",
+                                      f"tenseurs du point de sauvegarde : « {key!r} » : tableau NumPy de "
+                                      f"nombres attendu, reçu {type(a).__name__}"))
         arrays[key] = np.ascontiguousarray(a)
     return save(arrays)
 

@@ -36,7 +36,8 @@ def set_language(lang: str | None) -> str:
     if lang is not None and lang not in LANGUAGES:
         from .errors import ConfigError
 
-        raise ConfigError(f"language: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+        raise ConfigError(say(f"language: expected one of {', '.join(LANGUAGES)}, got {lang!r}",
+                              f"langue : l'une de {', '.join(LANGUAGES)} attendue, reçu « {lang} »"))
     _current.set(lang)
     return language()
 

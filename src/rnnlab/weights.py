@@ -98,5 +98,5 @@ def layer_from_weights(arrays: dict, path, cell=None):
     try:
         layer.load_state_dict(state)
     except Exception as exc:
-        raise CheckpointError(f"{str(path)!r}: {exc}") from None
+        raise CheckpointError(say(f"{str(path)!r}: {exc}", f"{str(path)!r} : {exc}")) from None
     return layer
