@@ -370,7 +370,7 @@ def first_input_task(rng: np.random.Generator, steps, batch, window=5):
     if not 1 <= window <= steps:
         raise ConfigError(say(f"first_input_task: expected 1 <= window <= steps, "
                               f"got window={window}, steps={steps}",
-                              f"first_input_task : 1 <= window <= steps attendu, "
+                              f"first_input_task : « 1 <= window <= steps » attendu, "
                               f"reçu window={window}, steps={steps}"))
     x = np.zeros((steps, batch, 2))
     x[:, :, 0] = rng.choice([-1.0, 1.0], size=(steps, batch))  # the bits b_t

@@ -53,7 +53,7 @@ class TrainConfig:
         if not isinstance(self.steps, int) or self.steps < 0 or (self.steps == 0 and not self.minutes > 0):
             raise ConfigError(say(f"steps: expected a positive integer (or 0 with minutes > 0), "
                                   f"got {self.steps!r} (minutes {self.minutes!r})",
-                                  f"steps : entier positif attendu (ou 0 avec minutes > 0), "
+                                  f"« steps » : entier positif attendu (ou 0 avec minutes > 0), "
                                   f"reçu « {self.steps!r} » (minutes : « {self.minutes!r} »)"))
         if not self.lr > 0:
             raise ConfigError(say(f"lr: expected a positive learning rate, got {self.lr!r}",
