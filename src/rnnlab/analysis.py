@@ -51,7 +51,7 @@ def matrix_norm(A, ord="2"):
     if ord == "max":
         return np.max(np.abs(A), axis=(-2, -1))
     raise ConfigError(say(f"norm: expected one of {sorted(NORMS)}, got {ord!r}",
-                          f"norme : l'une de {sorted(NORMS)} attendue, reçu « {ord!r} »"))
+                          f"norme : l'une de {sorted(NORMS)} attendue, reçu {ord!r}"))
 
 
 # --- 1. exact Jacobians from the cell's step_backward --------------------------------------
@@ -91,7 +91,7 @@ class StateJacobians:
         for n in (out, wrt):
             if n not in names:
                 raise ConfigError(say(f"{self.mode} state: expected one of {names}, got {n!r}",
-                                      f"état du {self.mode} : l'un de {names} attendu, reçu « {n!r} »"))
+                                      f"état du {self.mode} : l'un de {names} attendu, reçu {n!r}"))
         i, j = names.index(out), names.index(wrt)
         return self.jacobians[:, :, i * H:(i + 1) * H, j * H:(j + 1) * H]
 

@@ -49,15 +49,15 @@ class TrainConfig:
         for name in ("batch_size", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(say(f"{name}: expected a positive integer, got {getattr(self, name)!r}",
-                                      f"{name} : entier positif attendu, reçu « {getattr(self, name)!r} »"))
+                                      f"{name} : entier positif attendu, reçu {getattr(self, name)!r}"))
         if not isinstance(self.steps, int) or self.steps < 0 or (self.steps == 0 and not self.minutes > 0):
             raise ConfigError(say(f"steps: expected a positive integer (or 0 with minutes > 0), "
                                   f"got {self.steps!r} (minutes {self.minutes!r})",
                                   f"« steps » : entier positif attendu (ou 0 avec minutes > 0), "
-                                  f"reçu « {self.steps!r} » (minutes : « {self.minutes!r} »)"))
+                                  f"reçu {self.steps!r} (minutes : {self.minutes!r})"))
         if not self.lr > 0:
             raise ConfigError(say(f"lr: expected a positive learning rate, got {self.lr!r}",
-                                  f"lr : taux d'apprentissage positif attendu, reçu « {self.lr!r} »"))
+                                  f"lr : taux d'apprentissage positif attendu, reçu {self.lr!r}"))
 
 
 # --- losses per model kind -------------------------------------------------------------------------

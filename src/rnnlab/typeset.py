@@ -29,7 +29,7 @@ from .i18n import say
 
 def _not_a_node(node) -> TypeError:
     return TypeError(say(f"typeset: expected a formula node, got {node!r}",
-                         f"composition : nœud de formule attendu, reçu « {node!r} »"))
+                         f"composition : nœud de formule attendu, reçu {node!r}"))
 
 
 # --- the tree -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import integer, say
+from ..i18n import guillemets, integer, say
 from ..tasks import TrainConfig
 
 
@@ -287,7 +287,7 @@ def load_run(directory, name: str):
         raise CheckpointError(say(f"{where}: key 'model': expected a model config, "
                                   f"got {meta.get('model')!r:.80} ({exc})",
                                   f"{where} : clé « model » : configuration de modèle attendue, "
-                                  f"reçu « {meta.get('model')!r:.80} » ({exc})")) from None
+                                  f"reçu {meta.get('model')!r:.80} ({guillemets(exc)})")) from None
     model = build_model(config)
     check_finite_weights(tensors, model.params, Path(directory) / (name + ".safetensors"))
     try:

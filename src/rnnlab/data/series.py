@@ -167,7 +167,7 @@ def windows(values, window: int, source: str | None = None):
     source = source or say("series", "série")
     if not isinstance(window, (int, np.integer)) or window < 1:
         raise ConfigError(say(f"window: expected a positive integer, got {window!r}",
-                              f"fenêtre : entier positif attendu, reçu « {window!r} »"))
+                              f"fenêtre : entier positif attendu, reçu {window!r}"))
     if len(values) <= window:
         n, w, least = integer(len(values)), integer(window), integer(window + 1)
         raise DataError(say(f"{source}: series of {len(values)} values is too short for a window of {window} "

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 from ..errors import DataError
-from ..i18n import integer, say
+from ..i18n import guillemets, integer, say
 
 #: the largest magnitude a value may have: (2 × 1e150)² = 4e300 stays below float64's 1.8e308
 MAX_MAGNITUDE = 1e150
@@ -29,7 +29,7 @@ def read_csv(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(say(f"{path}: expected UTF-8 text (a CSV file), got {exc.reason} at byte {exc.start}",
-                            f"{path} : texte UTF-8 attendu (un fichier CSV), reçu « {exc.reason} » à "
+                            f"{path} : texte UTF-8 attendu (un fichier CSV), reçu {guillemets(exc.reason)} à "
                             f"l'octet {integer(exc.start)}")) from None
     if "\0" in text:
         raise DataError(say(f"{path}: expected text (a CSV file), got a NUL byte (a binary file)",

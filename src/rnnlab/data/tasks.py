@@ -42,7 +42,7 @@ COPY_IGNORE = -1  # the target of a copy step the loss skips (loss_and_grad's ig
 def _check(name, value, minimum):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         raise ConfigError(say(f"{name}: expected an integer ≥ {minimum}, got {value!r}",
-                              f"{name} : entier ≥ {minimum} attendu, reçu « {value!r} »"))
+                              f"{name} : entier ≥ {minimum} attendu, reçu {value!r}"))
 
 
 def _check_rng(rng):

@@ -88,7 +88,7 @@ def loss_gradients(trace: Trace, loss: dict):
     kind, targets = loss.get("type"), loss.get("targets") or {}
     if kind not in ("mse", "cross_entropy"):
         raise ConfigError(say(f"loss type: expected 'mse' or 'cross_entropy', got {kind!r}",
-                              f"type de perte : « mse » ou « cross_entropy » attendu, reçu « {kind!r} »"))
+                              f"type de perte : « mse » ou « cross_entropy » attendu, reçu {kind!r}"))
     K, T = trace.output_layer["W_hy"].shape[0], len(trace.steps)
     d_y, lines, value = {}, {}, 0.0
     for t, target in targets.items():
@@ -109,7 +109,7 @@ def loss_gradients(trace: Trace, loss: dict):
                 raise ConfigError(say(f"loss target at step {t}: expected a class index 0 … {K - 1}, "
                                       f"got {target!r}",
                                       f"cible de la perte au pas {t} : indice de classe 0 … {K - 1} attendu, "
-                                      f"reçu « {target!r} »"))
+                                      f"reçu {target!r}"))
             part, grad = cross_entropy(y[None, :], np.array([int(target)]), reduction="sum")
             grad = grad[0]
             p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()

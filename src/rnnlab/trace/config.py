@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import integer, say
+from ..i18n import guillemets, integer, say
 from ..schema import check_depth, no_constant, validate
 from .cells import hooks
 
@@ -121,7 +121,7 @@ def read_config(path: str) -> dict:
     except Exception as exc:  # a syntax error of the user's file
         kind = ext.lstrip(".").upper() or "JSON"
         raise ConfigError(say(f"{path}: cannot parse as {ext.lstrip('.') or 'JSON'}: {exc}",
-                              f"{path} : illisible en {kind} : {exc}")) from None
+                              f"{path} : illisible en {kind} ({guillemets(exc)})")) from None
     if not isinstance(data, dict):
         raise ConfigError(say(f"{path}: expected a table/object at the top level, got {type(data).__name__}",
                               f"{path} : une table (un objet) attendue au premier niveau, "
@@ -148,14 +148,14 @@ def _array(src, key, value, ndim=None):
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ConfigError(say(f"{src}: key '{key}': expected numbers, got {value!r}",
-                              f"{src} : clé « {key} » : nombres attendus, reçu « {value!r} »")) from None
+                              f"{src} : clé « {key} » : nombres attendus, reçu {value!r}")) from None
     if arr.dtype == object:
         raise ConfigError(say(f"{src}: key '{key}': expected a rectangular array of numbers, got {value!r}",
                               f"{src} : clé « {key} » : tableau rectangulaire de nombres attendu, "
-                              f"reçu « {value!r} »"))
+                              f"reçu {value!r}"))
     if not np.all(np.isfinite(arr)):
         raise ConfigError(say(f"{src}: key '{key}': expected finite numbers, got {value!r}",
-                              f"{src} : clé « {key} » : nombres finis attendus, reçu « {value!r} »"))
+                              f"{src} : clé « {key} » : nombres finis attendus, reçu {value!r}"))
     if ndim is not None and arr.ndim > ndim:
         raise ConfigError(say(f"{src}: key '{key}': expected at most {ndim} dimension(s), got shape "
                               f"{arr.shape}",
@@ -414,12 +414,12 @@ def trace_from_config(cfg: dict, src: str = "config"):
                 raise ConfigError(say(f"{src}: key 'upstream.loss.type': expected 'mse' or "
                                       f"'cross_entropy', got {got!r}",
                                       f"{src} : clé « upstream.loss.type » : « mse » ou « cross_entropy » "
-                                      f"attendu, reçu « {got!r} »"))
+                                      f"attendu, reçu {got!r}"))
             if not isinstance(loss.get("targets"), dict) or not loss["targets"]:
                 raise ConfigError(say(f"{src}: key 'upstream.loss.targets': expected a table step -> target, "
                                       f"got {loss.get('targets')!r}",
                                       f"{src} : clé « upstream.loss.targets » : table pas -> cible attendue, "
-                                      f"reçu « {loss.get('targets')!r} »"))
+                                      f"reçu {loss.get('targets')!r}"))
             for t in loss["targets"]:
                 if not str(t).isdigit() or not 1 <= int(t) <= T:
                     raise ConfigError(say(f"{src}: key 'upstream.loss.targets.{t}': "
