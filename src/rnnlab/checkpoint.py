@@ -185,7 +185,7 @@ def rng_from_state(state: dict) -> np.random.Generator:
     bit_generator = getattr(np.random, name)()
     try:
         bit_generator.state = arrays(state)
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, OverflowError) as e:  # -1 for a uint64, say
         raise CheckpointError(say(f"rng state: cannot restore a {name} generator ({e})",
                                   f"état du générateur : impossible de restaurer un générateur {name} "
                                   f"({guillemets(e)})")) from None
