@@ -20,6 +20,7 @@ import shutil
 
 import numpy as np
 import pytest
+from french_rules import terminal_problems
 from helpers import assert_refused, run_cli, tree_hashes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -526,6 +527,50 @@ def test_refused_in_one_line_and_nothing_changed(ws, argv, words):
 
 def test_the_table_is_large():
     assert len(CLI_CASES) + len(API_CASES) >= 300
+
+
+# --- the same refusals in French ---------------------------------------------------------------------------
+
+# gradients --weights w-nan.npz: load_state_dict's own words (module.py) are translated on another branch
+FRENCH_LATER = {"gradients weights nan"}
+
+
+def _french_cases():
+    """The refusals read in French: every semantic check, trace config and crafted checkpoint, and
+    the first bad value of each option (its other values take the same path to the message)."""
+    options, seen, cases = {c.id for c in _option_cases()}, set(), []
+    for case in CLI_CASES:
+        if case.id in options:
+            option = tuple(case.id.split(" ")[:2])
+            if option in seen:
+                continue
+            seen.add(option)
+        if case.id not in FRENCH_LATER:
+            cases.append(pytest.param(case.values[0], id=case.id))
+    return cases
+
+
+@pytest.mark.parametrize("argv", _french_cases())
+def test_refused_in_french(ws, argv):
+    """``--lang fr``: the refusal reads as French (french_rules: no English words outside « », a
+    space before ``:``, counts grouped, French quotes) — a message written in English only fails."""
+    big = (ws / "big-folder.txt").read_text(encoding="utf-8")
+    argv = [a.replace("@big", big) if isinstance(a, str) else a for a in argv]
+    result = run_cli(["--lang", "fr", *argv], cwd=ws)
+    assert_refused(result)
+    found = terminal_problems(result.err, help=True)
+    assert not found, f"{result.err}\n" + "\n".join(found)
+
+
+def test_the_french_cases_cover_every_kind():
+    ids = {c.id for c in _french_cases()}
+    for name, _ in TRACE_CASES:
+        assert f"trace {name}" in ids
+    for name, _ in CRAFTED:
+        assert f"task --resume {name}" in ids
+    assert {"forecast extra field", "forecast nul byte", "classify label changes", "task resume spent",
+            "sweep lengths one", "forecast --transform 'sqrt'"} <= ids
+    assert 150 < len(ids) < len(CLI_CASES)
 
 
 # --- the Python API: the right error class, a message naming the culprit ---------------------------------

@@ -365,3 +365,60 @@ def test_the_checker_catches_a_help_line_that_starts_with_a_colon():
 ])
 def test_the_checker_lets_french_pass(good):
     assert not terminal_problems(good), terminal_problems(good)
+
+
+# --- rich's tables: a grouped number stays on one line ------------------------------------------
+
+GROUPED = re.compile(r"\d{1,3}(?:\u202f\d{3})+")
+
+
+def _rendered(table, width):
+    from rich.console import Console
+
+    console = Console(width=width, color_system=None, record=True)
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get()
+
+
+def _sweep_table(number_columns=True):
+    """The table of ``rnnlab sweep`` in French, with counts that group their thousands."""
+    from rich.table import Table
+
+    from rnnlab.commands.sweep import results_table
+    from rnnlab.tasks import TaskResult
+
+    i18n.set_language("fr")
+    results = [TaskResult("adding", "lstm", 12_000, 0.0312, 0.167, True, 104_644, 1234.5),
+               TaskResult("adding", "gru", 250, 0.00042, 0.167, True, 2_500_000, 98.25)]
+    table = results_table(results, "Problème de l'addition : 104\u202f644 pas de 32 par essai")
+    if not number_columns:  # the same cells in plain columns: what rich did before number_column
+        plain = Table(title=table.title)
+        for column in table.columns:
+            plain.add_column(column.header, justify="right")
+        for row in zip(*(column._cells for column in table.columns)):
+            plain.add_row(*row)
+        table = plain
+    return table
+
+
+NUMBERS = ("12\u202f000", "104\u202f644", "2\u202f500\u202f000")
+
+
+def _split_numbers(table, width):
+    """The grouped numbers of the table's body that its rendering at ``width`` does not show whole."""
+    text = _rendered(table, width)
+    cells = "".join(line for line in text.splitlines() if "│" in line)  # the body's lines
+    return [number for number in NUMBERS if number not in cells]
+
+
+@pytest.mark.parametrize("width", [40, 48, 56, 64, 72, 80])
+def test_a_grouped_number_never_breaks_in_a_table(width):
+    """``rnnlab sweep``'s table, narrower than its natural width (about 74 columns): the other
+    columns give way, the counts (number_column) stay on one line each."""
+    assert not _split_numbers(_sweep_table(), width), _rendered(_sweep_table(), width)
+
+
+def test_without_number_columns_rich_splits_a_grouped_number():
+    """The check above can fail: in plain columns rich breaks 2 500 000 at its narrow spaces."""
+    assert all(_split_numbers(_sweep_table(number_columns=False), width) for width in (40, 56, 72))

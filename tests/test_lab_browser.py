@@ -14,6 +14,7 @@ the redrawn explorer, and to colour 2,000 characters in the inspector."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -229,6 +230,19 @@ def test_explorer_cells_presets_and_paste(page, server):
     page.click("#export-md")
     page.wait_for_function("document.getElementById('export-out').textContent.length > 0")
     assert "h_4" in page.inner_text("#export-out")
+    # the page's own refusals speak its language: a paste that is no JSON, a server that answers no JSON
+    page.fill("#paste", "{oops")
+    page.click("#apply")
+    assert page.inner_text("#error").startswith("config: cannot read as JSON (")
+    page.click("#lang-fr")
+    page.click("#apply")
+    assert re.fullmatch(r"config : illisible en JSON \(« .+ »\)", page.inner_text("#error")), \
+        page.inner_text("#error")
+    page.route("**/api/convert*", lambda route: route.fulfill(status=502, body="Bad Gateway"))
+    page.select_option("#notation", "pytorch")
+    page.wait_for_function("document.getElementById('error').textContent.includes('502')")
+    assert page.inner_text("#error") == "le serveur a répondu par une erreur, statut 502"
+    page.errors[:] = [e for e in page.errors if "502" not in e]  # the browser's log of the refused request
 
 
 def test_gradient_flow(page, server):

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import cells
 from .errors import ConfigError, ShapeError, describe_shape
+from .i18n import say
 from .memory import require
 from .sequence import unroll
 
@@ -49,7 +50,8 @@ def matrix_norm(A, ord="2"):
         return np.sqrt(np.sum(A * A, axis=(-2, -1)))
     if ord == "max":
         return np.max(np.abs(A), axis=(-2, -1))
-    raise ConfigError(f"norm: expected one of {sorted(NORMS)}, got {ord!r}")
+    raise ConfigError(say(f"norm: expected one of {sorted(NORMS)}, got {ord!r}",
+                          f"norme : l'une de {sorted(NORMS)} attendue, reçu {ord!r}"))
 
 
 # --- 1. exact Jacobians from the cell's step_backward --------------------------------------
@@ -88,7 +90,8 @@ class StateJacobians:
         names = list(self.state_names)
         for n in (out, wrt):
             if n not in names:
-                raise ConfigError(f"{self.mode} state: expected one of {names}, got {n!r}")
+                raise ConfigError(say(f"{self.mode} state: expected one of {names}, got {n!r}",
+                                      f"état du {self.mode} : l'un de {names} attendu, reçu {n!r}"))
         i, j = names.index(out), names.index(wrt)
         return self.jacobians[:, :, i * H:(i + 1) * H, j * H:(j + 1) * H]
 
@@ -112,8 +115,10 @@ def _time_major(layer, x):
         return x[:, None, :]
     if x.ndim == 3:
         return x.swapaxes(0, 1) if layer.batch_first else x
-    raise ShapeError(f"{type(layer).__name__} input: expected (T, D) or (T, B, D), "
-                     f"got shape {describe_shape(x.shape)}")
+    raise ShapeError(say(f"{type(layer).__name__} input: expected (T, D) or (T, B, D), "
+                         f"got shape {describe_shape(x.shape)}",
+                         f"entrée de {type(layer).__name__} : (T, D) ou (T, B, D) attendu, "
+                         f"reçu la forme {describe_shape(x.shape)}"))
 
 
 def _initial_states(layer, hx, B):
@@ -169,15 +174,21 @@ def state_jacobians(layer, x, hx=None, *, level=0, direction=0) -> StateJacobian
     ``e_iᵀ ∂s_T/∂s_{T−k}``. Computed in float64, inputs of the lower levels fixed.
     """
     if not 0 <= level < layer.num_layers or direction not in range(layer.num_directions):
-        raise ConfigError(f"state_jacobians: expected level in 0..{layer.num_layers - 1} and direction in "
-                          f"0..{layer.num_directions - 1}, got level={level}, direction={direction}")
+        raise ConfigError(say(f"state_jacobians: expected level in 0..{layer.num_layers - 1} and direction "
+                              f"in 0..{layer.num_directions - 1}, got level={level}, direction={direction}",
+                              f"state_jacobians : niveau dans 0..{layer.num_layers - 1} et direction dans "
+                              f"0..{layer.num_directions - 1} attendus, reçu level={level}, "
+                              f"direction={direction}"))
     x = _time_major(layer, x)
     if x.shape[-1] != layer.input_size:
-        raise ShapeError(f"state_jacobians: expected input_size {layer.input_size}, got {x.shape[-1]}")
+        raise ShapeError(say(f"state_jacobians: expected input_size {layer.input_size}, got {x.shape[-1]}",
+                             f"state_jacobians : input_size {layer.input_size} attendu, reçu {x.shape[-1]}"))
     T, B, _ = x.shape
     if getattr(layer, "proj_size", 0):  # the state is (h of size P, C of size H): not one square Jacobian
-        raise ConfigError(f"state_jacobians: expected a layer without projections, "
-                          f"got proj_size={layer.proj_size}")
+        raise ConfigError(say(f"state_jacobians: expected a layer without projections, "
+                              f"got proj_size={layer.proj_size}",
+                              f"state_jacobians : couche sans projections attendue, "
+                              f"reçu proj_size={layer.proj_size}"))
     H, cell = layer.hidden_size, layer.cell
     n_states = len(cell.state_names)
     K = n_states * H
@@ -283,7 +294,9 @@ def linearised_flow(W_hh, slope=0.9) -> LinearisedFlow:
     """The course's one-step factor for ``W_hh (H, H)`` and a tanh' ``slope`` (scalar or (H,))."""
     W = np.atleast_2d(np.asarray(W_hh, dtype=np.float64))
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ShapeError(f"W_hh: expected a square matrix (H, H), got shape {describe_shape(W.shape)}")
+        raise ShapeError(say(f"W_hh: expected a square matrix (H, H), got shape {describe_shape(W.shape)}",
+                             f"W_hh : matrice carrée (H, H) attendue, "
+                             f"reçu la forme {describe_shape(W.shape)}"))
     slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), (W.shape[0],)).copy()
     J = slope[:, None] * W  # diag(tanh') W_hh
     return LinearisedFlow(W, slope, J, np.linalg.eigvals(J), np.linalg.eigvals(W))
@@ -292,7 +305,8 @@ def linearised_flow(W_hh, slope=0.9) -> LinearisedFlow:
 def recurrent_matrix(hidden_size, spectral_radius, rng: np.random.Generator) -> np.ndarray:
     """A random ``W_hh (H, H)`` (Gaussian entries) rescaled to the given spectral radius."""
     if spectral_radius < 0:
-        raise ConfigError(f"spectral radius: expected a non-negative number, got {spectral_radius}")
+        raise ConfigError(say(f"spectral radius: expected a non-negative number, got {spectral_radius}",
+                              f"rayon spectral : nombre positif ou nul attendu, reçu {spectral_radius}"))
     G = rng.normal(0.0, 1.0 / np.sqrt(hidden_size), size=(hidden_size, hidden_size))
     return G * (spectral_radius / np.max(np.abs(np.linalg.eigvals(G))))
 
@@ -325,7 +339,8 @@ def sigmoid_chain(layers=10, x=1.0, weight=1.0, bias=0.0) -> SigmoidChain:
     from .tape import Tape
 
     if layers < 1:
-        raise ConfigError(f"sigmoid chain: expected at least 1 layer, got {layers}")
+        raise ConfigError(say(f"sigmoid chain: expected at least 1 layer, got {layers}",
+                              f"chaîne de sigmoïdes : au moins une couche attendue, reçu {layers}"))
     tape = Tape()
     a = [tape.value(x, "a_0")]
     for _ in range(layers):
@@ -353,8 +368,10 @@ def first_input_task(rng: np.random.Generator, steps, batch, window=5):
     Returns ``x (T, B, 2)`` (``[b_t, m_t]``) and ``y (B,)``.
     """
     if not 1 <= window <= steps:
-        raise ConfigError(f"first_input_task: expected 1 <= window <= steps, "
-                          f"got window={window}, steps={steps}")
+        raise ConfigError(say(f"first_input_task: expected 1 <= window <= steps, "
+                              f"got window={window}, steps={steps}",
+                              f"first_input_task : « 1 <= window <= steps » attendu, "
+                              f"reçu window={window}, steps={steps}"))
     x = np.zeros((steps, batch, 2))
     x[:, :, 0] = rng.choice([-1.0, 1.0], size=(steps, batch))  # the bits b_t
     marked = rng.integers(0, window, size=batch)  # t* for each sequence
@@ -456,13 +473,17 @@ def compare_cells(modes=("rnn", "lstm", "gru"), hidden=16, steps=20, train_steps
     ``progress(mode)`` is called before each cell.
     """
     if not modes:
-        raise ConfigError("compare_cells: expected at least one cell in modes, got none")
+        raise ConfigError(say("compare_cells: expected at least one cell in modes, got none",
+                              "compare_cells : au moins une cellule attendue dans modes, reçu aucune"))
     profiles, losses, curves = {}, {}, {}
     probe, _ = first_input_task(np.random.default_rng(seed + 1), steps, probes, window)
     test_x, test_y = first_input_task(np.random.default_rng(seed + 2), steps, test_size, window)
     for mode in modes:
         if mode not in cells.names():
-            raise ConfigError(f"compare_cells: expected cells among {', '.join(cells.names())}, got {mode!r}")
+            raise ConfigError(say(f"compare_cells: expected cells among {', '.join(cells.names())}, "
+                                  f"got {mode!r}",
+                                  f"compare_cells : cellules parmi {', '.join(cells.names())} attendues, "
+                                  f"reçu « {mode} »"))
         if progress is not None:
             progress(mode)
         rng = np.random.default_rng(seed)

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CheckpointError, WriteError
-from .i18n import say
+from .i18n import guillemets, integer, say
 from .schema import CHECKPOINT, load_json, validate
 
 FORMAT = "rnnlab-checkpoint"
@@ -87,17 +87,23 @@ def to_jsonable(obj, where: str = "meta"):
         out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise CheckpointError(f"{where}: key {k!r}: expected a string key (JSON), "
-                                      f"got {type(k).__name__}")
+                raise CheckpointError(say(f"{where}: key {k!r}: expected a string key (JSON), "
+                                          f"got {type(k).__name__}",
+                                          f"{where} : clé {k!r} : clé de type chaîne attendue (JSON), "
+                                          f"reçu {type(k).__name__}"))
             out[k] = to_jsonable(v, f"{where}[{k!r}]")
         return out
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     if isinstance(obj, np.ndarray):
-        raise CheckpointError(f"{where}: expected JSON data, got an array {obj.shape}; "
-                              f"put arrays in the tensors")
-    raise CheckpointError(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
-                          f"got {type(obj).__name__}")
+        raise CheckpointError(say(f"{where}: expected JSON data, got an array {obj.shape}; "
+                                  f"put arrays in the tensors",
+                                  f"{where} : données JSON attendues, reçu un tableau {obj.shape} ; "
+                                  f"les tableaux vont dans les tenseurs"))
+    raise CheckpointError(say(f"{where}: expected JSON data (dict, list, str, number, bool, None), "
+                              f"got {type(obj).__name__}",
+                              f"{where} : données JSON attendues (dict, list, str, nombre, bool, None), "
+                              f"reçu {type(obj).__name__}"))
 
 
 # --- optimiser state into tensors + skeleton ----------------------------------------------------
@@ -157,7 +163,7 @@ def rng_state(rng: np.random.Generator) -> dict:
             return {k: plain(x) for k, x in v.items()}
         if isinstance(v, np.ndarray):
             return {"__array__": v.tolist(), "dtype": str(v.dtype)}
-        return to_jsonable(v, "rng state")
+        return to_jsonable(v, say("rng state", "état du générateur"))
     return plain(rng.bit_generator.state)
 
 
@@ -179,10 +185,10 @@ def rng_from_state(state: dict) -> np.random.Generator:
     bit_generator = getattr(np.random, name)()
     try:
         bit_generator.state = arrays(state)
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, OverflowError) as e:  # -1 for a uint64, say
         raise CheckpointError(say(f"rng state: cannot restore a {name} generator ({e})",
                                   f"état du générateur : impossible de restaurer un générateur {name} "
-                                  f"({e})")) from None
+                                  f"({guillemets(e)})")) from None
     return np.random.Generator(bit_generator)
 
 
@@ -423,8 +429,10 @@ def _tensor_bytes(tensors: dict) -> bytes:
     arrays = {}
     for key, a in tensors.items():
         if not isinstance(key, str) or not isinstance(a, np.ndarray) or a.dtype == object:
-            raise CheckpointError(f"checkpoint tensors: {key!r}: expected a NumPy array of numbers, "
-                                  f"got {type(a).__name__}")
+            raise CheckpointError(say(f"checkpoint tensors: {key!r}: expected a NumPy array of numbers, "
+                                      f"got {type(a).__name__}",
+                                      f"tenseurs du point de sauvegarde : {key!r} : tableau NumPy de "
+                                      f"nombres attendu, reçu {type(a).__name__}"))
         arrays[key] = np.ascontiguousarray(a)
     return save(arrays)
 
@@ -582,7 +590,8 @@ def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[st
     try:
         tensors = load(data)
     except Exception as e:  # safetensors raises its own error type
-        _fail(weights_path, f"not a readable safetensors file ({e})", f"fichier safetensors illisible ({e})")
+        _fail(weights_path, f"not a readable safetensors file ({e})",
+              f"fichier safetensors illisible ({guillemets(e)})")
     if set(tensors) != set(w["tensors"]):
         missing = sorted(set(w["tensors"]) - set(tensors))
         extra = sorted(set(tensors) - set(w["tensors"]))
@@ -601,7 +610,8 @@ def load_checkpoint(directory, name: str, floats: bool = False) -> tuple[dict[st
         bad = int(a.size - np.count_nonzero(np.isfinite(a))) if floats else 0
         if bad:
             _fail(weights_path, f"tensor {k!r}: expected finite values, got {bad} NaN or infinite value(s)",
-                  f"tenseur {k!r} : valeurs finies attendues, reçu {bad} valeur(s) NaN ou infinie(s)")
+                  f"tenseur {k!r} : valeurs finies attendues, "
+                  f"reçu {integer(bad)} valeur{'s' * (bad > 1)} NaN ou infinie{'s' * (bad > 1)}")
         if a.shape != shape:  # safetensors' NumPy reader returns 0-d arrays as (1,)
             tensors[k] = a.reshape(shape)
     tensors = {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n import integer, say
+
 
 class RnnlabError(Exception):
     """Base class of every error rnnlab raises on purpose (user input, files, configuration)."""
@@ -46,7 +48,8 @@ def expect_shape(name: str, array, expected: tuple) -> None:
     got = tuple(array.shape)
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
         want = describe_shape(tuple("*" if e is None else e for e in expected))
-        raise ShapeError(f"{name}: expected shape {want}, got {describe_shape(got)}")
+        raise ShapeError(say(f"{name}: expected shape {want}, got {describe_shape(got)}",
+                             f"{name} : forme {want} attendue, reçu {describe_shape(got)}"))
 
 
 def expect_finite(name: str, array) -> None:
@@ -55,7 +58,9 @@ def expect_finite(name: str, array) -> None:
 
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueRangeError(f"{name}: expected finite values, got {bad} NaN or infinite value(s)")
+        raise ValueRangeError(say(f"{name}: expected finite values, got {bad} NaN or infinite value(s)",
+                                  f"{name} : valeurs finies attendues, reçu {integer(bad)} "
+                                  f"valeur{'s' * (bad > 1)} NaN ou infinie{'s' * (bad > 1)}"))
 
 
 def expect_real(name: str, array):
@@ -66,9 +71,12 @@ def expect_real(name: str, array):
 
     array = np.asarray(array)
     if array.dtype.kind not in "iuf":
-        note = {"b": "booleans", "c": "complex: the imaginary part would be lost"}.get(array.dtype.kind,
-                                                                                      "not numeric")
-        raise ShapeError(f"{name}: expected real numbers, got dtype {array.dtype} ({note})")
+        note = {"b": say("booleans", "des booléens"),
+                "c": say("complex: the imaginary part would be lost",
+                         "des complexes : la partie imaginaire serait perdue")}.get(
+            array.dtype.kind, say("not numeric", "non numérique"))
+        raise ShapeError(say(f"{name}: expected real numbers, got dtype {array.dtype} ({note})",
+                             f"{name} : nombres réels attendus, reçu le type {array.dtype} ({note})"))
     expect_finite(name, array)
     return array
 
@@ -88,5 +96,6 @@ def expect_float_dtype(name: str, dtype):
         resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:
         got = repr(dtype) if resolved is None else resolved.name
-        raise ConfigError(f"{name}: expected one of {', '.join(FLOAT_DTYPES)}, got {got}")
+        raise ConfigError(say(f"{name}: expected one of {', '.join(FLOAT_DTYPES)}, got {got}",
+                              f"{name} : l'un de {', '.join(FLOAT_DTYPES)} attendu, reçu « {got} »"))
     return resolved

@@ -25,7 +25,7 @@ import numpy as np
 from .data.series import (Scaler, Series, chronological_split, mae, naive_forecast, rmse,
                           transform, untransform_step, windows)
 from .errors import DataError
-from .i18n import say
+from .i18n import integer, say
 from .seqmodels import SeqModelConfig, build_model
 from .tasks import TrainConfig, train_model
 
@@ -77,9 +77,13 @@ def prepare(series: Series, config: ForecastConfig):
     d = _offset(config.transform)
     z = transform(series.values, config.transform)
     if split.train_end - d <= config.window:
-        raise DataError(f"{series.source}: column {series.column!r}: a training span of {split.train_end} "
-                        f"values is too short for a window of {config.window} "
-                        f"(expected more than {config.window + d} training values)")
+        raise DataError(say(f"{series.source}: column {series.column!r}: a training span of "
+                            f"{split.train_end} values is too short for a window of {config.window} "
+                            f"(expected more than {config.window + d} training values)",
+                            f"{series.source} : colonne « {series.column} » : une période d'entraînement de "
+                            f"{integer(split.train_end)} valeurs est trop courte pour une fenêtre de "
+                            f"{integer(config.window)} (plus de {integer(config.window + d)} valeurs "
+                            f"d'entraînement attendues)"))
     scaler = Scaler.fit(z[:split.train_end - d])  # the training span only
     return scaler.apply(z), scaler, split.train_end, d
 

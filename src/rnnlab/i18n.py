@@ -36,7 +36,8 @@ def set_language(lang: str | None) -> str:
     if lang is not None and lang not in LANGUAGES:
         from .errors import ConfigError
 
-        raise ConfigError(f"language: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+        raise ConfigError(say(f"language: expected one of {', '.join(LANGUAGES)}, got {lang!r}",
+                              f"langue : l'une de {', '.join(LANGUAGES)} attendue, reçu « {lang} »"))
     _current.set(lang)
     return language()
 
@@ -75,3 +76,11 @@ def integer(n: int, lang: str | None = None) -> str:
     across lines)."""
     grouped = f"{int(n):,}"
     return grouped.replace(",", "\u202f") if (lang or language()) == "fr" else grouped
+
+
+def guillemets(text) -> str:
+    """``text`` between « », for a French sentence that quotes words rnnlab did not write (another
+    library's message): its own quotes ``'…'`` and ``"…"`` become “…”, as French nests quotations
+    (« … “str” … »), so that no quote of it is read as the end of the quotation."""
+    inner = re.sub(r"""(?<![\w'’])(['"])([^'"\n]*)\1(?![\w'’])""", "“\\2”", str(text))
+    return f"« {inner} »"

@@ -484,7 +484,8 @@ def _elman_layout(nodes):
         elif kind == "h":
             pos[id(n)] = (col, 4.5)
         else:
-            raise ConfigError(f"unrolled graph: unexpected node label {label!r}")
+            raise ConfigError(say(f"unrolled graph: unexpected node label {label!r}",
+                                  f"graphe déroulé : étiquette de nœud inattendue « {label} »"))
     return pos
 
 

@@ -25,7 +25,7 @@ import math
 import re
 
 from .errors import CheckpointError
-from .i18n import integer, say
+from .i18n import guillemets, integer, say
 
 MAX_DEPTH = 64  # far deeper than any file rnnlab writes (a checkpoint: 7)
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -69,7 +69,8 @@ def load_json(text: str, where, error=CheckpointError, max_depth: int = MAX_DEPT
         return json.loads(text, parse_constant=no_constant)
     except json.JSONDecodeError as e:
         raise error(say(f"{where}: corrupt JSON at line {e.lineno} column {e.colno} ({e.msg})",
-                        f"{where} : JSON corrompu ligne {e.lineno} colonne {e.colno} ({e.msg})")) from None
+                        f"{where} : JSON corrompu ligne {integer(e.lineno)} colonne {integer(e.colno)} "
+                        f"({guillemets(e.msg)})")) from None
     except ValueError as e:  # NaN, Infinity
         raise error(say(f"{where}: {e}", f"{where} : {e}")) from None
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .data.tasks import (adding_problem, adding_solved_threshold, copy_baseline_loss, copy_recall_accuracy,
                          copy_task)
-from .data.table import expect_unique, read_csv, read_number
+from .data.table import at_field, expect_column, expect_unique, read_csv, read_number
 from .errors import ConfigError, DataError
 from .functional import cross_entropy, mse
 from .i18n import integer, say
@@ -48,12 +48,16 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("batch_size", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+                raise ConfigError(say(f"{name}: expected a positive integer, got {getattr(self, name)!r}",
+                                      f"{name} : entier positif attendu, reçu {getattr(self, name)!r}"))
         if not isinstance(self.steps, int) or self.steps < 0 or (self.steps == 0 and not self.minutes > 0):
-            raise ConfigError(f"steps: expected a positive integer (or 0 with minutes > 0), "
-                              f"got {self.steps!r} (minutes {self.minutes!r})")
+            raise ConfigError(say(f"steps: expected a positive integer (or 0 with minutes > 0), "
+                                  f"got {self.steps!r} (minutes {self.minutes!r})",
+                                  f"« steps » : entier positif attendu (ou 0 avec minutes > 0), "
+                                  f"reçu {self.steps!r} (minutes : {self.minutes!r})"))
         if not self.lr > 0:
-            raise ConfigError(f"lr: expected a positive learning rate, got {self.lr!r}")
+            raise ConfigError(say(f"lr: expected a positive learning rate, got {self.lr!r}",
+                                  f"lr : taux d'apprentissage positif attendu, reçu {self.lr!r}"))
 
 
 # --- losses per model kind -------------------------------------------------------------------------
@@ -100,7 +104,8 @@ class Backend:
 
     def __post_init__(self):
         if self.name not in ("numpy", "torch"):
-            raise ConfigError(f"backend: expected numpy or torch, got {self.name!r}")
+            raise ConfigError(say(f"backend: expected numpy or torch, got {self.name!r}",
+                                  f"moteur de calcul : numpy ou torch attendu, reçu « {self.name} »"))
 
 
 class TaskJob:
@@ -332,7 +337,8 @@ def sweep(task: str, cells, lengths, train: TrainConfig, hidden_size=None, callb
     ``progress(cell, T)``: each run's progress bar (:class:`rnnlab.training.Progress`) or None;
     ``model_options``: ``num_layers``, ``dropout``, ``recurrent_dropout`` of every run."""
     if task not in RUNNERS:
-        raise ConfigError(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}")
+        raise ConfigError(say(f"task: expected one of {', '.join(RUNNERS)}, got {task!r}",
+                              f"tâche : l'une de {', '.join(RUNNERS)} attendue, reçu « {task} »"))
     results = []
     for T in lengths:
         for cell in cells:
@@ -485,7 +491,8 @@ def make_classification(n: int, rng: np.random.Generator, T_min=5, T_max=20, n_f
     steps), under Gaussian noise (σ = 0.3); the other features are noise. Returns
     ``x (T_max, n, n_features)`` zero-padded, ``y (n,)``, ``lengths (n,)``."""
     if T_min < 2 or T_max < T_min:
-        raise ConfigError(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}")
+        raise ConfigError(say(f"lengths: expected 2 ≤ T_min ≤ T_max, got {T_min}, {T_max}",
+                              f"longueurs : 2 ≤ T_min ≤ T_max attendu, reçu {T_min}, {T_max}"))
     from .memory import require
 
     require(T_max * n * n_features * 4,
@@ -512,17 +519,19 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such file")
+        raise DataError(say(f"{path}: no such file", f"{path} : fichier introuvable"))
     header, rows = read_csv(path)
     if not rows:
-        raise DataError(f"{path}: expected a header and at least one row, got the header alone")
+        raise DataError(say(f"{path}: expected a header and at least one row, got the header alone",
+                            f"{path} : un en-tête et au moins une ligne attendus, reçu l'en-tête seul"))
     for col in (label_column, sequence_column):
-        if col not in header:
-            raise DataError(f"{path}: no column {col!r} (expected one of {', '.join(map(repr, header))})")
+        expect_column(path, col, header)
     features = [h for h in header if h not in (label_column, sequence_column, time_column)]
     if not features:
-        raise DataError(f"{path}: no feature column (expected numeric columns besides {label_column!r}, "
-                        f"{sequence_column!r})")
+        raise DataError(say(f"{path}: no feature column (expected numeric columns besides {label_column!r}, "
+                            f"{sequence_column!r})",
+                            f"{path} : aucune colonne de caractéristiques (colonnes numériques attendues en "
+                            f"plus de « {label_column} » et « {sequence_column} »)"))
     seqs: dict = {}
     for line, row in rows:
         rec = dict(zip(header, row))
@@ -531,12 +540,15 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         try:
             label = int(rec[label_column])
         except ValueError:
-            raise DataError(f"{path}: column {label_column!r}, row {line}: expected an integer class, "
-                            f"got {rec[label_column]!r}") from None
+            where = at_field(path, label_column, line)
+            raise DataError(say(f"{where}: expected an integer class, got {rec[label_column]!r}",
+                                f"{where} : classe entière attendue, reçu « {rec[label_column]} »")) from None
         entry = seqs.setdefault(rec[sequence_column], {"label": label, "steps": []})
         if entry["label"] != label:
-            raise DataError(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "
-                            f"({entry['label']} then {label})")
+            raise DataError(say(f"{path}: row {line}: sequence {rec[sequence_column]!r} changes label "
+                                f"({entry['label']} then {label})",
+                                f"{path} : ligne {integer(line)} : la séquence « {rec[sequence_column]} » "
+                                f"change de classe ({entry['label']} puis {label})"))
         entry["steps"].append((t, values))
     if time_column in header:  # a step of a sequence given twice
         s, t = header.index(sequence_column), header.index(time_column)
@@ -548,6 +560,8 @@ def load_classification_csv(path, label_column="label", sequence_column="sequenc
         x[:lengths[b], b] = [v for _, v in sorted(s["steps"], key=lambda p: p[0])]
     y = np.array([s["label"] for s in seqs.values()])
     if y.min() < 0:
-        raise DataError(f"{path}: column {label_column!r}: expected class indices ≥ 0, got {y.min()}")
+        raise DataError(say(f"{path}: column {label_column!r}: expected class indices ≥ 0, got {y.min()}",
+                            f"{path} : colonne « {label_column} » : indices de classe ≥ 0 attendus, "
+                            f"reçu {y.min()}"))
     return x, y, lengths, features
 

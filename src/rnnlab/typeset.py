@@ -25,6 +25,13 @@ import re
 from dataclasses import dataclass
 from html import escape
 
+from .i18n import say
+
+def _not_a_node(node) -> TypeError:
+    return TypeError(say(f"typeset: expected a formula node, got {node!r}",
+                         f"composition : nœud de formule attendu, reçu {node!r}"))
+
+
 # --- the tree -------------------------------------------------------------------------------------
 
 
@@ -511,7 +518,7 @@ def _ml(node, script=False) -> str:
         return f"<mrow>{_ml(node.func, script)}<mo>\u2061</mo>{_ml(node.arg, script)}</mrow>"
     if isinstance(node, Row):
         return f"<mrow>{_ml_items(node.items, script)}</mrow>"
-    raise TypeError(f"typeset: expected a formula node, got {node!r}")
+    raise _not_a_node(node)
 
 
 def _ml_script(node, script) -> str:
@@ -659,7 +666,7 @@ def _tex(node) -> str:
         return _tex(node.func) + _tex(node.arg)
     if isinstance(node, Row):
         return _tex_items(node.items)
-    raise TypeError(f"typeset: expected a formula node, got {node!r}")
+    raise _not_a_node(node)
 
 
 def formula_latex(text: str) -> str:

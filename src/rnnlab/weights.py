@@ -14,7 +14,7 @@ import numpy as np
 
 from . import cells
 from .errors import CheckpointError
-from .i18n import say
+from .i18n import guillemets, say
 
 
 def load_weights(path) -> dict:
@@ -34,7 +34,8 @@ def load_weights(path) -> dict:
                 return {k: np.array(data[k]) for k in data.files}
     except Exception as exc:  # safetensors raises its own error types
         raise CheckpointError(say(f"weights file {str(path)!r}: cannot be read ({exc})",
-                                  f"fichier de poids {str(path)!r} : illisible ({exc})")) from None
+                                  f"fichier de poids {str(path)!r} : illisible "
+                                  f"({guillemets(exc)})")) from None
     got_en, got_fr = suffix or "no suffix", suffix or "sans suffixe"
     raise CheckpointError(say(f"weights file {str(path)!r}: expected .safetensors or .npz, got {got_en!r}",
                               f"fichier de poids {str(path)!r} : .safetensors ou .npz attendu, "
@@ -98,5 +99,5 @@ def layer_from_weights(arrays: dict, path, cell=None):
     try:
         layer.load_state_dict(state)
     except Exception as exc:
-        raise CheckpointError(f"{str(path)!r}: {exc}") from None
+        raise CheckpointError(say(f"{str(path)!r}: {exc}", f"{str(path)!r} : {exc}")) from None
     return layer

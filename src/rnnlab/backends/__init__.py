@@ -8,6 +8,7 @@ BACKENDS = ("numpy", "torch")
 def trainer_class(backend: str):
     """The trainer class of a backend name (``"numpy"`` or ``"torch"``)."""
     from ..errors import ConfigError
+    from ..i18n import say
 
     if backend == "numpy":
         from ..train import Trainer
@@ -17,4 +18,5 @@ def trainer_class(backend: str):
         from .torch_train import TorchTrainer
 
         return TorchTrainer
-    raise ConfigError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    raise ConfigError(say(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}",
+                          f"moteur : l'un de {', '.join(BACKENDS)} attendu, reçu « {backend} »"))

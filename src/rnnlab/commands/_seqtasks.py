@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, ConfigError
-from ..i18n import integer, say
+from ..i18n import guillemets, integer, say
 from ..tasks import TrainConfig
 
 
@@ -283,14 +283,18 @@ def load_run(directory, name: str):
     try:
         config = SeqModelConfig(**meta["model"])
     except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{Path(directory) / (name + '.json')}: key 'model': expected a model config, "
-                              f"got {meta.get('model')!r:.80} ({exc})") from None
+        where = Path(directory) / (name + ".json")
+        raise CheckpointError(say(f"{where}: key 'model': expected a model config, "
+                                  f"got {meta.get('model')!r:.80} ({exc})",
+                                  f"{where} : clé « model » : configuration de modèle attendue, "
+                                  f"reçu {meta.get('model')!r:.80} ({guillemets(exc)})")) from None
     model = build_model(config)
     check_finite_weights(tensors, model.params, Path(directory) / (name + ".safetensors"))
     try:
         model.load_state_dict(tensors)
     except ShapeError as exc:
-        raise CheckpointError(f"{Path(directory) / (name + '.safetensors')}: {exc}") from None
+        where = Path(directory) / (name + ".safetensors")
+        raise CheckpointError(say(f"{where}: {exc}", f"{where} : {exc}")) from None
     model.eval()
     return model, meta
 
@@ -322,7 +326,8 @@ def _plain(v):
         return v.item()
     if hasattr(v, "__dataclass_fields__"):
         return asdict(v)
-    raise TypeError(f"not JSON-serialisable: {type(v).__name__}")
+    raise TypeError(say(f"not JSON-serialisable: {type(v).__name__}",
+                        f"non sérialisable en JSON : {type(v).__name__}"))
 
 
 def refuse_unused(args, dests, why: str) -> None:
@@ -340,7 +345,9 @@ def parse_list(text: str, kind, name: str):
     try:
         values = [kind(v.strip()) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise ConfigError(f"{name}: expected a comma-separated list, got {text!r}") from None
+        raise ConfigError(say(f"{name}: expected a comma-separated list, got {text!r}",
+                              f"{name} : liste séparée par des virgules attendue, reçu « {text} »")) from None
     if not values:
-        raise ConfigError(f"{name}: expected at least one value, got {text!r}")
+        raise ConfigError(say(f"{name}: expected at least one value, got {text!r}",
+                              f"{name} : au moins une valeur attendue, reçu « {text} »"))
     return values

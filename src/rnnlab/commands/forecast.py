@@ -3,7 +3,7 @@ seasonal-naive baselines on the test span, plot forecast against actual."""
 
 from __future__ import annotations
 
-from ..i18n import say
+from ..i18n import integer, say
 from . import _seqtasks as common
 from ._options import model_cell
 
@@ -77,14 +77,14 @@ def run(args) -> int:
     n_test = len(series) - fc.train_end
     table = Table(title=say(f"{series.name} ({series.column}): test span = last {n_test} "
                             f"of {len(series)} values",
-                            f"{series.name} ({series.column}) : période de test = {n_test} "
-                            f"dernières valeurs sur {len(series)}"))
+                            f"{series.name} ({series.column}) : période de test = {integer(n_test)} "
+                            f"dernières valeurs sur {integer(len(series))}"))
     table.add_column(say("forecast", "prévision"))
     table.add_column("RMSE", justify="right")
     table.add_column("MAE", justify="right")
     names = {"one-step": say(f"{args.cell.upper()}, one step ahead", f"{args.cell.upper()}, à un pas"),
              "recursive": say(f"{args.cell.upper()}, recursive ({n_test} steps)",
-                              f"{args.cell.upper()}, récursive ({n_test} pas)"),
+                              f"{args.cell.upper()}, récursive ({integer(n_test)} pas)"),
              "naive": say("naive  ŷ_t = y_{t−1}", "naïve  ŷ_t = y_{t−1}"),
              "seasonal-naive": say(f"seasonal naive  ŷ_t = y_{{t−{series.period}}}",
                                    f"naïve saisonnière  ŷ_t = y_{{t−{series.period}}}")}

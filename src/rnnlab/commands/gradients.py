@@ -20,6 +20,7 @@ import numpy as np
 from .. import cells
 from ..errors import ConfigError
 from ..i18n import integer, say
+from ._tables import number_column
 
 
 def register(subparsers):
@@ -213,13 +214,13 @@ def _matrix(args, console) -> int:
                       f"J = diag({args.slope:g}) W_hh : rayon spectral ρ = {flow.spectral_radius:.6g}, "
                       f"norme spectrale ‖J‖₂ = {flow.spectral_norm:.6g}"))
     table = Table(title=say("‖J^n‖ after n steps", "‖J^n‖ après n pas"))
-    table.add_column("n", justify="right")
+    number_column(table, "n")
     for o in ("2", "fro", "max"):
         table.add_column(_norm_name(o), justify="right")
     shown = _distances(args.steps)  # J^n by repeated squaring: log n products each, whatever --steps
     values = {o: {n: matrix_norm(flow.power(n), o) for n in shown} for o in ("2", "fro", "max")}
     for n in shown:
-        table.add_row(str(n), *(f"{values[o][n]:.4e}" for o in values))
+        table.add_row(integer(n), *(f"{values[o][n]:.4e}" for o in values))
     console.print(table)
     for o in values:
         console.print(say(f"{_norm_name(o)}: below {args.threshold:g} "
@@ -295,7 +296,7 @@ def _layer(args, console) -> int:
     table = Table(title=say("exact Jacobians from the cell's backward, by distance d = T − t",
                             "jacobiennes exactes par la rétropropagation de la cellule, "
                             "selon la distance d = T − t"))
-    table.add_column("d", justify="right")
+    number_column(table, "d")
     cols = {}
     shown = [n.upper() if n == "c" else n for n in spec.state_names]  # the course writes C
     if len(shown) > 1:
@@ -312,7 +313,7 @@ def _layer(args, console) -> int:
     for name in cols:
         table.add_column(name, justify="right")
     for d in _distances(args.steps):
-        table.add_row(str(d), *(f"{v[d]:.3e}" for v in cols.values()))
+        table.add_row(integer(d), *(f"{v[d]:.3e}" for v in cols.values()))
     console.print(table)
     main = next(iter(cols.values()))
     below = next((d for d, v in enumerate(main) if v < args.threshold), None)

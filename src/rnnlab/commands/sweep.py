@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..i18n import integer, say
 from . import _seqtasks as common
+from ._tables import number_column
 from ._options import cell_choices, comma_list, positive_int
 from .task import TASK_DEFAULTS
 
@@ -41,13 +42,16 @@ def results_table(results, title):
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("T", say("cell", "cellule"), say("test loss", "perte de test"),
-                say("baseline", "référence"), say("solved", "résolu"), say("steps", "pas"),
-                say("seconds", "secondes")):
+    number_column(table, "T")  # the counts, grouped in French (12 000): kept whole
+    for col in (say("cell", "cellule"), say("test loss", "perte de test"), say("baseline", "référence"),
+                say("solved", "résolu")):
         table.add_column(col, justify="right")
+    number_column(table, say("steps", "pas"))
+    table.add_column(say("seconds", "secondes"), justify="right")
     for r in results:
-        table.add_row(str(r.T), r.cell.upper(), f"{r.test_loss:.3g}", f"{r.baseline:.3g}",
-                      say("yes", "oui") if r.solved else say("no", "non"), str(r.steps), f"{r.seconds:.1f}")
+        table.add_row(integer(r.T), r.cell.upper(), f"{r.test_loss:.3g}", f"{r.baseline:.3g}",
+                      say("yes", "oui") if r.solved else say("no", "non"), integer(r.steps),
+                      f"{r.seconds:.1f}")
     return table
 
 

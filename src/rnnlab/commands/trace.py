@@ -82,7 +82,8 @@ def run(args) -> int:
         raise ConfigError(say(f"trace: expected a CONFIG file (or --example {examples})",
                               f"trace : il faut un fichier CONFIG (ou --example {examples})"))
     if not 0 <= args.precision <= 15:
-        raise ConfigError(f"--precision: expected an integer between 0 and 15, got {args.precision}")
+        raise ConfigError(say(f"--precision: expected an integer between 0 and 15, got {args.precision}",
+                              f"--precision : entier entre 0 et 15 attendu, reçu {args.precision}"))
     cfg = config.read_config(args.config)
     trace = config.trace_from_config(cfg, args.config)
     from ..i18n import language

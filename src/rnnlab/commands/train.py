@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import cells
 from ..errors import ConfigError
 from ..i18n import integer, say
+from ._tables import number_column
 
 # command-line option -> TrainConfig field
 OPTIONS = {"corpus": "corpus", "cell": "cell", "hidden": "hidden_size", "layers": "num_layers",
@@ -81,6 +82,7 @@ def _config_from_args(args):
 def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..backends import trainer_class
     from ..train import bits_per_char, perplexity
@@ -151,8 +153,8 @@ def run(args) -> int:
         return 0  # under torchrun, rank 0 alone reports
     table = Table(title=say("Run summary", "Bilan de l'entraînement"), show_header=False)
     table.add_column(justify="left")
-    table.add_column(justify="right")
-    table.add_row(say("run folder", "dossier"), str(result.run_dir))
+    number_column(table)
+    table.add_row(say("run folder", "dossier"), Text(str(result.run_dir), no_wrap=False, overflow="fold"))
     table.add_row(say("steps", "pas"), integer(result.step))
     table.add_row(say("training speed", "vitesse d'entraînement"),
                   say(f"{integer(round(result.chars_per_second))} chars/s",

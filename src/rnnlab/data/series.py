@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..i18n import say
-from .table import expect_unique, read_csv, read_number
+from ..i18n import integer, say
+from .table import expect_column, expect_unique, read_csv, read_number
 
 SERIES_DIR = Path(__file__).with_name("series")
 
@@ -86,16 +86,17 @@ def _read_csv_column(path: Path, column: str | None):
     (:mod:`rnnlab.data.table`: strict rows, finite numbers of a bounded magnitude)."""
     header, rows = read_csv(path)
     column = header[-1] if column is None else column
-    if column not in header:
-        raise DataError(f"{path}: no column {column!r} (expected one of {', '.join(map(repr, header))})")
+    expect_column(path, column, header)
     k = header.index(column)
     values = [read_number(path, column, line, row[k]) for line, row in rows]
     if k != 0:
         expect_unique(path, header[0], ((line, row[0]) for line, row in rows))
     labels = [row[0] if k != 0 else str(line - 1) for line, row in rows]
     if not values:
-        raise DataError(f"{path}: column {column!r} holds no values "
-                        "(expected at least one row after the header)")
+        raise DataError(say(f"{path}: column {column!r} holds no values "
+                            "(expected at least one row after the header)",
+                            f"{path} : la colonne « {column} » ne contient aucune valeur "
+                            "(au moins une ligne attendue après l'en-tête)"))
     return tuple(labels), np.asarray(values, dtype=np.float64), column
 
 
@@ -111,9 +112,12 @@ def transform(values, kind: str):
     seasonality such as the airline series). The differenced series is one value shorter."""
     values = np.asarray(values, dtype=np.float64)
     if kind not in TRANSFORMS:
-        raise ConfigError(f"transform: expected one of {', '.join(TRANSFORMS)}, got {kind!r}")
+        raise ConfigError(say(f"transform: expected one of {', '.join(TRANSFORMS)}, got {kind!r}",
+                              f"transformation : l'une de {', '.join(TRANSFORMS)} attendue, reçu « {kind} »"))
     if kind in ("log", "logdiff") and np.any(values <= 0):
-        raise DataError(f"transform {kind!r}: expected positive values, got minimum {values.min():g}")
+        raise DataError(say(f"transform {kind!r}: expected positive values, got minimum {values.min():g}",
+                            f"transformation « {kind} » : valeurs positives attendues, reçu un minimum de "
+                            f"{values.min():g}"))
     v = np.log(values) if kind in ("log", "logdiff") else values
     return np.diff(v) if kind in ("diff", "logdiff") else v
 
@@ -153,18 +157,23 @@ class Scaler:
 # --- windows and splits ---------------------------------------------------------------------------
 
 
-def windows(values, window: int, source: str = "series"):
+def windows(values, window: int, source: str | None = None):
     """All windows of ``window`` values and the value after each one.
 
     Returns ``X (N, window)`` with ``X[n] = values[n : n + window]`` and ``y (N,)`` with
     ``y[n] = values[n + window]``, N = len(values) − window.
     """
     values = np.asarray(values, dtype=np.float64)
+    source = source or say("series", "série")
     if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ConfigError(f"window: expected a positive integer, got {window!r}")
+        raise ConfigError(say(f"window: expected a positive integer, got {window!r}",
+                              f"fenêtre : entier positif attendu, reçu {window!r}"))
     if len(values) <= window:
-        raise DataError(f"{source}: series of {len(values)} values is too short for a window of {window} "
-                        f"(expected at least {window + 1} values)")
+        n, w, least = integer(len(values)), integer(window), integer(window + 1)
+        raise DataError(say(f"{source}: series of {len(values)} values is too short for a window of {window} "
+                            f"(expected at least {window + 1} values)",
+                            f"{source} : une série de {n} valeurs est trop courte pour une fenêtre de {w} "
+                            f"(au moins {least} valeurs attendues)"))
     idx = np.arange(window)[None, :] + np.arange(len(values) - window)[:, None]
     return values[idx], values[window:]
 
@@ -184,12 +193,16 @@ def chronological_split(n: int, test_fraction=0.2, val_fraction=0.0, test_size: 
     ``test_fraction``) for the test, the ``val_fraction`` before them for validation."""
     for name, f in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
         if not 0.0 <= f < 1.0:
-            raise ConfigError(f"{name}: expected a fraction in [0, 1), got {f!r}")
+            raise ConfigError(say(f"{name}: expected a fraction in [0, 1), got {f!r}",
+                                  f"{name} : fraction dans [0, 1[ attendue, reçu {f!r}"))
     n_test = int(test_size) if test_size is not None else int(round(n * test_fraction))
     n_val = int(round(n * val_fraction))
     if n_test < 1 or n - n_test - n_val < 2:
-        raise ConfigError(f"split: a series of {n} values cannot hold {n_test} test and {n_val} "
-                          "validation values and a training span of at least 2")
+        raise ConfigError(say(f"split: a series of {n} values cannot hold {n_test} test and {n_val} "
+                              "validation values and a training span of at least 2",
+                              f"découpage : une série de {integer(n)} valeurs ne peut contenir "
+                              f"{integer(n_test)} valeurs de test, {integer(n_val)} de validation et une "
+                              "période d'entraînement d'au moins 2 valeurs"))
     return Split(n - n_test - n_val, n - n_test, n)
 
 
@@ -201,7 +214,9 @@ def naive_forecast(values, start: int, stop: int | None = None, lag: int = 1):
     values = np.asarray(values, dtype=np.float64)
     stop = len(values) if stop is None else stop
     if start - lag < 0:
-        raise DataError(f"naive forecast: lag {lag} needs {lag} values before index {start}")
+        raise DataError(say(f"naive forecast: lag {lag} needs {lag} values before index {start}",
+                            f"prévision naïve : un décalage de {lag} demande {lag} valeurs avant "
+                            f"l'indice {start}"))
     return values[start - lag:stop - lag]
 
 

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from ..errors import DataError
+from ..i18n import guillemets, integer, say
 
 #: the largest magnitude a value may have: (2 × 1e150)² = 4e300 stays below float64's 1.8e308
 MAX_MAGNITUDE = 1e150
@@ -27,37 +28,63 @@ def read_csv(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: expected UTF-8 text (a CSV file), got {exc.reason} at byte {exc.start}") \
-            from None
+        raise DataError(say(f"{path}: expected UTF-8 text (a CSV file), got {exc.reason} at byte {exc.start}",
+                            f"{path} : texte UTF-8 attendu (un fichier CSV), reçu {guillemets(exc.reason)} à "
+                            f"l'octet {integer(exc.start)}")) from None
     if "\0" in text:
-        raise DataError(f"{path}: expected text (a CSV file), got a NUL byte (a binary file)")
+        raise DataError(say(f"{path}: expected text (a CSV file), got a NUL byte (a binary file)",
+                            f"{path} : texte attendu (un fichier CSV), reçu un octet nul "
+                            "(un fichier binaire)"))
     lines = list(csv.reader(text.splitlines()))
     if not lines or not any(cell.strip() for cell in lines[0]):
-        raise DataError(f"{path}: empty file (expected a header row, then one row per record)")
+        raise DataError(say(f"{path}: empty file (expected a header row, then one row per record)",
+                            f"{path} : fichier vide (une ligne d'en-tête attendue, puis une ligne par "
+                            "enregistrement)"))
     header = [cell.strip() for cell in lines[0]]
     rows = []
     for line, fields in enumerate(lines[1:], start=2):
         if not any(cell.strip() for cell in fields):
             continue  # blank lines count for nothing
         if len(fields) != len(header):
-            raise DataError(f"{path}: row {line}: expected {len(header)} fields (as the header), "
-                            f"got {len(fields)}")
+            raise DataError(say(f"{path}: row {line}: expected {len(header)} fields (as the header), "
+                                f"got {len(fields)}",
+                                f"{path} : ligne {integer(line)} : {len(header)} champs attendus (comme "
+                                f"l'en-tête), reçu {len(fields)}"))
         rows.append((line, [cell.strip() for cell in fields]))
     return header, rows
 
 
+def at_field(path, column: str, line: int) -> str:
+    """Where a field is, in the user's language: the file, the column, the row."""
+    return say(f"{path}: column {column!r}, row {line}",
+               f"{path} : colonne « {column} », ligne {integer(line)}")
+
+
 def read_number(path, column: str, line: int, text: str) -> float:
     """The value of one field: a finite number of magnitude at most :data:`MAX_MAGNITUDE`."""
+    where = at_field(path, column, line)
     try:
         value = float(text)
     except ValueError:
-        raise DataError(f"{path}: column {column!r}, row {line}: expected a number, got {text!r}") from None
+        raise DataError(say(f"{where}: expected a number, got {text!r}",
+                            f"{where} : nombre attendu, reçu « {text} »")) from None
     if not math.isfinite(value):
-        raise DataError(f"{path}: column {column!r}, row {line}: expected a finite number, got {text!r}")
+        raise DataError(say(f"{where}: expected a finite number, got {text!r}",
+                            f"{where} : nombre fini attendu, reçu « {text} »"))
     if abs(value) > MAX_MAGNITUDE:
-        raise DataError(f"{path}: column {column!r}, row {line}: expected a magnitude ≤ {MAX_MAGNITUDE:g} "
-                        f"(squared errors must stay finite), got {text!r}; rescale the column")
+        raise DataError(say(f"{where}: expected a magnitude ≤ {MAX_MAGNITUDE:g} "
+                            f"(squared errors must stay finite), got {text!r}; rescale the column",
+                            f"{where} : valeur absolue ≤ {MAX_MAGNITUDE:g} attendue (les erreurs au carré "
+                            f"doivent rester finies), reçu « {text} » ; remettre la colonne à l'échelle"))
     return value
+
+
+def expect_column(path, column: str, header) -> None:
+    """Refuse a column the header does not name, listing those it does."""
+    if column not in header:
+        raise DataError(say(f"{path}: no column {column!r} (expected one of {', '.join(map(repr, header))})",
+                            f"{path} : pas de colonne « {column} » (l'une de "
+                            f"{', '.join(f'« {h} »' for h in header)} attendue)"))
 
 
 def expect_unique(path, column: str, keyed) -> None:
@@ -65,6 +92,8 @@ def expect_unique(path, column: str, keyed) -> None:
     seen = {}
     for line, key in keyed:
         if key in seen:
-            raise DataError(f"{path}: column {column!r}, row {line}: {key!r} repeats row {seen[key]} "
-                            "(expected each time step once)")
+            where = at_field(path, column, line)
+            raise DataError(say(f"{where}: {key!r} repeats row {seen[key]} (expected each time step once)",
+                                f"{where} : « {key} » répète la ligne {integer(seen[key])} (chaque pas de "
+                                "temps attendu une seule fois)"))
         seen[key] = line

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError
+from ..i18n import say
 
 ADDING_BASELINE_MSE = 1.0 / 6.0  # Var(U(0,1) + U(0,1)) = 2/12
 SOLVED_FRACTION = 0.01
@@ -40,12 +41,14 @@ COPY_IGNORE = -1  # the target of a copy step the loss skips (loss_and_grad's ig
 
 def _check(name, value, minimum):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
+        raise ConfigError(say(f"{name}: expected an integer ≥ {minimum}, got {value!r}",
+                              f"{name} : entier ≥ {minimum} attendu, reçu {value!r}"))
 
 
 def _check_rng(rng):
     if not isinstance(rng, np.random.Generator):
-        raise ConfigError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+        raise ConfigError(say(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}",
+                              f"rng : un numpy.random.Generator attendu, reçu {type(rng).__name__}"))
 
 
 def adding_problem(n: int, T: int, rng: np.random.Generator, dtype=np.float32):

@@ -289,8 +289,8 @@ class StreamBatcher:
             raise DataError(say(
                 f"batcher: {len(ids)} characters are too few for batch_size {batch_size} × seq_len "
                 f"{seq_len}; expected at least {need} (use a smaller --batch or --seq-len)",
-                f"lots : {integer(len(ids))} caractères sont trop peu pour batch_size {batch_size} × seq_len "
-                f"{seq_len} ; au moins {need} attendus (réduire --batch ou --seq-len)"))
+                f"lots : {integer(len(ids))} caractères sont trop peu pour batch_size {integer(batch_size)} "
+                f"× seq_len {seq_len} ; au moins {integer(need)} attendus (réduire --batch ou --seq-len)"))
         ids = ids.astype(np.int64, copy=False)
         n = self.batch_size * self.stream_len
         self._inputs = ids[:n].reshape(self.batch_size, self.stream_len)  # (B, L)

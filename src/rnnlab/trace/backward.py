@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..i18n import say
 from .cells import hooks
 from .record import SUFFIX, Line, Trace, _unit
 
@@ -52,12 +53,15 @@ class BackwardTrace:
 def _vec(value, n, what):
     if isinstance(value, (bool, str)) or (isinstance(value, list) and any(
             isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for v in value)):
-        raise ConfigError(f"{what}: expected {n} numbers, got {json.dumps(value)[:40]}")
+        raise ConfigError(say(f"{what}: expected {n} numbers, got {json.dumps(value)[:40]}",
+                              f"{what} : {n} nombres attendus, reçu « {json.dumps(value)[:40]} »"))
     arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if arr.shape == (1,) and n > 1:
-        raise ShapeError(f"{what}: expected {n} values, got 1")
+        raise ShapeError(say(f"{what}: expected {n} values, got 1",
+                             f"{what} : {n} valeurs attendues, reçu 1"))
     if arr.shape != (n,):
-        raise ShapeError(f"{what}: expected shape ({n},), got {arr.shape}")
+        raise ShapeError(say(f"{what}: expected shape ({n},), got {arr.shape}",
+                             f"{what} : forme ({n},) attendue, reçu {arr.shape}"))
     return arr
 
 
@@ -78,19 +82,23 @@ def loss_gradients(trace: Trace, loss: dict):
     from ..functional import cross_entropy, mse
 
     if trace.output_layer is None:
-        raise ConfigError("loss: the trace has no output layer (W_hy) to put a loss on")
+        raise ConfigError(say("loss: the trace has no output layer (W_hy) to put a loss on",
+                              "perte : la trace n'a pas de couche de sortie (W_hy) sur laquelle calculer "
+                              "une perte"))
     kind, targets = loss.get("type"), loss.get("targets") or {}
     if kind not in ("mse", "cross_entropy"):
-        raise ConfigError(f"loss type: expected 'mse' or 'cross_entropy', got {kind!r}")
+        raise ConfigError(say(f"loss type: expected 'mse' or 'cross_entropy', got {kind!r}",
+                              f"type de perte : « mse » ou « cross_entropy » attendu, reçu {kind!r}"))
     K, T = trace.output_layer["W_hy"].shape[0], len(trace.steps)
     d_y, lines, value = {}, {}, 0.0
     for t, target in targets.items():
         t = int(t)
         if not 1 <= t <= T:
-            raise ConfigError(f"loss target at step {t}: expected a step between 1 and {T}")
+            raise ConfigError(say(f"loss target at step {t}: expected a step between 1 and {T}",
+                                  f"cible de la perte au pas {t} : pas entre 1 et {T} attendu"))
         y = trace.steps[t - 1].values["y"]
         if kind == "mse":
-            target = _vec(target, K, f"loss target at step {t}")
+            target = _vec(target, K, say(f"loss target at step {t}", f"cible de la perte au pas {t}"))
             part, grad = mse(y, target, reduction="sum")
             lines[t] = [Line("d_y", t, _unit(k, K), (2.0, "×", "(", float(y[k]), "−", float(target[k]), ")"),
                              float(grad[k]))
@@ -98,8 +106,10 @@ def loss_gradients(trace: Trace, loss: dict):
         else:
             if (isinstance(target, bool) or not isinstance(target, (int, np.integer))
                     or not 0 <= int(target) < K):
-                raise ConfigError(f"loss target at step {t}: expected a class index 0 … {K - 1}, "
-                                  f"got {target!r}")
+                raise ConfigError(say(f"loss target at step {t}: expected a class index 0 … {K - 1}, "
+                                      f"got {target!r}",
+                                      f"cible de la perte au pas {t} : indice de classe 0 … {K - 1} attendu, "
+                                      f"reçu {target!r}"))
             part, grad = cross_entropy(y[None, :], np.array([int(target)]), reduction="sum")
             grad = grad[0]
             p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
@@ -121,7 +131,8 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
     up_y, loss_lines, loss_info = {}, {}, None
     if d_y:
         if trace.output_layer is None:
-            raise ConfigError("upstream ∂L/∂y_t: the trace has no output layer (W_hy)")
+            raise ConfigError(say("upstream ∂L/∂y_t: the trace has no output layer (W_hy)",
+                                  "∂L/∂y_t amont : la trace n'a pas de couche de sortie (W_hy)"))
         K = trace.output_layer["W_hy"].shape[0]
         up_y = {int(t): _vec(v, K, f"∂L/∂y_{t}") for t, v in d_y.items()}
     if loss:
@@ -132,13 +143,15 @@ def trace_backward(trace: Trace, d_h: dict | None = None, d_y: dict | None = Non
                      "value": value}
     for t in list(up_h) + list(up_y):
         if not 1 <= t <= T:
-            raise ConfigError(f"upstream gradient at step {t}: expected a step between 1 and {T}")
+            raise ConfigError(say(f"upstream gradient at step {t}: expected a step between 1 and {T}",
+                                  f"gradient amont au pas {t} : pas entre 1 et {T} attendu"))
     cell, hook = trace.tape.cell, hooks(trace.cell)
     W_hh = trace.params[f"weight_hh{SUFFIX}"]
     d_state = [np.zeros((1, H)) for _ in hook.STATE_KEYS]  # ∂L/∂h_T (, ∂L/∂C_T) from after the last step
     if d_C_final is not None:
         if len(d_state) < 2:
-            raise ConfigError(f"∂L/∂C_T: the {trace.cell} cell has no cell state C")
+            raise ConfigError(say(f"∂L/∂C_T: the {trace.cell} cell has no cell state C",
+                                  f"∂L/∂C_T : la cellule {trace.cell} n'a pas d'état de cellule C"))
         d_state[1] = _vec(d_C_final, H, "∂L/∂C_T")[None, :]
     names = hook.gradient_names(trace)
     contributions = {name: [None] * T for name in names}

@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import cells
 from ..errors import ConfigError
-from ..i18n import integer, say
+from ..i18n import guillemets, integer, say
 from ..schema import check_depth, no_constant, validate
 from .cells import hooks
 
@@ -54,7 +54,9 @@ def example(cell: str) -> dict:
     """A complete config for ``cell`` (``rnnlab trace --example CELL``), from its trace hooks."""
     found = hooks(cell).EXAMPLE if cell in cells.REGISTRY else None
     if found is None:
-        raise ConfigError(f"--example: expected a cell among {', '.join(example_cells())}, got {cell!r}")
+        raise ConfigError(say(f"--example: expected a cell among {', '.join(example_cells())}, got {cell!r}",
+                              f"--example : une cellule parmi {', '.join(example_cells())} attendue, "
+                              f"reçu « {cell} »"))
     return found
 
 
@@ -105,8 +107,10 @@ def read_config(path: str) -> dict:
             try:
                 import yaml
             except ImportError:
-                raise ConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); "
-                                  "or write the config as JSON or TOML") from None
+                raise ConfigError(say(f"{path}: reading YAML needs PyYAML (pip install pyyaml); "
+                                      "or write the config as JSON or TOML",
+                                      f"{path} : lire du YAML demande PyYAML (pip install pyyaml) ; "
+                                      "ou écrire la configuration en JSON ou en TOML")) from None
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
             text = raw.decode("utf-8")
@@ -115,9 +119,13 @@ def read_config(path: str) -> dict:
     except ConfigError:
         raise
     except Exception as exc:  # a syntax error of the user's file
-        raise ConfigError(f"{path}: cannot parse as {ext.lstrip('.') or 'JSON'}: {exc}") from None
+        kind = ext.lstrip(".").upper() or "JSON"
+        raise ConfigError(say(f"{path}: cannot parse as {ext.lstrip('.') or 'JSON'}: {exc}",
+                              f"{path} : illisible en {kind} ({guillemets(exc)})")) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a table/object at the top level, got {type(data).__name__}")
+        raise ConfigError(say(f"{path}: expected a table/object at the top level, got {type(data).__name__}",
+                              f"{path} : une table (un objet) attendue au premier niveau, "
+                              f"reçu {type(data).__name__}"))
     return data
 
 
@@ -130,7 +138,8 @@ def _numbers_only(src, key, value) -> None:
         if isinstance(v, list):
             stack.extend(v)
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ConfigError(f"{src}: key '{key}': expected numbers, got {json.dumps(v)[:40]}")
+            raise ConfigError(say(f"{src}: key '{key}': expected numbers, got {json.dumps(v)[:40]}",
+                                  f"{src} : clé « {key} » : nombres attendus, reçu « {json.dumps(v)[:40]} »"))
 
 
 def _array(src, key, value, ndim=None):
@@ -138,13 +147,20 @@ def _array(src, key, value, ndim=None):
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{src}: key '{key}': expected numbers, got {value!r}") from None
+        raise ConfigError(say(f"{src}: key '{key}': expected numbers, got {value!r}",
+                              f"{src} : clé « {key} » : nombres attendus, reçu {value!r}")) from None
     if arr.dtype == object:
-        raise ConfigError(f"{src}: key '{key}': expected a rectangular array of numbers, got {value!r}")
+        raise ConfigError(say(f"{src}: key '{key}': expected a rectangular array of numbers, got {value!r}",
+                              f"{src} : clé « {key} » : tableau rectangulaire de nombres attendu, "
+                              f"reçu {value!r}"))
     if not np.all(np.isfinite(arr)):
-        raise ConfigError(f"{src}: key '{key}': expected finite numbers, got {value!r}")
+        raise ConfigError(say(f"{src}: key '{key}': expected finite numbers, got {value!r}",
+                              f"{src} : clé « {key} » : nombres finis attendus, reçu {value!r}"))
     if ndim is not None and arr.ndim > ndim:
-        raise ConfigError(f"{src}: key '{key}': expected at most {ndim} dimension(s), got shape {arr.shape}")
+        raise ConfigError(say(f"{src}: key '{key}': expected at most {ndim} dimension(s), got shape "
+                              f"{arr.shape}",
+                              f"{src} : clé « {key} » : au plus {ndim} dimension{'s' * (ndim > 1)} "
+                              f"attendue{'s' * (ndim > 1)}, reçu la forme {arr.shape}"))
     return arr
 
 
@@ -156,7 +172,8 @@ def _shaped(src, key, value, shape):
     if (arr.ndim < len(shape) and arr.size == int(np.prod(shape))
             and (len(shape) == 1 or shape[0] == 1 or arr.ndim == 0)):
         return arr.reshape(shape)
-    raise ConfigError(f"{src}: key '{key}': expected shape {shape}, got {arr.shape}")
+    raise ConfigError(say(f"{src}: key '{key}': expected shape {shape}, got {arr.shape}",
+                          f"{src} : clé « {key} » : forme {shape} attendue, reçu {arr.shape}"))
 
 
 def _sizes(src, cfg, cell, notation, weights):
@@ -168,16 +185,23 @@ def _sizes(src, cfg, cell, notation, weights):
         W_hh = np.atleast_2d(_array(src, "weights.weight_hh", weights["weight_hh"]))
         H = W_hh.shape[1]
         if W_hh.shape[0] != G * H:
-            raise ConfigError(f"{src}: key 'weights.weight_hh': expected shape ({G * H}, {H}) "
-                              f"for a {cell} cell, got {W_hh.shape}")
+            raise ConfigError(say(f"{src}: key 'weights.weight_hh': expected shape ({G * H}, {H}) "
+                                  f"for a {cell} cell, got {W_hh.shape}",
+                                  f"{src} : clé « weights.weight_hh » : forme ({G * H}, {H}) attendue "
+                                  f"pour une cellule {cell}, reçu {W_hh.shape}"))
         D = _array(src, "weights.weight_ih", weights["weight_ih"]).size // (G * H)
     for key, got in (("hidden_size", H), ("input_size", D)):
         if key in cfg and cfg[key] != got:
-            raise ConfigError(f"{src}: key '{key}': {cfg[key]!r} does not match the weights, "
-                              f"which give {got}")
+            raise ConfigError(say(f"{src}: key '{key}': {cfg[key]!r} does not match the weights, "
+                                  f"which give {got}",
+                                  f"{src} : clé « {key} » : {cfg[key]!r} ne correspond pas aux poids, "
+                                  f"qui donnent {got}"))
     if H < 1 or D < 1:
-        raise ConfigError(f"{src}: key 'weights': cannot read hidden_size ≥ 1 and input_size ≥ 1 from them "
-                          f"(got H={H}, D={D})")
+        raise ConfigError(say(f"{src}: key 'weights': cannot read hidden_size ≥ 1 and input_size ≥ 1 from "
+                              f"them "
+                              f"(got H={H}, D={D})",
+                              f"{src} : clé « weights » : impossible d'en lire hidden_size ≥ 1 et "
+                              f"input_size ≥ 1 (reçu H={H}, D={D})"))
     return H, D
 
 
@@ -236,43 +260,59 @@ def trace_from_config(cfg: dict, src: str = "config"):
 
     unknown = sorted(set(cfg) - TOP_KEYS)
     if unknown:
-        raise ConfigError(f"{src}: unknown key '{unknown[0]}'; expected keys among {sorted(TOP_KEYS)}")
+        raise ConfigError(say(f"{src}: unknown key '{unknown[0]}'; expected keys among {sorted(TOP_KEYS)}",
+                              f"{src} : clé inconnue « {unknown[0]} » ; clés attendues parmi "
+                              f"{sorted(TOP_KEYS)}"))
     for key in ("cell", "weights", "inputs"):
         if key not in cfg:
-            raise ConfigError(f"{src}: missing key '{key}'")
+            raise ConfigError(say(f"{src}: missing key '{key}'", f"{src} : clé « {key} » manquante"))
     validate(cfg, SCHEMA, src, error=ConfigError)
     cell = cfg["cell"]
     if cell not in cells.names():
         *first, last = map(repr, cells.names())
-        raise ConfigError(f"{src}: key 'cell': expected {', '.join(first)} or {last}, got {cell!r}")
+        raise ConfigError(say(f"{src}: key 'cell': expected {', '.join(first)} or {last}, got {cell!r}",
+                              f"{src} : clé « cell » : {', '.join(first)} ou {last} attendu, "
+                              f"reçu « {cell} »"))
     hook = hooks(cell)
     notation = cfg.get("notation", "course" if hook.COURSE_WEIGHTS else "pytorch")
     if notation not in ("course", "pytorch"):
-        raise ConfigError(f"{src}: key 'notation': expected 'course' or 'pytorch', got {notation!r}")
+        raise ConfigError(say(f"{src}: key 'notation': expected 'course' or 'pytorch', got {notation!r}",
+                              f"{src} : clé « notation » : « course » ou « pytorch » attendu, "
+                              f"reçu « {notation} »"))
     if notation == "course" and not hook.COURSE_WEIGHTS:
-        raise ConfigError(f"{src}: key 'notation': the {cell} cell has no course notation here; "
-                          f"expected 'pytorch'")
+        raise ConfigError(say(f"{src}: key 'notation': the {cell} cell has no course notation here; "
+                              f"expected 'pytorch'",
+                              f"{src} : clé « notation » : la cellule {cell} n'a pas ici de notation du "
+                              f"cours ; « pytorch » attendu"))
     options = dict(cfg.get("options") or {})
     allowed = set(cells.get(cell).default_options())
     for key in options:
         if key not in allowed:
-            raise ConfigError(f"{src}: key 'options.{key}': not an option of the {cell} cell "
-                              f"(options: {sorted(allowed) or 'none'})")
+            raise ConfigError(say(f"{src}: key 'options.{key}': not an option of the {cell} cell "
+                                  f"(options: {sorted(allowed) or 'none'})",
+                                  f"{src} : clé « options.{key} » : pas une option de la cellule {cell} "
+                                  f"(options : {sorted(allowed) or 'aucune'})"))
     options = hook.config_options(src, options, notation)
     weights = cfg["weights"]
     if not isinstance(weights, dict):
-        raise ConfigError(f"{src}: key 'weights': expected a table of named arrays, "
-                          f"got {type(weights).__name__}")
+        raise ConfigError(say(f"{src}: key 'weights': expected a table of named arrays, "
+                              f"got {type(weights).__name__}",
+                              f"{src} : clé « weights » : table de tableaux nommés attendue, "
+                              f"reçu {type(weights).__name__}"))
     names = hook.COURSE_WEIGHTS if notation == "course" else PYTORCH_WEIGHTS
     required = names if notation == "course" else ("weight_ih", "weight_hh")
     for key in weights:
         if key not in names:
-            raise ConfigError(f"{src}: unknown key 'weights.{key}' for a {cell} cell in {notation} notation; "
-                              f"expected {list(names)}")
+            raise ConfigError(say(f"{src}: unknown key 'weights.{key}' for a {cell} cell in {notation} "
+                                  f"notation; expected {list(names)}",
+                                  f"{src} : clé inconnue « weights.{key} » pour une cellule {cell} en "
+                                  f"notation « {notation} » ; attendu {list(names)}"))
     for key in required:
         if key not in weights:
-            raise ConfigError(f"{src}: missing key 'weights.{key}' "
-                              f"({cell}, {notation} notation needs {list(required)})")
+            raise ConfigError(say(f"{src}: missing key 'weights.{key}' "
+                                  f"({cell}, {notation} notation needs {list(required)})",
+                                  f"{src} : clé « weights.{key} » manquante "
+                                  f"({cell} en notation « {notation} » demande {list(required)})"))
     H, D = _sizes(src, cfg, cell, notation, weights)
     G = cells.get(cell).gates
     if notation == "course":
@@ -285,31 +325,41 @@ def trace_from_config(cfg: dict, src: str = "config"):
                   for k in names if k in weights}
     x = _array(src, "inputs", cfg["inputs"], ndim=2)
     if x.size == 0:
-        raise ConfigError(f"{src}: key 'inputs': expected a non-empty sequence, got an empty one")
+        raise ConfigError(say(f"{src}: key 'inputs': expected a non-empty sequence, got an empty one",
+                              f"{src} : clé « inputs » : séquence non vide attendue, reçu une séquence vide"))
     if x.ndim == 1:
         x = x[:, None] if D == 1 else x[None, :]
     if x.ndim == 0 or x.shape[1] != D:
-        raise ConfigError(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), "
-                          f"got shape {x.shape}")
+        raise ConfigError(say(f"{src}: key 'inputs': expected T steps of {D} value(s) each (T, {D}), "
+                              f"got shape {x.shape}",
+                              f"{src} : clé « inputs » : T pas de {D} valeur{'s' * (D > 1)} chacun attendus "
+                              f"(T, {D}), reçu la forme {x.shape}"))
     check_trace_size(src, cell, x.shape[0], H, D)
     init = cfg.get("initial_state") or {}
     state_names = hook.STATE_KEYS
     for key in init:
         if key not in state_names:
-            raise ConfigError(f"{src}: unknown key 'initial_state.{key}'; expected {list(state_names)}")
+            raise ConfigError(say(f"{src}: unknown key 'initial_state.{key}'; expected {list(state_names)}",
+                                  f"{src} : clé inconnue « initial_state.{key} » ; attendu "
+                                  f"{list(state_names)}"))
     state0 = tuple(_shaped(src, f"initial_state.{k}", init[k], (H,)) if k in init else np.zeros(H)
                    for k in state_names)
     output = None
     if "output" in cfg:
         if not hook.OUTPUT_LAYER:
-            raise ConfigError(f"{src}: key 'output': only the rnn cell has an output layer here "
-                              "(y_t = W_hy h_t + b_y)")
+            raise ConfigError(say(f"{src}: key 'output': only the rnn cell has an output layer here "
+                                  "(y_t = W_hy h_t + b_y)",
+                                  f"{src} : clé « output » : seule la cellule rnn a ici une couche de sortie "
+                                  "(y_t = W_hy h_t + b_y)"))
         out = cfg["output"]
         if not isinstance(out, dict) or "W_hy" not in out:
-            raise ConfigError(f"{src}: missing key 'output.W_hy'")
+            raise ConfigError(say(f"{src}: missing key 'output.W_hy'",
+                                  f"{src} : clé « output.W_hy » manquante"))
         W_hy = np.atleast_2d(_array(src, "output.W_hy", out["W_hy"]))
         if W_hy.shape[1] != H:
-            raise ConfigError(f"{src}: key 'output.W_hy': expected shape (K, {H}), got {W_hy.shape}")
+            raise ConfigError(say(f"{src}: key 'output.W_hy': expected shape (K, {H}), got {W_hy.shape}",
+                                  f"{src} : clé « output.W_hy » : forme (K, {H}) attendue, reçu "
+                                  f"{W_hy.shape}"))
         K = W_hy.shape[0]
         output = {"W_hy": W_hy, "b_y": _shaped(src, "output.b_y", out.get("b_y", [0.0] * K), (K,)),
                   "softmax": bool(out.get("softmax", False))}
@@ -320,45 +370,65 @@ def trace_from_config(cfg: dict, src: str = "config"):
         d_h, d_y = {}, {}
         for key in up:
             if key not in ("h", "y", "C_final", "loss"):
-                raise ConfigError(f"{src}: unknown key 'upstream.{key}'; "
-                                  "expected 'h', 'y', 'C_final' or 'loss'")
+                raise ConfigError(say(f"{src}: unknown key 'upstream.{key}'; "
+                                      "expected 'h', 'y', 'C_final' or 'loss'",
+                                      f"{src} : clé inconnue « upstream.{key} » ; "
+                                      "« h », « y », « C_final » ou « loss » attendu"))
         for which, target, size in (("h", d_h, H), ("y", d_y, None)):
             for t, value in (up.get(which) or {}).items():
                 try:
                     step = int(t)
                 except ValueError:
-                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': "
-                                      f"expected a step number 1 … {T}") from None
+                    raise ConfigError(say(f"{src}: key 'upstream.{which}.{t}': "
+                                          f"expected a step number 1 … {T}",
+                                          f"{src} : clé « upstream.{which}.{t} » : "
+                                          f"numéro de pas 1 … {T} attendu")) from None
                 if not 1 <= step <= T:
-                    raise ConfigError(f"{src}: key 'upstream.{which}.{t}': "
-                                      f"expected a step between 1 and {T}, got {step}")
+                    raise ConfigError(say(f"{src}: key 'upstream.{which}.{t}': "
+                                          f"expected a step between 1 and {T}, got {step}",
+                                          f"{src} : clé « upstream.{which}.{t} » : "
+                                          f"pas entre 1 et {T} attendu, reçu {step}"))
                 if which == "y" and output is None:
-                    raise ConfigError(f"{src}: key 'upstream.y': the config has no 'output' layer")
+                    raise ConfigError(say(f"{src}: key 'upstream.y': the config has no 'output' layer",
+                                          f"{src} : clé « upstream.y » : la configuration n'a pas de couche "
+                                          f"de sortie « output »"))
                 n = size if size is not None else output["W_hy"].shape[0]
                 target[step] = _shaped(src, f"upstream.{which}.{t}", value, (n,))
         d_C = None
         if "C_final" in up:
             if "C" not in hook.STATE_KEYS:
-                raise ConfigError(f"{src}: key 'upstream.C_final': only the lstm cell has a cell state")
+                raise ConfigError(say(f"{src}: key 'upstream.C_final': only the lstm cell has a cell state",
+                                      f"{src} : clé « upstream.C_final » : seule la cellule lstm a un état "
+                                      f"de cellule"))
             d_C = _shaped(src, "upstream.C_final", up["C_final"], (H,))
         loss = None
         if "loss" in up:
             loss = up["loss"]
             if output is None:
-                raise ConfigError(f"{src}: key 'upstream.loss': "
-                                  "the config has no 'output' layer to put a loss on")
+                raise ConfigError(say(f"{src}: key 'upstream.loss': "
+                                      "the config has no 'output' layer to put a loss on",
+                                      f"{src} : clé « upstream.loss » : la configuration n'a pas de couche "
+                                      "de sortie « output » sur laquelle calculer une perte"))
             if not isinstance(loss, dict) or loss.get("type") not in ("mse", "cross_entropy"):
-                raise ConfigError(f"{src}: key 'upstream.loss.type': expected 'mse' or 'cross_entropy', got "
-                                  f"{loss.get('type') if isinstance(loss, dict) else loss!r}")
+                got = loss.get("type") if isinstance(loss, dict) else loss
+                raise ConfigError(say(f"{src}: key 'upstream.loss.type': expected 'mse' or "
+                                      f"'cross_entropy', got {got!r}",
+                                      f"{src} : clé « upstream.loss.type » : « mse » ou « cross_entropy » "
+                                      f"attendu, reçu {got!r}"))
             if not isinstance(loss.get("targets"), dict) or not loss["targets"]:
-                raise ConfigError(f"{src}: key 'upstream.loss.targets': expected a table step -> target, "
-                                  f"got {loss.get('targets')!r}")
+                raise ConfigError(say(f"{src}: key 'upstream.loss.targets': expected a table step -> target, "
+                                      f"got {loss.get('targets')!r}",
+                                      f"{src} : clé « upstream.loss.targets » : table pas -> cible attendue, "
+                                      f"reçu {loss.get('targets')!r}"))
             for t in loss["targets"]:
                 if not str(t).isdigit() or not 1 <= int(t) <= T:
-                    raise ConfigError(f"{src}: key 'upstream.loss.targets.{t}': "
-                                      f"expected a step between 1 and {T}")
+                    raise ConfigError(say(f"{src}: key 'upstream.loss.targets.{t}': "
+                                          f"expected a step between 1 and {T}",
+                                          f"{src} : clé « upstream.loss.targets.{t} » : "
+                                          f"pas entre 1 et {T} attendu"))
         try:
             trace_backward(trace, d_h=d_h, d_y=d_y, d_C_final=d_C, loss=loss)
         except ConfigError as exc:
-            raise ConfigError(f"{src}: key 'upstream': {exc}") from None
+            raise ConfigError(say(f"{src}: key 'upstream': {exc}",
+                                  f"{src} : clé « upstream » : {exc}")) from None
     return trace

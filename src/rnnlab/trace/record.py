@@ -24,6 +24,7 @@ import numpy as np
 
 from ..cells import make_cell
 from ..errors import ConfigError, ShapeError
+from ..i18n import say
 from ..sequence import unroll
 from .cells import hooks
 
@@ -114,25 +115,35 @@ def trace_forward(cell: str, params: dict, x, state0=None, *, options=None, outp
     core = make_cell(cell, **options)
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     if f"weight_hr{SUFFIX}" in params:
-        raise ConfigError(f"trace: an LSTM with projections (weight_hr{SUFFIX}: h_t = W_hr (o_t ⊙ "
-                          f"tanh(C_t)), Sak et al. 2014) is not traced; expected the course's cell, "
-                          f"without weight_hr")
+        raise ConfigError(say(f"trace: an LSTM with projections (weight_hr{SUFFIX}: h_t = W_hr (o_t ⊙ "
+                              f"tanh(C_t)), Sak et al. 2014) is not traced; expected the course's cell, "
+                              f"without weight_hr",
+                              f"trace : un LSTM à projections (weight_hr{SUFFIX} : h_t = W_hr (o_t ⊙ "
+                              f"tanh(C_t)), Sak et al. 2014) n'est pas tracé ; la cellule du cours, "
+                              f"sans weight_hr, attendue"))
     W_ih, W_hh = params[f"weight_ih{SUFFIX}"], params[f"weight_hh{SUFFIX}"]
     b_ih, b_hh = params.get(f"bias_ih{SUFFIX}"), params.get(f"bias_hh{SUFFIX}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
-        raise ShapeError(f"inputs: expected a non-empty sequence of shape (T, {W_ih.shape[1]}), "
-                         f"got {x.shape}")
+        raise ShapeError(say(f"inputs: expected a non-empty sequence of shape (T, {W_ih.shape[1]}), "
+                             f"got {x.shape}",
+                             f"entrées : séquence non vide de forme (T, {W_ih.shape[1]}) attendue, "
+                             f"reçu {x.shape}"))
     T, D = x.shape
     H = W_hh.shape[1]
     if D != W_ih.shape[1]:
-        raise ShapeError(f"inputs: expected {W_ih.shape[1]} value(s) per step (input_size), got {D}")
+        D_in = W_ih.shape[1]
+        raise ShapeError(say(f"inputs: expected {W_ih.shape[1]} value(s) per step (input_size), got {D}",
+                             f"entrées : {D_in} valeur{'s' * (D_in > 1)} par pas attendue{'s' * (D_in > 1)} "
+                             f"(input_size), reçu {D}"))
     names = core.state_names
     if state0 is None:
         state0 = tuple(np.zeros(H) for _ in names)
     state0 = tuple(np.asarray(s, dtype=np.float64).reshape(H) for s in state0)
     if len(state0) != len(names):
-        raise ConfigError(f"initial state: expected {len(names)} array(s) {names}, got {len(state0)}")
+        raise ConfigError(say(f"initial state: expected {len(names)} array(s) {names}, got {len(state0)}",
+                              f"état initial : {len(names)} tableau{'x' * (len(names) > 1)} {names} "
+                              f"attendu{'s' * (len(names) > 1)}, reçu {len(state0)}"))
     hook = hooks(cell)
     course = hook.course_view(params, options)
     if output_layer is not None:

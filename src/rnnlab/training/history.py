@@ -64,7 +64,9 @@ class History:
     def from_json(cls, data: dict) -> "History":
         rows, keys = data["rows"], data["score_keys"]
         if not (isinstance(rows, list) and all(isinstance(r, dict) and "step" in r for r in rows)):
-            raise TypeError("history rows: expected a list of dicts with a 'step'")
+            raise TypeError(say("history rows: expected a list of dicts with a 'step'",
+                                "lignes de l'historique : liste de dictionnaires ayant chacun une clé "
+                                "« step » attendue"))
         return cls([dict(r) for r in rows], tuple(keys))
 
     def columns(self) -> list:

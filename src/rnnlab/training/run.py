@@ -75,9 +75,11 @@ class Budget:
 
     def __post_init__(self):
         if not (isinstance(self.steps, int) and self.steps >= 0):
-            raise ConfigError(f"steps: expected an integer ≥ 0, got {self.steps!r}")
+            raise ConfigError(say(f"steps: expected an integer ≥ 0, got {self.steps!r}",
+                                  f"« steps » : entier ≥ 0 attendu, reçu {self.steps!r}"))
         if not (isinstance(self.minutes, (int, float)) and math.isfinite(self.minutes) and self.minutes >= 0):
-            raise ConfigError(f"minutes: expected a finite number ≥ 0, got {self.minutes!r}")
+            raise ConfigError(say(f"minutes: expected a finite number ≥ 0, got {self.minutes!r}",
+                                  f"minutes : nombre fini ≥ 0 attendu, reçu {self.minutes!r}"))
         if self.steps == 0 and self.minutes == 0:
             raise ConfigError(say("budget: give --steps N or --minutes M (both are 0)",
                                   "budget : donner --steps N ou --minutes M (les deux valent 0)"))

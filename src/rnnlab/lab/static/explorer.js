@@ -393,7 +393,7 @@ async function start() {
   document.getElementById("apply").addEventListener("click", async () => {
     let cfg;
     try { cfg = JSON.parse(document.getElementById("paste").value); } catch (err) {
-      Lab.showError("config: " + err.message); return;
+      Lab.showError(`${Lab.t("bad_json")} (${Lab.quote(err.message)})`); return;
     }
     document.getElementById("preset").value = "";
     await load(cfg);

@@ -39,6 +39,7 @@ const LAB_WORDS = {
     val_loss: "validation loss", samples: "Latest samples", configuration: "Configuration", rows: "rows",
     waiting: "waiting for the first lines…", last_step: "last step", updated: "updated",
     history: "History", chars: "characters", loss_on_y: "a loss on y_t",
+    bad_json: "config: cannot read as JSON", server_error: "the server answered with an error, status",
   },
   fr: {
     explorer: "Explorateur de cellules", flow: "Flux du gradient", inspector: "Inspecteur de modèle",
@@ -82,6 +83,7 @@ const LAB_WORDS = {
     configuration: "Configuration", rows: "lignes", waiting: "en attente des premières lignes…",
     last_step: "dernier pas", updated: "mis à jour", history: "Historique", chars: "caractères",
     loss_on_y: "une perte sur y_t",
+    bad_json: "config : illisible en JSON", server_error: "le serveur a répondu par une erreur, statut",
   },
 };
 
@@ -138,6 +140,9 @@ const Lab = {
     for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = Lab.t(el.dataset.i18n);
   },
 
+  // a message from elsewhere (the browser's own words) quoted as the language quotes
+  quote(text) { return Lab.lang === "fr" ? `« ${text} »` : text; },
+
   showError(message) {
     const box = document.getElementById("error");
     if (!box) return;
@@ -151,10 +156,12 @@ const Lab = {
     const init = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"},
                                              body: JSON.stringify({...body, lang: Lab.lang})};
     const response = await fetch(url, init);
-    const data = await response.json();
+    // a proxy's or a crashed server's answer may be no JSON: its browser-made status text is English
+    const data = await response.json().catch((e) => { if (response.ok) throw e; return {}; });
     if (!response.ok) {
-      Lab.showError(data.error || response.statusText);
-      const err = new Error(data.error); err.status = response.status; err.handled = true; throw err;
+      const message = data.error || `${Lab.t("server_error")} ${response.status}`;
+      Lab.showError(message);
+      const err = new Error(message); err.status = response.status; err.handled = true; throw err;
     }
     Lab.showError("");
     return data;

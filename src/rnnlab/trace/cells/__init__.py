@@ -33,6 +33,7 @@ import numpy as np
 
 from ... import cells
 from ...errors import ConfigError
+from ...i18n import say
 
 
 def sizes_over_hx(src, weights, array, gate):
@@ -97,8 +98,10 @@ class GenericHooks:
     def _check_backward(self, trace):
         module = self.spec.module
         if getattr(module, "PARAMS", ()) or hasattr(module, "normalise_input"):
-            raise ConfigError(f"{self.spec.describe()} has no backward trace hooks, and the generic "
-                              f"backward trace needs a cell without parameters of its own")
+            raise ConfigError(say(f"{self.spec.describe()} has no backward trace hooks, and the generic "
+                                  f"backward trace needs a cell without parameters of its own",
+                                  f"{self.spec.describe()} n'a pas de fonctions de trace arrière, et la "
+                                  f"trace arrière générique demande une cellule sans paramètres propres"))
 
     def record(self, trace, t, cache, x_t, h_prev):
         values = {k: np.array(v[0], dtype=np.float64) for k, v in cache.items()

@@ -87,8 +87,11 @@ def config_options(src, options, notation):
     """The course's GRU weights (W_z, W_r, W) describe reset "before", the default there."""
     options.setdefault("reset", "before" if notation == "course" else "after")
     if notation == "course" and options["reset"] != "before":
-        raise ConfigError(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe "
-                          f"reset 'before'; use notation 'pytorch' for reset 'after'")
+        raise ConfigError(say(f"{src}: key 'options.reset': the course's GRU weights (W_z, W_r, W) describe "
+                              f"reset 'before'; use notation 'pytorch' for reset 'after'",
+                              f"{src} : clé « options.reset » : les poids du GRU du cours (W_z, W_r, W) "
+                              f"décrivent « reset » « before » ; prendre la notation « pytorch » pour "
+                              f"« reset » « after »"))
     return options
 
 

@@ -96,7 +96,8 @@ def build(preset_id: str, precision: int = 4):
     """The document of one exercise, in the current language."""
     pid = resolve(preset_id)
     if not 0 <= precision <= 15:
-        raise ConfigError(f"--precision: expected an integer between 0 and 15, got {precision}")
+        raise ConfigError(say(f"--precision: expected an integer between 0 and 15, got {precision}",
+                              f"--precision : entier entre 0 et 15 attendu, reçu {precision}"))
     from ...i18n import language
 
     doc = PRESETS[pid].build(precision=precision)

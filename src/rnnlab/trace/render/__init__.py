@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import ConfigError
+from ...i18n import say
 
 FORMATS = ("text", "md", "latex", "json", "html")
 
@@ -30,7 +31,8 @@ def render(document, fmt: str = "text", *, figure_dir=None, figure_stem=None, co
         from .html import render_html
 
         return render_html(document)
-    raise ConfigError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    raise ConfigError(say(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}",
+                          f"format : l'un de {', '.join(FORMATS)} attendu, reçu « {fmt} »"))
 
 
 __all__ = ["render", "FORMATS"]
