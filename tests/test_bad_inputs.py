@@ -531,10 +531,6 @@ def test_the_table_is_large():
 
 # --- the same refusals in French ---------------------------------------------------------------------------
 
-# gradients --weights w-nan.npz: load_state_dict's own words (module.py) are translated on another branch
-FRENCH_LATER = {"gradients weights nan"}
-
-
 def _french_cases():
     """The refusals read in French: every semantic check, trace config and crafted checkpoint, and
     the first bad value of each option (its other values take the same path to the message)."""
@@ -545,8 +541,7 @@ def _french_cases():
             if option in seen:
                 continue
             seen.add(option)
-        if case.id not in FRENCH_LATER:
-            cases.append(pytest.param(case.values[0], id=case.id))
+        cases.append(pytest.param(case.values[0], id=case.id))
     return cases
 
 
