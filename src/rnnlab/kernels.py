@@ -154,8 +154,8 @@ def adam_update(p, g, m, v, *, decoupled_decay, l2, one_minus_beta1, beta2, one_
     cast = p.dtype.type
     flat = (p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1))
     _serial("adam_update")(*flat, decoupled_decay is not None, cast(decoupled_decay or 1.0), l2 != 0,
-                           cast(l2), cast(one_minus_beta1), cast(beta2), cast(one_minus_beta2), cast(bias2_sqrt),
-                           cast(eps), cast(step_size))
+                           cast(l2), cast(one_minus_beta1), cast(beta2), cast(one_minus_beta2),
+                           cast(bias2_sqrt), cast(eps), cast(step_size))
 
 
 def adagrad_update(p, g, G, *, lr, eps, eps_inside_sqrt):
