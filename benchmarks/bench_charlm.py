@@ -2,7 +2,7 @@
 
 (a) training throughput, chars/s: the step ``rnnlab train`` runs (the training engine's
     ``Run.step_once`` over the language model's job) and the same model in PyTorch
-    (nn.Embedding → nn.LSTM → nn.Linear, same sizes, Adam, global-norm clipping, state carried),
+    (nn.Embedding → nn.LSTM → nn.Dropout → nn.Linear, same sizes, AdamW, global-norm clipping, state carried),
     CPU, same thread count, medians of alternated rounds and their ratio, measured two ways (as
     ``bench_cells.py``): each library in its own worker process, torch with its default OpenMP
     settings, and both in this process with torch's OpenMP threads passive;
@@ -52,7 +52,7 @@ def shakespeare():
 
 
 def torch_model(torch, model: CharLM):
-    """nn.Embedding → nn.RNN/LSTM/GRU → nn.Linear with the weights of ``model`` (float32)."""
+    """nn.Embedding → nn.RNN/LSTM/GRU → nn.Dropout → nn.Linear with the weights of ``model`` (float32)."""
     nn = torch.nn
     cfg = model.config()
 
@@ -62,19 +62,23 @@ def torch_model(torch, model: CharLM):
             self.embedding = nn.Embedding(cfg["vocab_size"], cfg["embedding_dim"])
             self.rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cfg["cell"]](
                 cfg["embedding_dim"], cfg["hidden_size"], cfg["num_layers"])
+            self.drop = nn.Dropout(cfg["dropout"])  # before the head, as CharLM's
             self.head = nn.Linear(cfg["hidden_size"], cfg["vocab_size"])
 
         def forward(self, ids, state=None):
             h, state = self.rnn(self.embedding(ids), state)
-            return self.head(h), state
+            return self.head(self.drop(h)), state
 
     tm = TorchCharLM()
     tm.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in model.params.items()})
     return tm
 
 
-def torch_step_fn(torch, tm, batcher, lr, clip):
-    opt = torch.optim.Adam(tm.parameters(), lr=lr)
+def torch_step_fn(torch, tm, batcher, cfg: TrainConfig):
+    """The twin's training step with ``cfg``'s optimiser (Adam or AdamW, its λ), lr and clipping."""
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.optimizer]
+    opt = kind(tm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    clip = cfg.clip_norm
     box = {"state": None}
 
     def step(lr_now=None):
@@ -98,7 +102,7 @@ def torch_step_fn(torch, tm, batcher, lr, clip):
 
 def engine_step_fn(cfg: TrainConfig):
     """The step ``rnnlab train`` runs: the training engine's :meth:`rnnlab.training.Run.step_once`
-    over the language model's job (batch, loss, BPTT, clipping, schedule, Adam, history row)."""
+    over the language model's job (batch, loss, BPTT, clipping, schedule, AdamW, history row)."""
     import tempfile
 
     from rich.console import Console
@@ -128,9 +132,9 @@ def torch_lm_step(cfg: TrainConfig):
     import torch
 
     vocab, train_ids, _ = shakespeare()
-    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=cfg.seed)
-    return torch_step_fn(torch, torch_model(torch, model), StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len),
-                         cfg.lr, cfg.clip_norm)
+    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, cfg.dropout,
+                   seed=cfg.seed)
+    return torch_step_fn(torch, torch_model(torch, model), StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg)
 
 
 def worker(lib, threads):
@@ -243,9 +247,9 @@ def quality(minutes: float):
     result = Trainer(cfg, run_dir, console=Console(file=io.StringIO()), progress=False).run()
     # the PyTorch model: same initial weights, batches, schedule (by the fraction of time), clipping
     vocab, train_ids, val_ids = shakespeare()
-    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, seed=cfg.seed)
+    model = CharLM(vocab.size, cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.embedding_dim, cfg.dropout, seed=cfg.seed)
     tm = torch_model(torch, model)
-    step = torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg.lr, cfg.clip_norm)
+    step = torch_step_fn(torch, tm, StreamBatcher(train_ids, cfg.batch_size, cfg.seq_len), cfg)
     schedule = Schedule(cfg.lr, cfg.warmup_steps, cfg.decay, total_steps=TIME_SCHEDULE_STEPS, min_lr=cfg.lr * cfg.min_lr_ratio)
     start, n, warmed, W = time.perf_counter(), 0, 0.0, cfg.warmup_steps
     while (elapsed := time.perf_counter() - start) < 60 * minutes:

@@ -12,7 +12,7 @@ import pytest
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.functional import cross_entropy
 from rnnlab.models import CharLM
-from rnnlab.train import (TIME_SCHEDULE_STEPS, VAL_STREAM_CHARS, VAL_STREAMS, TrainConfig, Trainer, evaluate,
+from rnnlab.train import (ADAMW_WEIGHT_DECAY, TIME_SCHEDULE_STEPS, VAL_STREAM_CHARS, VAL_STREAMS, TrainConfig, Trainer, evaluate,
                           load_model, time_schedule_step, validation_streams)
 
 from helpers import quiet
@@ -173,15 +173,25 @@ def test_config_errors(corpus):
 
 
 @pytest.mark.parametrize("optimizer, weight_decay, want", [
-    ("adamw", None, 0.01), ("adamw", 0.1, 0.1), ("adam", None, 0.0), ("adam", 0.001, 0.001), ("sgd", 0.5, 0.5)])
+    ("adamw", None, ADAMW_WEIGHT_DECAY), ("adamw", 0.01, 0.01), ("adam", None, 0.0), ("adam", 0.001, 0.001),
+    ("sgd", 0.5, 0.5)])
 def test_weight_decay_reaches_the_optimiser(corpus, tmp_path, optimizer, weight_decay, want):
-    """``weight_decay=None`` keeps the optimiser's own λ (AdamW's 0.01, 0 for the others); a number
-    replaces it, and the run's checkpoint resumes with it."""
+    """``weight_decay=None`` is the training's λ for AdamW (the sweep's 0.1), 0 for the others; a
+    number replaces it; the config records it, and the run's checkpoint resumes with it."""
     cfg = _config(corpus, steps=2, eval_every=2, optimizer=optimizer, weight_decay=weight_decay)
+    assert cfg.weight_decay == want
     trainer = Trainer(cfg, tmp_path / "run", **quiet())
     assert trainer.optimizer.weight_decay == want
     trainer.run()
     assert Trainer.resume(tmp_path / "run", **quiet()).optimizer.weight_decay == want
+
+
+def test_a_config_saved_before_weight_decay_keeps_its_optimisers_own():
+    """A checkpoint written before the option has no ``weight_decay``: AdamW's was then 0.01."""
+    saved = {f: v for f, v in vars(TrainConfig(optimizer="adamw")).items() if f != "weight_decay"}
+    assert TrainConfig.from_dict(saved).weight_decay == 0.01
+    assert TrainConfig.from_dict({**saved, "optimizer": "adam"}).weight_decay == 0.0
+    assert TrainConfig().optimizer == "adamw" and TrainConfig().weight_decay == ADAMW_WEIGHT_DECAY
 
 
 def test_decoupled_weight_decay_shrinks_the_weights(corpus, tmp_path):

@@ -40,6 +40,10 @@ TIME_SCHEDULE_STEPS = 1_000_000  # resolution of the schedule when the budget is
 # fewer for a short text, so that every stream is at least VAL_STREAM_CHARS long
 VAL_STREAMS = 64
 VAL_STREAM_CHARS = 1024
+# AdamW's λ for training unless --weight-decay says otherwise (torch's AdamW default is 0.01): five
+# idle minutes of the default model reach 1.449 nats/char with 0.1, 1.483 with 0.01
+# (benchmarks/README.md, "Five minutes")
+ADAMW_WEIGHT_DECAY = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,9 @@ class TrainConfig:
     layer_norm: bool = False  # the layer-normalised LSTM (cell "lstm" only)
     seq_len: int = 64
     batch_size: int = 32
-    optimizer: str = "adam"
+    optimizer: str = "adamw"
     lr: float = 1e-2
-    weight_decay: float | None = None  # λ; None: the optimiser's own (AdamW's 0.01, 0 for the others)
+    weight_decay: float | None = None  # λ; None: ADAMW_WEIGHT_DECAY with adamw, 0 with the others
     warmup_steps: int = 50
     decay: str = "cosine"
     min_lr_ratio: float = 0.05
@@ -117,8 +121,9 @@ class TrainConfig:
         if not isinstance(self.layer_norm, bool):
             bad("layer_norm", say("true or false", "true ou false"))
         wd = self.weight_decay
-        if wd is not None and not (isinstance(wd, (int, float)) and not isinstance(wd, bool)
-                                   and math.isfinite(wd) and wd >= 0):
+        if wd is None:  # the run records the λ it uses
+            object.__setattr__(self, "weight_decay", ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0)
+        elif not (isinstance(wd, (int, float)) and not isinstance(wd, bool) and math.isfinite(wd) and wd >= 0):
             bad("weight_decay", say("a finite number ≥ 0", "un nombre fini ≥ 0"))
         if not 0.0 < self.val_fraction < 1.0:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
@@ -139,6 +144,8 @@ class TrainConfig:
         if unknown:
             raise CheckpointError(say(f"{where}: unknown training options {unknown}",
                                       f"{where} : options d'entraînement inconnues {unknown}"))
+        if "weight_decay" not in d:  # saved before the option: the optimiser's own λ then (AdamW's 0.01)
+            d = {**d, "weight_decay": 0.01 if d.get("optimizer") == "adamw" else 0.0}
         return cls(**d)
 
     @property
@@ -266,8 +273,8 @@ class Trainer:
         self.model = CharLM(self.vocab.size, config.cell, config.hidden_size, config.num_layers,
                             config.embedding_dim, config.dropout, config.recurrent_dropout, config.layer_norm,
                             dtype=np.dtype(config.dtype), seed=config.seed)
-        decay = {} if config.weight_decay is None else {"weight_decay": config.weight_decay}
-        self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr, **decay)
+        self.optimizer = make_optimizer(config.optimizer, self.model.params, lr=config.lr,
+                                        weight_decay=config.weight_decay)
         self.base_lr = config.lr
         self.sample_rng = np.random.default_rng([config.seed, 1])
         self.schedule = self._make_schedule()

@@ -54,14 +54,13 @@ def register(subparsers):
     a("--min-lr-ratio", type=unit_float, metavar="R", default=d.min_lr_ratio, help=say(
         f"the cosine decay ends at R × the peak learning rate (default {d.min_lr_ratio:g})",
         f"la décroissance en cosinus finit à R × le taux maximal (défaut {d.min_lr_ratio:g})"))
-    own = d.weight_decay is None  # the optimiser's own λ by default
-    a("--weight-decay", type=natural_float, metavar="λ", default=d.weight_decay, help=say(
+    from ..train import ADAMW_WEIGHT_DECAY
+
+    a("--weight-decay", type=natural_float, metavar="λ", default=None, help=say(
         "weight decay λ: decoupled with adamw (θ ← θ(1 − ηλ)), added to the gradient (g + λθ) with the "
-        "other optimisers (default: "
-        + ("the optimiser's own: 0.01 with adamw, 0 otherwise" if own else f"{d.weight_decay:g}") + ")",
+        f"other optimisers (default {ADAMW_WEIGHT_DECAY:g} with adamw, 0 with the others)",
         "décroissance des poids λ : découplée avec adamw (θ ← θ(1 − ηλ)), ajoutée au gradient (g + λθ) avec "
-        "les autres optimiseurs (défaut : "
-        + ("celle de l'optimiseur : 0.01 avec adamw, 0 sinon" if own else f"{d.weight_decay:g}") + ")"))
+        f"les autres optimiseurs (défaut {ADAMW_WEIGHT_DECAY:g} avec adamw, 0 avec les autres)"))
     defaults = {"cell": d.cell, "hidden": d.hidden_size, "layers": d.num_layers, "batch": d.batch_size,
                 "lr": d.lr, "optimizer": d.optimizer, "clip": d.clip_norm, "dropout": d.dropout,
                 "recurrent_dropout": d.recurrent_dropout, "layer_norm": False, "eval_every": None,
