@@ -149,33 +149,3 @@ def test_rnn_whole_sequence_loop_runs_only_where_it_applies(layer, B, H, lengths
     model.backward(np.ones_like(out))
     assert calls == {"rnn_sequence": 0, "rnn_sequence_backward": 0}
 
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name, options", [
-    ("adam", {}), ("adam", {"weight_decay": 0.1}), ("adamw", {}), ("adamw", {"weight_decay": 0.3}),
-    ("adagrad", {}), ("adagrad", {"weight_decay": 0.1, "lr_decay": 0.01}),
-    ("adagrad", {"eps": 1e-8, "eps_inside_sqrt": True}),
-])
-def test_optimiser_kernels_match_numpy_bit_for_bit(name, options, dtype):
-    """Five updates of the same parameters with the one-pass kernel and with the NumPy lines:
-    the same bits (the scalars are cast to the arrays' dtype as NumPy casts them)."""
-    from rnnlab.optim import make_optimizer
-
-    rng = np.random.default_rng(3)
-    start = {"W": rng.normal(size=(7, 5)).astype(dtype), "b": rng.normal(size=7).astype(dtype)}
-    grads = [{k: rng.normal(size=v.shape).astype(dtype) for k, v in start.items()} for _ in range(5)]
-    results = []
-    for context in (contextlib.nullcontext(), kernels.disabled()):
-        params = {k: v.copy() for k, v in start.items()}
-        optimizer = make_optimizer(name, params, lr=0.05, **options)
-        with context:
-            for g in grads:
-                optimizer.step(g)
-        results.append((params, optimizer.state_dict()["state"]))
-    (fused, fused_state), (plain, plain_state) = results
-    for key in start:
-        np.testing.assert_array_equal(fused[key], plain[key])
-        assert not np.array_equal(fused[key], start[key])
-    for state, table in plain_state.items():
-        for key, value in table.items():
-            np.testing.assert_array_equal(fused_state[state][key], value)

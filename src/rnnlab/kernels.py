@@ -18,10 +18,6 @@ a BLAS call per step cost more than the arithmetic, so :func:`rnn_sequence` and
 products sum in another order than BLAS's, so these two agree with the NumPy path to float64
 rounding, not bit for bit.
 
-The optimisers' updates (:func:`adam_update`, :func:`adagrad_update`) are the third kind: the
-same per-coordinate arithmetic as :meth:`rnnlab.optim.Adam._update` and
-:meth:`rnnlab.optim.Adagrad._update`, in one pass over each parameter instead of ten, bit for bit.
-
 Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False and
 the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
 tests compare both paths). Kernels run on float32/float64 arrays of one dtype
@@ -146,31 +142,6 @@ def rnn_sequence_backward(d_output, d_h, h_all, W_hh, d_z, reverse):
                                       int(reverse), _ONE[d_h.dtype])
 
 
-def adam_update(p, g, m, v, *, decoupled_decay, l2, one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt,
-                eps, step_size):
-    """One Adam(W) update of a parameter in one pass; mirrors the NumPy lines of
-    :meth:`rnnlab.optim.Adam._update` (without amsgrad), the scalars in the arrays' dtype as NumPy
-    casts them. ``decoupled_decay`` is 1 − ηλ (AdamW) or ``None``; ``l2`` is λ (Adam's L2) or 0."""
-    cast = p.dtype.type
-    flat = (p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1))
-    _serial("adam_update")(*flat, decoupled_decay is not None, cast(decoupled_decay or 1.0), l2 != 0,
-                           cast(l2), cast(one_minus_beta1), cast(beta2), cast(one_minus_beta2),
-                           cast(bias2_sqrt), cast(eps), cast(step_size))
-
-
-def adagrad_update(p, g, G, *, lr, eps, eps_inside_sqrt):
-    """One Adagrad update of a parameter in one pass (``g`` with its L2 term already added);
-    mirrors :meth:`rnnlab.optim.Adagrad._update`."""
-    cast = p.dtype.type
-    _serial("adagrad_update")(p.reshape(-1), g.reshape(-1), G.reshape(-1), cast(lr), cast(eps),
-                              bool(eps_inside_sqrt))
-
-
-def contiguous(*arrays) -> bool:
-    """Whether every array is C-contiguous (the optimiser kernels read them as flat views)."""
-    return all(a.flags.c_contiguous for a in arrays)
-
-
 def _serial(name):
     """The serial version of kernel ``name`` (compiled without a cache if numba cannot write one)."""
     try:
@@ -196,8 +167,7 @@ def _compile(cache=True):
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
-    for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward, _adam_update,
-               _adagrad_update):
+    for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         # its own cache entry (the cache key ignores flags)
         parallel.__qualname__ = fn.__qualname__ + "_parallel"
@@ -270,20 +240,3 @@ def _rnn_sequence_backward(d_output, has_output, d_h, h_all, W_hh, d_z, reverse,
                 for k in range(H):
                     d_h[b, k] += g * W_hh[j, k]
 
-
-def _adam_update(p, g, m, v, decoupled, decay, use_l2, l2, b1c, b2, b2c, c2, eps, step_size):
-    for i in range(p.size):
-        if decoupled:
-            p[i] *= decay  # θ ← θ (1 − ηλ)
-        g_i = g[i] + l2 * p[i] if use_l2 else g[i]  # g ← g + λθ
-        m[i] += (g_i - m[i]) * b1c  # m ← β₁ m + (1 − β₁) g
-        v[i] = v[i] * b2 + (g_i * g_i) * b2c  # v ← β₂ v + (1 − β₂) g²
-        p[i] -= m[i] / (np.sqrt(v[i]) / c2 + eps) * step_size
-
-
-def _adagrad_update(p, g, G, lr, eps, eps_inside):
-    for i in range(p.size):
-        g_i = g[i]
-        G[i] += g_i * g_i  # G ← G + g²
-        d = np.sqrt(G[i] + eps) if eps_inside else np.sqrt(G[i]) + eps
-        p[i] -= g_i / d * lr  # θ ← θ − η_t g / (√G + ε)

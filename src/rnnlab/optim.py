@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
 from .errors import ConfigError, ShapeError
 from .i18n import say
 from .module import listed
@@ -242,9 +241,6 @@ class Adagrad(Optimizer):
             g = g + self.weight_decay * p
         G = self._buffer("sum", key, self.initial_accumulator_value)
         lr_t = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
-        if kernels.usable(p, g, G) and kernels.contiguous(p, g, G):  # the lines below in one pass
-            kernels.adagrad_update(p, g, G, lr=lr_t, eps=self.eps, eps_inside_sqrt=self.eps_inside_sqrt)
-            return
         tmp = self._scratch(key)  # one work array per parameter: no allocation per step
         G += np.multiply(g, g, out=tmp)  # G ← G + g²
         if self.eps_inside_sqrt:
@@ -314,13 +310,6 @@ class Adam(Optimizer):
         step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
         m = self._buffer("exp_avg", key)
         v = self._buffer("exp_avg_sq", key)
-        if not self.amsgrad and kernels.usable(p, g, m, v) and kernels.contiguous(p, g, m, v):
-            kernels.adam_update(  # the lines below in one pass
-                p, g, m, v, decoupled_decay=1.0 - self.lr * self.weight_decay if self.decoupled else None,
-                l2=0.0 if self.decoupled else self.weight_decay, one_minus_beta1=1.0 - beta1, beta2=beta2,
-                one_minus_beta2=1.0 - beta2, bias2_sqrt=math.sqrt(1.0 - beta2 ** t), eps=self.eps,
-                step_size=step_size)
-            return
         if self.decoupled:
             p *= 1.0 - self.lr * self.weight_decay  # θ ← θ (1 − ηλ)
         elif self.weight_decay:
