@@ -123,7 +123,7 @@ class TrainConfig:
         wd = self.weight_decay
         if wd is None:  # the run records the λ it uses
             object.__setattr__(self, "weight_decay", ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0)
-        elif not (isinstance(wd, (int, float)) and not isinstance(wd, bool) and math.isfinite(wd) and wd >= 0):
+        elif isinstance(wd, bool) or not (isinstance(wd, (int, float)) and math.isfinite(wd) and wd >= 0):
             bad("weight_decay", say("a finite number ≥ 0", "un nombre fini ≥ 0"))
         if not 0.0 < self.val_fraction < 1.0:
             bad("val_fraction", say("a fraction in (0, 1)", "une fraction dans ]0, 1["))
