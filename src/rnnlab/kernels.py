@@ -239,4 +239,3 @@ def _rnn_sequence_backward(d_output, has_output, d_h, h_all, W_hh, d_z, reverse,
                 g = d_z[t, b, j]
                 for k in range(H):
                     d_h[b, k] += g * W_hh[j, k]
-

@@ -306,14 +306,12 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g):
         beta1, beta2 = self.betas
-        t = self.steps
-        step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
-        m = self._buffer("exp_avg", key)
-        v = self._buffer("exp_avg_sq", key)
         if self.decoupled:
             p *= 1.0 - self.lr * self.weight_decay  # θ ← θ (1 − ηλ)
         elif self.weight_decay:
             g = g + self.weight_decay * p  # g ← g + λθ
+        m = self._buffer("exp_avg", key)
+        v = self._buffer("exp_avg_sq", key)
         tmp = self._scratch(key)  # one work array per parameter: no allocation per step
         np.subtract(g, m, out=tmp)
         tmp *= 1.0 - beta1
@@ -326,6 +324,8 @@ class Adam(Optimizer):
             v_max = self._buffer("max_exp_avg_sq", key)
             np.maximum(v_max, v, out=v_max)
             v = v_max
+        t = self.steps
+        step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
         np.sqrt(v, out=tmp)
         tmp /= math.sqrt(1.0 - beta2 ** t)
         tmp += self.eps  # √v̂ + ε
