@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 import rnnlab
 from rnnlab import kernels
+from rnnlab.cells import lstm as lstm_cell
+from rnnlab.cells import rnn as rnn_cell
 
 pytest.importorskip("numba")
 pytestmark = pytest.mark.skipif(not kernels.ENABLED, reason="kernels disabled (RNNLAB_NO_NUMBA=1)")
@@ -74,6 +76,8 @@ def test_kernels_match_numpy_with_lengths(name):
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
 def test_parallel_kernels_match_numpy(name, monkeypatch):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_SIZE", 0)  # every batch of B > 1 takes the parallel version
+    for cell in (rnn_cell, lstm_cell):  # the per-step path, not the whole-sequence loops
+        monkeypatch.setattr(cell, "COMPILED_MAX_WORK", -1)
     calls = []
     for kernel, (serial, parallel) in list((kernels._KERNELS or kernels._compile()).items()):
         counted = lambda *args, parallel=parallel: calls.append(1) or parallel(*args)  # noqa: E731
@@ -115,9 +119,9 @@ def test_environment_variable_disables_kernels():
 
 
 def _count_sequence_calls(monkeypatch):
-    """Count the calls of the RNN's whole-sequence loops (forward, backward)."""
+    """Count the calls of the whole-sequence loops (forward, backward) of the RNN and the LSTM."""
     table = kernels._KERNELS or kernels._compile()
-    calls = {"rnn_sequence": 0, "rnn_sequence_backward": 0}
+    calls = dict.fromkeys(("rnn_sequence", "rnn_sequence_backward", "lstm_sequence", "lstm_sequence_backward"), 0)
     for name in calls:
         serial, parallel = table[name]
 
@@ -129,23 +133,28 @@ def _count_sequence_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_rnn_whole_sequence_loop_matches_numpy_at_min_char_rnn_size(dtype, monkeypatch):
+def test_whole_sequence_loop_matches_numpy_at_min_char_rnn_size(name, dtype, monkeypatch):
     calls = _count_sequence_calls(monkeypatch)
-    fused, plain = run_both("rnn", T=25, B=1, D=65, H=100, dtype=dtype, bidirectional=True)
-    assert calls == {"rnn_sequence": 2, "rnn_sequence_backward": 2}  # both directions, once each
+    fused, plain = run_both(name, T=25, B=1, D=65, H=100, dtype=dtype, bidirectional=True)
+    want = {f"{name}_sequence": 2, f"{name}_sequence_backward": 2}  # both directions, once each
+    assert {k: v for k, v in calls.items() if v} == want
     assert_same(fused, plain, dtype)
 
 
 @pytest.mark.parametrize("layer, B, H, lengths", [
     (LAYERS["rnn"], 32, 256, None),  # B·H² far above COMPILED_MAX_WORK: BLAS's GEMM per step
-    (LAYERS["rnn-relu"], 1, 20, None),  # the loop is tanh only
+    (LAYERS["lstm"], 32, 256, None),
+    (LAYERS["rnn-relu"], 1, 20, None),  # the RNN's loop is tanh only
     (LAYERS["rnn"], 2, 20, np.array([3, 1])),  # a mask: the per-step path
+    (LAYERS["lstm"], 2, 20, np.array([3, 1])),
+    (lambda **kw: rnnlab.LSTM(proj_size=3, **kw), 1, 20, None),  # a projection: the per-step path
+    (lambda **kw: rnnlab.LSTM(recurrent_dropout=0.5, **kw), 1, 20, None),
 ])
-def test_rnn_whole_sequence_loop_runs_only_where_it_applies(layer, B, H, lengths, monkeypatch):
+def test_whole_sequence_loop_runs_only_where_it_applies(layer, B, H, lengths, monkeypatch):
     calls = _count_sequence_calls(monkeypatch)
     model = layer(input_size=3, hidden_size=H, dtype=np.float64, seed=0)
     out, _ = model.forward(np.ones((3, B, 3)), lengths=lengths)
     model.backward(np.ones_like(out))
-    assert calls == {"rnn_sequence": 0, "rnn_sequence_backward": 0}
-
+    assert not any(calls.values()), calls

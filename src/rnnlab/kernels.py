@@ -10,13 +10,13 @@ forward's tanh and σ stay in NumPy, whose SIMD ``tanh`` is ~10–40× faster th
 one (no SVML in the pip wheels); fusing the forward's remaining arithmetic measured within noise
 of NumPy and cost compile time.
 
-The Elman RNN (tanh) is the exception, for small problems: where a step's product
-h_{t-1} W_hhᵀ is a few thousand multiply-adds (min-char-rnn: B = 1, H = 100), a Python call and
-a BLAS call per step cost more than the arithmetic, so :func:`rnn_sequence` and
-:func:`rnn_sequence_backward` run all T steps, product included, in one compiled loop
-(:data:`rnnlab.cells.rnn.COMPILED_MAX_WORK` says where; the scalar tanh is then the price). Its
-products sum in another order than BLAS's, so these two agree with the NumPy path to float64
-rounding, not bit for bit.
+The Elman RNN (tanh) and the LSTM are the exception, for small problems: where a step's product
+h_{t-1} W_hhᵀ is a few ten thousand multiply-adds or fewer (min-char-rnn: B = 1, H = 100), the
+Python calls and the BLAS call of a step cost more than its arithmetic, so :func:`rnn_sequence`,
+:func:`lstm_sequence` and their backward run all T steps, products included, in one compiled loop
+(``COMPILED_MAX_WORK`` in :mod:`rnnlab.cells.rnn` and :mod:`rnnlab.cells.lstm` says where; the
+scalar tanh is then the price). Their products sum in another order than BLAS's, so they agree
+with the NumPy path to float64 rounding, not bit for bit.
 
 Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False and
 the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
@@ -142,6 +142,25 @@ def rnn_sequence_backward(d_output, d_h, h_all, W_hh, d_z, reverse):
                                       int(reverse), _ONE[d_h.dtype])
 
 
+def lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, reverse):
+    """The T steps of the LSTM (no mask, no projection) in one compiled loop; mirrors
+    :func:`rnnlab.cells.lstm.step`: ``z_t = h_{t-1} W_hhᵀ + xw_t``, the gates
+    ``scale ⊙ tanh(scale ⊙ z_t) + shift`` (σ on i, f, o; tanh on g), ``C_t = f ⊙ C_{t-1} + i ⊙ g``,
+    ``h_t = o ⊙ tanh(C_t)``; states in the slots of ``h_slots``, ``c_slots (T + 1, B, H)`` as in
+    :func:`rnn_sequence`, ``z``, ``gates (T, B, 4H)`` and ``tanh_c (T, B, H)`` filled for the backward."""
+    _serial("lstm_sequence")(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, int(reverse))
+
+
+def lstm_sequence_backward(d_output, d_h, d_c, gates, tanh_c, c_prev, W_hh, d_z, reverse):
+    """BPTT through :func:`lstm_sequence`: at each step (from the last) ∂L/∂h_t += ∂L/∂y_t, the
+    elementwise backward of :func:`_lstm_backward` into ``d_z[t]``, then ∂L/∂h_{t-1} = ∂L/∂z_t W_hh
+    and ∂L/∂C_{t-1} = ∂L/∂C_t ⊙ f_t; ``d_h``, ``d_c (B, H)`` hold the final state's gradients on
+    entry and the initial state's on return; ``c_prev (T, B, H)`` is C_{t-1} of every step."""
+    has_output = d_output is not None
+    _serial("lstm_sequence_backward")(d_output if has_output else d_c[None], has_output, d_h, d_c, gates,
+                                       tanh_c, c_prev, W_hh, d_z, int(reverse), _ONE[d_h.dtype])
+
+
 def _serial(name):
     """The serial version of kernel ``name`` (compiled without a cache if numba cannot write one)."""
     try:
@@ -167,7 +186,8 @@ def _compile(cache=True):
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
-    for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward):
+    for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward, _lstm_sequence,
+               _lstm_sequence_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
         # its own cache entry (the cache key ignores flags)
         parallel.__qualname__ = fn.__qualname__ + "_parallel"
@@ -239,3 +259,53 @@ def _rnn_sequence_backward(d_output, has_output, d_h, h_all, W_hh, d_z, reverse,
                 g = d_z[t, b, j]
                 for k in range(H):
                     d_h[b, k] += g * W_hh[j, k]
+
+
+def _lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, reverse):
+    T, B, G = xw.shape
+    H = G // 4
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        read, write = t + reverse, t + 1 - reverse
+        for b in range(B):
+            for j in range(G):
+                z[t, b, j] = 0
+            for k in range(H):  # z_t = h_{t-1} W_hhᵀ, a row of W_hhᵀ at a time
+                h_k = h_slots[read, b, k]
+                for j in range(G):
+                    z[t, b, j] += h_k * W_hh_t[k, j]
+            for j in range(G):  # σ(z) = ½ tanh(½ z) + ½ on i, f, o; tanh(z) on g
+                z[t, b, j] += xw[t, b, j]
+                gates[t, b, j] = np.tanh(z[t, b, j] * scale[j]) * scale[j] + shift[j]
+            for j in range(H):
+                i, f = gates[t, b, j], gates[t, b, H + j]
+                g, o = gates[t, b, 2 * H + j], gates[t, b, 3 * H + j]
+                c = f * c_slots[read, b, j]
+                c += i * g  # C_t = f ⊙ C_{t-1} + i ⊙ C̃
+                c_slots[write, b, j] = c
+                tanh_c[t, b, j] = np.tanh(c)
+                h_slots[write, b, j] = o * tanh_c[t, b, j]  # h_t = o ⊙ tanh(C_t)
+
+
+def _lstm_sequence_backward(d_output, has_output, d_h, d_c, gates, tanh_c, c_prev, W_hh, d_z, reverse, one):
+    T, B, G = d_z.shape
+    H = G // 4
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        for b in range(B):
+            for j in range(H):  # the lines of _lstm_backward
+                dh = d_h[b, j] + d_output[t, b, j] if has_output else d_h[b, j]
+                i, f = gates[t, b, j], gates[t, b, H + j]
+                g, o = gates[t, b, 2 * H + j], gates[t, b, 3 * H + j]
+                tc = tanh_c[t, b, j]
+                dc = (one - tc * tc) * o * dh + d_c[b, j]
+                d_z[t, b, j] = dc * g * ((one - i) * i)
+                d_z[t, b, H + j] = dc * c_prev[t, b, j] * ((one - f) * f)
+                d_z[t, b, 2 * H + j] = dc * i * ((one - g) * (one + g))
+                d_z[t, b, 3 * H + j] = dh * tc * ((one - o) * o)
+                d_c[b, j] = dc * f  # ∂L/∂C_{t-1}
+                d_h[b, j] = 0
+            for j in range(G):  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh, a row of W_hh at a time
+                gz = d_z[t, b, j]
+                for k in range(H):
+                    d_h[b, k] += gz * W_hh[j, k]

@@ -139,6 +139,51 @@ def step_backward(d_state, cache, W_hh, out=None):
     return d_z, d_z, (d_z @ W_hh, d_c * f)
 
 
+# Below this many multiply-adds per step (B·4H², the product h_{t-1} W_hhᵀ), one compiled loop over
+# the T steps (rnnlab.kernels) beats the Python calls of a step: B = 1, H = 100 is 40,000.
+COMPILED_MAX_WORK = 50_000
+
+
+def _compiled_pays(B, H, *arrays):
+    return B * 4 * H * H <= COMPILED_MAX_WORK and kernels.usable(*arrays)
+
+
+def unroll_compiled(xw, states, work, W_hh_rows, reverse):
+    """All T steps of :func:`step` (no mask, no projection, b_hh folded into ``xw``) in one
+    compiled loop (:func:`rnnlab.kernels.lstm_sequence`), when it pays; returns the caches
+    :func:`step` would have returned, step by step, or ``None`` (the caller then runs the steps)."""
+    h_slots, c_slots = states
+    T, B, G = xw.shape
+    H = G // 4
+    if h_slots.shape[-1] != H or not _compiled_pays(B, H, xw, h_slots, c_slots, W_hh_rows):
+        return None
+    z, gates, tanh_c = work["z"], work["gates"], work["tanh_c"]
+    scale, shift = _gate_scales(H, xw.dtype)
+    W_hh_t = np.ascontiguousarray(W_hh_rows.T)
+    kernels.lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, reverse)
+    read, write = reverse, 1 - reverse
+    return [{"h_prev": h_slots[t + read], "c_prev": c_slots[t + read], "z": z[t], "gates": gates[t],
+             "c": c_slots[t + write], "tanh_c": tanh_c[t], "h": h_slots[t + write]} for t in range(T)]
+
+
+def unroll_backward_compiled(tape, d_output, d_state, d_z_all):
+    """BPTT through :func:`unroll_compiled`'s steps in one compiled loop
+    (:func:`rnnlab.kernels.lstm_sequence_backward`), when it pays: fills ``d_z_all (T, B, 4H)`` and
+    turns ``d_state = (∂L/∂h_T, ∂L/∂C_T)`` into the initial state's in place; returns whether it ran."""
+    d_h, d_c = d_state
+    T, B, _ = tape.x.shape
+    H = tape.W_hh.shape[1]
+    W_hh = np.ascontiguousarray(tape.W_hh)
+    arrays = (d_h, d_c, W_hh, d_z_all) + (() if d_output is None else (d_output,))
+    if d_h.shape != (B, H) or d_c.shape != (B, H) or not _compiled_pays(B, H, *arrays):
+        return False
+    gates, tanh_c, c_prev = (np.stack([cache[key] for cache in tape.caches])  # (T, B, ·), in time order
+                             for key in ("gates", "tanh_c", "c_prev"))
+    d_out = None if d_output is None else np.ascontiguousarray(d_output)
+    kernels.lstm_sequence_backward(d_out, d_h, d_c, gates, tanh_c, c_prev, W_hh, d_z_all, tape.reverse)
+    return True
+
+
 def _slot(out, key, shape, *like):
     """``out[key]`` (a preallocated array) if given, else a new array."""
     if out is not None and key in out:
