@@ -107,15 +107,24 @@ def test_lengths_equal_running_each_sequence_alone(mode):
             np.testing.assert_allclose(f[:, b], a[:, 0], rtol=1e-13, atol=1e-15)
 
 
-def test_lengths_all_equal_to_T_change_nothing():
+def test_lengths_all_equal_to_T_change_nothing(monkeypatch):
+    """Bit for bit through the same per-step code; and to float64 rounding when the unmasked run
+    takes the LSTM's whole-sequence loop (rnnlab.kernels, used at this small size)."""
+    from rnnlab.cells import lstm as lstm_cell
+
     rng = np.random.default_rng(6)
     layer = rnnlab.LSTM(3, 4, bidirectional=True, dtype=np.float64, seed=7)
     x = rng.normal(size=(5, 2, 3))
-    out, (h, c) = layer.forward(x)
     out_l, (h_l, c_l) = layer.forward(x, lengths=[5, 5])
+    out_loop, (h_loop, c_loop) = layer.forward(x)
+    with monkeypatch.context() as m:
+        m.setattr(lstm_cell, "COMPILED_MAX_WORK", -1)  # the per-step path, as the masked run
+        out, (h, c) = layer.forward(x)
     np.testing.assert_array_equal(out, out_l)
     np.testing.assert_array_equal(h, h_l)
     np.testing.assert_array_equal(c, c_l)
+    for a, b in ((out_loop, out_l), (h_loop, h_l), (c_loop, c_l)):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
 
 
 # --- state dicts ------------------------------------------------------------------------------

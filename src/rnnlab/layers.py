@@ -15,7 +15,7 @@ from .cells import make_cell
 from .errors import (ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype,
                      expect_real)
 from .i18n import integer, say
-from .memory import recurrent_run_bytes, require
+from .memory import UNCHECKED, recurrent_run_bytes, require
 from .module import Module, as_array
 from .sequence import unroll, unroll_backward
 
@@ -174,9 +174,11 @@ class Recurrent(Module):
                                  f"got shape {describe_shape(x.shape)}",
                                  f"{name}, entrée : au moins un pas de temps et une séquence attendus, "
                                  f"reçu la forme {describe_shape(x.shape)}"))
-        require(self._bytes(T, B), say(f"{name} forward over {T} steps of {B} sequences",
-                                       f"{name}, propagation avant sur {integer(T)} pas de temps et "
-                                       f"{integer(B)} séquences"), say("T or the batch", "T ou le lot"))
+        need = self._bytes(T, B)
+        if need >= UNCHECKED:  # the message is written only for a size worth checking (not every step)
+            require(need, say(f"{name} forward over {T} steps of {B} sequences",
+                              f"{name}, propagation avant sur {integer(T)} pas de temps et "
+                              f"{integer(B)} séquences"), say("T or the batch", "T ou le lot"))
         expect_real(say(f"{name} input", f"{name}, entrée"), x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         states = self._prepare_hx(hx, B, unbatched)
