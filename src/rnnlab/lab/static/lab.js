@@ -187,6 +187,12 @@ const Lab = {
     return node;
   },
 
+  // a labelled control: <label><span data-i18n=key></span>controls…</label> (the page's language
+  // fills the span)
+  field(key, ...controls) {
+    return Lab.el("label", {}, Lab.el("span", {"data-i18n": key}), ...controls);
+  },
+
   // a number shown in a field or on an axis (the values themselves come from the server)
   show(x, digits = 4) {
     if (x === null || x === undefined) return "–";

@@ -8,7 +8,7 @@ const E3 = Lab.el;
 function layoutMonitor() {
   document.getElementById("page").append(
     E3("div", {class: "card"}, E3("div", {class: "controls"},
-      E3("label", {}, E3("span", {"data-i18n": "run"}), E3("select", {id: "run"})),
+      Lab.field("run", E3("select", {id: "run"})),
       E3("span", {class: "badge", id: "status"}))),
     E3("div", {class: "row"},
       E3("div", {class: "card grow"}, E3("h2", {"data-i18n": "history"}),
