@@ -186,6 +186,8 @@ def _compile(cache=True):
         # workqueue first: OpenMP's spinning threads fight OpenBLAS's for the cores (measured 20×
         # slower on a busy 2-core machine); an explicit NUMBA_THREADING_LAYER still wins
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
+    global vector_matrix
+    vector_matrix = numba.njit(cache=cache, fastmath=False)(_vector_matrix)  # the loops below call it
     for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward, _lstm_sequence,
                _lstm_sequence_backward):
         parallel = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel")
@@ -197,6 +199,22 @@ def _compile(cache=True):
 
 
 prange = range  # numba.prange once compiled
+
+
+def _vector_matrix(v, M, out):
+    """``out = v M`` for a row ``v (K,)`` and ``M (K, N)``, a row of M at a time (a loop over N that
+    vectorises, summed in the order of k): the recurrent products of the whole-sequence loops,
+    h_{t-1} W_hhᵀ forward and ∂L/∂z_t W_hh backward."""
+    K, N = M.shape
+    for j in range(N):
+        out[j] = 0
+    for k in range(K):
+        v_k = v[k]
+        for j in range(N):
+            out[j] += v_k * M[k, j]
+
+
+vector_matrix = _vector_matrix  # the compiled version once compiled
 
 
 def _lstm_backward(d_h, d_c_next, gates, tanh_c, c_prev, d_z, d_c_prev, one):
@@ -233,12 +251,7 @@ def _rnn_sequence(xw, states, z, W_hh_t, reverse):
         t = T - 1 - s if reverse else s
         read, write = t + reverse, t + 1 - reverse
         for b in range(B):
-            for j in range(H):
-                z[t, b, j] = 0
-            for k in range(H):  # z_t = h_{t-1} W_hhᵀ, a row of W_hhᵀ at a time (a loop that vectorises)
-                h_k = states[read, b, k]
-                for j in range(H):
-                    z[t, b, j] += h_k * W_hh_t[k, j]
+            vector_matrix(states[read, b], W_hh_t, z[t, b])  # z_t = h_{t-1} W_hhᵀ
             for j in range(H):
                 z[t, b, j] += xw[t, b, j]
                 states[write, b, j] = np.tanh(z[t, b, j])
@@ -254,11 +267,7 @@ def _rnn_sequence_backward(d_output, has_output, d_h, h_all, W_hh, d_z, reverse,
                     d_h[b, j] += d_output[t, b, j]
                 h = h_all[t, b, j]
                 d_z[t, b, j] = (one - h * h) * d_h[b, j]
-                d_h[b, j] = 0
-            for j in range(H):  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh, a row of W_hh at a time
-                g = d_z[t, b, j]
-                for k in range(H):
-                    d_h[b, k] += g * W_hh[j, k]
+            vector_matrix(d_z[t, b], W_hh, d_h[b])  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh
 
 
 def _lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, reverse):
@@ -268,12 +277,7 @@ def _lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift,
         t = T - 1 - s if reverse else s
         read, write = t + reverse, t + 1 - reverse
         for b in range(B):
-            for j in range(G):
-                z[t, b, j] = 0
-            for k in range(H):  # z_t = h_{t-1} W_hhᵀ, a row of W_hhᵀ at a time
-                h_k = h_slots[read, b, k]
-                for j in range(G):
-                    z[t, b, j] += h_k * W_hh_t[k, j]
+            vector_matrix(h_slots[read, b], W_hh_t, z[t, b])  # z_t = h_{t-1} W_hhᵀ
             for j in range(G):  # σ(z) = ½ tanh(½ z) + ½ on i, f, o; tanh(z) on g
                 z[t, b, j] += xw[t, b, j]
                 gates[t, b, j] = np.tanh(z[t, b, j] * scale[j]) * scale[j] + shift[j]
@@ -304,8 +308,4 @@ def _lstm_sequence_backward(d_output, has_output, d_h, d_c, gates, tanh_c, c_pre
                 d_z[t, b, 2 * H + j] = dc * i * ((one - g) * (one + g))
                 d_z[t, b, 3 * H + j] = dh * tc * ((one - o) * o)
                 d_c[b, j] = dc * f  # ∂L/∂C_{t-1}
-                d_h[b, j] = 0
-            for j in range(G):  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh, a row of W_hh at a time
-                gz = d_z[t, b, j]
-                for k in range(H):
-                    d_h[b, k] += gz * W_hh[j, k]
+            vector_matrix(d_z[t, b], W_hh, d_h[b])  # ∂L/∂h_{t-1} = ∂L/∂z_t W_hh
