@@ -218,14 +218,14 @@ def min_char_rnn_step_fn(data_ids, V, H=100, T=25, lr=0.1, seed=0):
 
 def min_char_rnn_config(rounds: int):
     """min-char-rnn's configuration through ``rnnlab train``'s step: vanilla RNN, H = 100, T = 25,
-    B = 1, Adagrad lr 0.1, float64 as the gist, one-hot-sized embedding (E = V). One difference:
-    the engine clips the global gradient norm at 5 where the gist clips each value to [−5, 5]
-    (both one pass over the gradients)."""
+    B = 1, Adagrad lr 0.1, float64 as the gist, one-hot-sized embedding (E = V), no dropout (the gist
+    has none; ``rnnlab train``'s default is 0.2). One difference: the engine clips the global
+    gradient norm at 5 where the gist clips each value to [−5, 5] (both one pass over the gradients)."""
     vocab, train_ids, _ = shakespeare()
     V, H, T = vocab.size, 100, 25
     cfg = TrainConfig(cell="rnn", hidden_size=H, seq_len=T, batch_size=1, embedding_dim=V, optimizer="adagrad",
-                      lr=0.1, clip_norm=5.0, dtype="float64", steps=10**9, minutes=0, warmup_steps=0,
-                      decay="none")
+                      lr=0.1, clip_norm=5.0, dtype="float64", dropout=0.0, steps=10**9, minutes=0,
+                      warmup_steps=0, decay="none")
     _, ours = engine_step_fn(cfg)
     fns = {"rnnlab": ours, "min-char-rnn": min_char_rnn_step_fn(train_ids, V, H, T)}
     for fn in fns.values():

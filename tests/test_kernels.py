@@ -158,3 +158,69 @@ def test_whole_sequence_loop_runs_only_where_it_applies(layer, B, H, lengths, mo
     out, _ = model.forward(np.ones((3, B, 3)), lengths=lengths)
     model.backward(np.ones_like(out))
     assert not any(calls.values()), calls
+
+
+# --- the optimisers' one-pass updates -------------------------------------------------------------
+
+OPTIMISER_CASES = [
+    ("adam", {}), ("adam", {"weight_decay": 0.1, "amsgrad": True, "betas": (0.8, 0.95)}),
+    ("adamw", {}), ("adamw", {"weight_decay": 0.3, "eps": 1e-6, "amsgrad": True}),
+    ("adagrad", {}), ("adagrad", {"lr_decay": 0.01, "weight_decay": 0.02, "initial_accumulator_value": 0.1}),
+    ("adagrad", {"eps": 1e-8, "eps_inside_sqrt": True}),  # min-char-rnn's update
+]
+
+
+def _optimiser_run(name, kwargs, dtype, steps=5):
+    """Parameters after ``steps`` updates, and the optimiser's state, from fixed gradients (one of
+    them 0 in places, one huge: the division and the square root see their edge values)."""
+    from rnnlab.optim import make_optimizer
+
+    rng = np.random.default_rng(7)
+    params = {"w": rng.standard_normal((33, 17)).astype(dtype), "b": rng.standard_normal(33).astype(dtype)}
+    opt = make_optimizer(name, params, lr=0.05, **kwargs)
+    for t in range(steps):
+        grads = {k: (rng.standard_normal(p.shape) * 10.0 ** (t - 2)).astype(dtype) for k, p in params.items()}
+        grads["b"][:5] = 0.0
+        opt.step(grads)
+    return params, opt.state_dict()["state"]
+
+
+def _count_update_calls(monkeypatch):
+    table = kernels._KERNELS or kernels._compile()
+    calls = dict.fromkeys(("adam_update", "adagrad_update"), 0)
+    for name in calls:
+        serial = table[name][0]
+
+        def counted(*args, serial=serial, name=name):
+            calls[name] += 1
+            return serial(*args)
+
+        monkeypatch.setitem(kernels._KERNELS, name, (counted, None))
+    return calls
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMISER_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_pass_updates_match_numpy_bit_for_bit(name, kwargs, dtype, monkeypatch):
+    calls = _count_update_calls(monkeypatch)
+    fused, fused_state = _optimiser_run(name, kwargs, dtype)
+    assert calls[f"{'adagrad' if name == 'adagrad' else 'adam'}_update"] == 5 * 2  # 5 steps, 2 parameters
+    with kernels.disabled():
+        plain, plain_state = _optimiser_run(name, kwargs, dtype)
+    for key in plain:
+        assert fused[key].dtype == dtype
+        np.testing.assert_array_equal(fused[key], plain[key], err_msg=key)
+    for state_name, table in plain_state.items():
+        for key, array in table.items():
+            np.testing.assert_array_equal(fused_state[state_name][key], array, err_msg=f"{state_name} {key}")
+
+
+def test_one_pass_update_takes_numpy_path_for_strided_or_mixed_arrays(monkeypatch):
+    from rnnlab.optim import Adam
+
+    calls = _count_update_calls(monkeypatch)
+    base = np.ones((4, 6))
+    params = {"strided": base[:, ::2], "f32": np.ones(3, np.float32)}  # a view; float32 with float64 grads
+    Adam(params, lr=0.1).step({"strided": np.ones((4, 3)), "f32": np.ones(3)})
+    assert calls["adam_update"] == 1  # only the float32 one (its gradient is cast to float32 first)
+    assert np.allclose(base[:, ::2], 0.9) and np.all(base[:, 1::2] == 1.0)  # updated in place, view kept

@@ -108,7 +108,7 @@ class RecurrentCell(Module):
                                  f"got {describe_shape(value.shape)}",
                                  f"{type(self).__name__}, {label} : forme {describe_shape(want)} attendue, "
                                  f"reçu {describe_shape(value.shape)}"))
-        expect_real(say(f"{type(self).__name__} {label}", f"{type(self).__name__}, {label}"), value)
+        expect_real((f"{type(self).__name__} {label}", f"{type(self).__name__}, {label}"), value)
         return np.asarray(value, dtype=self.dtype)
 
     def _prepare(self, x, hx):

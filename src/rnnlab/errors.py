@@ -52,25 +52,38 @@ def expect_shape(name: str, array, expected: tuple) -> None:
                              f"{name} : forme {want} attendue, reçu {describe_shape(got)}"))
 
 
-def expect_finite(name: str, array) -> None:
-    """Raise :class:`ValueRangeError` if ``array`` holds NaN or infinity."""
+def _named(name) -> str:
+    """A check's name: a string, or ``(english, french)``, translated only when a check fails
+    (the checks run at every forward; a name is read only in a refusal)."""
+    return say(*name) if isinstance(name, tuple) else name
+
+
+def expect_finite(name, array) -> None:
+    """Raise :class:`ValueRangeError` if ``array`` holds NaN or infinity; ``name`` a string or
+    ``(english, french)``."""
     import numpy as np
 
-    if not np.all(np.isfinite(array)):
+    array = np.asarray(array)
+    if array.dtype.kind in "iub":
+        return  # integers and booleans are finite
+    if not np.isfinite(array).all():
+        name = _named(name)
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueRangeError(say(f"{name}: expected finite values, got {bad} NaN or infinite value(s)",
                                   f"{name} : valeurs finies attendues, reçu {integer(bad)} "
                                   f"valeur{'s' * (bad > 1)} NaN ou infinie{'s' * (bad > 1)}"))
 
 
-def expect_real(name: str, array):
+def expect_real(name, array):
     """``array`` as a NumPy array of real numbers (integers or floats; not booleans, complex numbers
     or objects), finite: :class:`ShapeError` for another kind, :class:`ValueRangeError` for NaN or
-    infinity. A complex array would lose its imaginary part when cast; a boolean one is no number."""
+    infinity. A complex array would lose its imaginary part when cast; a boolean one is no number.
+    ``name``: a string or ``(english, french)``."""
     import numpy as np
 
     array = np.asarray(array)
     if array.dtype.kind not in "iuf":
+        name = _named(name)
         note = {"b": say("booleans", "des booléens"),
                 "c": say("complex: the imaginary part would be lost",
                          "des complexes : la partie imaginaire serait perdue")}.get(

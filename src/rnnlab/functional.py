@@ -79,8 +79,8 @@ def log_softmax(z, axis=-1):
     """log softmax(z)_k = z_k − max(z) − log Σ_j e^{z_j − max(z)}: the max shift keeps every
     exponent ≤ 0, so nothing overflows."""
     z = np.asarray(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = z - np.maximum.reduce(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(z, axis=-1):
@@ -121,9 +121,11 @@ def cross_entropy(logits, targets, reduction="mean", ignore_index=None):
             f"cross_entropy: expected logits (N, K) and targets (N,), got {logits.shape} and {targets.shape}",
             f"cross_entropy : logits (N, K) et cibles (N,) attendus, reçu {logits.shape} et {targets.shape}"))
     n, K = logits.shape
-    keep = np.ones(n, dtype=bool) if ignore_index is None else targets != ignore_index
-    bad = keep & ((targets < 0) | (targets >= K))  # NumPy would silently read class −1 as K − 1
-    if np.any(bad):
+    keep = None if ignore_index is None else targets != ignore_index  # None: every row counts
+    bad = (targets < 0) | (targets >= K)  # NumPy would silently read class −1 as K − 1
+    if keep is not None:
+        bad &= keep
+    if bad.any():
         from .errors import ValueRangeError
 
         ignored = "" if ignore_index is None else f" ou ignore_index {ignore_index}"
@@ -133,16 +135,18 @@ def cross_entropy(logits, targets, reduction="mean", ignore_index=None):
                                   f"cross_entropy, cibles : indices de classe dans 0..{K - 1}{ignored} "
                                   f"attendus, reçu {targets[bad][:5].tolist()}"))
     logp = log_softmax(logits, axis=1)
-    safe_t = np.where(keep, targets, 0)
-    losses = -logp[np.arange(n), safe_t] * keep
+    rows, safe_t = np.arange(n), targets if keep is None else np.where(keep, targets, 0)
+    losses = -logp[rows, safe_t]
     d_logits = np.exp(logp)
-    d_logits[np.arange(n), safe_t] -= 1.0
-    d_logits *= keep[:, None]
+    d_logits[rows, safe_t] -= 1.0
+    if keep is not None:
+        losses *= keep
+        d_logits *= keep[:, None]
     if reduction == "none":
         return losses, d_logits
     if reduction == "sum":
         return float(losses.sum()), d_logits
-    count = max(int(keep.sum()), 1)
+    count = max(n if keep is None else int(keep.sum()), 1)
     return float(losses.sum() / count), d_logits / count
 
 

@@ -179,7 +179,7 @@ class Recurrent(Module):
             require(need, say(f"{name} forward over {T} steps of {B} sequences",
                               f"{name}, propagation avant sur {integer(T)} pas de temps et "
                               f"{integer(B)} séquences"), say("T or the batch", "T ou le lot"))
-        expect_real(say(f"{name} input", f"{name}, entrée"), x)
+        expect_real((f"{name} input", f"{name}, entrée"), x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         states = self._prepare_hx(hx, B, unbatched)
         mask = None

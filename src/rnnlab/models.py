@@ -62,7 +62,7 @@ class Linear(Module):
 
     def forward(self, x):
         W = self.params["weight"]
-        x = expect_real(say("Linear input", "Linear, entrée"), as_array(x))
+        x = expect_real(("Linear input", "Linear, entrée"), as_array(x))
         if x.shape[-1] != W.shape[1]:
             raise ShapeError(say(f"Linear input: expected last dimension {W.shape[1]}, "
                                  f"got shape {describe_shape(x.shape)}",

@@ -73,7 +73,7 @@ class Module:
 
     def __setattr__(self, name, value):
         modules = self.__dict__.get("_modules")
-        if modules is not None:
+        if modules is not None and (name in modules or isinstance(value, Module)):
             modules.pop(name, None)  # a child assigned again moves to the end of the order
             if isinstance(value, Module):
                 modules[name] = value

@@ -28,9 +28,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from .errors import ConfigError, ShapeError
 from .i18n import say
 from .module import listed
+
+def _fused(*arrays) -> bool:
+    """Whether an update may run as one compiled pass (:mod:`rnnlab.kernels`): numba is there,
+    and the arrays share one float dtype and are contiguous (the pass reads them flat)."""
+    return kernels.usable(*arrays) and all(a.flags.c_contiguous for a in arrays)
+
 
 # --- base class ----------------------------------------------------------------------------
 
@@ -237,10 +244,12 @@ class Adagrad(Optimizer):
                           initial_accumulator_value_at_least_0=initial_accumulator_value >= 0)
 
     def _update(self, key, p, g):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
         G = self._buffer("sum", key, self.initial_accumulator_value)
         lr_t = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
+        if _fused(p, g, G):  # the lines below in one compiled pass
+            return kernels.adagrad_update(p, g, G, self.weight_decay, lr_t, self.eps, self.eps_inside_sqrt)
+        if self.weight_decay:
+            g = g + self.weight_decay * p
         tmp = self._scratch(key)  # one work array per parameter: no allocation per step
         G += np.multiply(g, g, out=tmp)  # G ← G + g²
         if self.eps_inside_sqrt:
@@ -306,12 +315,19 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g):
         beta1, beta2 = self.betas
+        m = self._buffer("exp_avg", key)
+        v = self._buffer("exp_avg_sq", key)
+        v_max = self._buffer("max_exp_avg_sq", key) if self.amsgrad else v
+        t = self.steps
+        step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
+        if _fused(p, g, m, v, v_max):  # the lines below in one compiled pass
+            return kernels.adam_update(p, g, m, v, v_max, 1.0 - self.lr * self.weight_decay if self.decoupled
+                                       else None, 0.0 if self.decoupled else self.weight_decay, beta1, beta2,
+                                       self.eps, step_size, math.sqrt(1.0 - beta2 ** t), self.amsgrad)
         if self.decoupled:
             p *= 1.0 - self.lr * self.weight_decay  # θ ← θ (1 − ηλ)
         elif self.weight_decay:
             g = g + self.weight_decay * p  # g ← g + λθ
-        m = self._buffer("exp_avg", key)
-        v = self._buffer("exp_avg_sq", key)
         tmp = self._scratch(key)  # one work array per parameter: no allocation per step
         np.subtract(g, m, out=tmp)
         tmp *= 1.0 - beta1
@@ -321,11 +337,8 @@ class Adam(Optimizer):
         v *= beta2
         v += tmp  # v ← β₂ v + (1 − β₂) g²
         if self.amsgrad:
-            v_max = self._buffer("max_exp_avg_sq", key)
             np.maximum(v_max, v, out=v_max)
             v = v_max
-        t = self.steps
-        step_size = self.lr / (1.0 - beta1 ** t)  # η / (1 − β₁ᵗ)
         np.sqrt(v, out=tmp)
         tmp /= math.sqrt(1.0 - beta2 ** t)
         tmp += self.eps  # √v̂ + ε
@@ -387,8 +400,10 @@ def clip_grad_norm(grads: dict, max_norm: float, norm_type: float = 2.0) -> floa
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
     elif norm_type == 2.0:
-        per_array = np.array([np.linalg.norm(a.ravel()) for a in arrays], dtype=np.float64)
-        total = float(np.linalg.norm(per_array))
+        # np.linalg.norm's arithmetic, √(a·a), without its checks on every array
+        flat = [a.ravel() if a.dtype.kind == "f" else a.ravel().astype(float) for a in arrays]
+        per_array = np.array([np.sqrt(a.dot(a)) for a in flat], dtype=np.float64)
+        total = float(np.sqrt(per_array.dot(per_array)))
     else:
         raise ConfigError(say(f"clip_grad_norm: expected norm_type 2 or inf, got {norm_type!r}",
                               f"clip_grad_norm : norm_type 2 ou inf attendu, reçu {norm_type!r}"))

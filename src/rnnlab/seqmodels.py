@@ -125,7 +125,7 @@ class _SequenceModel(Module):
     def _time_major(self, x):
         x = as_array(x)
         if x.dtype.kind not in "iuf":  # complex, boolean, text: refused before the cast loses it
-            expect_real(say(f"{type(self).__name__} input", f"{type(self).__name__}, entrée"), x)
+            expect_real((f"{type(self).__name__} input", f"{type(self).__name__}, entrée"), x)
         x = x.astype(self.dtype, copy=False)
         if x.ndim != 3:
             want = "(B, T, D)" if self.config.batch_first else "(T, B, D)"

@@ -109,10 +109,13 @@ class Tape:
     input_cache: dict | None = None  # what the cell's input transform keeps (LN of W_ih x_t)
     W_hr: np.ndarray | None = None  # (P, H): the projection of h, or None
     m: np.ndarray | None = None  # (T, B, H): the unprojected outputs m_t = o_t ⊙ tanh(C_t), in time order
+    work: dict = field(default_factory=dict)  # the cell's workspace: (T, B, ·) per key, in time order
+    states: list = field(default_factory=list)  # per state, its slots (T + 1, B, ·) (see unroll)
     owned: list = field(default_factory=list)  # its buffers, given to SPARE when the tape dies
 
     def __del__(self):
-        self.caches, self.h_prev, self.m = [], None, None  # drop the views first, so the buffers can be kept
+        # drop the views first, so the buffers can be kept
+        self.caches, self.h_prev, self.m, self.work, self.states = [], None, None, {}, []
         try:
             SPARE.keep(self.owned)
         except Exception:  # during interpreter shutdown the module may be half torn down
@@ -199,7 +202,7 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     owned = [xw, *work.values(), *states] + ([] if h_tilde is None else [h_tilde])
     m = None if W_hr is None else work["h"]  # the cell's own h_t buffer holds m_t
     return output, final, Tape(cell, x, W_ih, W_hh, b_ih is not None, caches, mask, reverse, h_prev, h_mask,
-                               cell_params, input_cache, W_hr, m, owned)
+                               cell_params, input_cache, W_hr, m, work, states, owned)
 
 
 def unroll_backward(tape: Tape, d_output, d_state_final=None):

@@ -177,8 +177,8 @@ def unroll_backward_compiled(tape, d_output, d_state, d_z_all):
     arrays = (d_h, d_c, W_hh, d_z_all) + (() if d_output is None else (d_output,))
     if d_h.shape != (B, H) or d_c.shape != (B, H) or not _compiled_pays(B, H, *arrays):
         return False
-    gates, tanh_c, c_prev = (np.stack([cache[key] for cache in tape.caches])  # (T, B, ·), in time order
-                             for key in ("gates", "tanh_c", "c_prev"))
+    gates, tanh_c = tape.work["gates"], tape.work["tanh_c"]  # (T, B, ·), in time order
+    c_prev = tape.states[1][tape.reverse : T + tape.reverse]  # C_{t-1}, in time order
     d_out = None if d_output is None else np.ascontiguousarray(d_output)
     kernels.lstm_sequence_backward(d_out, d_h, d_c, gates, tanh_c, c_prev, W_hh, d_z_all, tape.reverse)
     return True

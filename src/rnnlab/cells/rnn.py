@@ -130,7 +130,7 @@ def unroll_backward_compiled(tape, d_output, d_state, d_z_all, nonlinearity="tan
     arrays = (d_h, W_hh, d_z_all) + (() if d_output is None else (d_output,))
     if d_h.shape != (B, H) or not _compiled_pays(B, H, nonlinearity, *arrays):
         return False
-    h_all = np.stack([cache["h"] for cache in tape.caches])  # (T, B, H): h_t, in time order
+    h_all = tape.states[0][1 - tape.reverse : T + 1 - tape.reverse]  # (T, B, H): h_t, in time order
     kernels.rnn_sequence_backward(None if d_output is None else np.ascontiguousarray(d_output), d_h, h_all,
                                   W_hh, d_z_all, tape.reverse)
     return True
