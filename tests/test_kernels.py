@@ -143,6 +143,36 @@ def test_whole_sequence_loop_matches_numpy_at_min_char_rnn_size(name, dtype, mon
     assert_same(fused, plain, dtype)
 
 
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_whole_sequence_loop_caches_are_the_steps_caches(name, reverse, monkeypatch):
+    """The caches of the compiled loop (built when read) hold what the per-step path's hold,
+    step by step, in both directions; negative indices and slices read as a list's."""
+    from rnnlab.sequence import StepCaches
+
+    calls = _count_sequence_calls(monkeypatch)
+    layer = LAYERS[name](input_size=4, hidden_size=6, bidirectional=True, dtype=np.float64, seed=3)
+    x = np.random.default_rng(4).normal(size=(5, 1, 4))
+    direction = int(reverse)
+    layer.forward(x)
+    assert calls[f"{name}_sequence"] == 2
+    lazy = layer._tapes[0][direction].caches
+    assert isinstance(lazy, StepCaches) and len(lazy) == 5
+    compiled = [{k: v.copy() for k, v in c.items()} for c in layer.step_caches(0, direction)]
+    assert [sorted(c) for c in lazy[-2:]] == [sorted(c) for c in compiled[-2:]]
+    np.testing.assert_array_equal(lazy[-1]["h"], compiled[4]["h"])
+    with pytest.raises(IndexError):
+        lazy[5]
+    with kernels.disabled():
+        layer.forward(x)
+        stepped = layer.step_caches(0, direction)
+    assert not isinstance(layer._tapes[0][direction].caches, StepCaches)
+    for t, (a, b) in enumerate(zip(compiled, stepped)):
+        assert a.keys() == b.keys(), t
+        for key in a:
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-14, atol=1e-15, err_msg=f"step {t} {key}")
+
+
 @pytest.mark.parametrize("layer, B, H, lengths", [
     (LAYERS["rnn"], 32, 256, None),  # B·H² far above COMPILED_MAX_WORK: BLAS's GEMM per step
     (LAYERS["lstm"], 32, 256, None),
@@ -224,3 +254,30 @@ def test_one_pass_update_takes_numpy_path_for_strided_or_mixed_arrays(monkeypatc
     Adam(params, lr=0.1).step({"strided": np.ones((4, 3)), "f32": np.ones(3)})
     assert calls["adam_update"] == 1  # only the float32 one (its gradient is cast to float32 first)
     assert np.allclose(base[:, ::2], 0.9) and np.all(base[:, 1::2] == 1.0)  # updated in place, view kept
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 60), vocab=st.integers(1, 9), seed=st.integers(0, 10**6))
+def test_embedding_backward_matches_numpy(dtype, n, vocab, seed):
+    """Repeated ids sum row after row in order (bit for bit a loop of row additions), and agree
+    with NumPy's sort and reduceat to rounding."""
+    from rnnlab.models import Embedding
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab, size=(n, 2)).astype(rng.choice([np.int64, np.int32, np.uint8]))
+    d_e = (rng.standard_normal((n, 2, 5)) * 10.0 ** rng.integers(-3, 4, size=(n, 2, 1))).astype(dtype)
+    in_order = np.zeros((vocab, 5), dtype)
+    for row, d in zip(ids.reshape(-1), d_e.reshape(-1, 5)):
+        in_order[row] += d
+    grads = []
+    for context in (contextlib.nullcontext(), kernels.disabled()):
+        layer = Embedding(vocab, 5, dtype=dtype, seed=0)
+        with context:
+            layer.forward(ids)
+            layer.backward(d_e)
+        grads.append(layer.grads["weight"])
+    np.testing.assert_array_equal(grads[0], in_order)
+    assert grads[0].dtype == dtype
+    scale = float(np.abs(d_e).sum())
+    np.testing.assert_allclose(grads[1], in_order, rtol=0, atol=4 * np.finfo(dtype).eps * scale)

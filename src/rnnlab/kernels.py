@@ -186,6 +186,14 @@ def adagrad_update(p, g, G, l2, lr_t, eps, eps_inside_sqrt):
                               bool(eps_inside_sqrt))
 
 
+def embedding_backward(ids, d_e, grad):
+    """``grad[ids[n]] += d_e[n]`` for each row n in order (``grad`` zeros on entry): the sum over
+    repeated ids of :meth:`rnnlab.models.Embedding.backward`, in one pass over the rows. NumPy's
+    sort, ``reduceat`` and scatter cost five times more at min-char-rnn's 25 rows, and ``reduceat``
+    may pair its terms in another order (the two agree to rounding)."""
+    _serial("embedding_backward")(np.ascontiguousarray(ids, dtype=np.intp), np.ascontiguousarray(d_e), grad)
+
+
 def _serial(name):
     """The serial version of kernel ``name`` (compiled without a cache if numba cannot write one)."""
     try:
@@ -213,7 +221,7 @@ def _compile(cache=True):
         numba.config.THREADING_LAYER_PRIORITY = ["workqueue", "omp", "tbb"]
     global vector_matrix
     vector_matrix = numba.njit(cache=cache, fastmath=False)(_vector_matrix)  # the loops below call it
-    for fn in (_adam_update, _adagrad_update):
+    for fn in (_adam_update, _adagrad_update, _embedding_backward):
         # error_model="numpy": a division by 0 gives inf as in NumPy, and without Python's check
         # for it the loop vectorises (measured 5× faster than the NumPy lines, 8× than the default)
         _KERNELS[fn.__name__[1:]] = (numba.njit(cache=cache, fastmath=False, error_model="numpy")(fn), None)
@@ -350,7 +358,7 @@ def _adam_update(p, g, m, v, v_max, decoupled, decay, l2, one_minus_beta1, beta2
         v[k] = v[k] * beta2 + g_k * g_k * one_minus_beta2  # v ← β₂ v + (1 − β₂) g²
         v_k = v[k]
         if amsgrad:
-            if v_k > v_max[k] or v_k != v_k:  # np.maximum: the larger, or the NaN
+            if v_k > v_max[k] or np.isnan(v_k):  # np.maximum: the larger, or the NaN
                 v_max[k] = v_k
             v_k = v_max[k]
         p[k] -= m[k] / (np.sqrt(v_k) / bias2_sqrt + eps) * step_size
@@ -362,3 +370,10 @@ def _adagrad_update(p, g, G, l2, lr_t, eps, eps_inside_sqrt):
         G[k] += g_k * g_k  # G ← G + g²
         root = np.sqrt(G[k] + eps) if eps_inside_sqrt else np.sqrt(G[k]) + eps
         p[k] -= g_k / root * lr_t  # θ ← θ − η_t g / (√G + ε)
+
+
+def _embedding_backward(ids, d_e, grad):
+    for n in range(ids.shape[0]):
+        row = ids[n]
+        for j in range(d_e.shape[1]):
+            grad[row, j] += d_e[n, j]  # ∂L/∂E[v] = Σ_{n: x_n = v} ∂L/∂e_n, in the order of n

@@ -279,7 +279,7 @@ class Recurrent(Module):
             self._drop_masks.append(drop)
         self._unbatched = unbatched
         output = layer_input
-        finals = [np.stack(f) for f in finals]
+        finals = [f[0][None] if len(f) == 1 else np.stack(f) for f in finals]  # (L·dirs, B, ·)
         if unbatched:
             output, finals = output[:, 0], [f[:, 0] for f in finals]
         elif self.batch_first:
@@ -350,7 +350,7 @@ class Recurrent(Module):
                 d_input = d_x if d_input is None else d_input + d_x
             d_out = d_input
         self._store_grads({name: grads[name].astype(self.dtype, copy=False) for name in self.params})
-        d_init = [np.stack(d) for d in d_init]
+        d_init = [d[0][None] if len(d) == 1 else np.stack(d) for d in d_init]
         if self._unbatched:
             d_init = [d[:, 0] for d in d_init]
             d_out = d_out[:, 0]

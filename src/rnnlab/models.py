@@ -34,7 +34,7 @@ import numpy as np
 from .errors import ConfigError, ShapeError, ValueRangeError, describe_shape, expect_float_dtype, expect_real
 from .functional import cross_entropy
 from .i18n import say
-from . import cells
+from . import cells, kernels
 from .layers import _rng, make_layer
 from .module import Module, as_array
 
@@ -69,7 +69,8 @@ class Linear(Module):
                                  f"Linear, entrée : dernière dimension {W.shape[1]} attendue, "
                                  f"reçu la forme {describe_shape(x.shape)}"))
         self._x = x
-        y = x @ W.T  # (..., out)
+        # one GEMM over the rows: a (T, B, in) @ (in, out) would be T GEMMs, or T vector products at B = 1
+        y = (x.reshape(-1, W.shape[1]) @ W.T).reshape(*x.shape[:-1], W.shape[0])  # (..., out)
         if "bias" in self.params:
             y += self.params["bias"]
         return y
@@ -81,7 +82,7 @@ class Linear(Module):
         if "bias" in self.params:
             grads["bias"] = d2.sum(axis=0).astype(W.dtype, copy=False)
         self._store_grads(grads)
-        return d_y @ W  # (..., in)
+        return (d2 @ W).reshape(*d_y.shape[:-1], W.shape[1])  # (..., in), one GEMM as forward
 
 
 class Embedding(Module):
@@ -124,11 +125,14 @@ class Embedding(Module):
         if ids.size == 0:
             self._store_grads({"weight": np.zeros_like(W)})
             return None
-        order = np.argsort(ids, kind="stable")  # rows of the same id side by side
-        sorted_ids = ids[order]
-        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # first row of each id
         grad = np.zeros_like(W)
-        grad[sorted_ids[starts]] = np.add.reduceat(d_e[order], starts, axis=0)  # Σ over repeated ids
+        if kernels.usable(grad, d_e):  # the same sums, row after row, in one compiled pass
+            kernels.embedding_backward(ids, d_e, grad)
+        else:
+            order = np.argsort(ids, kind="stable")  # rows of the same id side by side
+            sorted_ids = ids[order]
+            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # first row of each id
+            grad[sorted_ids[starts]] = np.add.reduceat(d_e[order], starts, axis=0)  # Σ over repeated ids
         self._store_grads({"weight": grad})
         return None  # ids have no gradient
 

@@ -31,15 +31,18 @@ installed (:mod:`rnnlab.kernels`, the same operations in the same order) and as 
 
 from __future__ import annotations
 
+import operator
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import threads
 from .cells import Cell
+from .i18n import say
 
 
 class SpareArrays:
@@ -91,6 +94,28 @@ class SpareArrays:
 SPARE = SpareArrays()
 
 
+class StepCaches(Sequence):
+    """The caches of the T steps a cell's compiled loop ran (``unroll_compiled``), each built when
+    read: ``make(t)`` is step t's dict of views, as the cell's ``step`` would have returned it.
+    Built at every forward, T dicts of views would cost more than the loop at min-char-rnn's size;
+    only a per-step backward and :meth:`rnnlab.layers.Recurrent.step_caches` read them."""
+
+    def __init__(self, T: int, make):
+        self._T, self._make = T, make
+
+    def __len__(self) -> int:
+        return self._T
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return [self._make(i) for i in range(*t.indices(self._T))]
+        t = operator.index(t)
+        if not -self._T <= t < self._T:
+            raise IndexError(say(f"step {t}: expected 0..{self._T - 1}",
+                                 f"pas {t} : 0..{self._T - 1} attendu"))
+        return self._make(t % self._T)
+
+
 @dataclass
 class Tape:
     """What :func:`unroll` keeps for :func:`unroll_backward`."""
@@ -100,7 +125,7 @@ class Tape:
     W_ih: np.ndarray
     W_hh: np.ndarray
     has_bias: bool
-    caches: list  # per step t (in time order), the cell's cache (views into the unroll's buffers)
+    caches: Sequence  # per step t (in time order), the cell's cache (views into the unroll's buffers)
     mask: np.ndarray | None  # (T, B, 1) bool, True where t < length
     reverse: bool
     h_prev: np.ndarray | None = None  # (T, B, H): the state h_{t-1} that W_hh read at step t, in time order
@@ -174,7 +199,7 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
     compiled = getattr(cell.module, "unroll_compiled", None)
     if compiled and mask is None and h_mask is None and W_hr is None and b_step is None and not cell_params:
         caches = compiled(xw, states, work, W_hh_rows, reverse, **cell.options) or caches
-    for t in (() if None not in caches else range(T - 1, -1, -1) if reverse else range(T)):
+    for t in (() if isinstance(caches, StepCaches) else range(T - 1, -1, -1) if reverse else range(T)):
         read, write = t + reverse, t + 1 - reverse
         state = tuple([slots[read] for slots in states])
         out = {key: buf[t + shift] for key, buf, shift in targets}

@@ -151,7 +151,8 @@ def _compiled_pays(B, H, *arrays):
 def unroll_compiled(xw, states, work, W_hh_rows, reverse):
     """All T steps of :func:`step` (no mask, no projection, b_hh folded into ``xw``) in one
     compiled loop (:func:`rnnlab.kernels.lstm_sequence`), when it pays; returns the caches
-    :func:`step` would have returned, step by step, or ``None`` (the caller then runs the steps)."""
+    :func:`step` would have returned, step by step (a :class:`rnnlab.sequence.StepCaches`), or
+    ``None`` (the caller then runs the steps)."""
     h_slots, c_slots = states
     T, B, G = xw.shape
     H = G // 4
@@ -161,9 +162,12 @@ def unroll_compiled(xw, states, work, W_hh_rows, reverse):
     scale, shift = _gate_scales(H, xw.dtype)
     W_hh_t = np.ascontiguousarray(W_hh_rows.T)
     kernels.lstm_sequence(xw, h_slots, c_slots, z, gates, tanh_c, W_hh_t, scale, shift, reverse)
+    from ..sequence import StepCaches  # (sequence imports the cells)
+
     read, write = reverse, 1 - reverse
-    return [{"h_prev": h_slots[t + read], "c_prev": c_slots[t + read], "z": z[t], "gates": gates[t],
-             "c": c_slots[t + write], "tanh_c": tanh_c[t], "h": h_slots[t + write]} for t in range(T)]
+    return StepCaches(T, lambda t: {"h_prev": h_slots[t + read], "c_prev": c_slots[t + read], "z": z[t],
+                                    "gates": gates[t], "c": c_slots[t + write], "tanh_c": tanh_c[t],
+                                    "h": h_slots[t + write]})
 
 
 def unroll_backward_compiled(tape, d_output, d_state, d_z_all):

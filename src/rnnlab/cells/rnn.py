@@ -108,14 +108,17 @@ def _compiled_pays(B, H, nonlinearity, *arrays):
 def unroll_compiled(xw, states, work, W_hh_rows, reverse, nonlinearity="tanh"):
     """All T steps of :func:`step` (tanh, no mask, b_hh folded into ``xw``) in one compiled loop
     (:func:`rnnlab.kernels.rnn_sequence`), when it pays; returns the caches :func:`step` would
-    have returned, step by step, or ``None`` (the caller then runs the steps)."""
+    have returned, step by step (a :class:`rnnlab.sequence.StepCaches`), or ``None`` (the caller
+    then runs the steps)."""
     (h_slots,) = states
     T, B, H = xw.shape
     if not _compiled_pays(B, H, nonlinearity, xw, h_slots, W_hh_rows):
         return None
     z = work["z"]
     kernels.rnn_sequence(xw, h_slots, z, np.ascontiguousarray(W_hh_rows.T), reverse)
-    return [{"h_prev": h_slots[t + reverse], "z": z[t], "h": h_slots[t + 1 - reverse]} for t in range(T)]
+    from ..sequence import StepCaches  # (sequence imports the cells)
+
+    return StepCaches(T, lambda t: {"h_prev": h_slots[t + reverse], "z": z[t], "h": h_slots[t + 1 - reverse]})
 
 
 def unroll_backward_compiled(tape, d_output, d_state, d_z_all, nonlinearity="tanh"):
