@@ -97,6 +97,7 @@ def test_torch_backend_errors(torch, tmp_path):
     assert trainer_class("torch") is TorchTrainer and trainer_class("numpy") is Trainer
 
 
+@pytest.mark.slow  # an end-to-end run of several seconds: pytest -m slow
 def test_torchrun_two_processes_equal_one_process(torch, tmp_path):
     """torchrun --nproc_per_node=2 (gloo): both ranks end with identical weights, and weights
     and losses equal a single process on the same global batch."""

@@ -73,6 +73,7 @@ def test_gru_solves_the_copy_task_at_a_delay_of_5():
     assert result.test_loss < 0.05 * result.baseline  # far below log 8 per recalled symbol
 
 
+@pytest.mark.slow  # an end-to-end run of several seconds: pytest -m slow
 def test_the_rnn_fails_where_the_lstm_succeeds():
     """Delay 20, the same budget (1,500 steps): the LSTM recalls ≥ 99 % (measured: from step
     1,250), the vanilla RNN stays far from it (measured: 0.33)."""
