@@ -156,7 +156,9 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._scale = None
             return x
-        self._scale = ((self.rng.random(x.shape) >= self.p) / (1.0 - self.p)).astype(x.dtype)
+        # m / (1 − p) in x's dtype, in one pass (the same values as dividing in float64, then casting)
+        self._scale = np.multiply(self.rng.random(x.shape) >= self.p, x.dtype.type(1.0 / (1.0 - self.p)),
+                                  dtype=x.dtype)
         return x * self._scale
 
     def backward(self, d_y):
