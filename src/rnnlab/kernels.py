@@ -20,7 +20,8 @@ with the NumPy path to float64 rounding, not bit for bit.
 
 The optimisers' updates (:func:`adam_update`, :func:`adagrad_update`) are the same kind of
 kernel: the NumPy lines of :mod:`rnnlab.optim`, one element at a time in one pass instead of six
-to eight passes and their Python calls, bit for bit the same numbers.
+to eight passes and their Python calls, bit for bit the same numbers. So is the embedding's
+backward (:func:`embedding_backward`): the sum over repeated ids, row after row.
 
 Without numba, or with ``RNNLAB_NO_NUMBA=1`` in the environment, :data:`ENABLED` is False and
 the cells run their NumPy code; :func:`disabled` switches the kernels off for a block (the
