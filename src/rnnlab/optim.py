@@ -33,6 +33,7 @@ from .errors import ConfigError, ShapeError
 from .i18n import say
 from .module import listed
 
+
 def _fused(*arrays) -> bool:
     """Whether an update may run as one compiled pass (:mod:`rnnlab.kernels`): numba is there,
     and the arrays share one float dtype and are contiguous (the pass reads them flat)."""

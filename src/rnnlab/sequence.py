@@ -197,9 +197,12 @@ def unroll(cell: Cell, x, state0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None, r
                     if W_hr is None or name != cell.state_names[0]]
     # a cell may run all T steps in one compiled loop, where Python's cost per step would dominate
     compiled = getattr(cell.module, "unroll_compiled", None)
+    steps = range(T - 1, -1, -1) if reverse else range(T)
     if compiled and mask is None and h_mask is None and W_hr is None and b_step is None and not cell_params:
-        caches = compiled(xw, states, work, W_hh_rows, reverse, **cell.options) or caches
-    for t in (() if isinstance(caches, StepCaches) else range(T - 1, -1, -1) if reverse else range(T)):
+        ran = compiled(xw, states, work, W_hh_rows, reverse, **cell.options)
+        if ran is not None:  # the loop ran: its caches, and no step left to run here
+            caches, steps = ran, ()
+    for t in steps:
         read, write = t + reverse, t + 1 - reverse
         state = tuple([slots[read] for slots in states])
         out = {key: buf[t + shift] for key, buf, shift in targets}
