@@ -118,10 +118,10 @@ def test_environment_variable_disables_kernels():
     assert out.startswith("False NumPy")
 
 
-def _count_sequence_calls(monkeypatch):
-    """Count the calls of the whole-sequence loops (forward, backward) of the RNN and the LSTM."""
+def _count_calls(monkeypatch, names):
+    """Count the calls of the serial kernels ``names`` (their parallel versions are left as they are)."""
     table = kernels._KERNELS or kernels._compile()
-    calls = dict.fromkeys(("rnn_sequence", "rnn_sequence_backward", "lstm_sequence", "lstm_sequence_backward"), 0)
+    calls = dict.fromkeys(names, 0)
     for name in calls:
         serial, parallel = table[name]
 
@@ -131,6 +131,12 @@ def _count_sequence_calls(monkeypatch):
 
         monkeypatch.setitem(kernels._KERNELS, name, (counted, parallel))
     return calls
+
+
+def _count_sequence_calls(monkeypatch):
+    """Count the calls of the whole-sequence loops (forward, backward) of the RNN and the LSTM."""
+    return _count_calls(monkeypatch, ("rnn_sequence", "rnn_sequence_backward", "lstm_sequence",
+                                      "lstm_sequence_backward"))
 
 
 @pytest.mark.parametrize("name", ["rnn", "lstm"])
@@ -216,17 +222,7 @@ def _optimiser_run(name, kwargs, dtype, steps=5):
 
 
 def _count_update_calls(monkeypatch):
-    table = kernels._KERNELS or kernels._compile()
-    calls = dict.fromkeys(("adam_update", "adagrad_update"), 0)
-    for name in calls:
-        serial = table[name][0]
-
-        def counted(*args, serial=serial, name=name):
-            calls[name] += 1
-            return serial(*args)
-
-        monkeypatch.setitem(kernels._KERNELS, name, (counted, None))
-    return calls
+    return _count_calls(monkeypatch, ("adam_update", "adagrad_update"))
 
 
 @pytest.mark.parametrize("name, kwargs", OPTIMISER_CASES)

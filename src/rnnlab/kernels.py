@@ -171,8 +171,7 @@ def adam_update(p, g, m, v, v_max, decay, l2, beta1, beta2, eps, step_size, bias
     :meth:`rnnlab.optim.Adam._update` (θ ← θ·decay when ``decay`` is not None, g ← g + λθ when
     ``l2``, the moments, then θ ← θ − step_size · m / (√v / bias2_sqrt + ε)). Every scalar is cast
     to the arrays' dtype first, as NumPy does with a Python float, so float32 stays float32."""
-    one = _ONE[p.dtype]
-    cast = one.dtype.type
+    cast = p.dtype.type
     _serial("adam_update")(*(a.reshape(-1) for a in (p, g, m, v, v_max)), decay is not None,
                            cast(decay or 0.0), cast(l2), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2),
                            cast(bias2_sqrt), cast(eps), cast(step_size), bool(amsgrad))
@@ -182,7 +181,7 @@ def adagrad_update(p, g, G, l2, lr_t, eps, eps_inside_sqrt):
     """One Adagrad update of one parameter in one pass; mirrors the NumPy lines of
     :meth:`rnnlab.optim.Adagrad._update` (scalars cast to the arrays' dtype, as in
     :func:`adam_update`)."""
-    cast = _ONE[p.dtype].dtype.type
+    cast = p.dtype.type
     _serial("adagrad_update")(*(a.reshape(-1) for a in (p, g, G)), cast(l2), cast(lr_t), cast(eps),
                               bool(eps_inside_sqrt))
 
@@ -223,8 +222,8 @@ def _compile(cache=True):
     global vector_matrix
     vector_matrix = numba.njit(cache=cache, fastmath=False)(_vector_matrix)  # the loops below call it
     for fn in (_adam_update, _adagrad_update, _embedding_backward):
-        # error_model="numpy": a division by 0 gives inf as in NumPy, and without Python's check
-        # for it the loop vectorises (measured 5× faster than the NumPy lines, 8× than the default)
+        # error_model="numpy": a division by 0 gives inf as in NumPy, and without Python's check for
+        # it the optimisers' loops vectorise (5× faster than their NumPy lines, 8× than the default)
         _KERNELS[fn.__name__[1:]] = (numba.njit(cache=cache, fastmath=False, error_model="numpy")(fn), None)
     for fn in (_lstm_backward, _gru_backward, _rnn_sequence, _rnn_sequence_backward, _lstm_sequence,
                _lstm_sequence_backward):
